@@ -1,0 +1,90 @@
+"""The one place that says what each role may do. Deny by default: a capability not listed is refused."""
+
+from __future__ import annotations
+
+from trellis.accounts.models import Role
+
+
+class Cap:
+    PATIENT_VIEW = "patient.view"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_EDIT = "patient.edit"
+    PROGRAM_MANAGE = "program.manage"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_MANAGE = "schedule.manage"
+    ATTENDANCE_MARK = "attendance.mark"
+    ATTENDANCE_UNLOCK = "attendance.unlock"
+    EPISODE_ADMIT = "episode.admit"
+    EPISODE_DISCHARGE = "episode.discharge"
+    EPISODE_OVERRIDE = "episode.override"
+    REFERRAL_VIEW = "referral.view"
+    REFERRAL_MANAGE = "referral.manage"
+    INTAKE_WRITE = "intake.write"
+    CONSENT_MANAGE = "consent.manage"
+    DISCLOSURE_MAKE = "disclosure.make"
+    CAREPLAN_WRITE = "careplan.write"
+    CERTIFY = "certify"
+    NOTE_WRITE = "note.write"
+    NOTE_COSIGN = "note.cosign"
+    NOTE_PRINT = "note.print"
+    STAFF_MANAGE = "staff.manage"
+    ORG_MANAGE = "org.manage"
+    AUDIT_VIEW = "audit.view"
+    BILLING_VIEW = "billing.view"
+    BILLING_MANAGE = "billing.manage"
+    REPORTS_VIEW = "reports.view"
+
+
+_CLINICAL_CORE = frozenset(
+    {Cap.PATIENT_VIEW, Cap.SCHEDULE_VIEW, Cap.ATTENDANCE_MARK, Cap.NOTE_WRITE, Cap.NOTE_PRINT, Cap.REFERRAL_VIEW}
+)
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.ORG_ADMIN: frozenset(
+        {
+            Cap.PATIENT_VIEW, Cap.PATIENT_CREATE, Cap.PATIENT_EDIT, Cap.PROGRAM_MANAGE, Cap.SCHEDULE_VIEW,
+            Cap.SCHEDULE_MANAGE, Cap.STAFF_MANAGE, Cap.ORG_MANAGE, Cap.AUDIT_VIEW, Cap.REPORTS_VIEW,
+            Cap.REFERRAL_VIEW, Cap.BILLING_VIEW,
+        }
+    ),
+    Role.PROGRAM_DIRECTOR: _CLINICAL_CORE
+    | {
+        Cap.PATIENT_CREATE, Cap.PATIENT_EDIT, Cap.PROGRAM_MANAGE, Cap.SCHEDULE_MANAGE, Cap.EPISODE_ADMIT,
+        Cap.EPISODE_DISCHARGE, Cap.EPISODE_OVERRIDE, Cap.REFERRAL_MANAGE, Cap.INTAKE_WRITE, Cap.CONSENT_MANAGE,
+        Cap.DISCLOSURE_MAKE, Cap.CAREPLAN_WRITE, Cap.NOTE_COSIGN, Cap.STAFF_MANAGE, Cap.REPORTS_VIEW,
+        Cap.AUDIT_VIEW,
+    },
+    Role.THERAPIST: _CLINICAL_CORE
+    | {
+        Cap.PATIENT_EDIT, Cap.EPISODE_ADMIT, Cap.EPISODE_DISCHARGE, Cap.INTAKE_WRITE, Cap.CONSENT_MANAGE,
+        Cap.DISCLOSURE_MAKE, Cap.CAREPLAN_WRITE, Cap.NOTE_COSIGN, Cap.REFERRAL_MANAGE,
+    },
+    Role.GROUP_FACILITATOR: _CLINICAL_CORE,
+    Role.PRESCRIBER: _CLINICAL_CORE
+    | {Cap.PATIENT_EDIT, Cap.CERTIFY, Cap.CAREPLAN_WRITE, Cap.INTAKE_WRITE, Cap.NOTE_COSIGN, Cap.EPISODE_DISCHARGE},
+    Role.NURSE: _CLINICAL_CORE | {Cap.PATIENT_EDIT, Cap.INTAKE_WRITE},
+    Role.CASE_MANAGER: _CLINICAL_CORE
+    | {Cap.PATIENT_CREATE, Cap.PATIENT_EDIT, Cap.REFERRAL_MANAGE, Cap.CONSENT_MANAGE, Cap.DISCLOSURE_MAKE},
+    Role.PEER_SPECIALIST: frozenset({Cap.PATIENT_VIEW, Cap.SCHEDULE_VIEW, Cap.ATTENDANCE_MARK, Cap.NOTE_WRITE}),
+    Role.BILLER: frozenset(
+        {Cap.PATIENT_VIEW, Cap.SCHEDULE_VIEW, Cap.BILLING_VIEW, Cap.BILLING_MANAGE, Cap.ATTENDANCE_UNLOCK,
+         Cap.REPORTS_VIEW}
+    ),
+    Role.FRONT_DESK: frozenset(
+        {Cap.PATIENT_VIEW, Cap.PATIENT_CREATE, Cap.PATIENT_EDIT, Cap.SCHEDULE_VIEW, Cap.ATTENDANCE_MARK,
+         Cap.REFERRAL_VIEW, Cap.REFERRAL_MANAGE, Cap.CONSENT_MANAGE}
+    ),
+}
+
+# Roles that read patient data must use MFA (HIPAA Security Rule §164.312(d), person authentication).
+ROLES_READING_PATIENT_DATA = frozenset(
+    role for role, caps in ROLE_CAPABILITIES.items() if Cap.PATIENT_VIEW in caps
+)
+
+
+def capabilities_of(role: str) -> frozenset[str]:
+    return ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def all_capabilities() -> set[str]:
+    return {value for name, value in vars(Cap).items() if name.isupper()}

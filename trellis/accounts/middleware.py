@@ -1,0 +1,102 @@
+"""Session security: inactivity logout, MFA enforcement, and the active site for the request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from trellis.accounts.capabilities import ROLES_READING_PATIENT_DATA
+from trellis.accounts.policies import roles_of, user_sites
+
+LAST_SEEN_KEY = "trellis_last_seen"
+ACTIVE_SITE_KEY = "trellis_active_site"
+
+# Paths a signed-in user can reach before MFA (enrol/verify, sign out, static assets).
+MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/accounts/login/")
+
+
+def idle_timeout_seconds(user) -> int:  # noqa: ANN001
+    org = getattr(user, "organization", None)
+    minutes = org.idle_timeout_minutes if org else settings.TRELLIS_IDLE_TIMEOUT_MINUTES
+    return max(1, int(minutes)) * 60
+
+
+class IdleTimeoutMiddleware:
+    """Sign out after inactivity (default 15 min): HIPAA §164.312(a)(2)(iii) automatic logoff."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - int(last_seen) > idle_timeout_seconds(request.user):
+                from trellis.audit.services import AuditAction, record
+
+                record(action=AuditAction.LOGOUT, object_type="session", detail={"reason": "inactivity"})
+                logout(request)
+                messages.info(request, "You were signed out after a period of inactivity.")
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def mfa_required_for(user) -> bool:  # noqa: ANN001
+    if getattr(user, "force_mfa", False):
+        return True
+    if not (roles_of(user) & ROLES_READING_PATIENT_DATA):
+        return False
+    org = getattr(user, "organization", None)
+    if org is not None and org.mfa_relaxed:
+        # Dev demo only: users who have enrolled a device are still challenged.
+        from django_otp import user_has_device
+
+        return user_has_device(user, confirmed=True)
+    return True
+
+
+class RequireMFAMiddleware:
+    """Staff who read patient data must pass TOTP before anything else (django-otp)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and not user.is_verified()
+            and mfa_required_for(user)
+        ):
+            from django_otp import user_has_device
+
+            target = "accounts:mfa_verify" if user_has_device(user, confirmed=True) else "accounts:mfa_setup"
+            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+
+class ActiveSiteMiddleware:
+    """request.active_site: the site the user is working at (None = all of the user's sites)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.user_sites = []
+        request.active_site = None
+        if request.user.is_authenticated:
+            sites = user_sites(request.user)
+            request.user_sites = sites
+            chosen = request.session.get(ACTIVE_SITE_KEY)
+            if chosen:
+                request.active_site = next((s for s in sites if str(s.public_id) == chosen), None)
+        return self.get_response(request)

@@ -1,0 +1,110 @@
+"""Who may do what, where. Every view asks here; the answer is cached on the user for one request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from trellis.accounts.capabilities import capabilities_of
+
+_CACHE_ATTR = "_trellis_site_caps"
+
+
+def _site_caps(user: Any) -> dict[int, tuple[Any, set[str], set[str]]]:
+    """site pk -> (site, capabilities, roles) for an authenticated user, loaded once per request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from trellis.accounts.models import SiteMembership
+
+    result: dict[int, tuple[Any, set[str], set[str]]] = {}
+    for membership in SiteMembership.objects.filter(user=user).select_related("site", "site__organization"):
+        site, caps, roles = result.setdefault(membership.site_id, (membership.site, set(), set()))
+        caps |= capabilities_of(membership.role)
+        roles.add(membership.role)
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def forget_cached_capabilities(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def has_capability(user: Any, capability: str, site: Any = None) -> bool:
+    entries = _site_caps(user)
+    if site is not None:
+        entry = entries.get(getattr(site, "pk", site))
+        return bool(entry and capability in entry[1])
+    return any(capability in caps for _, caps, _ in entries.values())
+
+
+def sites_with(user: Any, capability: str) -> list[Any]:
+    return sorted(
+        (site for site, caps, _ in _site_caps(user).values() if capability in caps), key=lambda s: s.name
+    )
+
+
+def user_sites(user: Any) -> list[Any]:
+    return sorted((site for site, _, _ in _site_caps(user).values()), key=lambda s: s.name)
+
+
+def roles_of(user: Any, site: Any = None) -> set[str]:
+    entries = _site_caps(user)
+    if site is not None:
+        entry = entries.get(getattr(site, "pk", site))
+        return set(entry[2]) if entry else set()
+    return set().union(*(roles for _, _, roles in entries.values())) if entries else set()
+
+
+def capability_required(capability: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator: signed-in user holding `capability` at one or more sites, else 403 (audited).
+
+    Site scope of a particular object is checked when it is loaded (trellis.core.access).
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not has_capability(request.user, capability):
+                from trellis.audit.services import AuditAction, record
+
+                record(
+                    action=AuditAction.DENIED,
+                    object_type="view",
+                    object_id=getattr(request.resolver_match, "view_name", "") or "",
+                    outcome="denied",
+                    detail={"capability": capability},
+                )
+                raise PermissionDenied("Your role does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapped.required_capability = capability  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def login_required_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For pages any signed-in staff member may open (dashboard, own profile)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapped.required_capability = None  # type: ignore[attr-defined]
+    return wrapped

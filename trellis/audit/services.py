@@ -1,0 +1,113 @@
+"""Writing audit events. Every read/write of patient data, sign-in and denial goes through `record`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trellis.audit.chain import event_hash
+from trellis.audit.context import current
+from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent
+
+__all__ = ["AuditAction", "record"]
+
+
+def _object_type(obj: Any) -> str:
+    return obj._meta.label_lower.split(".")[-1] if obj is not None and hasattr(obj, "_meta") else ""
+
+
+def _object_id(obj: Any) -> str:
+    if obj is None:
+        return ""
+    return str(getattr(obj, "public_id", None) or getattr(obj, "pk", ""))
+
+
+def _site_of(obj: Any, patient: Any) -> Any:
+    for candidate in (obj, patient):
+        if candidate is None:
+            continue
+        for attr in ("site", "primary_site"):
+            site = getattr(candidate, attr, None)
+            if site is not None and hasattr(site, "pk"):
+                return site
+    return None
+
+
+def record(
+    *,
+    action: str,
+    obj: Any = None,
+    patient: Any = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+    actor: Any = None,
+    request: Any = None,
+    site: Any = None,
+) -> AuditEvent:
+    """Append one event to the chain. `detail` holds ids and field names only, never PHI."""
+    ctx = current.get()
+    if actor is None:
+        actor = getattr(request, "user", None) if request is not None else (ctx.user if ctx else None)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    ip = ua = path = None
+    if request is not None:
+        from trellis.audit.middleware import client_ip
+
+        ip, ua, path = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300], request.path[:300]
+    elif ctx is not None:
+        ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
+    roles = ""
+    if actor is not None:
+        from trellis.accounts.policies import roles_of
+
+        roles = ",".join(sorted(roles_of(actor)))
+    if patient is None and obj is not None and _object_type(obj) == "patient":
+        patient = obj
+    site = site or _site_of(obj, patient)
+    fields: dict[str, Any] = {
+        "occurred_at": timezone.now().isoformat(),
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_label": actor.email if actor is not None else "",
+        "roles": roles[:200],
+        "action": str(action),
+        "object_type": object_type or _object_type(obj),
+        "object_id": object_id if object_id is not None else _object_id(obj),
+        "patient_id": patient.pk if patient is not None else None,
+        "site_id": site.pk if site is not None else None,
+        "ip_address": ip,
+        "user_agent": ua or "",
+        "request_path": path or "",
+        "outcome": outcome,
+        "detail": detail or {},
+    }
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        digest = event_hash(head.last_hash, fields)
+        event = AuditEvent(
+            occurred_at=fields["occurred_at"],
+            actor_id=fields["actor_id"],
+            actor_label=fields["actor_label"],
+            roles=fields["roles"],
+            action=fields["action"],
+            object_type=fields["object_type"],
+            object_id=fields["object_id"],
+            patient_id=fields["patient_id"],
+            site_id=fields["site_id"],
+            ip_address=fields["ip_address"],
+            user_agent=fields["user_agent"],
+            request_path=fields["request_path"],
+            outcome=outcome,
+            detail=fields["detail"],
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        event.save()
+        head.last_event_id = event.pk
+        head.last_hash = digest
+        head.save(update_fields=["last_event_id", "last_hash"])
+    return event

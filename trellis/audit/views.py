@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required
+from trellis.audit.forms import AuditFilterForm
+from trellis.audit.selectors import audit_events_for
+from trellis.audit.services import AuditAction, record
+from trellis.core.access import get_patient_or_404
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@capability_required(Cap.AUDIT_VIEW)
+def audit_report(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None, organization=request.user.organization)
+    events = audit_events_for(request.user).none()
+    patient = None
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("patient"):
+            patient = get_patient_or_404(request, data["patient"], Cap.PATIENT_VIEW)
+        events = audit_events_for(
+            request.user,
+            actor=data.get("actor"),
+            patient=patient,
+            start=data.get("start"),
+            end=data.get("end"),
+            action=data.get("action") or None,
+        )
+    elif not request.GET:
+        events = audit_events_for(request.user)
+    if request.GET.get("format") == "csv" and form.is_valid():
+        record(action=AuditAction.EXPORT, object_type="audit_report", patient=patient, detail={"format": "csv"})
+        writer = csv.writer(_Echo())
+        header = ["event", "time (UTC)", "user", "roles", "action", "object type", "object id", "patient MRN",
+                  "site", "ip", "outcome"]
+
+        def rows():  # noqa: ANN202
+            yield writer.writerow(header)
+            for e in events.iterator(chunk_size=1000):
+                yield writer.writerow([
+                    e.pk, e.occurred_at.isoformat(), e.actor_label, e.roles, e.action, e.object_type, e.object_id,
+                    e.patient.mrn if e.patient else "", e.site.code if e.site else "", e.ip_address or "",
+                    e.outcome,
+                ])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="trellis-audit.csv"'
+        return response
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    if patient is not None:
+        record(action=AuditAction.READ, obj=patient, object_type="audit_report")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/report.html",
+        {"form": form, "page": page, "patient": patient, "query": query.urlencode()},
+    )

@@ -1,0 +1,3 @@
+"""WebSocket routes; telehealth waiting rooms and live lobbies register here."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,24 @@
+from django.urls import include, path
+
+APPS_WITH_URLS = [
+    "accounts",
+    "audit",
+    "patients",
+    "programs",
+    "scheduling",
+    "attendance",
+    "referrals",
+    "consents",
+    "careplans",
+    "documentation",
+]
+
+urlpatterns = [
+    path("", include("trellis.web.urls")),
+    *[path(f"{label}/", include(f"trellis.{label}.urls")) for label in APPS_WITH_URLS],
+]
+
+handler400 = "trellis.web.errors.bad_request"
+handler403 = "trellis.web.errors.permission_denied"
+handler404 = "trellis.web.errors.page_not_found"
+handler500 = "trellis.web.errors.server_error"

@@ -1,0 +1,59 @@
+"""The demo/scale data set: one deterministic story built app by app.
+
+`seed_demo` creates a DemoContext and calls `seed(ctx)` of each app listed in SEEDERS that has a demo
+module. Each app adds its own part and may put what later apps need on the context.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+SEEDERS = [
+    "accounts",
+    "patients",
+    "programs",
+    "referrals",
+    "consents",
+    "scheduling",
+    "attendance",
+    "careplans",
+    "documentation",
+]
+
+DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only
+
+
+@dataclass
+class DemoContext:
+    rng: random.Random
+    today: date
+    weeks: int
+    n_patients: int
+    password_hash: str = ""
+    org: Any = None
+    sites: list[Any] = field(default_factory=list)
+    staff: dict[str, list[Any]] = field(default_factory=dict)
+    patients: list[Any] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        self.log.append(line)
+
+
+def run(ctx: DemoContext, only: list[str] | None = None) -> DemoContext:
+    for label in SEEDERS:
+        if only and label not in only:
+            continue
+        try:
+            module = importlib.import_module(f"trellis.{label}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"trellis.{label}.demo":
+                continue
+            raise
+        module.seed(ctx)
+    return ctx

@@ -1,0 +1,80 @@
+"""Patient reads, always scoped to the sites where the user holds the capability."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import sites_with
+from trellis.patients.models import Patient, PatientFlag, PatientSite
+
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
+
+
+def patients_for(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Patient]:
+    site_ids = [site.pk for site in sites_with(user, capability)]
+    if not site_ids:
+        return Patient.objects.none()
+    linked = PatientSite.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
+    return Patient.objects.filter(Exists(linked))
+
+
+def parse_dob(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+        except ValueError:
+            continue
+    return None
+
+
+def search_patients(user: Any, query: str, *, limit: int = 50) -> list[Patient]:
+    """Find by MRN, date of birth, or name ("smith", "jo smith", "smith, jo"). Bounded: 2 queries."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    qs = patients_for(user).select_related("primary_site").prefetch_related(
+        Prefetch("flags", queryset=PatientFlag.objects.filter(active=True))
+    )
+    dob = parse_dob(query)
+    if dob is not None:
+        qs = qs.filter(date_of_birth=dob)
+    elif re.fullmatch(r"\d{3,12}", query):
+        qs = qs.filter(mrn__startswith=query)
+    else:
+        if "," in query:
+            last, _, first = query.partition(",")
+            terms = [last.strip().lower(), first.strip().lower()]
+            qs = qs.filter(search_last__startswith=terms[0]).filter(search_first__startswith=terms[1])
+        else:
+            for term in query.lower().split():
+                qs = qs.filter(
+                    Q(search_first__startswith=term)
+                    | Q(search_last__startswith=term)
+                    | Q(preferred_name__istartswith=term)
+                )
+    return list(qs.order_by("legal_last_name", "legal_first_name")[:limit])
+
+
+def possible_duplicates(*, organization: Any, first_name: str, last_name: str, date_of_birth: date) -> list[Patient]:
+    return list(
+        Patient.objects.filter(
+            organization=organization,
+            search_first=first_name.strip().lower(),
+            search_last=last_name.strip().lower(),
+            date_of_birth=date_of_birth,
+        ).select_related("primary_site")
+    )
+
+
+def chart_header(patient: Patient) -> Patient:
+    """The patient with what the chart header shows (site, active flags) in 2 queries."""
+    return (
+        Patient.objects.select_related("primary_site")
+        .prefetch_related(Prefetch("flags", queryset=PatientFlag.objects.filter(active=True), to_attr="active_flags"))
+        .get(pk=patient.pk)
+    )

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required, sites_with
+from trellis.audit.services import AuditAction, record
+from trellis.core.access import get_patient_or_404
+from trellis.core.clock import today_in
+from trellis.core.errors import ConflictError, DomainError
+from trellis.patients import selectors, services
+from trellis.patients.forms import PatientForm, PatientSearchForm
+from trellis.web.navigation import chart_tabs_for
+
+
+def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:  # noqa: ANN001
+    """Context every chart tab renders with: the header patient and the tabs this user may open."""
+    header = selectors.chart_header(patient)
+    return {
+        "patient": header,
+        "age": header.age_on(today_in(header.primary_site.zone)),
+        "tabs": chart_tabs_for(request.user, header),
+        "active_tab": active_tab,
+    }
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def search(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    results: list = []
+    searched = False
+    if form.is_valid() and form.cleaned_data["q"]:
+        searched = True
+        results = selectors.search_patients(request.user, form.cleaned_data["q"])
+        # A search result list shows identities: audit it as a read of each listed patient? That floods the
+        # trail; HIPAA audit guidance asks for access to records, so we log the search itself with the count.
+        record(action=AuditAction.READ, object_type="patient_search", detail={"results": len(results)})
+    template = "patients/_results.html" if request.htmx else "patients/search.html"
+    return render(request, template, {"form": form, "results": results, "searched": searched})
+
+
+@capability_required(Cap.PATIENT_CREATE)
+def create(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.PATIENT_CREATE)
+    initial = {"primary_site": request.active_site or (sites[0] if sites else None)}
+    form = PatientForm(request.POST or None, sites=sites, initial=initial)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"version", "confirm_not_duplicate"}}
+        try:
+            patient = services.create_patient(
+                organization=request.user.organization,
+                created_by=request.user,
+                confirm_not_duplicate=form.cleaned_data.get("confirm_not_duplicate", False),
+                **data,
+            )
+        except services.DuplicatePatientWarning as warning:
+            duplicates = [p for p in warning.matches if p in selectors.patients_for(request.user)]
+            form.add_error(None, warning.message)
+            form.fields["confirm_not_duplicate"].widget = form.fields["confirm_not_duplicate"].hidden_widget()
+            from django import forms as djforms
+
+            form.fields["confirm_not_duplicate"].widget = djforms.CheckboxInput()
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, f"Registered. MRN {patient.mrn}.")
+            return redirect("patients:chart", patient_id=patient.public_id)
+    return render(request, "patients/form.html", {"form": form, "duplicates": duplicates, "creating": True})
+
+
+@capability_required(Cap.PATIENT_EDIT)
+def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    patient = get_patient_or_404(request, patient_id, Cap.PATIENT_EDIT)
+    sites = sites_with(request.user, Cap.PATIENT_EDIT)
+    if patient.primary_site not in sites:
+        sites = [*sites, patient.primary_site]
+    form = PatientForm(request.POST or None, instance=patient, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.update_patient(
+                patient=patient,
+                expected_version=form.cleaned_data.get("version") or patient.version,
+                changed_by=request.user,
+                **data,
+            )
+        except ConflictError as error:
+            form.add_error(None, error.message)
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:chart", patient_id=patient.public_id)
+    elif request.method == "GET":
+        record(action=AuditAction.READ, obj=patient, detail={"view": "edit"})
+    context = chart_context(request, patient, "overview")
+    context.update({"form": form, "creating": False})
+    return render(request, "patients/form.html", context)
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    patient = get_patient_or_404(request, patient_id)
+    record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
+    context = chart_context(request, patient, "overview")
+    return render(request, "patients/chart_overview.html", context)

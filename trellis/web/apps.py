@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "trellis.web"
+    label = "web"
+
+    def ready(self) -> None:
+        from trellis.accounts.capabilities import Cap
+        from trellis.web.navigation import register_chart_tab, register_nav
+
+        register_nav("home", "Today", "web:home", None, order=0)
+        register_nav("patients", "Patients", "patients:search", Cap.PATIENT_VIEW, order=10)
+        register_nav("audit", "Audit trail", "audit:report", Cap.AUDIT_VIEW, order=900)
+        register_chart_tab("overview", "Overview", "patients:chart", Cap.PATIENT_VIEW, order=0)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from trellis.accounts.policies import login_required_view, roles_of
+from trellis.web.selectors import recent_patients_for
+
+
+@login_required_view
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/home.html",
+        {"recent_patients": recent_patients_for(request.user), "roles": sorted(roles_of(request.user))},
+    )
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness/readiness for the reverse proxy: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
