@@ -215,3 +215,74 @@ class Episode(BaseModel):
         if self.status == EpisodeStatus.PLANNED or day < self.admitted_on:
             return False
         return self.discharged_on is None or day <= self.discharged_on
+
+
+# ---------------------------------------------------------------------------
+# Episode lifecycle (admission / level changes / discharge / step-down).
+# Added by the episode-of-care work (issue 4); the fields above are the shared contract.
+# ---------------------------------------------------------------------------
+
+
+class LevelChangeField(models.TextChoices):
+    RECOMMENDED = "recommended", "Clinically recommended level"
+    AUTHORIZED = "authorized", "Payer-authorized level"
+
+
+class EpisodeLevelChange(BaseModel):
+    """A change of the recommended or authorized level of care within an episode; it pulls
+    the next treatment-plan review in (trellis.careplans.schedule.next_review_due)."""
+
+    episode = models.ForeignKey("programs.Episode", on_delete=models.CASCADE, related_name="level_changes")
+    field = models.CharField(max_length=12, choices=LevelChangeField.choices)
+    from_level = models.CharField(max_length=10, choices=LevelOfCare.choices, blank=True)
+    to_level = models.CharField(max_length=10, choices=LevelOfCare.choices)
+    changed_on = models.DateField()
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["changed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.from_level}->{self.to_level}"
+
+
+class DischargeRecord(BaseModel):
+    """Discharge details and the generated summary (issue 4, section 8)."""
+
+    episode = models.OneToOneField("programs.Episode", on_delete=models.PROTECT, related_name="discharge_record")
+    discharge_type = models.CharField(max_length=30)
+    reason = models.TextField()
+    medications = models.TextField("Medications at discharge", blank=True)
+    aftercare_provider = models.CharField(max_length=200, blank=True)
+    aftercare_on = models.DateField("Aftercare appointment", null=True, blank=True)
+    aftercare_flag = models.CharField(max_length=200, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    summary_generated_at = models.DateTimeField(null=True, blank=True)
+    next_episode = models.ForeignKey(
+        "programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Discharge {self.public_id}"
+
+
+class HandoffTask(BaseModel):
+    """Hand-off to the receiving clinician on a step-down or transfer."""
+
+    from_episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")
+    to_episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="handoff_tasks")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField()
+    due_on = models.DateField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Hand-off {self.public_id}"

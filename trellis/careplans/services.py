@@ -1,0 +1,432 @@
+"""Treatment plan, review, certification and deadline writes (due-date rules:
+trellis.careplans.schedule)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+
+from trellis.audit.services import AuditAction, record
+from trellis.careplans import schedule
+from trellis.careplans.models import (
+    CareDeadline,
+    CertificationKind,
+    DeadlineKind,
+    ObjectiveProgress,
+    ObjectiveStatus,
+    PhysicianCertification,
+    PlanGoal,
+    PlanIntervention,
+    PlanObjective,
+    PlanProblem,
+    PlanReview,
+    PlanStatus,
+    ProgressRating,
+    ReviewReason,
+    TreatmentPlan,
+)
+from trellis.core.clock import local_date, now, today_in
+from trellis.core.errors import ConflictError, DomainError
+from trellis.programs.models import EpisodeStatus, ServiceType
+
+
+# ---------------------------------------------------------------- deadlines
+def _open_deadline(episode: Any, kind: str, due_on: dt.date, citation: str = "") -> CareDeadline:
+    existing = CareDeadline.objects.filter(episode=episode, kind=kind, met_on__isnull=True, cancelled=False).first()
+    if existing is not None:
+        if existing.due_on != due_on:
+            existing.due_on = due_on
+            existing.citation = citation or existing.citation
+            existing.save(update_fields=["due_on", "citation"])
+        return existing
+    return CareDeadline.objects.create(episode=episode, kind=kind, due_on=due_on, citation=citation)
+
+
+def _meet_deadline(episode: Any, kinds: tuple[str, ...], met_on: dt.date) -> None:
+    CareDeadline.objects.filter(episode=episode, kind__in=kinds, met_on__isnull=True, cancelled=False).update(
+        met_on=met_on
+    )
+
+
+def certification_rule(episode: Any) -> schedule.CertificationRule | None:
+    if not episode.program.requires_certification:
+        return None
+    return schedule.rule_for_level(episode.program.level_of_care)
+
+
+def schedule_admission_deadlines(*, episode: Any) -> list[CareDeadline]:
+    """Set at admission: the initial plan (program.plan_due_days after admission) and, for programs that
+    need physician certification, the initial certification (42 CFR 424.24(e))."""
+    program = episode.program
+    with transaction.atomic():
+        made = [
+            _open_deadline(
+                episode, DeadlineKind.INITIAL_PLAN, schedule.initial_plan_due(episode.admitted_on, program.plan_due_days),
+                f"Program policy: initial plan within {program.plan_due_days} days of admission",
+            )
+        ]
+        rule = certification_rule(episode)
+        if rule is not None:
+            due = schedule.next_certification_due(admitted_on=episode.admitted_on, rule=rule, signed_on=[])
+            made.append(_open_deadline(episode, DeadlineKind.CERTIFICATION, due.due_on, rule.citation))
+    return made
+
+
+def cancel_open_deadlines(*, episode: Any) -> int:
+    return CareDeadline.objects.filter(episode=episode, met_on__isnull=True, cancelled=False).update(cancelled=True)
+
+
+def level_changed(*, episode: Any, changed_on: dt.date) -> CareDeadline | None:
+    """A level-of-care change pulls the next plan review in (schedule.next_review_due)."""
+    deadline = CareDeadline.objects.filter(
+        episode=episode, kind=DeadlineKind.PLAN_REVIEW, met_on__isnull=True, cancelled=False
+    ).first()
+    if deadline is None:
+        return None
+    sooner = changed_on + dt.timedelta(days=schedule.LOC_CHANGE_REVIEW_DAYS)
+    if sooner < deadline.due_on:
+        deadline.due_on = sooner
+        deadline.citation = "Program policy: review within 7 days of a level-of-care change"
+        deadline.save(update_fields=["due_on", "citation"])
+    return deadline
+
+
+# ---------------------------------------------------------------- plan authoring
+def _check_episode_open(episode: Any) -> None:
+    if episode.status == EpisodeStatus.DISCHARGED:
+        raise DomainError("This episode is discharged; its plan can no longer change.")
+
+
+def _draft(plan: TreatmentPlan) -> TreatmentPlan:
+    if plan.status != PlanStatus.DRAFT:
+        raise DomainError("Signed plan versions cannot be edited; review the plan to create a new version.")
+    return plan
+
+
+def create_plan(*, episode: Any, created_by: Any, summary: str = "") -> TreatmentPlan:
+    _check_episode_open(episode)
+    with transaction.atomic():
+        if TreatmentPlan.objects.filter(episode=episode).exists():
+            raise DomainError("This episode already has a plan; review it to create a new version.")
+        plan = TreatmentPlan.objects.create(
+            episode=episode, patient=episode.patient, version=1, effective_on=today_in(episode.program.site.zone),
+            summary=summary, created_by=created_by,
+        )
+        record(action=AuditAction.CREATE, obj=plan, patient=episode.patient, site=episode.program.site)
+    return plan
+
+
+def add_problem(*, plan: TreatmentPlan, statement: str, changed_by: Any, diagnosis: Any = None) -> PlanProblem:
+    _draft(plan)
+    if not statement.strip():
+        raise DomainError("Describe the problem.", field="statement")
+    if diagnosis is not None and diagnosis.patient_id != plan.patient_id:
+        raise DomainError("That diagnosis belongs to another patient.", field="diagnosis")
+    with transaction.atomic():
+        problem = PlanProblem.objects.create(
+            plan=plan, statement=statement.strip(), diagnosis=diagnosis, order=plan.problems.count() + 1
+        )
+        _touch(plan, changed_by, "problem")
+    return problem
+
+
+def add_goal(*, problem: PlanProblem, statement: str, changed_by: Any) -> PlanGoal:
+    _draft(problem.plan)
+    if not statement.strip():
+        raise DomainError("Write the goal in the patient's words.", field="statement")
+    with transaction.atomic():
+        goal = PlanGoal.objects.create(problem=problem, statement=statement.strip(), order=problem.goals.count() + 1)
+        _touch(problem.plan, changed_by, "goal")
+    return goal
+
+
+def add_objective(*, goal: PlanGoal, statement: str, target_date: dt.date, changed_by: Any,
+                  measure: str = "") -> PlanObjective:
+    plan = _draft(goal.problem.plan)
+    if not statement.strip():
+        raise DomainError("Write a measurable objective.", field="statement")
+    if target_date < plan.episode.admitted_on:
+        raise DomainError("The target date is before the admission date.", field="target_date")
+    with transaction.atomic():
+        objective = PlanObjective.objects.create(
+            goal=goal, statement=statement.strip(), measure=measure.strip(), target_date=target_date,
+            order=goal.objectives.count() + 1,
+        )
+        _touch(plan, changed_by, "objective")
+    return objective
+
+
+def add_intervention(*, objective: PlanObjective, description: str, modality: str, frequency: str,
+                     changed_by: Any, responsible: Any = None) -> PlanIntervention:
+    plan = _draft(objective.goal.problem.plan)
+    if not description.strip():
+        raise DomainError("Describe the intervention.", field="description")
+    if modality not in ServiceType.values:
+        raise DomainError("Choose the modality.", field="modality")
+    if not frequency.strip():
+        raise DomainError("Say how often (e.g. 'daily in group', '1x/week').", field="frequency")
+    with transaction.atomic():
+        item = PlanIntervention.objects.create(
+            objective=objective, description=description.strip(), modality=modality, frequency=frequency.strip(),
+            responsible=responsible,
+        )
+        _touch(plan, changed_by, "intervention")
+    return item
+
+
+def _touch(plan: TreatmentPlan, user: Any, what: str) -> None:
+    TreatmentPlan.objects.filter(pk=plan.pk).update(row_version=plan.row_version + 1)
+    plan.row_version += 1
+    record(action=AuditAction.UPDATE, obj=plan, patient=plan.patient, site=plan.episode.program.site,
+           detail={"added": what})
+
+
+def plan_content(plan: TreatmentPlan) -> dict[str, Any]:
+    """Canonical content of a version (what the signatures cover)."""
+    return {
+        "version": plan.version,
+        "summary": plan.summary,
+        "problems": [
+            {
+                "statement": p.statement,
+                "diagnosis": p.diagnosis.code if p.diagnosis_id else None,
+                "goals": [
+                    {
+                        "statement": g.statement,
+                        "objectives": [
+                            {
+                                "lineage": str(o.lineage),
+                                "statement": o.statement,
+                                "measure": o.measure,
+                                "target_date": o.target_date.isoformat(),
+                                "status": o.status,
+                                "interventions": [
+                                    {"description": i.description, "modality": i.modality, "frequency": i.frequency,
+                                     "responsible": i.responsible_id}
+                                    for i in o.interventions.all()
+                                ],
+                            }
+                            for o in g.objectives.all()
+                        ],
+                    }
+                    for g in p.goals.all()
+                ],
+            }
+            for p in plan.problems.select_related("diagnosis").prefetch_related(
+                "goals__objectives__interventions"
+            )
+        ],
+    }
+
+
+def sign_plan(
+    *,
+    plan: TreatmentPlan,
+    clinician: Any,
+    patient_signer_name: str = "",
+    patient_declined_reason: str = "",
+    ip_address: str | None = None,
+    expected_row_version: int | None = None,
+    signed_at: dt.datetime | None = None,
+) -> TreatmentPlan:
+    """Clinician and patient sign a draft version; it becomes the active plan, the previous version is
+    superseded, the plan deadline is met and the next review is scheduled."""
+    if not patient_signer_name.strip() and not patient_declined_reason.strip():
+        raise DomainError("Type the patient's name to sign, or record why the patient did not sign.",
+                          field="patient_signer_name")
+    with transaction.atomic():
+        current = TreatmentPlan.objects.select_for_update().select_related("episode__program__site").get(pk=plan.pk)
+        if expected_row_version is not None and current.row_version != expected_row_version:
+            raise ConflictError("The plan changed while you were signing. Reload and review it again.")
+        if current.status != PlanStatus.DRAFT:
+            raise DomainError("This version is already signed.")
+        _check_episode_open(current.episode)
+        objectives = PlanObjective.objects.filter(goal__problem__plan=current)
+        if not objectives.exists():
+            raise DomainError("Add at least one problem, goal and measurable objective before signing.")
+        if objectives.filter(interventions__isnull=True).exists():
+            raise DomainError("Every objective needs at least one intervention before signing.")
+        stamp = signed_at or now()
+        site = current.episode.program.site
+        signed_on = local_date(stamp, site.zone)
+        content = json.dumps(plan_content(current), sort_keys=True)
+        current.content_sha256 = hashlib.sha256(content.encode()).hexdigest()
+        current.clinician_signed_by = clinician
+        current.clinician_signed_at = stamp
+        current.patient_signer_name = patient_signer_name.strip()
+        current.patient_declined_reason = patient_declined_reason.strip()
+        current.patient_signed_at = stamp if patient_signer_name.strip() else None
+        current.patient_signed_ip = ip_address
+        previous = TreatmentPlan.objects.select_for_update().filter(
+            episode=current.episode, status=PlanStatus.ACTIVE
+        ).exclude(pk=current.pk)
+        for old in previous:
+            old.status = PlanStatus.SUPERSEDED
+            old.superseded_at = stamp
+            old.save(update_fields=["status", "superseded_at", "updated_at"])
+        current.status = PlanStatus.ACTIVE
+        current.effective_on = signed_on
+        current.row_version += 1
+        current.save()
+        episode = current.episode
+        if current.version == 1:
+            _meet_deadline(episode, (DeadlineKind.INITIAL_PLAN,), signed_on)
+        last_review = current.from_review if hasattr(current, "from_review") else None
+        last_reviewed_on = last_review.reviewed_on if last_review else signed_on
+        due = schedule.next_review_due(
+            last_reviewed_on=last_reviewed_on, cadence=schedule.Interval(days=episode.program.plan_review_days)
+        )
+        _open_deadline(episode, DeadlineKind.PLAN_REVIEW, due,
+                       f"Program policy: review every {episode.program.plan_review_days} days")
+        record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=site,
+               detail={"version": current.version, "sha256": current.content_sha256})
+    return current
+
+
+def review_plan(
+    *,
+    plan: TreatmentPlan,
+    reviewer: Any,
+    summary: str,
+    progress: dict[Any, tuple[str, str]],
+    reviewed_on: dt.date | None = None,
+    reason: str = ReviewReason.SCHEDULED,
+) -> PlanReview:
+    """Record a review of the active version with progress for every objective, and open the next
+    version (a draft copy carrying each objective's lineage). `progress` maps objective pk (or the
+    objective) to (rating, note)."""
+    if not summary.strip():
+        raise DomainError("Summarize the review.", field="summary")
+    if reason not in ReviewReason.values:
+        raise DomainError("Choose the reason for the review.", field="reason")
+    with transaction.atomic():
+        current = TreatmentPlan.objects.select_for_update().select_related("episode__program__site").get(pk=plan.pk)
+        if current.status == PlanStatus.SUPERSEDED:
+            newer = TreatmentPlan.objects.filter(episode=current.episode).order_by("-version").first()
+            raise DomainError(
+                f"Version {current.version} has been superseded; review the current version ({newer.version}).",
+                code="superseded",
+            )
+        if current.status != PlanStatus.ACTIVE:
+            raise DomainError("Sign this version before reviewing it.")
+        _check_episode_open(current.episode)
+        if TreatmentPlan.objects.filter(episode=current.episode, status=PlanStatus.DRAFT).exists():
+            raise DomainError("A newer draft version exists; finish and sign it first.")
+        site = current.episode.program.site
+        day = reviewed_on or today_in(site.zone)
+        if day < current.effective_on:
+            raise DomainError("The review date is before this version took effect.", field="reviewed_on")
+        if day > today_in(site.zone):
+            raise DomainError("The review date is in the future.", field="reviewed_on")
+        objectives = list(PlanObjective.objects.filter(goal__problem__plan=current))
+        by_pk = {(k.pk if hasattr(k, "pk") else int(k)): v for k, v in progress.items()}
+        missing = [o for o in objectives if o.pk not in by_pk]
+        if missing:
+            raise DomainError("Record progress for every objective (missing: "
+                              + "; ".join(o.statement[:40] for o in missing) + ").", field="progress")
+        if set(by_pk) - {o.pk for o in objectives}:
+            raise DomainError("Progress was given for an objective that is not on this version.", field="progress")
+        for rating, _note in by_pk.values():
+            if rating not in ProgressRating.values:
+                raise DomainError("Choose a progress rating for each objective.", field="progress")
+        review = PlanReview.objects.create(
+            plan=current, reviewed_on=day, reviewer=reviewer, reason=reason, summary=summary.strip(),
+            created_by=reviewer,
+        )
+        ObjectiveProgress.objects.bulk_create(
+            [ObjectiveProgress(review=review, objective=o, rating=by_pk[o.pk][0], note=by_pk[o.pk][1] or "")
+             for o in objectives]
+        )
+        new_plan = _copy_as_draft(current, by_pk, reviewer, day)
+        review.resulting_plan = new_plan
+        review.save(update_fields=["resulting_plan", "updated_at"])
+        current.status = PlanStatus.SUPERSEDED
+        current.superseded_at = now()
+        current.save(update_fields=["status", "superseded_at", "updated_at"])
+        _meet_deadline(current.episode, (DeadlineKind.PLAN_REVIEW,), day)
+        due = schedule.next_review_due(
+            last_reviewed_on=day, cadence=schedule.Interval(days=current.episode.program.plan_review_days)
+        )
+        _open_deadline(current.episode, DeadlineKind.PLAN_REVIEW, due,
+                       f"Program policy: review every {current.episode.program.plan_review_days} days")
+        record(action=AuditAction.CREATE, obj=review, patient=current.patient, site=site,
+               detail={"version": current.version, "new_version": new_plan.version})
+    return review
+
+
+def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], user: Any, day: dt.date
+                   ) -> TreatmentPlan:
+    new = TreatmentPlan.objects.create(
+        episode=plan.episode, patient=plan.patient, version=plan.version + 1, previous=plan, effective_on=day,
+        summary=plan.summary, created_by=user,
+    )
+    for p in plan.problems.prefetch_related("goals__objectives__interventions"):
+        np = PlanProblem.objects.create(plan=new, order=p.order, statement=p.statement, diagnosis=p.diagnosis)
+        for g in p.goals.all():
+            ng = PlanGoal.objects.create(problem=np, order=g.order, statement=g.statement)
+            for o in g.objectives.all():
+                rating = progress.get(o.pk, ("", ""))[0]
+                status = {
+                    ProgressRating.ACHIEVED: ObjectiveStatus.ACHIEVED,
+                    ProgressRating.DISCONTINUED: ObjectiveStatus.DISCONTINUED,
+                }.get(rating, o.status)
+                no = PlanObjective.objects.create(
+                    goal=ng, order=o.order, lineage=o.lineage, statement=o.statement, measure=o.measure,
+                    target_date=o.target_date, status=status,
+                )
+                PlanIntervention.objects.bulk_create(
+                    [PlanIntervention(objective=no, description=i.description, modality=i.modality,
+                                      frequency=i.frequency, responsible=i.responsible) for i in o.interventions.all()]
+                )
+    return new
+
+
+# ---------------------------------------------------------------- certification
+CERTIFICATION_STATEMENTS = {
+    "php": "I certify that this patient would require inpatient psychiatric care in the absence of partial "
+    "hospitalization services, that an individualized plan of treatment has been established and is periodically "
+    "reviewed by a physician, and that services are furnished while the patient is under the care of a physician "
+    "(42 CFR 424.24(e)(1)).",
+    "iop": "I certify that this patient requires intensive outpatient services for a minimum of 9 hours per week, "
+    "that an individualized plan of treatment has been established and is periodically reviewed by a physician, and "
+    "that services are furnished while the patient is under the care of a physician (42 CFR 424.24(e)(1)).",
+}
+
+
+def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | None = None,
+                         statement: str = "") -> PhysicianCertification:
+    """Initial certification or recertification by the physician; schedules the next one."""
+    from trellis.accounts.capabilities import Cap
+    from trellis.accounts.policies import has_capability
+
+    rule = certification_rule(episode)
+    if rule is None:
+        raise DomainError("This program does not require physician certification.")
+    site = episode.program.site
+    if not has_capability(physician, Cap.CERTIFY, site):
+        raise DomainError("Only a physician (prescriber) at this site can certify.")
+    _check_episode_open(episode)
+    day = signed_on or today_in(site.zone)
+    if day < episode.admitted_on:
+        raise DomainError("The certification date is before the admission date.", field="signed_on")
+    if day > today_in(site.zone):
+        raise DomainError("The certification date is in the future.", field="signed_on")
+    with transaction.atomic():
+        previous = list(PhysicianCertification.objects.filter(episode=episode).values_list("signed_on", flat=True))
+        if previous and day < max(previous):
+            raise DomainError("A later certification already exists.", field="signed_on")
+        kind = CertificationKind.INITIAL if not previous else CertificationKind.RECERTIFICATION
+        cert = PhysicianCertification.objects.create(
+            episode=episode, kind=kind, physician=physician, signed_on=day, signed_at=now(),
+            statement=statement.strip() or CERTIFICATION_STATEMENTS.get(episode.program.level_of_care, ""),
+            rule_key=rule.key, citation=rule.citation, created_by=physician,
+        )
+        _meet_deadline(episode, (DeadlineKind.CERTIFICATION, DeadlineKind.RECERTIFICATION), day)
+        nxt = schedule.next_certification_due(admitted_on=episode.admitted_on, rule=rule, signed_on=[*previous, day])
+        _open_deadline(episode, DeadlineKind.RECERTIFICATION, nxt.due_on, rule.citation)
+        record(action=AuditAction.SIGN, obj=cert, patient=episode.patient, site=site, detail={"kind": kind})
+    return cert

@@ -1,0 +1,344 @@
+"""Consent, release, revocation and disclosure writes (rules: trellis.consents.part2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.db import transaction
+
+from trellis.audit.services import AuditAction, record
+from trellis.consents import part2
+from trellis.consents.models import (
+    Consent,
+    ConsentKind,
+    ConsentRequirement,
+    ConsentStatus,
+    ConsentText,
+    Disclosure,
+)
+from trellis.core.clock import local_date, now, today_in
+from trellis.core.errors import DomainError
+
+RELEASE_FIELDS = (
+    "discloser", "recipient_name", "recipient_source", "recipient_address", "information", "purpose",
+    "expires_on", "expiration_event", "revocation_statement", "redisclosure_statement", "conditioning_statement",
+)
+
+DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
+    ConsentKind.TREATMENT: (
+        "Consent to treatment",
+        "I consent to assessment and treatment in this program, including group and individual therapy, "
+        "medication management and case management. I understand the program's attendance expectations, "
+        "that I may ask questions at any time, and that I may withdraw my consent to treatment.",
+    ),
+    ConsentKind.TELEHEALTH: (
+        "Telehealth consent",
+        "I consent to receive services by secure video or telephone. I understand the limits of "
+        "telehealth, that I should join from a private place, how to reach the program if the connection "
+        "fails, and that I may ask for in-person services.",
+    ),
+    ConsentKind.FINANCIAL: (
+        "Financial responsibility",
+        "I understand that I am responsible for charges not paid by my insurance, including deductibles, "
+        "copayments and coinsurance, and I authorize the program to bill my insurance on my behalf.",
+    ),
+    ConsentKind.RELEASE: (
+        "Authorization to release information",
+        "I authorize the program named below to disclose the information described below to the recipient "
+        "named below, for the purpose stated, until the expiration date or event stated. "
+        + part2.DEFAULT_REVOCATION_STATEMENT,
+    ),
+    ConsentKind.PART2: (
+        "Consent to disclose substance use disorder records (42 CFR Part 2)",
+        "I consent to the disclosure of my substance use disorder treatment records as described below. "
+        "These records are protected by federal confidentiality rules (42 CFR part 2). "
+        + part2.DEFAULT_REVOCATION_STATEMENT,
+    ),
+}
+DEFAULT_REQUIRED_FOR_ADMISSION = (ConsentKind.TREATMENT, ConsentKind.FINANCIAL)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ensure_default_texts(*, organization: Any) -> dict[str, ConsentText]:
+    """Version 1 of each consent text for an organization (idempotent)."""
+    result = {}
+    with transaction.atomic():
+        for kind, (title, body) in DEFAULT_TEXTS.items():
+            text = ConsentText.objects.filter(organization=organization, kind=kind, active=True).order_by(
+                "-created_at"
+            ).first()
+            if text is None:
+                text = ConsentText.objects.create(
+                    organization=organization, kind=kind, version="1", title=title, body=body, sha256=_digest(body)
+                )
+            result[kind] = text
+    return result
+
+
+def publish_text(*, organization: Any, kind: str, version: str, title: str, body: str, created_by: Any) -> ConsentText:
+    if not body.strip():
+        raise DomainError("Enter the consent text.", field="body")
+    with transaction.atomic():
+        if ConsentText.objects.filter(organization=organization, kind=kind, version=version).exists():
+            raise DomainError("This version already exists; use a new version label.", field="version")
+        ConsentText.objects.filter(organization=organization, kind=kind, active=True).update(active=False)
+        text = ConsentText.objects.create(
+            organization=organization, kind=kind, version=version, title=title, body=body, sha256=_digest(body),
+            created_by=created_by,
+        )
+        record(action=AuditAction.CREATE, obj=text)
+    return text
+
+
+def render_signed_text(consent: Consent) -> str:
+    """The exact text presented for signature: the template body plus the release particulars."""
+    text = consent.text
+    lines = [f"{text.title} (version {text.version})", "", text.body]
+    if ConsentKind.is_release(consent.kind):
+        lines += [
+            "",
+            f"Patient: {consent.patient.legal_first_name} {consent.patient.legal_last_name}",
+            f"Who may disclose: {consent.discloser}",
+            f"Recipient: {consent.recipient_name}" + (f", {consent.recipient_address}" if consent.recipient_address
+                                                      else ""),
+            f"Information to be disclosed: {consent.information}",
+            f"Purpose: {consent.purpose}",
+            "Expires: " + (consent.expires_on.isoformat() if consent.expires_on else consent.expiration_event),
+            f"Right to revoke: {consent.revocation_statement}",
+        ]
+        if consent.redisclosure_statement:
+            lines.append(f"Redisclosure: {consent.redisclosure_statement}")
+        if consent.conditioning_statement:
+            lines.append(f"Conditioning: {consent.conditioning_statement}")
+    return "\n".join(lines)
+
+
+def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **release: Any) -> Consent:
+    """A draft consent (not yet in force). Releases carry their particulars."""
+    if kind not in ConsentKind.values:
+        raise DomainError("Choose the kind of consent.", field="kind")
+    unknown = set(release) - set(RELEASE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown fields: {sorted(unknown)}")
+    if release and not ConsentKind.is_release(kind):
+        raise DomainError("Only releases of information name a recipient.", field="kind")
+    if patient.organization_id != site.organization_id:
+        raise DomainError("That site belongs to another organization.")
+    texts = ensure_default_texts(organization=site.organization)
+    if ConsentKind.is_release(kind):
+        release.setdefault("revocation_statement", part2.DEFAULT_REVOCATION_STATEMENT)
+        if kind == ConsentKind.PART2:
+            release.setdefault("redisclosure_statement", part2.DEFAULT_REDISCLOSURE_STATEMENT)
+            release.setdefault("conditioning_statement", part2.DEFAULT_CONDITIONING_STATEMENT)
+        release.setdefault("discloser", site.display_name or site.name)
+        expires_on = release.get("expires_on")
+        if expires_on is not None and expires_on < today_in(site.zone):
+            raise DomainError("The expiry date is in the past.", field="expires_on")
+        source = release.get("recipient_source")
+        if source is not None:
+            if source.organization_id != site.organization_id:
+                raise DomainError("Unknown recipient.", field="recipient_source")
+            if not (release.get("recipient_name") or "").strip():
+                release["recipient_name"] = source.name
+            if not (release.get("recipient_address") or "").strip():
+                release["recipient_address"] = source.address
+        if not (release.get("recipient_name") or "").strip():
+            raise DomainError("A release needs a recipient: name the person or organization.", field="recipient_name")
+        if expires_on is None and not (release.get("expiration_event") or "").strip():
+            raise DomainError("A release needs an expiry date or an expiry event.", field="expires_on")
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            patient=patient, site=site, kind=kind, text=texts[kind], status=ConsentStatus.DRAFT,
+            created_by=created_by, **release,
+        )
+        record(action=AuditAction.CREATE, obj=consent, patient=patient, site=site, detail={"kind": kind})
+    return consent
+
+
+def sign_consent(
+    *,
+    consent: Consent,
+    signer_name: str,
+    collected_by: Any,
+    ip_address: str | None,
+    signer_relationship: str = "self",
+    signature_drawing: str = "",
+    signed_at: dt.datetime | None = None,
+) -> Consent:
+    """E-signature: typed name (drawing optional), timestamp, IP and the exact text version signed.
+    A release cannot become active while any required element is missing (42 CFR 2.31(a) for
+    Part 2; 45 CFR 164.508(c) for other releases)."""
+    if not signer_name.strip():
+        raise DomainError("Type the signer's full name to sign.", field="signer_name")
+    with transaction.atomic():
+        current = Consent.objects.select_for_update().select_related("patient", "site", "text").get(pk=consent.pk)
+        if current.status != ConsentStatus.DRAFT:
+            raise DomainError("This consent is already signed; signed consents cannot change.")
+        stamp = signed_at or now()
+        signed_on = local_date(stamp, current.site.zone)
+        if ConsentKind.is_release(current.kind):
+            facts = part2.ConsentFacts(
+                patient_name=f"{current.patient.legal_first_name} {current.patient.legal_last_name}".strip(),
+                discloser=current.discloser,
+                information=current.information,
+                recipient=current.recipient_name,
+                purpose=current.purpose,
+                revocation_statement=current.revocation_statement,
+                expires_on=current.expires_on,
+                expiration_event=current.expiration_event,
+                signature=signer_name,
+                signed_on=signed_on,
+                redisclosure_statement=current.redisclosure_statement,
+                conditioning_statement=current.conditioning_statement,
+            )
+            missing = part2.missing_elements(facts, part2=current.kind == ConsentKind.PART2)
+            if missing:
+                raise DomainError(part2.describe_missing(missing))
+            if current.expires_on is not None and current.expires_on < signed_on:
+                raise DomainError("The expiry date is before the signature date.", field="expires_on")
+        text = render_signed_text(current)
+        current.signer_name = signer_name.strip()
+        current.signer_relationship = signer_relationship or "self"
+        current.signature_drawing = signature_drawing
+        current.signed_at = stamp
+        current.signed_on = signed_on
+        current.signed_ip = ip_address
+        current.signed_text = text
+        current.signed_text_sha256 = _digest(text)
+        current.collected_by = collected_by
+        current.status = ConsentStatus.ACTIVE
+        current.save()
+        record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.site,
+               detail={"kind": current.kind, "text_sha256": current.signed_text_sha256})
+    return current
+
+
+def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked_at: dt.datetime | None = None
+                   ) -> Consent:
+    """Revocation stops future disclosures; disclosures already made stay on the accounting."""
+    with transaction.atomic():
+        current = Consent.objects.select_for_update().select_related("site").get(pk=consent.pk)
+        if current.status == ConsentStatus.REVOKED:
+            raise DomainError("This consent is already revoked.")
+        if current.status == ConsentStatus.DRAFT:
+            raise DomainError("This consent was never signed; there is nothing to revoke.")
+        stamp = revoked_at or now()
+        current.status = ConsentStatus.REVOKED
+        current.revoked_at = stamp
+        current.revoked_on = local_date(stamp, current.site.zone)
+        current.revocation_note = note[:300]
+        current.revoked_by = revoked_by
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
+               detail={"revoked": True})
+    return current
+
+
+def required_kinds(program: Any) -> list[str]:
+    kinds = list(ConsentRequirement.objects.filter(program=program).values_list("kind", flat=True))
+    return kinds or list(DEFAULT_REQUIRED_FOR_ADMISSION)
+
+
+def set_required_kinds(*, program: Any, kinds: list[str], changed_by: Any) -> None:
+    bad = set(kinds) - set(ConsentKind.values)
+    if bad:
+        raise DomainError("Unknown consent kind.", field="kinds")
+    with transaction.atomic():
+        ConsentRequirement.objects.filter(program=program).exclude(kind__in=kinds).delete()
+        for kind in kinds:
+            ConsentRequirement.objects.get_or_create(program=program, kind=kind)
+        record(action=AuditAction.UPDATE, obj=program, detail={"required_consents": sorted(kinds)})
+
+
+def missing_for_admission(*, patient: Any, program: Any, on: dt.date) -> list[str]:
+    """Labels of the consents the program requires that the patient has not signed (in force on `on`)."""
+    from trellis.consents.selectors import consents_in_force
+
+    have = {c.kind for c in consents_in_force(patient, on=on)}
+    return [ConsentKind(k).label for k in required_kinds(program) if k not in have]
+
+
+def notice_for(*, part2_applies: bool) -> tuple[str, str]:
+    """(notice text, version) that must accompany a disclosure (42 CFR 2.32(a)(1) for Part 2)."""
+    if part2_applies:
+        return part2.REDISCLOSURE_NOTICE, part2.REDISCLOSURE_NOTICE_VERSION
+    return part2.CONFIDENTIALITY_NOTICE, "hipaa-164.508"
+
+
+def require_release(
+    *,
+    patient: Any,
+    part2_applies: bool,
+    on: dt.date,
+    recipient_source: Any = None,
+    recipient_name: str = "",
+    consent: Consent | None = None,
+) -> Consent:
+    """The release in force that allows a disclosure to this recipient, or DomainError. Part 2 records
+    need a Part 2 consent naming the recipient (42 CFR 2.31, 2.33); a general release is not enough."""
+    from trellis.consents.selectors import find_release
+
+    if consent is None:
+        consent = find_release(patient, recipient_source=recipient_source, recipient_name=recipient_name,
+                               part2=part2_applies, on=on)
+    if consent is None:
+        kind = "a 42 CFR Part 2 consent" if part2_applies else "a release of information"
+        raise DomainError(
+            f"No disclosure without {kind} in force that names this recipient. Ask the patient to sign one "
+            "(Consents tab) first.",
+            code="no_release",
+        )
+    if consent.patient_id != patient.pk:
+        raise DomainError("That consent belongs to another patient.")
+    if part2_applies and consent.kind != ConsentKind.PART2:
+        raise DomainError("These records are protected by 42 CFR Part 2: a Part 2 consent is required; a general "
+                          "release is not sufficient.", code="no_release")
+    if not ConsentKind.is_release(consent.kind):
+        raise DomainError("That consent is not a release of information.", code="no_release")
+    if not consent.in_force_on(on):
+        raise DomainError("That consent is not in force (expired, revoked or not signed).", code="no_release")
+    return consent
+
+
+def disclose(
+    *,
+    patient: Any,
+    site: Any,
+    purpose: str,
+    information: str,
+    method: str,
+    document_title: str,
+    disclosed_by: Any,
+    part2_applies: bool,
+    recipient_name: str = "",
+    recipient_source: Any = None,
+    recipient_address: str = "",
+    consent: Consent | None = None,
+    episode: Any = None,
+    content: bytes | None = None,
+    on: dt.date | None = None,
+) -> Disclosure:
+    """Record one disclosure to an outside party in the accounting of disclosures (42 CFR 2.25 as
+    amended 2024; 45 CFR 164.528), with the notice that accompanied it. Refused without a release in
+    force (see require_release)."""
+    day = on or today_in(site.zone)
+    consent = require_release(patient=patient, part2_applies=part2_applies, on=day,
+                              recipient_source=recipient_source, recipient_name=recipient_name, consent=consent)
+    notice, notice_version = notice_for(part2_applies=part2_applies)
+    with transaction.atomic():
+        disclosure = Disclosure.objects.create(
+            patient=patient, site=site, consent=consent, episode=episode, disclosed_at=now(),
+            disclosed_by=disclosed_by, recipient_name=recipient_name or consent.recipient_name,
+            recipient_address=recipient_address or consent.recipient_address, purpose=purpose or consent.purpose,
+            information=information, method=method, document_title=document_title, is_part2=part2_applies,
+            notice_text=notice, notice_version=notice_version,
+            content_sha256=hashlib.sha256(content).hexdigest() if content else "", created_by=disclosed_by,
+        )
+        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site,
+               detail={"method": method, "part2": part2_applies, "consent": str(consent.public_id)})
+    return disclosure
