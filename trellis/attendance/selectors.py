@@ -1,0 +1,143 @@
+"""Attendance reads, and THE treatment-hours ledger selector used by the chart, compliance and billing.
+
+``treatment_hours(episode, start, end)`` returns a :class:`trellis.attendance.ledger.Ledger` with per
+site-local day and per ISO week minutes attended (by service type and modality), scheduled minutes and
+absences. The arithmetic lives in the pure ``attendance.ledger`` module; this module only gathers facts:
+
+* every session on the episode's roster in the period (see scheduling.selectors for the roster rule);
+* its attendance record when marked; a cancelled session counts as ``cancelled_by_program``; an unmarked
+  one as ``unmarked`` (scheduled, not attended, not an absence);
+* an attendance record whose session is no longer on the derived roster (e.g. the patient changed track
+  afterwards) still counts: recorded attendance is the fact of record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from trellis.attendance.ledger import (
+    CANCELLED_BY_PROGRAM,
+    UNMARKED,
+    AttendanceFact,
+    Ledger,
+    build_ledger,
+)
+from trellis.attendance.models import Attendance
+from trellis.programs.models import Episode
+from trellis.scheduling.models import Session, SessionStatus
+from trellis.scheduling.selectors import Roster, RosterMember, roster_for_session, sessions_for_episodes
+
+
+def _facts(episodes: Sequence[Episode], start: date, end: date) -> list[AttendanceFact]:
+    # One day of slack each side: the range is in site-local dates, sessions are fetched by local_date.
+    sessions = sessions_for_episodes(episodes, start, end)
+    ep_ids = [e.pk for e in episodes]
+    records = {
+        (a.session_id, a.episode_id): a
+        for a in Attendance.objects.filter(
+            episode_id__in=ep_ids, session__local_date__gte=start, session__local_date__lte=end
+        ).select_related("session", "session__site")
+    }
+    facts: list[AttendanceFact] = []
+    seen: set[tuple[int, int]] = set()
+    for s in sessions:
+        for ep_id in sorted(getattr(s, "roster_episode_ids", ())):
+            seen.add((s.pk, ep_id))
+            facts.append(_fact(s, ep_id, records.get((s.pk, ep_id))))
+    for key, att in records.items():
+        if key not in seen:
+            facts.append(_fact(att.session, att.episode_id, att))
+    return facts
+
+
+def _fact(session: Session, episode_id: int, att: Attendance | None) -> AttendanceFact:
+    length = session.minutes
+    if att is not None:
+        status, minutes, modality = att.status, att.minutes, att.modality or None
+        scheduled = max(att.scheduled_minutes, minutes) if att.scheduled_minutes else length
+    elif session.status == SessionStatus.CANCELLED:
+        status, minutes, modality, scheduled = CANCELLED_BY_PROGRAM, 0, None, length
+    else:
+        status, minutes, modality, scheduled = UNMARKED, 0, None, length
+    return AttendanceFact(
+        episode_id=episode_id,
+        session_id=session.pk,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        time_zone=session.site.time_zone,
+        service_type=session.service_type,
+        status=status,
+        minutes=minutes,
+        scheduled_minutes=scheduled,
+        modality=modality,
+    )
+
+
+def treatment_hours(episode: Episode, start: date, end: date) -> Ledger:
+    """The treatment-hours ledger of one episode for site-local dates ``[start, end]`` (inclusive).
+
+    Days are the site-local start dates of sessions; weeks are ISO 8601 weeks (Monday–Sunday) of those
+    dates. Bounded: a constant number of queries whatever the period or number of sessions.
+    """
+    return build_ledger(_facts([episode], start, end), start=start, end=end)
+
+
+def treatment_hours_for_episodes(episodes: Sequence[Episode], start: date, end: date) -> dict[int, Ledger]:
+    """Ledgers of many episodes at once (per-track page, compliance worklists). Bounded queries."""
+    grouped: dict[int, list[AttendanceFact]] = defaultdict(list)
+    for fact in _facts(list(episodes), start, end):
+        grouped[fact.episode_id].append(fact)
+    return {e.pk: build_ledger(grouped.get(e.pk, []), start=start, end=end) for e in episodes}
+
+
+@dataclass
+class SheetRow:
+    member: RosterMember
+    attendance: Attendance | None
+
+    @property
+    def episode(self) -> Episode:
+        return self.member.episode
+
+    @property
+    def patient(self) -> Any:
+        return self.member.episode.patient
+
+
+@dataclass
+class AttendanceSheet:
+    session: Session
+    roster: Roster
+    rows: list[SheetRow]
+
+    @property
+    def marked(self) -> int:
+        return sum(1 for r in self.rows if r.attendance is not None)
+
+    @property
+    def locked(self) -> bool:
+        return any(r.attendance is not None and r.attendance.is_locked for r in self.rows)
+
+
+def attendance_sheet(session: Session) -> AttendanceSheet:
+    """Roster plus recorded attendance for one session. Constant queries in the number of patients."""
+    roster = roster_for_session(session)
+    records = {a.episode_id: a for a in Attendance.objects.filter(session=session).select_related("episode__patient")}
+    rows = [SheetRow(m, records.pop(m.episode.pk, None)) for m in roster.members]
+    # Recorded attendance for someone no longer on the roster (e.g. excused afterwards) still shows.
+    for att in records.values():
+        rows.append(SheetRow(RosterMember(att.episode, "recorded"), att))
+    return AttendanceSheet(session, roster, rows)
+
+
+def corrections_of(attendance: Attendance) -> list[Any]:
+    return list(attendance.corrections.select_related("changed_by").order_by("changed_at", "id"))
+
+
+def week_range(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)

@@ -1,0 +1,306 @@
+"""Scheduling reads: rosters, calendars, a patient's sessions. Scoped to the user; bounded query counts.
+
+Roster rule (issue 3 §4): the roster of a group session is
+    members of the session's track(s) whose episode is active on the session's site-local date
+  + patients explicitly added to that occurrence
+  − patients excused from that occurrence.
+An individual appointment's roster is its one episode. Rosters are derived on read (never copied), so an
+admission or discharge is reflected at once; explicit changes are the only stored roster rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import sites_with
+from trellis.programs.models import Episode, EpisodeStatus
+from trellis.scheduling.models import (
+    FeedToken,
+    OrganizationClosure,
+    RosterChange,
+    RosterChangeKind,
+    Session,
+    SessionSeries,
+)
+
+SOURCE_TRACK = "track"
+SOURCE_ADDED = "added"
+SOURCE_APPOINTMENT = "appointment"
+
+
+@dataclass
+class RosterMember:
+    episode: Episode
+    source: str
+    reason: str = ""
+
+    @property
+    def patient(self) -> Any:
+        return self.episode.patient
+
+
+@dataclass
+class Roster:
+    session: Session
+    members: list[RosterMember] = field(default_factory=list)
+    excused: list[RosterMember] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.members)
+
+
+def _active(ep: Episode, day: date) -> bool:
+    if ep.status == EpisodeStatus.PLANNED or day < ep.admitted_on:
+        return False
+    return ep.discharged_on is None or day <= ep.discharged_on
+
+
+def _sort_key(member: RosterMember) -> tuple[str, str]:
+    p = member.episode.patient
+    return (p.legal_last_name.lower(), p.legal_first_name.lower())
+
+
+def rosters_for_sessions(sessions: Sequence[Session]) -> dict[int, Roster]:
+    """Rosters of many sessions in four queries, whatever the number of sessions or patients."""
+    result = {s.pk: Roster(session=s) for s in sessions}
+    if not sessions:
+        return result
+    ids = [s.pk for s in sessions]
+    through = Session.tracks.through
+    tracks_of: dict[int, set[int]] = defaultdict(set)
+    for session_id, track_id in through.objects.filter(session_id__in=ids).values_list("session_id", "track_id"):
+        tracks_of[session_id].add(track_id)
+    all_tracks = set().union(*tracks_of.values()) if tracks_of else set()
+    lo = min(s.local_date for s in sessions)
+    hi = max(s.local_date for s in sessions)
+    by_track: dict[int, list[Episode]] = defaultdict(list)
+    if all_tracks:
+        episodes = (
+            Episode.objects.filter(track_id__in=all_tracks, admitted_on__lte=hi)
+            .exclude(status=EpisodeStatus.PLANNED)
+            .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=lo))
+            .select_related("patient")
+        )
+        for ep in episodes:
+            by_track[ep.track_id].append(ep)
+    changes: dict[int, list[RosterChange]] = defaultdict(list)
+    for change in RosterChange.objects.filter(session_id__in=ids).select_related("episode", "episode__patient"):
+        changes[change.session_id].append(change)
+    appointment_ids = {s.episode_id for s in sessions if s.episode_id}
+    appointments = (
+        {e.pk: e for e in Episode.objects.filter(pk__in=appointment_ids).select_related("patient")}
+        if appointment_ids
+        else {}
+    )
+    for s in sessions:
+        roster = result[s.pk]
+        if s.episode_id:
+            roster.members.append(RosterMember(appointments[s.episode_id], SOURCE_APPOINTMENT))
+            continue
+        members: dict[int, RosterMember] = {}
+        for track_id in tracks_of.get(s.pk, ()):
+            for ep in by_track.get(track_id, ()):
+                if _active(ep, s.local_date):
+                    members[ep.pk] = RosterMember(ep, SOURCE_TRACK)
+        for change in changes.get(s.pk, ()):
+            if change.kind == RosterChangeKind.ADD:
+                members[change.episode_id] = RosterMember(change.episode, SOURCE_ADDED, change.reason)
+            elif change.kind == RosterChangeKind.EXCUSE:
+                gone = members.pop(change.episode_id, None)
+                roster.excused.append(gone or RosterMember(change.episode, SOURCE_TRACK, change.reason))
+                roster.excused[-1].reason = change.reason
+        roster.members = sorted(members.values(), key=_sort_key)
+    return result
+
+
+def roster_for_session(session: Session) -> Roster:
+    return rosters_for_sessions([session])[session.pk]
+
+
+# --------------------------------------------------------------------------------------------------
+# Calendars
+# --------------------------------------------------------------------------------------------------
+
+
+def sessions_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
+    site_ids = [s.pk for s in sites_with(user, capability)]
+    return Session.objects.filter(site_id__in=site_ids).select_related(
+        "site", "facilitator", "co_facilitator", "room", "program", "series", "episode", "episode__patient"
+    )
+
+
+def series_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
+    site_ids = [s.pk for s in sites_with(user, capability)]
+    return (
+        SessionSeries.objects.filter(site_id__in=site_ids)
+        .select_related("site", "program", "facilitator", "co_facilitator", "room", "episode__patient")
+        .prefetch_related("tracks")
+    )
+
+
+@dataclass
+class CalendarFilters:
+    start: date
+    end: date
+    site: Any = None
+    program: Any = None
+    track: Any = None
+    staff: Any = None
+    room: Any = None
+    patient: Any = None
+    include_cancelled: bool = True
+
+
+@dataclass
+class CalendarEntry:
+    session: Session
+    roster: Roster
+
+    @property
+    def count(self) -> int:
+        return len(self.roster.members)
+
+    @property
+    def capacity(self) -> int | None:
+        return self.session.effective_capacity
+
+    @property
+    def full(self) -> bool:
+        return self.capacity is not None and self.count >= self.capacity
+
+
+@dataclass
+class CalendarDay:
+    date: date
+    entries: list[CalendarEntry]
+
+
+def calendar(user: Any, filters: CalendarFilters, *, max_sessions: int = 2000) -> list[CalendarDay]:
+    """Sessions for a date range, grouped by site-local day, with their rosters. Constant query count."""
+    qs = sessions_for(user).filter(local_date__gte=filters.start, local_date__lte=filters.end)
+    if filters.site is not None:
+        qs = qs.filter(site=filters.site)
+    if filters.program is not None:
+        qs = qs.filter(program=filters.program)
+    if filters.track is not None:
+        qs = qs.filter(Q(tracks=filters.track) | Q(episode__track=filters.track)).distinct()
+    if filters.staff is not None:
+        qs = qs.filter(Q(facilitator=filters.staff) | Q(co_facilitator=filters.staff))
+    if filters.room is not None:
+        qs = qs.filter(room=filters.room)
+    if not filters.include_cancelled:
+        qs = qs.exclude(status="cancelled")
+    if filters.patient is not None:
+        ids = [s.pk for s in sessions_for_episodes(
+            list(Episode.objects.filter(patient=filters.patient)), filters.start, filters.end
+        )]
+        qs = qs.filter(pk__in=ids)
+    sessions = list(qs.prefetch_related("tracks").order_by("starts_at", "title")[:max_sessions])
+    rosters = rosters_for_sessions(sessions)
+    by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
+    for s in sessions:
+        by_day[s.local_date].append(CalendarEntry(s, rosters[s.pk]))
+    days = []
+    d = filters.start
+    while d <= filters.end:
+        days.append(CalendarDay(d, by_day.get(d, [])))
+        d += timedelta(days=1)
+    return days
+
+
+def closures_between(organization: Any, start: date, end: date, site: Any = None) -> list[OrganizationClosure]:
+    qs = OrganizationClosure.objects.filter(organization=organization, date__gte=start, date__lte=end)
+    if site is not None:
+        qs = qs.filter(Q(site=site) | Q(site__isnull=True))
+    return list(qs.select_related("site"))
+
+
+# --------------------------------------------------------------------------------------------------
+# A patient's sessions (used by the ledger)
+# --------------------------------------------------------------------------------------------------
+
+
+def sessions_for_episodes(episodes: Sequence[Episode], start: date, end: date) -> list[Session]:
+    """Sessions on the rosters of ``episodes`` with local dates in ``[start, end]``. Bounded: 4 queries.
+
+    Each returned session carries ``roster_episode_ids`` — which of the given episodes it is for.
+    """
+    if not episodes:
+        return []
+    ep_by_pk = {e.pk: e for e in episodes}
+    track_ids = {e.track_id for e in episodes if e.track_id}
+    base = Session.objects.filter(local_date__gte=start, local_date__lte=end).select_related(
+        "site", "facilitator", "room"
+    )
+    cond = Q(episode_id__in=ep_by_pk) | Q(roster_changes__episode_id__in=ep_by_pk)
+    if track_ids:
+        cond |= Q(tracks__in=track_ids, episode__isnull=True)
+    sessions = {s.pk: s for s in base.filter(cond).distinct()}
+    if not sessions:
+        return []
+    through = Session.tracks.through
+    tracks_of: dict[int, set[int]] = defaultdict(set)
+    for session_id, track_id in through.objects.filter(session_id__in=list(sessions)).values_list(
+        "session_id", "track_id"
+    ):
+        tracks_of[session_id].add(track_id)
+    changes = {
+        (c.session_id, c.episode_id): c.kind
+        for c in RosterChange.objects.filter(session_id__in=list(sessions), episode_id__in=list(ep_by_pk))
+    }
+    out = []
+    for s in sorted(sessions.values(), key=lambda x: x.starts_at):
+        members = set()
+        for ep in episodes:
+            kind = changes.get((s.pk, ep.pk))
+            if s.episode_id is not None:
+                if s.episode_id == ep.pk:
+                    members.add(ep.pk)
+            elif kind == RosterChangeKind.ADD or (
+                kind != RosterChangeKind.EXCUSE and ep.track_id in tracks_of.get(s.pk, ()) and _active(ep, s.local_date)
+            ):
+                members.add(ep.pk)
+        if members:
+            s.roster_episode_ids = members
+            out.append(s)
+    return out
+
+
+def feed_tokens_of(user: Any) -> list[FeedToken]:
+    return list(FeedToken.objects.filter(user=user).order_by("-created_at"))
+
+
+def find_feed_token(secret: str) -> FeedToken | None:
+    if not secret or len(secret) > 100:
+        return None
+    return (
+        FeedToken.objects.filter(token_hash=FeedToken.hash_secret(secret), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+
+
+def staff_feed_sessions(user: Any, start: date, end: date) -> list[Session]:
+    return list(
+        Session.objects.filter(Q(facilitator=user) | Q(co_facilitator=user), local_date__gte=start, local_date__lte=end)
+        .select_related("site", "room", "episode__patient")
+        .order_by("starts_at")
+    )
+
+
+def staff_choices(sites: Iterable[Any]) -> QuerySet[Any]:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(memberships__site__in=list(sites), is_active=True).distinct().order_by(
+        "full_name"
+    )
