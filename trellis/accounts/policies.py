@@ -108,3 +108,9 @@ def login_required_view(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
     wrapped.required_capability = None  # type: ignore[attr-defined]
     return wrapped
+
+
+def lockout_username(request: Any, credentials: dict | None) -> str:
+    """django-axes key: the sign-in email, case-folded so 'A@x' and 'a@x' share one failure count."""
+    source = credentials or getattr(request, "POST", {}) or {}
+    return str(source.get("username", "")).strip().lower()

@@ -51,7 +51,10 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
     form = TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", "Too many wrong codes in a row. Wait a few seconds, then try the newest code.")
+        elif device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
@@ -60,7 +63,8 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             record(action=AuditAction.UPDATE, obj=request.user, detail={"mfa": "enrolled"})
             messages.success(request, "Two-step sign-in is set up. You will be asked for a code at each sign-in.")
             return redirect(_safe_next(request))
-        form.add_error("token", "That code did not match. Check your phone's clock and try the newest code.")
+        else:
+            form.add_error("token", "That code did not match. Check your phone's clock and try the newest code.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

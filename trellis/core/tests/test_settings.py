@@ -1,0 +1,59 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from trellis.config.production import check_production_settings, production_problems
+
+SAFE = {
+    "TRELLIS_ENV": "production",
+    "DEBUG": False,
+    "SECRET_KEY": "k" * 20 + "Qz8_vP1m" * 5,
+    "ALLOWED_HOSTS": ["trellis.example.org"],
+    "SECURE_SSL_REDIRECT": True,
+    "SESSION_COOKIE_SECURE": True,
+    "CSRF_COOKIE_SECURE": True,
+    "SECURE_HSTS_SECONDS": 31536000,
+    "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql"}},
+}
+
+
+def test_safe_production_settings_pass():
+    assert production_problems(SAFE) == []
+    check_production_settings(SAFE)
+
+
+@pytest.mark.parametrize(
+    "override,problem",
+    [
+        ({"DEBUG": True}, "DEBUG"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 40}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": []}, "ALLOWED_HOSTS"),
+        ({"SECURE_SSL_REDIRECT": False}, "SECURE_SSL_REDIRECT"),
+        ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
+        ({"SECURE_HSTS_SECONDS": 0}, "HSTS"),
+        ({"DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3"}}}, "PostgreSQL"),
+    ],
+)
+def test_unsafe_production_settings_refused(override, problem):
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        check_production_settings({**SAFE, **override})
+
+
+def test_dev_is_not_checked():
+    assert production_problems({"TRELLIS_ENV": "dev", "DEBUG": True}) == []
+
+
+def test_production_process_refuses_to_start_with_defaults(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRELLIS_ENV": "production", "TRELLIS_DATA_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='trellis.config.settings';"
+         "django.setup()"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "Refusing to start in production" in result.stderr

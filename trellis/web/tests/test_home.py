@@ -1,0 +1,33 @@
+import pytest
+from django.urls import reverse
+
+from trellis.core.testing.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_recently_opened_charts_in_scope(client_for, make_staff, patient, other_site):
+    user = make_staff("therapist")
+    c = client_for(user)
+    c.get(reverse("patients:chart", kwargs={"patient_id": patient.public_id}))
+    response = c.get(reverse("web:home"))
+    assert response.status_code == 200
+    assert response.context["recent_patients"] == [patient]
+
+
+def test_healthz(client):
+    assert client.get(reverse("web:healthz")).json() == {"status": "ok"}
+
+
+def test_unknown_url_is_a_friendly_404(client_for, make_staff):
+    response = client_for(make_staff("therapist")).get("/no/such/page/")
+    assert response.status_code == 404
+
+
+def test_out_of_scope_patients_not_in_recent(client_for, make_staff, site, other_site):
+    user = make_staff("therapist")
+    elsewhere = PatientFactory(primary_site=other_site)
+    from trellis.audit.services import AuditAction, record
+
+    record(action=AuditAction.READ, obj=elsewhere, actor=user)
+    assert client_for(user).get(reverse("web:home")).context["recent_patients"] == []
