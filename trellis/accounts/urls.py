@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trellis.accounts import views
+from trellis.accounts import admin_views, views
 
 app_name = "accounts"
 
@@ -10,4 +10,12 @@ urlpatterns = [
     path("mfa/setup/", views.mfa_setup, name="mfa_setup"),
     path("mfa/verify/", views.mfa_verify, name="mfa_verify"),
     path("site/", views.switch_site, name="switch_site"),
+    path("me/", admin_views.profile, name="profile"),
+    path("organization/", admin_views.organization, name="organization"),
+    path("organization/sites/new/", admin_views.site_edit, name="site_create"),
+    path("organization/sites/<uuid:site_id>/", admin_views.site_edit, name="site_edit"),
+    path("staff/", admin_views.staff_list, name="staff_list"),
+    path("staff/new/", admin_views.staff_edit, name="staff_create"),
+    path("staff/<uuid:user_id>/", admin_views.staff_edit, name="staff_edit"),
+    path("staff/<uuid:user_id>/licenses/", admin_views.credential_add, name="credential_add"),
 ]
