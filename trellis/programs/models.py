@@ -250,7 +250,7 @@ class DischargeRecord(BaseModel):
     """Discharge details and the generated summary (issue 4, section 8)."""
 
     episode = models.OneToOneField("programs.Episode", on_delete=models.PROTECT, related_name="discharge_record")
-    discharge_type = models.CharField(max_length=30)
+    discharge_type = models.CharField(max_length=30, choices=DischargeType.choices)
     reason = models.TextField()
     medications = models.TextField("Medications at discharge", blank=True)
     aftercare_provider = models.CharField(max_length=200, blank=True)

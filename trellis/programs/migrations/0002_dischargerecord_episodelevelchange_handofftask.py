@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('discharge_type', models.CharField(max_length=30)),
+                ('discharge_type', models.CharField(choices=[('completed', 'Completed program'), ('step_down', 'Step-down to a lower level'), ('transfer_higher', 'Transfer to a higher level'), ('ama', 'Left against advice'), ('administrative', 'Administrative'), ('no_show', 'No-show out')], max_length=30)),
                 ('reason', models.TextField()),
                 ('medications', models.TextField(blank=True, verbose_name='Medications at discharge')),
                 ('aftercare_provider', models.CharField(blank=True, max_length=200)),

@@ -1,0 +1,177 @@
+"""Discharge summary (data + PDF) and the letter to the referral source.
+
+Attended hours by ISO week come from the attendance ledger (trellis.attendance.selectors.treatment_hours);
+if that module is unavailable the summary says so rather than guessing. Outcome scores at admission and
+discharge will be added when outcome measures exist (later issue)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from trellis.programs.models import DischargeRecord, Episode
+
+
+def attended_hours_by_week(episode: Episode) -> dict[str, Any]:
+    end = episode.discharged_on or episode.admitted_on
+    try:
+        from trellis.attendance.selectors import treatment_hours
+    except ImportError:  # pragma: no cover - attendance ledger not installed
+        return {"available": False, "weeks": [], "total_minutes": 0,
+                "note": "Attendance ledger not available; hours not included."}
+    ledger = treatment_hours(episode, episode.admitted_on, end)
+    weeks = [
+        {
+            "label": w.label,
+            "monday": w.monday.isoformat(),
+            "attended_minutes": w.attended_minutes,
+            "scheduled_minutes": w.scheduled_minutes,
+            "days_attended": w.days_attended,
+        }
+        for w in ledger.weeks
+    ]
+    return {"available": True, "weeks": weeks, "total_minutes": ledger.total.attended_minutes, "note": ""}
+
+
+def _plan_progress(episode: Episode) -> list[dict[str, Any]]:
+    from trellis.careplans.models import ObjectiveProgress, PlanObjective, PlanStatus, TreatmentPlan
+
+    plan = (
+        TreatmentPlan.objects.filter(episode=episode)
+        .exclude(status=PlanStatus.DRAFT, version__gt=1)
+        .order_by("-version")
+        .first()
+    ) or TreatmentPlan.objects.filter(episode=episode).order_by("-version").first()
+    if plan is None:
+        return []
+    objectives = PlanObjective.objects.filter(goal__problem__plan=plan).select_related("goal__problem")
+    latest: dict[str, str] = {}
+    for p in ObjectiveProgress.objects.filter(review__plan__episode=episode).select_related("objective", "review"
+                                                                                            ).order_by("review__reviewed_on"):
+        latest[str(p.objective.lineage)] = p.get_rating_display()
+    return [
+        {
+            "problem": o.goal.problem.statement,
+            "goal": o.goal.statement,
+            "objective": o.statement,
+            "status": o.get_status_display(),
+            "last_progress": latest.get(str(o.lineage), "Not yet reviewed"),
+        }
+        for o in objectives
+    ]
+
+
+def build_summary(episode: Episode, rec: DischargeRecord) -> dict[str, Any]:
+    from trellis.referrals.models import Diagnosis, DiagnosisStage, SuicideRiskScreen
+
+    dx = Diagnosis.objects.filter(episode=episode, entered_in_error=False).order_by("stage", "rank", "id")
+    screen = SuicideRiskScreen.objects.filter(patient=episode.patient).order_by("-administered_at").first()
+    hours = attended_hours_by_week(episode)
+    return {
+        "program": episode.program.name,
+        "site": episode.program.site.name,
+        "track": episode.track.name if episode.track_id else "",
+        "admitted_on": episode.admitted_on.isoformat(),
+        "discharged_on": episode.discharged_on.isoformat() if episode.discharged_on else "",
+        "length_of_stay_days": (episode.discharged_on - episode.admitted_on).days + 1 if episode.discharged_on else 0,
+        "recommended_level": episode.get_recommended_level_display(),
+        "authorized_level": episode.get_authorized_level_display() if episode.authorized_level else "",
+        "discharge_type": rec.get_discharge_type_display(),
+        "reason": rec.reason,
+        "admission_diagnoses": [f"{d.code} {d.description}" + (" (primary)" if d.rank == "primary" else "")
+                                for d in dx if d.stage == DiagnosisStage.ADMISSION],
+        "discharge_diagnoses": [f"{d.code} {d.description}" + (" (primary)" if d.rank == "primary" else "")
+                                for d in dx if d.stage == DiagnosisStage.DISCHARGE],
+        "medications": rec.medications,
+        "aftercare": {
+            "provider": rec.aftercare_provider,
+            "date": rec.aftercare_on.isoformat() if rec.aftercare_on else "",
+            "flag": rec.aftercare_flag,
+        },
+        "hours": hours,
+        "plan_progress": _plan_progress(episode),
+        "last_risk_screen": screen.get_risk_display() if screen else "",
+        "outcomes": "Outcome measures at admission and discharge: not yet available in Trellis.",
+    }
+
+
+# ---------------------------------------------------------------- PDF
+def _pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str = "") -> bytes:
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=letter, title=title, leftMargin=0.8 * inch, rightMargin=0.8 * inch)
+    styles = getSampleStyleSheet()
+    story: list[Any] = [Paragraph(escape(title), styles["Title"])]
+    for heading, lines in sections:
+        story.append(Paragraph(escape(heading), styles["Heading2"]))
+        for line in lines or ["—"]:
+            story.append(Paragraph(escape(line), styles["BodyText"]))
+        story.append(Spacer(1, 6))
+    if footer_notice:
+        story.append(Spacer(1, 12))
+        story.append(Paragraph("<b>Notice to recipient</b>", styles["Heading3"]))
+        story.append(Paragraph(escape(footer_notice), styles["BodyText"]))
+    doc.build(story)
+    return buf.getvalue()
+
+
+def summary_sections(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    hours = summary.get("hours", {})
+    week_lines = [
+        f"{w['label']} (week of {w['monday']}): {w['attended_minutes'] / 60:.1f} h attended of "
+        f"{w['scheduled_minutes'] / 60:.1f} h scheduled"
+        for w in hours.get("weeks", [])
+    ] or [hours.get("note") or "No attended sessions recorded."]
+    if hours.get("available"):
+        week_lines.append(f"Total attended: {hours.get('total_minutes', 0) / 60:.1f} h")
+    after = summary.get("aftercare", {})
+    return [
+        ("Episode", [
+            f"Program: {summary.get('program')} ({summary.get('site')}) {summary.get('track') or ''}",
+            f"Admitted {summary.get('admitted_on')}; discharged {summary.get('discharged_on')} "
+            f"({summary.get('length_of_stay_days')} days)",
+            f"Level of care: recommended {summary.get('recommended_level')}; authorized "
+            f"{summary.get('authorized_level') or 'not recorded'}",
+            f"Discharge type: {summary.get('discharge_type')}. Reason: {summary.get('reason')}",
+        ]),
+        ("Diagnoses at admission (ICD-10-CM)", summary.get("admission_diagnoses", [])),
+        ("Diagnoses at discharge (ICD-10-CM)", summary.get("discharge_diagnoses", [])),
+        ("Attended hours by week", week_lines),
+        ("Treatment plan progress", [
+            f"{p['objective']} — {p['status']}; last review: {p['last_progress']}" for p in summary.get("plan_progress", [])
+        ]),
+        ("Medications at discharge", [summary.get("medications") or "None recorded"]),
+        ("Aftercare", [
+            f"{after.get('provider') or 'No provider'} on {after.get('date') or 'no date'}"
+            + (f" — {after.get('flag')}" if after.get("flag") else "")
+        ]),
+        ("Risk", [f"Most recent C-SSRS: {summary.get('last_risk_screen') or 'none'}"]),
+        ("Outcomes", [summary.get("outcomes", "")]),
+    ]
+
+
+def discharge_summary_pdf(episode: Episode, rec: DischargeRecord, notice: str = "") -> bytes:
+    return _pdf("Discharge summary", summary_sections(rec.summary or build_summary(episode, rec)), notice)
+
+
+def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient: str, notice: str) -> bytes:
+    patient = episode.patient
+    lines = [
+        f"Dear {recipient},",
+        f"Thank you for referring {patient.legal_first_name} {patient.legal_last_name} "
+        f"(DOB {patient.date_of_birth:%m/%d/%Y}) to {episode.program.name}.",
+        f"Admitted on {episode.admitted_on:%m/%d/%Y}."
+        + (f" Discharged on {episode.discharged_on:%m/%d/%Y} ({rec.get_discharge_type_display()})."
+           if rec and episode.discharged_on else " Currently in care."),
+    ]
+    if rec is not None and rec.aftercare_provider:
+        lines.append(f"Aftercare: {rec.aftercare_provider}"
+                     + (f" on {rec.aftercare_on:%m/%d/%Y}." if rec.aftercare_on else "."))
+    lines.append(f"Sincerely, {episode.program.site.display_name or episode.program.site.name}")
+    return _pdf("Letter to referral source", [("", lines)], notice)

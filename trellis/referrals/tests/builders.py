@@ -1,0 +1,94 @@
+"""Small builders shared by the episode-of-care tests (referrals, consents, careplans, programs lifecycle)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from trellis.consents import services as consent_services
+from trellis.consents.models import ConsentKind
+from trellis.core.clock import today_in
+from trellis.programs.models import LevelOfCare, Program, Track
+from trellis.referrals import services as referral_services
+
+
+def make_program(site: Any, *, level: str = LevelOfCare.PHP, name: str | None = None, certification: bool = True,
+                 part2: bool = False) -> Program:
+    return Program.objects.create(
+        organization=site.organization, site=site, name=name or f"{level.upper()} program", level_of_care=level,
+        weekly_hours_min=Decimal("20") if level == LevelOfCare.PHP else Decimal("9"),
+        weekly_hours_max=Decimal("30") if level == LevelOfCare.PHP else Decimal("19"),
+        requires_certification=certification, is_part2=part2,
+    )
+
+
+def make_track(program: Program, name: str = "General") -> Track:
+    return Track.objects.create(program=program, name=name)
+
+
+def sign(consent: Any, by: Any, name: str = "Alex Rivera") -> Any:
+    return consent_services.sign_consent(consent=consent, signer_name=name, collected_by=by, ip_address="127.0.0.1")
+
+
+def admission_consents(patient: Any, site: Any, by: Any) -> list[Any]:
+    return [
+        sign(consent_services.create_consent(patient=patient, site=site, kind=kind, created_by=by), by)
+        for kind in (ConsentKind.TREATMENT, ConsentKind.FINANCIAL)
+    ]
+
+
+def met_findings(criteria: Any) -> dict[str, str]:
+    return {d.key: next(f.key for f in d.findings if f.meets) for d in criteria.dimensions}
+
+
+def unmet_findings(criteria: Any) -> dict[str, str]:
+    out = met_findings(criteria)
+    first = criteria.dimensions[0]
+    out[first.key] = next(f.key for f in first.findings if not f.meets)
+    return out
+
+
+def determination(patient: Any, program: Program, by: Any, *, met: bool = True) -> Any:
+    from trellis.referrals.selectors import criteria_for_program
+
+    crit = criteria_for_program(program)
+    return referral_services.record_loc_determination(
+        patient=patient, program=program, findings=met_findings(crit) if met else unmet_findings(crit),
+        rationale="Meets PHP criteria after inpatient stay.", recommended_level=program.level_of_care,
+        determined_by=by,
+    )
+
+
+NO_RISK = {"q1": False, "q2": False, "q6": False}
+HIGH_RISK = {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": False}
+
+
+def ready_to_admit(patient: Any, program: Program, by: Any) -> Any:
+    """Consents signed and criteria met: the patient can be admitted to `program`."""
+    admission_consents(patient, program.site, by)
+    return determination(patient, program, by)
+
+
+def admitted_episode(patient: Any, program: Program, by: Any, **kw: Any) -> Any:
+    from trellis.programs.lifecycle import admit
+
+    ready_to_admit(patient, program, by)
+    return admit(patient=patient, program=program, admitted_on=kw.pop("admitted_on", today_in(program.site.zone)),
+                 admitted_by=by, primary_clinician=kw.pop("primary_clinician", by), **kw)
+
+
+def simple_plan(episode: Any, by: Any, *, sign_it: bool = True) -> Any:
+    from trellis.careplans import services as plan_services
+
+    plan = plan_services.create_plan(episode=episode, created_by=by)
+    problem = plan_services.add_problem(plan=plan, statement="Depressed mood limits work", changed_by=by)
+    goal = plan_services.add_goal(problem=problem, statement="I want to get back to work", changed_by=by)
+    objective = plan_services.add_objective(
+        goal=goal, statement="PHQ-9 below 10", target_date=episode.admitted_on.replace(day=1).replace(
+            year=episode.admitted_on.year + 1), changed_by=by,
+    )
+    plan_services.add_intervention(objective=objective, description="CBT skills group", modality="skills_group",
+                                   frequency="daily", changed_by=by, responsible=by)
+    if sign_it:
+        plan = plan_services.sign_plan(plan=plan, clinician=by, patient_signer_name="Alex Rivera")
+    return plan
