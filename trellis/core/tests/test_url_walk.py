@@ -44,9 +44,7 @@ def _kwargs_for(pattern: URLPattern, patient_uuid: uuid.UUID | None = None) -> d
             kwargs[name] = uuid.uuid4()
         elif cls == "IntConverter":
             kwargs[name] = 1
-        elif cls == "PathConverter" or cls == "StringConverter":
-            kwargs[name] = "x"
-        elif cls == "SlugConverter":
+        elif cls == "PathConverter" or cls == "StringConverter" or cls == "SlugConverter":
             kwargs[name] = "x"
         else:  # project converters (e.g. dates) expose a sample
             kwargs[name] = getattr(converter, "sample", "2026-01-05")
