@@ -45,7 +45,9 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, "You were signed out after a period of inactivity.")
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            request.session[LAST_SEEN_KEY] = now
+            # Coarse (30 s) so most requests do not rewrite the session row.
+            if last_seen is None or now - int(last_seen) >= 30:
+                request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 
