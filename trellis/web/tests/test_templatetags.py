@@ -1,0 +1,118 @@
+"""trellis_ui template tags and filters (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.db import models
+from django.template import Context, Template
+
+from trellis.web.templatetags.trellis_ui import age_on, initials, minutes_hm, status_badge
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (125, "2 h 05 min"),
+        (60, "1 h 00 min"),
+        (45, "45 min"),
+        (0, "0 min"),
+        (600, "10 h 00 min"),
+        (-65, "-1 h 05 min"),
+        ("90", "1 h 30 min"),
+        (None, ""),
+        ("", ""),
+        ("abc", ""),
+    ],
+)
+def test_minutes_hm(value, expected):
+    assert minutes_hm(value) == expected
+
+
+def test_age_on_from_date_of_birth():
+    born = dt.date(2000, 6, 15)
+    assert age_on(born, dt.date(2026, 6, 14)) == 25
+    assert age_on(born, dt.date(2026, 6, 15)) == 26
+    assert age_on(born, "2026-12-31") == 26
+
+
+def test_age_on_leap_day_birthday():
+    born = dt.date(2004, 2, 29)
+    assert age_on(born, dt.date(2026, 2, 28)) == 21
+    assert age_on(born, dt.date(2026, 3, 1)) == 22
+
+
+def test_age_on_uses_object_method_or_attribute():
+    class P:
+        date_of_birth = dt.date(1990, 1, 1)
+
+        def age_on(self, on):  # noqa: ANN001, ANN202
+            return 99
+
+    assert age_on(P(), dt.date(2026, 1, 1)) == 99
+    assert age_on(SimpleNamespace(date_of_birth=dt.date(1990, 1, 2)), dt.date(2026, 1, 1)) == 35
+
+
+def test_age_on_unknown_is_blank():
+    assert age_on(None, dt.date(2026, 1, 1)) == ""
+    assert age_on("not a date", dt.date(2026, 1, 1)) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Ana María Ortiz", "AO"),
+        ("Cher", "C"),
+        ("  sam   rivera ", "SR"),
+        ("", ""),
+        (None, ""),
+        (SimpleNamespace(initials="jd"), "JD"),
+        (SimpleNamespace(initials=None, display_name="Pat Lee"), "PL"),
+    ],
+)
+def test_initials(value, expected):
+    assert initials(value) == expected
+
+
+class Status(models.TextChoices):
+    OVERDUE = "overdue", "Overdue"
+    NO_SHOW = "no_show", "No-show"
+
+
+def test_status_badge_kinds_and_labels():
+    assert status_badge("active") == '<span class="badge badge-success" data-status="active">Active</span>'
+    assert "badge-danger" in status_badge(Status.OVERDUE) and ">Overdue<" in status_badge(Status.OVERDUE)
+    assert ">No-show<" in status_badge(Status.NO_SHOW)
+    assert "badge-warn" in status_badge("draft")
+    assert "badge-info" in status_badge("planned")
+    assert "badge-neutral" in status_badge("discharged")
+    assert "badge-neutral" in status_badge("something_new")
+    assert ">Something new<" in status_badge("something_new")
+    assert "badge-warn" in status_badge("active", kind="warn")
+    assert ">Custom<" in status_badge("active", label="Custom")
+
+
+def test_status_badge_escapes():
+    html = status_badge("<script>", label="<b>x</b>")
+    assert "<script>" not in html and "<b>" not in html
+
+
+def test_tags_in_templates():
+    t = Template(
+        "{% load trellis_ui %}{% status_badge s %}|{{ m|minutes_hm }}|{{ n|initials }}|"
+        "{% empty_state 'No notes yet' 'Notes you write appear here.' '/new/' 'Write a note' %}"
+    )
+    html = t.render(Context({"s": "signed", "m": 125, "n": "Sam Rivera"}))
+    assert "badge-success" in html
+    assert "2 h 05 min" in html
+    assert "|SR|" in html
+    assert 'class="empty-state"' in html
+    assert "No notes yet" in html and "Notes you write appear here." in html
+    assert 'href="/new/"' in html and "Write a note" in html
+
+
+def test_empty_state_without_action_has_no_button():
+    html = Template("{% load trellis_ui %}{% empty_state 'Nothing here' %}").render(Context())
+    assert "Nothing here" in html and "btn" not in html
