@@ -1,0 +1,371 @@
+"""Every read of the documentation app, scoped and with a bounded number of queries.
+
+``is_billable`` / ``unbillable_services`` are the single documentation rule billing relies on: an attended
+service is billable only when its note is signed and, when the author needs supervision, co-signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import sites_with
+
+from .models import (
+    Addendum,
+    Note,
+    NoteKind,
+    NoteStatus,
+    NoteTemplate,
+    ParticipantNote,
+    PrivateNote,
+    Signature,
+)
+from .note_schema import Scope, TemplateSchema
+from .plan_objectives import current_objectives
+from .rules import ATTENDED_STATUSES, DEFAULT_DEADLINE_HOURS, signature_deadline
+
+SIGNED_STATUSES = (NoteStatus.AWAITING_COSIGN, NoteStatus.COMPLETE)
+DEFAULT_WORKLIST_DAYS = 60
+
+
+def _attendance_model() -> Any:
+    from trellis.attendance.models import Attendance
+
+    return Attendance
+
+
+def _session_model() -> Any:
+    from trellis.scheduling.models import Session
+
+    return Session
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Billing rule
+# ---------------------------------------------------------------------------------------------------------
+def complete_note_exists() -> Exists:
+    """Subquery for Attendance rows: a signed (and, if required, co-signed) note covers this attendance."""
+    return Exists(ParticipantNote.objects.filter(attendance=OuterRef("pk"), note__status=NoteStatus.COMPLETE))
+
+
+def is_billable(attendance: Any) -> bool:
+    """Documentation side of billability: attended, and covered by a complete note (CMS Pub. 100-08 Ch. 3
+    §3.3.2.4; Medicare Benefit Policy Manual Ch. 6 §70.3). Whether the service type itself is billable, and
+    under which code, is billing's decision."""
+    if attendance.status not in ATTENDED_STATUSES:
+        return False
+    return ParticipantNote.objects.filter(attendance=attendance, note__status=NoteStatus.COMPLETE).exists()
+
+
+def unbillable_services(
+    *,
+    attendances: QuerySet | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    program: Any = None,
+    sites: Iterable[Any] | None = None,
+) -> QuerySet:
+    """Attended services whose documentation is not complete ("not billable"), oldest first.
+    ``start``/``end`` bound the session start time (aware datetimes)."""
+    qs = attendances if attendances is not None else _attendance_model().objects.all()
+    qs = qs.filter(status__in=ATTENDED_STATUSES)
+    if start is not None:
+        qs = qs.filter(session__starts_at__gte=start)
+    if end is not None:
+        qs = qs.filter(session__starts_at__lt=end)
+    if program is not None:
+        qs = qs.filter(session__program=program)
+    if sites is not None:
+        qs = qs.filter(session__site__in=list(sites))
+    return (qs.annotate(documented=complete_note_exists()).filter(documented=False)
+            .select_related("session", "episode").order_by("session__starts_at", "pk"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notes visible to a user
+# ---------------------------------------------------------------------------------------------------------
+def note_sites(user: Any) -> list[Any]:
+    return list({*sites_with(user, Cap.NOTE_WRITE), *sites_with(user, Cap.NOTE_COSIGN)})
+
+
+def notes_for(user: Any) -> QuerySet:
+    return Note.objects.filter(session__site__in=note_sites(user)).select_related(
+        "session", "session__site", "session__program", "author", "template_version__template")
+
+
+def note_detail_queryset() -> QuerySet:
+    return Note.objects.select_related(
+        "session", "session__site", "session__site__organization", "session__program", "session__facilitator",
+        "author", "last_saved_by", "cosigner", "episode__patient", "template_version__template",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The note screen (group or individual)
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class ParticipantRow:
+    participant: ParticipantNote
+    patient: Any
+    attendance: Any
+    objectives: dict[str, str]
+    still_attending: bool = True
+
+    @property
+    def key(self) -> str:
+        return str(self.participant.public_id)
+
+
+@dataclass
+class NoteScreen:
+    note: Note
+    schema: TemplateSchema
+    rows: list[ParticipantRow]
+    absent: list[Any]  # Attendance rows of patients who did not attend
+    signatures: list[Signature]
+    addenda: list[Addendum]
+    previous_note: Note | None = None
+    missing_from_note: list[Any] = field(default_factory=list)  # attended but no section yet
+
+    @property
+    def shared_sections(self) -> tuple:
+        return self.schema.sections_for(Scope.SHARED)
+
+    @property
+    def participant_sections(self) -> tuple:
+        return self.schema.sections_for(Scope.PARTICIPANT)
+
+
+def note_screen(note: Note) -> NoteScreen:
+    """Everything the note screen shows, in a fixed number of queries whatever the roster size."""
+    participants = list(
+        note.participants.select_related("episode", "episode__patient", "attendance").order_by(
+            "episode__patient__legal_last_name", "episode__patient__legal_first_name", "pk")
+    )
+    attendance = list(
+        _attendance_model().objects.filter(session_id=note.session_id)
+        .select_related("episode", "episode__patient").order_by("pk")
+    )
+    objectives = current_objectives(p.episode for p in participants)
+    on_note = {p.episode_id for p in participants}
+    rows = [ParticipantRow(participant=p, patient=p.episode.patient, attendance=p.attendance,
+                           objectives=objectives.get(p.episode_id, {}),
+                           still_attending=(p.attendance is None or p.attendance.status in ATTENDED_STATUSES))
+            for p in participants]
+    absent = [a for a in attendance if a.status not in ATTENDED_STATUSES
+              and (note.kind == NoteKind.GROUP or a.episode_id == note.episode_id)]
+    missing = [a for a in attendance if a.status in ATTENDED_STATUSES and a.episode_id not in on_note
+               and note.kind == NoteKind.GROUP]
+    sigs = list(note.signatures.select_related("addendum").order_by("signed_at", "pk"))
+    addenda = list(note.addenda.select_related("author", "signature", "episode__patient").order_by("created_at",
+                                                                                                     "pk"))
+    return NoteScreen(note=note, schema=note.template_version.parsed, rows=rows, absent=absent,
+                      signatures=[s for s in sigs if s.addendum_id is None], addenda=addenda,
+                      missing_from_note=missing)
+
+
+def previous_note(note: Note) -> Note | None:
+    """The most recent earlier note of the same series (or, without a series, the same program, service type
+    and template), to copy its shared section as a starting point."""
+    session = note.session
+    qs = Note.objects.filter(kind=note.kind, session__starts_at__lt=session.starts_at,
+                             template_version__template=note.template_version.template).exclude(pk=note.pk)
+    series_id = getattr(session, "series_id", None)
+    if series_id:
+        qs = qs.filter(session__series_id=series_id)
+    else:
+        qs = qs.filter(session__program_id=session.program_id, session__service_type=session.service_type)
+    if note.kind == NoteKind.INDIVIDUAL:
+        qs = qs.filter(episode_id=note.episode_id)
+    return qs.select_related("template_version").order_by("-session__starts_at").first()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A patient's chart: only that patient's sections, plus the shared section, plus addenda about them or the note
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class ChartNote:
+    participant: ParticipantNote
+    note: Note
+    session: Any
+    schema: TemplateSchema
+    signatures: list[Signature]
+    addenda: list[Addendum]
+    objectives: dict[str, str]
+
+
+def patient_notes(
+    *,
+    patient: Any,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    include_drafts: bool = False,
+    limit: int | None = 200,
+) -> list[ChartNote]:
+    """The patient's notes, newest first. Every row is this patient's ParticipantNote; other attendees' rows are
+    never loaded. Dates are the session's local date at its site (inclusive range)."""
+    qs = ParticipantNote.objects.filter(episode__patient=patient).select_related(
+        "note", "note__session", "note__session__site", "note__session__program", "note__session__facilitator",
+        "note__author", "note__template_version__template", "episode", "attendance",
+    )
+    if not include_drafts:
+        qs = qs.filter(note__status__in=SIGNED_STATUSES)
+    rows = list(qs.order_by("-note__session__starts_at", "-pk"))
+    if start or end:
+        def local_day(p: ParticipantNote) -> dt.date:
+            s = p.note.session
+            return timezone.localtime(s.starts_at, s.site.zone).date()
+
+        rows = [p for p in rows if (start is None or local_day(p) >= start) and (end is None or local_day(p) <= end)]
+    if limit is not None:
+        rows = rows[:limit]
+    note_ids = [p.note_id for p in rows]
+    episode_ids = {p.episode_id for p in rows}
+    sigs: dict[int, list[Signature]] = {}
+    for s in Signature.objects.filter(note_id__in=note_ids, addendum__isnull=True).order_by("signed_at", "pk"):
+        sigs.setdefault(s.note_id, []).append(s)
+    adds: dict[int, list[Addendum]] = {}
+    for a in (Addendum.objects.filter(note_id__in=note_ids)
+              .filter(Q(episode__isnull=True) | Q(episode_id__in=episode_ids))
+              .select_related("signature", "author").order_by("created_at", "pk")):
+        adds.setdefault(a.note_id, []).append(a)
+    objectives = current_objectives({p.episode_id: p.episode for p in rows}.values()) if rows else {}
+    return [
+        ChartNote(participant=p, note=p.note, session=p.note.session, schema=p.note.template_version.parsed,
+                  signatures=sigs.get(p.note_id, []),
+                  addenda=[a for a in adds.get(p.note_id, []) if a.episode_id in (None, p.episode_id)],
+                  objectives=objectives.get(p.episode_id, {}))
+        for p in rows
+    ]
+
+
+def chart_note(*, patient: Any, participant_id: Any) -> ChartNote | None:
+    for cn in patient_notes(patient=patient, include_drafts=False, limit=None):
+        if cn.participant.public_id == participant_id:
+            return cn
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Completeness worklists
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class WorkItem:
+    session: Any
+    note: Note | None
+    patients: int  # attended patients concerned
+    state: str  # "missing" | "draft" | "awaiting_cosign" | "late"
+    overdue: bool = False
+    deadline: dt.datetime | None = None
+    episode: Any = None  # individual sessions
+
+
+@dataclass
+class Worklist:
+    unsigned: list[WorkItem]
+    awaiting_cosign: list[WorkItem]  # notes waiting for someone's co-signature
+    to_cosign: list[WorkItem]  # (clinician view) notes this user must co-sign
+    late: list[WorkItem]
+
+    @property
+    def total(self) -> int:
+        return len(self.unsigned) + len(self.awaiting_cosign) + len(self.to_cosign) + len(self.late)
+
+
+def worklist(
+    *,
+    user: Any = None,
+    program: Any = None,
+    sites: Iterable[Any] | None = None,
+    now: dt.datetime | None = None,
+    days: int = DEFAULT_WORKLIST_DAYS,
+) -> Worklist:
+    """Per clinician (``user``: sessions they facilitate or notes they wrote) or per program.
+
+    - unsigned: ended sessions with attended patients and no signed note (missing or draft), flagged overdue
+      after the program's deadline;
+    - awaiting_cosign: signed notes whose required co-signature is missing (the note is incomplete);
+    - to_cosign: for a clinician, notes waiting for *their* co-signature;
+    - late: notes signed after the deadline, in the window.
+    """
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=days)
+    Attendance = _attendance_model()
+    att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
+                                    session__starts_at__gte=since)
+    notes = Note.objects.filter(session__starts_at__gte=since)
+    if sites is not None:
+        site_list = list(sites)
+        att = att.filter(session__site__in=site_list)
+        notes = notes.filter(session__site__in=site_list)
+    if program is not None:
+        att = att.filter(session__program=program)
+        notes = notes.filter(session__program=program)
+    if user is not None:
+        att = att.filter(Q(session__facilitator=user) | Q(session__co_facilitator=user)
+                         | Q(participant_notes__note__author=user))
+    signed_exists = Exists(ParticipantNote.objects.filter(attendance=OuterRef("pk"),
+                                                          note__status__in=SIGNED_STATUSES))
+    pending = list(att.annotate(signed=signed_exists).filter(signed=False)
+                   .select_related("session", "session__program", "session__site", "episode", "episode__patient")
+                   .distinct().order_by("session__starts_at", "pk")[:2000])
+    session_ids = {a.session_id for a in pending}
+    drafts = {(n.session_id, n.episode_id): n for n in Note.objects.filter(session_id__in=session_ids,
+                                                                           status=NoteStatus.DRAFT)}
+    unsigned: dict[tuple, WorkItem] = {}
+    for a in pending:
+        s = a.session
+        group = s.is_group
+        key = (s.pk, None) if group else (s.pk, a.episode_id)
+        item = unsigned.get(key)
+        if item is None:
+            hours = getattr(s.program, "note_deadline_hours", None) or DEFAULT_DEADLINE_HOURS
+            deadline = signature_deadline(s.ends_at, hours)
+            note = drafts.get(key)
+            item = WorkItem(session=s, note=note, patients=0, state="draft" if note else "missing",
+                            overdue=now > deadline, deadline=deadline, episode=None if group else a.episode)
+            unsigned[key] = item
+        item.patients += 1
+
+    base = notes.select_related("session", "session__program", "session__site", "author", "cosigner",
+                                "episode__patient")
+    waiting = base.filter(status=NoteStatus.AWAITING_COSIGN)
+    late_qs = base.filter(is_late=True, status__in=SIGNED_STATUSES)
+    to_cosign: list[WorkItem] = []
+    if user is not None:
+        to_cosign = [WorkItem(session=n.session, note=n, patients=0, state="awaiting_cosign")
+                     for n in waiting.filter(Q(cosigner=user)).order_by("signed_at")[:500]]
+        waiting = waiting.filter(author=user)
+        late_qs = late_qs.filter(author=user)
+    return Worklist(
+        unsigned=list(unsigned.values()),
+        awaiting_cosign=[WorkItem(session=n.session, note=n, patients=0, state="awaiting_cosign")
+                         for n in waiting.order_by("signed_at")[:500]],
+        to_cosign=to_cosign,
+        late=[WorkItem(session=n.session, note=n, patients=0, state="late", deadline=n.deadline_at)
+              for n in late_qs.order_by("-signed_at")[:500]],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Templates and private notes
+# ---------------------------------------------------------------------------------------------------------
+def templates_for(organization: Any, service_type: str | None = None) -> QuerySet:
+    qs = NoteTemplate.objects.filter(organization=organization, active=True).prefetch_related(
+        Prefetch("versions"))
+    if service_type:
+        qs = qs.filter(service_type=service_type)
+    return qs
+
+
+def private_notes_for(user: Any) -> QuerySet:
+    """Only the author's own private notes. No other selector in Trellis reads PrivateNote."""
+    return PrivateNote.objects.filter(author=user).select_related("episode__patient", "episode__program",
+                                                                  "session")

@@ -1,0 +1,516 @@
+"""Every write of the documentation app: templates, drafts (optimistic concurrency), signing, co-signing,
+addenda, private notes. Keyword-only, atomic, audited. Rules enforced here raise DomainError subclasses with a
+message meant for the clinician; nothing is half-saved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from trellis.audit.services import AuditAction, record
+from trellis.core.errors import ConflictError, DomainError
+
+from . import policies
+from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES, SERVICE_FALLBACK
+from .hashing import addendum_payload, content_hash, note_payload
+from .models import (
+    Addendum,
+    Note,
+    NoteKind,
+    NoteStatus,
+    NoteTemplate,
+    NoteTemplateVersion,
+    ParticipantNote,
+    PrivateNote,
+    PrivateNoteKind,
+    Signature,
+    SignatureKind,
+)
+from .note_schema import FieldError, SchemaError, Scope, parse_template, validate_content
+from .plan_objectives import current_objectives
+from .rules import ATTENDED_STATUSES, cosign_required, is_late, signature_deadline
+
+MAX_ADDENDUM_LENGTH = 20_000
+MAX_PRIVATE_NOTE_LENGTH = 100_000
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------------------
+class NoteValidationError(DomainError):
+    """Content does not fit the template version. ``errors``: {"shared" | participant public_id: [FieldError]}."""
+
+    def __init__(self, message: str, errors: Mapping[str, list[FieldError]]):
+        super().__init__(message, code="invalid")
+        self.errors = dict(errors)
+
+
+class NoteConflict(ConflictError):
+    """Someone saved the draft after this user loaded it (optimistic concurrency: Note.version)."""
+
+    def __init__(self, *, note: Note):
+        who = note.last_saved_by.display_name if note.last_saved_by else "Someone"
+        when = timezone.localtime(note.updated_at, note.session.site.zone).strftime("%H:%M")
+        super().__init__(
+            f"{who} saved this note at {when}, after you opened it. Your text is still in the form below and was "
+            "not saved: review the differences, then save again to keep your version.",
+            code="conflict",
+        )
+        self.note = note
+        self.current_version = note.version
+
+
+class NotAllowed(DomainError):
+    pass
+
+
+def _require(decision: policies.Decision) -> None:
+    if not decision:
+        raise NotAllowed(decision.reason)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Templates
+# ---------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def ensure_default_templates(*, organization: Any) -> list[NoteTemplate]:
+    """Install the shipped templates for an organization (idempotent)."""
+    defaults = set(DEFAULT_TEMPLATE_FOR_SERVICE.items())
+    out = []
+    for data in DEFAULT_TEMPLATES:
+        service_type = data["service_types"][0]
+        template, created = NoteTemplate.objects.get_or_create(
+            organization=organization,
+            key=data["key"],
+            defaults={"name": data["name"], "service_type": service_type, "format": data.get("format", ""),
+                      "is_default": (service_type, data["key"]) in defaults},
+        )
+        if created or not template.versions.exists():
+            NoteTemplateVersion.objects.create(template=template, version=1, schema=data)
+        out.append(template)
+    return out
+
+
+@transaction.atomic
+def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any], user: Any) -> NoteTemplateVersion:
+    try:
+        parse_template(schema)
+    except SchemaError as exc:
+        raise DomainError("The template definition has problems: " + "; ".join(exc.problems),
+                          field="schema") from exc
+    NoteTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    latest = template.versions.aggregate(m=Max("version"))["m"] or 0
+    version = NoteTemplateVersion.objects.create(template=template, version=latest + 1, schema=dict(schema),
+                                                 created_by=user)
+    record(action=AuditAction.CREATE, obj=version, detail={"template": str(template.public_id),
+                                                          "version": version.version})
+    return version
+
+
+def current_template_version(*, organization: Any, service_type: str, key: str | None = None) -> NoteTemplateVersion:
+    """Latest version of the template ``key`` (or of the service type's default template)."""
+    qs = NoteTemplate.objects.filter(organization=organization, active=True)
+    if key:
+        template = qs.filter(key=key).first()
+    else:
+        st = service_type
+        template = qs.filter(service_type=st, is_default=True).first() or qs.filter(
+            service_type=SERVICE_FALLBACK.get(st, st), is_default=True).first()
+    if template is None:
+        ensure_default_templates(organization=organization)
+        return current_template_version(organization=organization, service_type=service_type, key=key)
+    version = template.versions.order_by("-version").first()
+    if version is None:
+        raise DomainError("This template has no published version.")
+    return version
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Starting notes
+# ---------------------------------------------------------------------------------------------------------
+def _attendance_model() -> Any:
+    from trellis.attendance.models import Attendance
+
+    return Attendance
+
+
+def _attended(session: Any) -> list[Any]:
+    return list(
+        _attendance_model().objects.filter(session=session, status__in=ATTENDED_STATUSES)
+        .select_related("episode", "episode__patient").order_by("pk")
+    )
+
+
+def _is_group(session: Any) -> bool:
+    # scheduling.Session: an individual appointment names its one episode; a group session does not.
+    return session.episode_id is None
+
+
+@transaction.atomic
+def start_note(
+    *,
+    session: Any,
+    user: Any,
+    template_version: NoteTemplateVersion | None = None,
+    attendance: Any = None,
+) -> Note:
+    """Open (or return the existing) draft for a session: a group note with one section per attendee, or an
+    individual note for the patient of ``attendance``."""
+    _require(policies.can_write_for_session(user, session))
+    organization = session.site.organization
+    if template_version is None:
+        template_version = current_template_version(organization=organization, service_type=session.service_type)
+    elif template_version.template.organization_id != organization.pk:
+        raise DomainError("That template belongs to another organization.", field="template")
+    if _is_group(session):
+        existing = Note.objects.filter(session=session, episode__isnull=True).first()
+        if existing:
+            return existing
+        roster = _attended(session)
+        kind, episode = NoteKind.GROUP, None
+    else:
+        if attendance is None:
+            roster = _attended(session)
+            if len(roster) != 1:
+                raise DomainError("Choose the patient this note is for.", field="attendance")
+            attendance = roster[0]
+        if attendance.session_id != session.pk:
+            raise DomainError("That patient is not on this session.", field="attendance")
+        if attendance.status not in ATTENDED_STATUSES:
+            raise DomainError("The patient is not marked as attending this session; correct attendance first.",
+                              field="attendance")
+        existing = Note.objects.filter(session=session, episode=attendance.episode).first()
+        if existing:
+            return existing
+        roster = [attendance]
+        kind, episode = NoteKind.INDIVIDUAL, attendance.episode
+    try:
+        with transaction.atomic():
+            note = Note.objects.create(session=session, episode=episode, kind=kind,
+                                       template_version=template_version, author=user, created_by=user,
+                                       last_saved_by=user)
+    except IntegrityError:  # started by someone else a moment ago
+        return Note.objects.get(session=session, episode=episode) if episode else Note.objects.get(
+            session=session, episode__isnull=True)
+    ParticipantNote.objects.bulk_create([
+        ParticipantNote(note=note, episode=a.episode, attendance=a, created_by=user) for a in roster
+    ])
+    record(action=AuditAction.CREATE, obj=note, detail={"kind": kind, "participants": len(roster)})
+    return note
+
+
+@transaction.atomic
+def sync_roster(*, note: Note, user: Any) -> list[ParticipantNote]:
+    """Add sections for patients marked as attending since the draft was started. Sections of patients no longer
+    marked as attending are kept (never silently dropped) and block signing until resolved."""
+    if not note.is_draft:
+        return []
+    have = set(note.participants.values_list("episode_id", flat=True))
+    roster = _attended(note.session) if note.kind == NoteKind.GROUP else []
+    new = [ParticipantNote(note=note, episode=a.episode, attendance=a, created_by=user)
+           for a in roster if a.episode_id not in have]
+    if new:
+        ParticipantNote.objects.bulk_create(new)
+        record(action=AuditAction.UPDATE, obj=note, detail={"added_participants": len(new)})
+    return new
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drafts
+# ---------------------------------------------------------------------------------------------------------
+def _validate(
+    note: Note,
+    participants: list[ParticipantNote],
+    shared: Mapping[str, Any] | None,
+    contents: Mapping[str, Mapping[str, Any]],
+    *,
+    require_complete: bool,
+) -> dict[str, list[FieldError]]:
+    schema = note.template_version.parsed
+    errors: dict[str, list[FieldError]] = {}
+    if shared is not None:
+        errs = validate_content(schema, shared, scope=Scope.SHARED, require_complete=require_complete)
+        if errs:
+            errors["shared"] = errs
+    if contents:
+        allowed = current_objectives(p.episode for p in participants)
+        for p in participants:
+            key = str(p.public_id)
+            if key not in contents:
+                continue
+            errs = validate_content(schema, contents[key], scope=Scope.PARTICIPANT,
+                                    require_complete=require_complete, allowed_objectives=allowed.get(p.episode_id))
+            if errs:
+                errors[key] = errs
+    return errors
+
+
+def _summary(errors: Mapping[str, list[FieldError]], note: Note, participants: list[ParticipantNote]) -> str:
+    count = sum(len(v) for v in errors.values())
+    return f"{count} field(s) need attention before this can be saved." if count else ""
+
+
+@transaction.atomic
+def save_draft(
+    *,
+    note: Note,
+    user: Any,
+    expected_version: int,
+    shared: Mapping[str, Any] | None = None,
+    participants: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Note:
+    """Save the shared section and any number of participant sections in one transaction.
+
+    ``participants``: {ParticipantNote.public_id (str): content}. Raises NoteConflict when the note was saved by
+    someone else since ``expected_version`` was read (nothing is written), NoteValidationError when content does
+    not fit the template (nothing is written)."""
+    _require(policies.can_edit(user, note))
+    contents = {str(k): v for k, v in (participants or {}).items()}
+    roster = list(note.participants.select_related("episode", "episode__patient"))
+    by_id = {str(p.public_id): p for p in roster}
+    unknown = [k for k in contents if k not in by_id]
+    if unknown:
+        raise DomainError("A section in the form is not on this note's roster; reload the page.")
+    errors = _validate(note, roster, shared, contents, require_complete=False)
+    if errors:
+        raise NoteValidationError(_summary(errors, note, roster), errors)
+    now = timezone.now()
+    fields: dict[str, Any] = {"version": F("version") + 1, "last_saved_by": user, "updated_at": now}
+    if shared is not None:
+        fields["shared_content"] = dict(shared)
+    updated = Note.objects.filter(pk=note.pk, version=expected_version, status=NoteStatus.DRAFT).update(**fields)
+    if not updated:
+        current = Note.objects.select_related("last_saved_by", "session__site").get(pk=note.pk)
+        if not current.is_draft:
+            raise NotAllowed("This note was signed in the meantime and can no longer be changed. "
+                             "Add an addendum instead.")
+        raise NoteConflict(note=current)
+    changed = []
+    for key, content in contents.items():
+        p = by_id[key]
+        if p.content != content:
+            p.content = dict(content)
+            p.updated_at = now
+            changed.append(p)
+    if changed:
+        ParticipantNote.objects.bulk_update(changed, ["content", "updated_at"])
+    note.refresh_from_db()
+    record(action=AuditAction.UPDATE, obj=note,
+           detail={"version": note.version, "shared": shared is not None, "participants": len(changed)})
+    for p in changed:
+        record(action=AuditAction.UPDATE, obj=p, patient=p.episode.patient, detail={"note": str(note.public_id)})
+    return note
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Signing
+# ---------------------------------------------------------------------------------------------------------
+def note_hash(note: Note, participants: list[ParticipantNote] | None = None) -> str:
+    """Hash of the note as stored now (used to sign, co-sign and verify)."""
+    if participants is None:
+        participants = list(note.participants.select_related("episode", "attendance"))
+    tv = note.template_version
+    return content_hash(note_payload(
+        note_id=note.public_id,
+        session_id=note.session.public_id,
+        template_key=tv.template.key,
+        template_version=tv.version,
+        shared=note.shared_content,
+        participants=[{"episode": p.episode.public_id,
+                       "attendance": p.attendance.public_id if p.attendance_id else None,
+                       "content": p.content} for p in participants],
+    ))
+
+
+def _staff_profile(user: Any) -> Any:
+    from trellis.accounts.models import StaffProfile
+
+    return StaffProfile.objects.filter(user=user).select_related("supervisor").first()
+
+
+@transaction.atomic
+def sign_note(*, note: Note, user: Any) -> Note:
+    note = Note.objects.select_for_update().select_related(
+        "session__site", "session__program", "template_version__template").get(pk=note.pk)
+    _require(policies.can_sign(user, note))
+    participants = list(note.participants.select_related("episode__patient", "attendance"))
+    if note.kind == NoteKind.GROUP and not participants:
+        raise DomainError("No attendee is on this note. Mark attendance for the session first.")
+    absent = [p for p in participants if p.attendance_id and p.attendance.status not in ATTENDED_STATUSES]
+    if absent:
+        raise DomainError(
+            f"{len(absent)} patient(s) on this note are no longer marked as attending. Correct attendance, or "
+            "clear their section, before signing.")
+    contents = {str(p.public_id): p.content for p in participants}
+    errors = _validate(note, participants, note.shared_content, contents, require_complete=True)
+    if errors:
+        raise NoteValidationError(
+            f"The note cannot be signed yet: {sum(len(v) for v in errors.values())} required field(s) are "
+            "empty or invalid.", errors)
+    now = timezone.now()
+    program = note.session.program
+    deadline = signature_deadline(note.session.ends_at, getattr(program, "note_deadline_hours", None) or None)
+    late = is_late(signed_at=now, session_ends_at=note.session.ends_at,
+                   deadline_hours=getattr(program, "note_deadline_hours", None) or None)
+    profile = _staff_profile(user)
+    needs_cosign = cosign_required(author_requires_cosign=bool(profile and profile.requires_cosign))
+    digest = note_hash(note, participants)
+    Signature.objects.create(
+        note=note, kind=SignatureKind.SIGN, signer=user, signer_name=user.display_name,
+        credentials=(profile.credentials if profile else "") or "", signed_at=now, content_hash=digest,
+        is_late=late, created_by=user,
+    )
+    note.status = NoteStatus.AWAITING_COSIGN if needs_cosign else NoteStatus.COMPLETE
+    note.signed_at = now
+    note.signed_by = user
+    note.content_hash = digest
+    note.is_late = late
+    note.deadline_at = deadline
+    note.cosign_required = needs_cosign
+    note.cosigner = profile.supervisor if (needs_cosign and profile) else None
+    note.version = note.version + 1
+    note.save()
+    record(action=AuditAction.SIGN, obj=note,
+           detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
+    return note
+
+
+@transaction.atomic
+def save_and_sign(
+    *,
+    note: Note,
+    user: Any,
+    expected_version: int,
+    shared: Mapping[str, Any] | None = None,
+    participants: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Note:
+    """Save what is in the form and sign it, all or nothing (a refused signature saves nothing)."""
+    _require(policies.can_sign(user, note))
+    note = save_draft(note=note, user=user, expected_version=expected_version, shared=shared,
+                      participants=participants)
+    return sign_note(note=note, user=user)
+
+
+@transaction.atomic
+def cosign_note(*, note: Note, user: Any) -> Note:
+    note = Note.objects.select_for_update().select_related("session__site", "template_version__template").get(
+        pk=note.pk)
+    _require(policies.can_cosign(user, note))
+    if note_hash(note) != note.content_hash:
+        record(action=AuditAction.SIGN, obj=note, outcome="failure", detail={"reason": "hash_mismatch"})
+        raise DomainError("The note's content no longer matches its signature; it cannot be co-signed. "
+                          "Report this to the privacy officer.")
+    profile = _staff_profile(user)
+    now = timezone.now()
+    Signature.objects.create(
+        note=note, kind=SignatureKind.COSIGN, signer=user, signer_name=user.display_name,
+        credentials=(profile.credentials if profile else "") or "", signed_at=now, content_hash=note.content_hash,
+        created_by=user,
+    )
+    note.status = NoteStatus.COMPLETE
+    note.cosigned_at = now
+    if note.cosigner_id is None:
+        note.cosigner = user
+    note.save()
+    record(action=AuditAction.SIGN, obj=note, detail={"cosign": True})
+    return note
+
+
+@transaction.atomic
+def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Addendum:
+    note = Note.objects.select_for_update().select_related("session__site").get(pk=note.pk)
+    _require(policies.can_add_addendum(user, note))
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise DomainError("Write the addendum text.", field="text")
+    if len(text) > MAX_ADDENDUM_LENGTH:
+        raise DomainError(f"The addendum is too long (at most {MAX_ADDENDUM_LENGTH} characters).", field="text")
+    patient = None
+    if episode is not None:
+        part = note.participants.filter(episode=episode).select_related("episode__patient").first()
+        if part is None:
+            raise DomainError("That patient is not on this note.", field="episode")
+        patient = part.episode.patient
+    addendum = Addendum.objects.create(note=note, episode=episode, author=user, text=text, created_by=user)
+    profile = _staff_profile(user)
+    Signature.objects.create(
+        note=note, addendum=addendum, kind=SignatureKind.ADDENDUM, signer=user, signer_name=user.display_name,
+        credentials=(profile.credentials if profile else "") or "", signed_at=timezone.now(),
+        content_hash=content_hash(addendum_payload(addendum_id=addendum.public_id, note_id=note.public_id,
+                                                   text=text, note_hash=note.content_hash)),
+        created_by=user,
+    )
+    record(action=AuditAction.CREATE, obj=addendum, patient=patient, detail={"note": str(note.public_id)})
+    return addendum
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    note_ok: bool
+    addenda_ok: bool
+    expected: str
+    actual: str
+
+
+def verify_note(*, note: Note) -> Verification:
+    """Recompute the hashes of a signed note and of its addenda."""
+    if note.is_draft:
+        return Verification(False, False, True, "", "")
+    actual = note_hash(note)
+    sigs = list(note.signatures.select_related("addendum"))
+    note_ok = actual == note.content_hash and all(
+        s.content_hash == note.content_hash for s in sigs if s.kind != SignatureKind.ADDENDUM)
+    addenda_ok = all(
+        s.content_hash == content_hash(addendum_payload(addendum_id=s.addendum.public_id, note_id=note.public_id,
+                                                        text=s.addendum.text, note_hash=note.content_hash))
+        for s in sigs if s.kind == SignatureKind.ADDENDUM
+    )
+    return Verification(note_ok and addenda_ok, note_ok, addenda_ok, note.content_hash, actual)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Private notes (author only; never part of the record)
+# ---------------------------------------------------------------------------------------------------------
+def _clean_private_text(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise DomainError("Write the note text.", field="text")
+    if len(text) > MAX_PRIVATE_NOTE_LENGTH:
+        raise DomainError(f"The note is too long (at most {MAX_PRIVATE_NOTE_LENGTH} characters).", field="text")
+    return text
+
+
+@transaction.atomic
+def create_private_note(*, author: Any, episode: Any, text: str, kind: str = PrivateNoteKind.PSYCHOTHERAPY,
+                        session: Any = None) -> PrivateNote:
+    from trellis.accounts.capabilities import Cap
+    from trellis.accounts.policies import has_capability
+
+    if not has_capability(author, Cap.NOTE_WRITE, episode.program.site):
+        raise NotAllowed("You may not write notes for this patient.")
+    if kind not in PrivateNoteKind.values:
+        raise DomainError("Choose the kind of private note.", field="kind")
+    if session is not None and not _attendance_model().objects.filter(session=session, episode=episode).exists():
+        raise DomainError("That session is not one of this patient's sessions.", field="session")
+    pn = PrivateNote.objects.create(author=author, episode=episode, session=session, kind=kind,
+                                    text=_clean_private_text(text), created_by=author)
+    record(action=AuditAction.CREATE, obj=pn, patient=episode.patient, detail={"kind": kind})
+    return pn
+
+
+@transaction.atomic
+def update_private_note(*, private_note: PrivateNote, user: Any, text: str, expected_version: int) -> PrivateNote:
+    _require(policies.can_use_private_note(user, private_note))
+    updated = PrivateNote.objects.filter(pk=private_note.pk, version=expected_version).update(
+        text=_clean_private_text(text), version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        raise DomainError("This private note was changed in another window; reload it before saving.")
+    private_note.refresh_from_db()
+    record(action=AuditAction.UPDATE, obj=private_note, patient=private_note.episode.patient)
+    return private_note

@@ -1,0 +1,32 @@
+// Group note screen: move between patients' sections with Alt+ArrowDown / Alt+ArrowUp (and the roster links).
+(function () {
+  "use strict";
+  function sections() { return Array.prototype.slice.call(document.querySelectorAll("[data-participant]")); }
+  function focusSection(section) {
+    if (!section) { return; }
+    section.scrollIntoView({block: "start"});
+    var first = section.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([readonly])");
+    (first || section).focus();
+  }
+  function current(list) {
+    var active = document.activeElement;
+    for (var i = 0; i < list.length; i++) { if (list[i].contains(active)) { return i; } }
+    return -1;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) { return; }
+    var list = sections();
+    if (!list.length) { return; }
+    var i = current(list);
+    var next = event.key === "ArrowDown" ? Math.min(i + 1, list.length - 1) : Math.max(i - 1, 0);
+    event.preventDefault();
+    focusSection(list[next]);
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-next-participant]");
+    if (!link) { return; }
+    var list = sections();
+    var i = list.indexOf(link.closest("[data-participant]"));
+    if (i >= 0 && i + 1 < list.length) { event.preventDefault(); focusSection(list[i + 1]); }
+  });
+})();
