@@ -72,7 +72,12 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     staff = list(selectors.staff_for(request.user))
     today = now().date()
     rows = [
-        {"user": u, "expiring": selectors.expiring_credentials(list(u.credentials.all()), today)} for u in staff
+        {
+            "user": u,
+            "roles": selectors.roles_by_site_codes(list(u.memberships.all())),
+            "expiring": selectors.expiring_credentials(list(u.credentials.all()), today),
+        }
+        for u in staff
     ]
     return render(request, "accounts/staff_list.html", {"rows": rows, "today": today})
 

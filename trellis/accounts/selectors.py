@@ -27,3 +27,11 @@ def staff_for(user: Any) -> QuerySet[User]:
 
 def expiring_credentials(credentials: list[Credential], today: date, within_days: int = 60) -> list[Credential]:
     return [c for c in credentials if c.expires_on <= today + timedelta(days=within_days)]
+
+
+def roles_by_site_codes(memberships: list[SiteMembership]) -> list[tuple[str, str]]:
+    """[(role label, "LAKE, MAIN")] — one line per role instead of one per role and site."""
+    grouped: dict[str, list[str]] = {}
+    for m in memberships:
+        grouped.setdefault(m.get_role_display(), []).append(m.site.code)
+    return [(label, ", ".join(sorted(codes))) for label, codes in sorted(grouped.items())]
