@@ -1,3 +1,16 @@
+from django.urls import path
+
+from trellis.careplans import views
+
 app_name = "careplans"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("worklist/", views.worklist, name="worklist"),
+    path("patients/<uuid:patient_id>/", views.tab, name="tab"),
+    path("episodes/<uuid:episode_id>/plan/", views.plan_create, name="plan_create"),
+    path("episodes/<uuid:episode_id>/certify/", views.certify, name="certify"),
+    path("plans/<uuid:plan_id>/", views.plan_view, name="plan"),
+    path("plans/<uuid:plan_id>/add/<str:kind>/", views.plan_add, name="plan_add"),
+    path("plans/<uuid:plan_id>/sign/", views.plan_sign, name="plan_sign"),
+    path("plans/<uuid:plan_id>/review/", views.plan_review, name="plan_review"),
+]

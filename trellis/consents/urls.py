@@ -1,3 +1,14 @@
+from django.urls import path
+
+from trellis.consents import views
+
 app_name = "consents"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("patients/<uuid:patient_id>/", views.tab, name="tab"),
+    path("patients/<uuid:patient_id>/new/", views.new, name="new"),
+    path("patients/<uuid:patient_id>/disclosures/", views.accounting, name="accounting"),
+    path("<uuid:consent_id>/", views.detail, name="detail"),
+    path("<uuid:consent_id>/sign/", views.sign, name="sign"),
+    path("<uuid:consent_id>/revoke/", views.revoke, name="revoke"),
+]

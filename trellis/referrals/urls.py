@@ -1,3 +1,28 @@
+from django.urls import path
+
+from trellis.referrals import views
+
 app_name = "referrals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("new/", views.referral_create, name="new"),
+    path("sources/", views.sources, name="sources"),
+    path("sources/new/", views.source_edit, name="source_new"),
+    path("sources/<uuid:source_id>/", views.source_edit, name="source_edit"),
+    path("reasons/", views.loss_reasons, name="loss_reasons"),
+    path("icd10/", views.icd10_search, name="icd10_search"),
+    path("<uuid:referral_id>/", views.referral_detail, name="detail"),
+    path("<uuid:referral_id>/edit/", views.referral_edit, name="edit"),
+    path("<uuid:referral_id>/move/", views.referral_move, name="move"),
+    path("<uuid:referral_id>/convert/", views.referral_convert, name="convert"),
+    path("patients/<uuid:patient_id>/intake/", views.intake_start, name="intake_start"),
+    path("intakes/<uuid:intake_id>/", views.intake, name="intake"),
+    path("intakes/<uuid:intake_id>/diagnoses/", views.diagnosis_add, name="diagnosis_add"),
+    path("intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/error/", views.diagnosis_error,
+         name="diagnosis_error"),
+    path("patients/<uuid:patient_id>/cssrs/", views.screen_new, name="screen_new"),
+    path("screens/<uuid:screen_id>/", views.screen, name="screen"),
+    path("patients/<uuid:patient_id>/level-of-care/", views.determination_new, name="determination_new"),
+    path("level-of-care/<uuid:determination_id>/", views.determination, name="determination"),
+]

@@ -1,0 +1,110 @@
+"""Treatment plan reads and the worklist of overdue / due plans, reviews and certifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import sites_with
+from trellis.careplans.models import (
+    CareDeadline,
+    ObjectiveProgress,
+    PhysicianCertification,
+    PlanGoal,
+    PlanObjective,
+    PlanProblem,
+    PlanReview,
+    PlanStatus,
+    TreatmentPlan,
+)
+from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
+
+WORKLIST_LIMIT = 200
+
+
+def plans_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.filter(
+        episode__program__site__in=[s.pk for s in sites_with(user, capability)]
+    ).select_related("episode__program__site", "patient")
+
+
+def plan_versions(episode: Any) -> list[TreatmentPlan]:
+    return list(TreatmentPlan.objects.filter(episode=episode).select_related("clinician_signed_by").order_by("-version"))
+
+
+def current_plan(episode: Any) -> TreatmentPlan | None:
+    """The draft in progress if any, else the active version."""
+    plans = plan_versions(episode)
+    for status in (PlanStatus.DRAFT, PlanStatus.ACTIVE):
+        for p in plans:
+            if p.status == status:
+                return p
+    return plans[0] if plans else None
+
+
+def plan_tree(plan: TreatmentPlan) -> list[PlanProblem]:
+    """Problems -> goals -> objectives -> interventions of one version in 4 queries."""
+    return list(
+        PlanProblem.objects.filter(plan=plan)
+        .select_related("diagnosis")
+        .prefetch_related(
+            Prefetch(
+                "goals",
+                queryset=PlanGoal.objects.prefetch_related(
+                    Prefetch("objectives", queryset=PlanObjective.objects.prefetch_related(
+                        "interventions__responsible"))
+                ),
+            )
+        )
+    )
+
+
+def plan_objectives(plan: TreatmentPlan) -> list[PlanObjective]:
+    return list(PlanObjective.objects.filter(goal__problem__plan=plan).select_related("goal__problem"))
+
+
+def reviews_of_episode(episode: Any) -> list[PlanReview]:
+    return list(
+        PlanReview.objects.filter(plan__episode=episode)
+        .select_related("plan", "reviewer", "resulting_plan")
+        .prefetch_related(Prefetch("progress", queryset=ObjectiveProgress.objects.select_related("objective")))
+    )
+
+
+def certifications_of(episode: Any) -> list[PhysicianCertification]:
+    return list(PhysicianCertification.objects.filter(episode=episode).select_related("physician"))
+
+
+def open_deadlines(episode: Any) -> list[CareDeadline]:
+    return list(CareDeadline.objects.filter(episode=episode, met_on__isnull=True, cancelled=False))
+
+
+def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
+             kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
+    """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
+    site_ids = [s.pk for s in sites_with(user, Cap.PATIENT_VIEW)]
+    if site is not None:
+        site_ids = [pk for pk in site_ids if pk == site.pk]
+    qs = (
+        CareDeadline.objects.filter(
+            met_on__isnull=True, cancelled=False, episode__program__site_id__in=site_ids,
+            due_on__lte=today + dt.timedelta(days=horizon_days),
+        )
+        .select_related("episode__patient", "episode__program__site", "episode__primary_clinician")
+        .order_by("due_on", "id")
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [
+        {
+            "deadline": d,
+            "episode": d.episode,
+            "patient": d.episode.patient,
+            "status": due_status(d.due_on, today).value,
+            "days_overdue": days_overdue(d.due_on, today),
+        }
+        for d in qs[:limit]
+    ]

@@ -1,0 +1,229 @@
+"""Treatment plan tab, plan versions (authoring while draft), signatures, reviews, physician certification
+and the worklist of overdue / due plans, reviews and certifications."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required
+from trellis.audit.services import AuditAction, record
+from trellis.careplans import forms, policies, selectors, services
+from trellis.careplans.models import (
+    DeadlineKind,
+    PlanGoal,
+    PlanObjective,
+    PlanProblem,
+    PlanStatus,
+    TreatmentPlan,
+)
+from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.clock import today_in
+from trellis.core.errors import ConflictError, DomainError
+from trellis.programs.models import Episode, EpisodeStatus
+from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
+
+
+def _deny(obj: Any, capability: str) -> None:
+    record(action=AuditAction.DENIED, obj=obj, outcome="denied", detail={"capability": capability})
+    raise PermissionDenied("Your role does not allow this at this site.")
+
+
+def _load_plan(request: HttpRequest, plan_id: UUID, capability: str = Cap.PATIENT_VIEW) -> TreatmentPlan:
+    return get_scoped_or_404(
+        request, TreatmentPlan.objects.select_related("episode__program__site", "patient", "clinician_signed_by"),
+        plan_id, capability=capability, site_path="episode__program__site", patient_path="patient",
+    )
+
+
+def _staff(site: Any) -> Any:
+    from trellis.accounts.models import User
+
+    return User.objects.filter(memberships__site=site, is_active=True).distinct().order_by("full_name")
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    from trellis.programs.selectors import episodes_for
+
+    patient = get_patient_or_404(request, patient_id)
+    record(action=AuditAction.READ, obj=patient, detail={"view": "treatment_plan"})
+    episodes = list(episodes_for(request.user).filter(patient=patient))
+    rows = []
+    for e in episodes:
+        versions = selectors.plan_versions(e)
+        rows.append({"episode": e, "versions": versions, "deadlines": selectors.open_deadlines(e),
+                     "can_write": policies.can_write_plan(request.user, e.program.site)
+                     and e.status != EpisodeStatus.DISCHARGED})
+    context = chart_context(request, patient, "plan")
+    context.update({"rows": rows})
+    return render(request, "careplans/tab.html", context)
+
+
+@require_POST
+@capability_required(Cap.CAREPLAN_WRITE)
+def plan_create(request: HttpRequest, episode_id: UUID) -> HttpResponse:
+    episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
+                                capability=Cap.CAREPLAN_WRITE, site_path="program__site", patient_path="patient")
+    try:
+        plan = services.create_plan(episode=episode, created_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("careplans:tab", patient_id=episode.patient.public_id)
+    return redirect("careplans:plan", plan_id=plan.public_id)
+
+
+def _plan_context(request: HttpRequest, plan: TreatmentPlan, **extra: Any) -> dict[str, Any]:
+    from trellis.referrals.models import Diagnosis
+
+    site = plan.episode.program.site
+    can_write = policies.can_write_plan(request.user, site) and plan.status == PlanStatus.DRAFT
+    diagnoses = Diagnosis.objects.filter(episode=plan.episode, entered_in_error=False)
+    context = chart_context(request, plan.patient, "plan")
+    context.update({
+        "plan": plan, "problems": selectors.plan_tree(plan), "versions": selectors.plan_versions(plan.episode),
+        "reviews": selectors.reviews_of_episode(plan.episode), "can_write": can_write,
+        "can_review": policies.can_write_plan(request.user, site) and plan.status == PlanStatus.ACTIVE,
+        "problem_form": forms.ProblemForm(diagnoses=diagnoses), "goal_form": forms.GoalForm(),
+        "objective_form": forms.ObjectiveForm(), "intervention_form": forms.InterventionForm(staff=_staff(site)),
+        "sign_form": forms.SignPlanForm(initial={"row_version": plan.row_version}),
+    })
+    context.update(extra)
+    return context
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def plan_view(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    plan = _load_plan(request, plan_id)
+    record(action=AuditAction.READ, obj=plan, patient=plan.patient, site=plan.episode.program.site)
+    return render(request, "careplans/plan.html", _plan_context(request, plan))
+
+
+@require_POST
+@capability_required(Cap.CAREPLAN_WRITE)
+def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:
+    from trellis.referrals.models import Diagnosis
+
+    plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
+    site = plan.episode.program.site
+    error_form = None
+    try:
+        if kind == "problem":
+            form = forms.ProblemForm(request.POST, diagnoses=Diagnosis.objects.filter(episode=plan.episode))
+            if form.is_valid():
+                services.add_problem(plan=plan, changed_by=request.user, **form.cleaned_data)
+            else:
+                error_form = ("problem_form", form)
+        elif kind == "goal":
+            form = forms.GoalForm(request.POST)
+            problem = PlanProblem.objects.filter(plan=plan, pk=request.POST.get("parent")).first()
+            if form.is_valid() and problem is not None:
+                services.add_goal(problem=problem, changed_by=request.user, **form.cleaned_data)
+            else:
+                error_form = ("goal_form", form)
+        elif kind == "objective":
+            form = forms.ObjectiveForm(request.POST)
+            goal = PlanGoal.objects.filter(problem__plan=plan, pk=request.POST.get("parent")).first()
+            if form.is_valid() and goal is not None:
+                services.add_objective(goal=goal, changed_by=request.user, **form.cleaned_data)
+            else:
+                error_form = ("objective_form", form)
+        elif kind == "intervention":
+            form = forms.InterventionForm(request.POST, staff=_staff(site))
+            objective = PlanObjective.objects.filter(goal__problem__plan=plan, pk=request.POST.get("parent")).first()
+            if form.is_valid() and objective is not None:
+                services.add_intervention(objective=objective, changed_by=request.user, **form.cleaned_data)
+            else:
+                error_form = ("intervention_form", form)
+        else:
+            raise Http404("Unknown item")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("careplans:plan", plan_id=plan.public_id)
+    if error_form is not None:
+        plan.refresh_from_db()
+        ctx = _plan_context(request, plan, **{error_form[0]: error_form[1]})
+        ctx["open_form"] = kind
+        return render(request, "careplans/plan.html", ctx, status=400)
+    return redirect("careplans:plan", plan_id=plan.public_id)
+
+
+@require_POST
+@capability_required(Cap.CAREPLAN_WRITE)
+def plan_sign(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
+    form = forms.SignPlanForm(request.POST)
+    if form.is_valid():
+        try:
+            services.sign_plan(
+                plan=plan, clinician=request.user, patient_signer_name=form.cleaned_data["patient_signer_name"],
+                patient_declined_reason=form.cleaned_data["patient_declined_reason"], ip_address=ip_of(request),
+                expected_row_version=form.cleaned_data.get("row_version"),
+            )
+        except (ConflictError, DomainError) as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, f"Version {plan.version} signed; the next review is on the worklist.")
+            return redirect("careplans:plan", plan_id=plan.public_id)
+    return render(request, "careplans/plan.html", _plan_context(request, plan, sign_form=form), status=400)
+
+
+@capability_required(Cap.CAREPLAN_WRITE)
+def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
+    objectives = selectors.plan_objectives(plan)
+    site = plan.episode.program.site
+    form = forms.ReviewForm(request.POST or None, objectives=objectives,
+                            initial={"reviewed_on": today_in(site.zone)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.review_plan(plan=plan, reviewer=request.user, summary=form.cleaned_data["summary"],
+                                          progress=form.progress(), reviewed_on=form.cleaned_data["reviewed_on"],
+                                          reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, f"Review recorded. Version {review.resulting_plan.version} is ready to update "
+                                      "and sign.")
+            return redirect("careplans:plan", plan_id=review.resulting_plan.public_id)
+    context = chart_context(request, plan.patient, "plan")
+    context.update({"plan": plan, "form": form, "objective_rows": [
+        (o, form[f"rating_{o.pk}"], form[f"note_{o.pk}"]) for o in objectives]})
+    return render(request, "careplans/review.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@capability_required(Cap.CERTIFY)
+def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
+    episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
+                                capability=Cap.CERTIFY, site_path="program__site", patient_path="patient")
+    try:
+        services.record_certification(episode=episode, physician=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Certification signed; the next recertification is on the worklist.")
+    return redirect("programs:episode", episode_id=episode.public_id)
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def worklist(request: HttpRequest) -> HttpResponse:
+    site, sites = pick_site(request, Cap.PATIENT_VIEW, request.GET.get("site"))
+    if request.GET.get("site") == "all":
+        site = None
+    kind = request.GET.get("kind", "")
+    if kind not in DeadlineKind.values:
+        kind = ""
+    zone_site = site or (sites[0] if sites else None)
+    today = today_in(zone_site.zone) if zone_site else None
+    rows = selectors.worklist(request.user, today=today, site=site, kind=kind) if today else []
+    record(action=AuditAction.READ, object_type="care_worklist", detail={"rows": len(rows)})
+    return render(request, "careplans/worklist.html", {"rows": rows, "sites": sites, "site": site, "kind": kind,
+                                                       "kinds": DeadlineKind.choices, "today": today})

@@ -1,0 +1,154 @@
+"""Consents tab, consent creation, e-signature, revocation and the accounting of disclosures."""
+
+from __future__ import annotations
+
+import io
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required
+from trellis.audit.services import AuditAction, record
+from trellis.consents import forms, policies, selectors, services
+from trellis.consents.models import Consent, ConsentKind, ConsentStatus
+from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.clock import today_in
+from trellis.core.errors import DomainError
+from trellis.referrals.viewutils import apply_error, chart_context, ip_of
+
+
+def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
+    return get_scoped_or_404(request, Consent.objects.select_related("patient", "site", "text", "collected_by"),
+                             consent_id, capability=capability, site_path="site", patient_path="patient")
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = get_patient_or_404(request, patient_id)
+    record(action=AuditAction.READ, obj=patient, detail={"view": "consents"})
+    consents = list(selectors.consents_for_patient(patient))
+    today = today_in(patient.primary_site.zone)
+    for c in consents:
+        c.in_force = c.in_force_on(today)
+    context = chart_context(request, patient, "consents")
+    context.update({"consents": consents, "can_manage": policies.can_manage_consents(request.user),
+                    "kinds": ConsentKind.choices})
+    return render(request, "consents/tab.html", context)
+
+
+@capability_required(Cap.CONSENT_MANAGE)
+def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    patient = get_patient_or_404(request, patient_id, Cap.CONSENT_MANAGE)
+    form = forms.ConsentForm(request.POST or None, organization=patient.organization,
+                             initial={"kind": request.GET.get("kind") or ConsentKind.TREATMENT})
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.create_consent(patient=patient, site=patient.primary_site,
+                                              kind=form.cleaned_data["kind"], created_by=request.user,
+                                              **form.release_data())
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            return redirect("consents:detail", consent_id=consent.public_id)
+    context = chart_context(request, patient, "consents")
+    context.update({"form": form})
+    return render(request, "consents/new.html", context, status=400 if form.errors else 200)
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def detail(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    consent = _load(request, consent_id)
+    record(action=AuditAction.READ, obj=consent, patient=consent.patient, site=consent.site)
+    text = consent.signed_text if consent.status != ConsentStatus.DRAFT else services.render_signed_text(consent)
+    context = chart_context(request, consent.patient, "consents")
+    context.update({
+        "consent": consent, "text": text, "sign_form": forms.SignForm(), "revoke_form": forms.RevokeForm(),
+        "can_manage": policies.can_manage_consents(request.user, consent.site),
+        "disclosures": list(consent.disclosures.all()[:50]),
+    })
+    return render(request, "consents/detail.html", context)
+
+
+@require_POST
+@capability_required(Cap.CONSENT_MANAGE)
+def sign(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    consent = _load(request, consent_id, Cap.CONSENT_MANAGE)
+    form = forms.SignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.sign_consent(consent=consent, signer_name=form.cleaned_data["signer_name"],
+                                  signer_relationship=form.cleaned_data["signer_relationship"],
+                                  signature_drawing=form.cleaned_data.get("signature_drawing") or "",
+                                  collected_by=request.user, ip_address=ip_of(request))
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, "Signed.")
+            return redirect("consents:detail", consent_id=consent.public_id)
+    context = chart_context(request, consent.patient, "consents")
+    context.update({"consent": consent, "text": services.render_signed_text(consent), "sign_form": form,
+                    "revoke_form": forms.RevokeForm(), "can_manage": True, "disclosures": []})
+    return render(request, "consents/detail.html", context, status=400)
+
+
+@require_POST
+@capability_required(Cap.CONSENT_MANAGE)
+def revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    consent = _load(request, consent_id, Cap.CONSENT_MANAGE)
+    form = forms.RevokeForm(request.POST)
+    form.is_valid()
+    try:
+        services.revoke_consent(consent=consent, revoked_by=request.user, note=form.cleaned_data.get("note") or "")
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Revoked. Future disclosures under this consent are blocked; past ones stay on "
+                                  "the accounting of disclosures.")
+    return redirect("consents:detail", consent_id=consent.public_id)
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """Accounting of disclosures the patient can receive (42 CFR 2.25 as amended 2024; 45 CFR 164.528)."""
+    patient = get_patient_or_404(request, patient_id)
+    disclosures = list(selectors.disclosures_for_patient(patient))
+    if request.GET.get("format") == "pdf":
+        if not request.user.is_authenticated:
+            raise PermissionDenied
+        record(action=AuditAction.PRINT, obj=patient, detail={"view": "accounting_of_disclosures"})
+        return HttpResponse(_accounting_pdf(patient, disclosures), content_type="application/pdf",
+                            headers={"Content-Disposition": 'inline; filename="accounting-of-disclosures.pdf"'})
+    record(action=AuditAction.READ, obj=patient, detail={"view": "accounting_of_disclosures"})
+    context = chart_context(request, patient, "consents")
+    context.update({"disclosures": disclosures})
+    return render(request, "consents/accounting.html", context)
+
+
+def _accounting_pdf(patient, disclosures) -> bytes:  # noqa: ANN001
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=letter, title="Accounting of disclosures")
+    styles = getSampleStyleSheet()
+    story = [Paragraph("Accounting of disclosures", styles["Title"]),
+             Paragraph(escape(f"{patient.legal_name}, DOB {patient.date_of_birth:%m/%d/%Y}, MRN {patient.mrn}"),
+                       styles["BodyText"]), Spacer(1, 12)]
+    for d in disclosures:
+        story.append(Paragraph(escape(
+            f"{d.disclosed_at:%m/%d/%Y} — to {d.recipient_name}: {d.document_title} ({d.get_method_display()}). "
+            f"Purpose: {d.purpose}. Information: {d.information}."
+            + (" 42 CFR Part 2 record; notice against redisclosure attached." if d.is_part2 else "")
+        ), styles["BodyText"]))
+    if not disclosures:
+        story.append(Paragraph("No disclosures recorded.", styles["BodyText"]))
+    doc.build(story)
+    return buf.getvalue()

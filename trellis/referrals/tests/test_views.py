@@ -1,0 +1,207 @@
+"""Referral, intake, C-SSRS and level-of-care views: allowed and denied pairs, bad input, query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from trellis.core.clock import today_in
+from trellis.referrals import services
+from trellis.referrals.models import Diagnosis, IntakeAssessment, Referral, ReferralStatus, SuicideRiskScreen
+from trellis.referrals.tests.builders import HIGH_RISK, make_program
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def director(make_staff):
+    return make_staff("program_director")
+
+
+@pytest.fixture
+def source(site, director):
+    return services.create_referral_source(organization=site.organization, created_by=director, name="County ED",
+                                           kind="hospital")
+
+
+def _referrals(site, user, source, n):
+    for i in range(n):
+        services.create_referral(site=site, created_by=user, first_name=f"P{i}", last_name="Test", source=source,
+                                 owner=user, next_step="Call", next_step_due=today_in(site.zone))
+
+
+def test_board_allowed_denied_and_other_site(client, client_for, site, other_site, make_staff, director, source):
+    _referrals(site, director, source, 2)
+    url = reverse("referrals:board")
+    assert client.get(url).status_code == 302  # anonymous -> sign in
+    assert client_for(make_staff("biller")).get(url).status_code == 403  # wrong role
+    response = client_for(director).get(url)
+    assert response.status_code == 200 and b"P0 T." in response.content
+    outsider = make_staff("program_director", at=other_site)
+    assert b"P0 T." not in client_for(outsider).get(url).content  # other site's board is empty for them
+    referral = Referral.objects.first()
+    assert client_for(outsider).get(reverse("referrals:detail", kwargs={"referral_id": referral.public_id})
+                                    ).status_code == 404
+
+
+def test_board_query_count_is_bounded(client_for, site, director, source):
+    c = client_for(director)
+    url = reverse("referrals:board")
+    _referrals(site, director, source, 3)
+    c.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(url).status_code == 200
+    _referrals(site, director, source, 30)
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(url).status_code == 200
+    assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
+
+
+def test_sources_query_count_is_bounded(client_for, site, director):
+    c = client_for(director)
+    url = reverse("referrals:sources")
+    for i in range(3):
+        src = services.create_referral_source(organization=site.organization, created_by=director, name=f"S{i}")
+        services.add_contact(source=src, created_by=director, name="Contact")
+    c.get(url)
+    with CaptureQueriesContext(connection) as small:
+        c.get(url)
+    for i in range(3, 25):
+        src = services.create_referral_source(organization=site.organization, created_by=director, name=f"S{i}")
+        services.add_contact(source=src, created_by=director, name="Contact")
+    with CaptureQueriesContext(connection) as large:
+        c.get(url)
+    assert len(large) == len(small)
+
+
+def test_move_via_htmx_and_loss_reason_required(client_for, site, director, source, make_staff):
+    _referrals(site, director, source, 1)
+    referral = Referral.objects.get()
+    c = client_for(director)
+    url = reverse("referrals:move", kwargs={"referral_id": referral.public_id})
+    response = c.post(url, {"status": "screening", "version": referral.version}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"board-column" in response.content
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCREENING and referral.screening_at
+    response = c.post(url, {"status": "declined", "version": referral.version}, HTTP_HX_REQUEST="true")
+    assert b"Choose a reason" in response.content
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCREENING
+    reason = services.create_loss_reason(organization=site.organization, label="Needs higher level of care")
+    c.post(url, {"status": "declined", "loss_reason": reason.pk, "version": referral.version},
+           HTTP_HX_REQUEST="true")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.DECLINED and referral.closed_at
+    # a front-desk user may view but a group facilitator may not move
+    assert client_for(make_staff("group_facilitator")).post(url, {"status": "received"}).status_code == 403
+
+
+def test_create_referral_form_and_bad_input(client_for, site, director, source):
+    c = client_for(director)
+    url = reverse("referrals:new")
+    assert c.get(url).status_code == 200
+    response = c.post(url, {"first_name": "", "last_name": "Doe", "site": site.public_id})
+    assert response.status_code == 200 and b"required" in response.content
+    future = (today_in(site.zone) + dt.timedelta(days=3)).isoformat()
+    response = c.post(url, {"first_name": "J", "last_name": "Doe", "date_of_birth": future, "site": site.public_id})
+    assert b"in the future" in response.content
+    assert not Referral.objects.exists()
+    response = c.post(url, {"first_name": "Jo", "last_name": "Doe", "date_of_birth": "1990-01-02",
+                            "source": source.pk, "site": site.public_id})
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    assert c.get(reverse("referrals:detail", kwargs={"referral_id": referral.public_id})).status_code == 200
+
+
+def test_convert_referral_with_duplicate_detection(client_for, site, director, source):
+    from trellis.core.testing.factories import PatientFactory
+
+    referral = services.create_referral(site=site, created_by=director, first_name="Sam", last_name="Stone",
+                                        date_of_birth=dt.date(1985, 3, 3), source=source)
+    existing = PatientFactory(primary_site=site, legal_first_name="Sam", legal_last_name="Stone",
+                              date_of_birth=dt.date(1985, 3, 3))
+    c = client_for(director)
+    url = reverse("referrals:convert", kwargs={"referral_id": referral.public_id})
+    response = c.post(url, {"sex_at_birth": "M"})
+    assert response.status_code == 200 and b"Possible duplicate" in response.content
+    response = c.post(url, {"sex_at_birth": "M", "link_patient": existing.public_id})
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.patient == existing
+
+
+def test_intake_diagnosis_autocomplete_and_validation(client_for, site, make_staff, patient):
+    therapist = make_staff("therapist")
+    c = client_for(therapist)
+    response = c.post(reverse("referrals:intake_start", kwargs={"patient_id": patient.public_id}))
+    intake = IntakeAssessment.objects.get()
+    assert response.status_code == 302
+    page = c.get(reverse("referrals:intake", kwargs={"intake_id": intake.public_id}))
+    assert page.status_code == 200 and b"What is your living situation today?" in page.content
+    results = c.get(reverse("referrals:icd10_search"), {"code": "panic"})
+    assert b"F41.0" in results.content
+    add = reverse("referrals:diagnosis_add", kwargs={"intake_id": intake.public_id})
+    today = today_in(site.zone).isoformat()
+    bad = c.post(add, {"code": "F99.99", "rank": "primary", "diagnosed_on": today}, HTTP_HX_REQUEST="true")
+    assert b"not a valid ICD-10-CM code" in bad.content
+    bad = c.post(add, {"code": "F33", "rank": "primary", "diagnosed_on": today}, HTTP_HX_REQUEST="true")
+    assert b"not a billable code" in bad.content
+    assert not Diagnosis.objects.exists()
+    ok = c.post(add, {"code": "F41.0", "rank": "primary", "diagnosed_on": today}, HTTP_HX_REQUEST="true")
+    assert b"Panic disorder" in ok.content
+    assert Diagnosis.objects.get().code == "F41.0"
+    # completing without a risk screen says what is missing
+    response = c.post(reverse("referrals:intake", kwargs={"intake_id": intake.public_id}),
+                      {"assessed_on": today, "presenting_problem": "Panic attacks", "complete": "1"})
+    assert b"C-SSRS risk screen" in response.content
+    intake.refresh_from_db()
+    assert intake.status == "draft"
+    # a biller may not write intakes
+    assert client_for(make_staff("biller")).post(reverse("referrals:intake", kwargs={"intake_id": intake.public_id}),
+                                                 {"assessed_on": today, "presenting_problem": "x"}).status_code == 403
+
+
+def test_cssrs_views_high_risk_and_safety_plan(client_for, site, make_staff, patient):
+    therapist = make_staff("therapist")
+    c = client_for(therapist)
+    url = reverse("referrals:screen_new", kwargs={"patient_id": patient.public_id})
+    assert c.get(url).status_code == 200
+    bad = c.post(url, {"q1": "no", "q2": "no", "q3": "yes", "q6": "no"})
+    assert bad.status_code == 400 and b"only when question 2 is yes" in bad.content
+    assert not SuicideRiskScreen.objects.exists()
+    data = {k: ("yes" if v else "no") for k, v in HIGH_RISK.items()}
+    response = c.post(url, data)
+    screen = SuicideRiskScreen.objects.get()
+    assert response.status_code == 302 and screen.risk == "high"
+    page = c.get(reverse("referrals:screen", kwargs={"screen_id": screen.public_id}))
+    assert b"safety plan is required before the patient leaves" in page.content
+    response = c.post(reverse("referrals:screen", kwargs={"screen_id": screen.public_id}),
+                      {"warning_signs": "x", "complete": "on"})
+    assert response.status_code == 400 and b"Complete every section" in response.content
+
+
+def test_determination_and_override_views(client_for, site, make_staff, patient):
+    therapist = make_staff("therapist")
+    director = make_staff("program_director")
+    program = make_program(site)
+    c = client_for(therapist)
+    url = reverse("referrals:determination_new", kwargs={"patient_id": patient.public_id})
+    page = c.get(url, {"program": program.public_id})
+    assert page.status_code == 200 and b"inpatient psychiatric care" in page.content
+    response = c.post(f"{url}?program={program.public_id}", {
+        "program": program.pk, "recommended_level": "php", "rationale": "x",
+        "dim_inpatient_alternative": "no", "dim_active_treatment": "yes", "dim_needs_24h": "no", "dim_support": "yes",
+    })
+    assert response.status_code == 302
+    det = patient.loc_determinations.get()
+    assert not det.criteria_met
+    det_url = reverse("referrals:determination", kwargs={"determination_id": det.public_id})
+    assert c.post(det_url, {"reason": "x"}).status_code == 403  # therapist cannot override
+    response = client_for(director).post(det_url, {"reason": "Step-up denied by payer; PHP is safest"})
+    assert response.status_code == 302
+    det.refresh_from_db()
+    assert det.admissible and det.overridden_by == director
