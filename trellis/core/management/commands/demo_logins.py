@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
         self.stdout.write("\nTrellis demo — open http://127.0.0.1:8000 and sign in as any of:\n")
         seen: set[str] = set()
-        rows = SiteMembership.objects.select_related("user", "site").order_by("role", "user__email")
+        rows = SiteMembership.objects.select_related("user", "site").order_by("role", "pk")
         for role, label in Role.choices:
             member = next(
                 (m for m in rows if m.role == role and m.user.email not in seen and not m.user.force_mfa), None
