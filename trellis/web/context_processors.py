@@ -74,7 +74,7 @@ def _brand(active_site: Any, sites: list[Any], organization: Any) -> dict[str, A
     accent, fg = accent_pair(None)
     return {
         "name": org_name or "Trellis",
-        "site_label": "All my sites" if len(sites) > 1 else "",
+        "site_label": "",
         "accent": accent,
         "accent_contrast": fg,
         "logo_url": "",

@@ -98,12 +98,12 @@ def test_query_count_is_bounded_and_independent_of_site_count(
     assert len(shell(_request(many_site_user))["shell"]["roles"]) == 1 + 12
 
 
-def test_all_sites_brand_and_active_site_brand(make_staff, site, other_site):
+def test_all_sites_brand_and_active_site_brand(make_staff, org, site, other_site):
     user = make_staff("therapist")
     SiteMembership.objects.create(user=user, site=other_site, role="therapist")
     request = _request(user)
     data = shell(request)["shell"]
-    assert data["brand"]["site_label"] == "All my sites"
+    assert data["brand"]["name"] == org.name  # no single site to brand with
     assert data["brand"]["accent"] == DEFAULT_ACCENT
 
     request = _request(user)

@@ -443,7 +443,8 @@
       setSaveStatus(e.target, "error", "Not saved \u2014 timed out");
       toast("The server took too long to answer. Your text is still on the page; try again.", "error");
     });
-    doc.body.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
+    // htmx:load fires on every element htmx inserts (any swap style).
+    doc.body.addEventListener("htmx:load", function (e) { if (e.target !== doc.body) { enhance(e.target); } });
     // Note: htmx requests are NOT idle activity (polling would keep a session open forever);
     // the user events that trigger them already count.
   }
@@ -603,10 +604,37 @@
   }
 
   /* ------------------------------------------------------------------ */
+  /* Tables not wrapped in .table-wrap get one, so wide tables scroll     */
+  /* inside the page instead of overflowing it. A scrolling region is made */
+  /* keyboard-focusable and named after the table caption.                */
+  /* ------------------------------------------------------------------ */
+  function wrapTables(scope) {
+    var tables = $$("table.table", scope);
+    if (scope && scope.matches && scope.matches("table.table")) { tables.push(scope); }
+    tables.forEach(function (table) {
+      var parent = table.parentNode;
+      var wrap = parent;
+      if (!parent.classList || !parent.classList.contains("table-wrap")) {
+        wrap = doc.createElement("div");
+        wrap.className = "table-wrap";
+        parent.insertBefore(wrap, table);
+        wrap.appendChild(table);
+      }
+      if (wrap.scrollWidth > wrap.clientWidth + 1 && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        var caption = table.caption ? table.caption.textContent.trim() : "";
+        wrap.setAttribute("aria-label", (caption || "Table") + " (scrolls sideways)");
+      }
+    });
+  }
+
+  /* ------------------------------------------------------------------ */
   /* Enhance a subtree (page load and every htmx swap)                    */
   /* ------------------------------------------------------------------ */
   function enhance(scope) {
     scope = scope || doc;
+    wrapTables(scope);
     initSortable(scope);
     initFilters(scope);
     initAutosubmit(scope);

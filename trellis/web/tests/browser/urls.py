@@ -1,0 +1,19 @@
+"""URLconf for the web browser tests: the real site plus the style guide and a failing htmx endpoint."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.generic import TemplateView
+
+from trellis.accounts.policies import login_required_view
+from trellis.config.urls import urlpatterns as site_urlpatterns
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("nope", status=500)
+
+
+urlpatterns = [
+    *site_urlpatterns,
+    path("__styleguide__/", login_required_view(TemplateView.as_view(template_name="web/styleguide.html"))),
+    path("__boom__/", boom),
+]
