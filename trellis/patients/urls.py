@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<uuid:patient_id>/", views.chart, name="chart"),
     path("<uuid:patient_id>/edit/", views.edit, name="edit"),
+    path("<uuid:patient_id>/face-sheet/", views.face_sheet, name="face_sheet"),
 ]

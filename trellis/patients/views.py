@@ -107,3 +107,15 @@ def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
     record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
     context = chart_context(request, patient, "overview")
     return render(request, "patients/chart_overview.html", context)
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    """Printable demographics and contacts for the paper chart or a front-desk binder (audited as a print)."""
+    patient = get_patient_or_404(request, patient_id)
+    record(action=AuditAction.PRINT, obj=patient, detail={"document": "face_sheet"})
+    context = chart_context(request, patient, "overview")
+    from trellis.core.clock import now
+
+    context["printed_at"] = now()
+    return render(request, "patients/face_sheet.html", context)

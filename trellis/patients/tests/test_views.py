@@ -148,3 +148,10 @@ def test_query_counts_equal_at_both_sizes():
         pytest.skip("size tests did not run in this worker")
     assert len(_COUNTS["search"]) == 1, _COUNTS
     assert len(_COUNTS["chart"]) == 1, _COUNTS
+
+
+def test_face_sheet_is_audited_as_print(client_for, make_staff, patient):
+    user = make_staff("front_desk")
+    response = client_for(user).get(reverse("patients:face_sheet", kwargs={"patient_id": patient.public_id}))
+    assert response.status_code == 200 and patient.mrn in response.content.decode()
+    assert _events(user)[-1] == (AuditAction.PRINT, "patient", patient.pk)
