@@ -335,7 +335,7 @@ def _staff_profile(user: Any) -> Any:
 
 @transaction.atomic
 def sign_note(*, note: Note, user: Any) -> Note:
-    note = Note.objects.select_for_update().select_related(
+    note = Note.objects.select_for_update(of=("self",)).select_related(
         "session__site", "session__program", "template_version__template").get(pk=note.pk)
     _require(policies.can_sign(user, note))
     participants = list(note.participants.select_related("episode__patient", "attendance"))
@@ -398,7 +398,7 @@ def save_and_sign(
 
 @transaction.atomic
 def cosign_note(*, note: Note, user: Any) -> Note:
-    note = Note.objects.select_for_update().select_related("session__site", "template_version__template").get(
+    note = Note.objects.select_for_update(of=("self",)).select_related("session__site", "template_version__template").get(
         pk=note.pk)
     _require(policies.can_cosign(user, note))
     if note_hash(note) != note.content_hash:
@@ -423,7 +423,7 @@ def cosign_note(*, note: Note, user: Any) -> Note:
 
 @transaction.atomic
 def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Addendum:
-    note = Note.objects.select_for_update().select_related("session__site").get(pk=note.pk)
+    note = Note.objects.select_for_update(of=("self",)).select_related("session__site").get(pk=note.pk)
     _require(policies.can_add_addendum(user, note))
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
