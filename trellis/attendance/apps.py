@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AttendanceConfig(AppConfig):
     name = "trellis.attendance"
     label = "attendance"
+
+    def ready(self) -> None:
+        from trellis.accounts.capabilities import Cap
+        from trellis.web.navigation import register_chart_tab, register_nav
+
+        register_nav("attendance", "Attendance", "attendance:index", Cap.ATTENDANCE_MARK, order=25)
+        register_nav("hours", "Treatment hours", "attendance:tracks", Cap.SCHEDULE_VIEW, order=30)
+        register_chart_tab("schedule_hours", "Schedule & hours", "attendance:patient_hours", Cap.PATIENT_VIEW, order=30)

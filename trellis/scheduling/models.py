@@ -190,6 +190,23 @@ class Session(BaseModel):
     def local_end(self):  # noqa: ANN201
         return self.ends_at.astimezone(self.site.zone)
 
+    # Pre-formatted site-local strings: Django templates would convert aware datetimes to settings.TIME_ZONE.
+    @property
+    def start_label(self) -> str:
+        return f"{self.local_start:%H:%M}"
+
+    @property
+    def end_label(self) -> str:
+        return f"{self.local_end:%H:%M}"
+
+    @property
+    def time_range(self) -> str:
+        return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
+
+    @property
+    def date_label(self) -> str:
+        return f"{self.local_date:%a %b %d, %Y}"
+
 
 class RosterChangeKind(models.TextChoices):
     ADD = "add", "Added to this session"

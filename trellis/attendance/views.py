@@ -1,0 +1,317 @@
+"""Attendance pages: the whole-roster marking screen (htmx), record corrections and unlocks, the patient's
+"Schedule & hours" chart tab and the per-track treatment-hours ledger."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.attendance import selectors, services
+from trellis.attendance.forms import CorrectionForm, UnlockForm, local_moment, parse_time, read_sheet
+from trellis.attendance.models import Attendance, AttendanceStatus
+from trellis.audit.services import AuditAction, record
+from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.errors import DomainError
+from trellis.programs.models import AttendedModality, Episode, Track
+from trellis.programs.selectors import active_on
+from trellis.scheduling.models import Session
+from trellis.scheduling.selectors import CalendarFilters, calendar, sessions_for_episodes
+
+
+def _site_today(site: Any) -> date:
+    return timezone.now().astimezone(site.zone).date()
+
+
+def _week_of(request: HttpRequest, default: date) -> date:
+    try:
+        day = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = default
+    return day - timedelta(days=day.weekday())
+
+
+# --------------------------------------------------------------------------------------------------
+# Marking
+# --------------------------------------------------------------------------------------------------
+
+
+@capability_required(Cap.ATTENDANCE_MARK)
+def index(request: HttpRequest) -> HttpResponse:
+    """Today's sessions at my sites, to pick one to mark."""
+    sites = sites_with(request.user, Cap.ATTENDANCE_MARK)
+    active = getattr(request, "active_site", None)
+    site = active if active is not None and any(s.pk == active.pk for s in sites) else None
+    today = _site_today(site or sites[0]) if sites else timezone.now().date()
+    if request.GET.get("date"):
+        try:
+            today = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            messages.error(request, "That date was not valid; showing today.")
+    (day,) = calendar(request.user, CalendarFilters(start=today, end=today, site=site, include_cancelled=False))
+    marked = dict(
+        Attendance.objects.filter(session__in=[e.session.pk for e in day.entries]).values("session_id")
+        .annotate(n=Count("id")).values_list("session_id", "n")
+    )
+    for entry in day.entries:
+        entry.marked = marked.get(entry.session.pk, 0)
+    return render(request, "attendance/index.html", {"day": day,
+                                                     "prev": today - timedelta(days=1),
+                                                     "next": today + timedelta(days=1)})
+
+
+def _session(request: HttpRequest, session_id: Any) -> Session:
+    return get_scoped_or_404(
+        request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "episode__patient"),
+        session_id, capability=Cap.ATTENDANCE_MARK, site_path="site",
+    )
+
+
+def _week_minutes(sheet: selectors.AttendanceSheet) -> dict[int, Any]:
+    """This ISO week's ledger per roster episode (site-local week of the session)."""
+    monday = sheet.session.local_date - timedelta(days=sheet.session.local_date.weekday())
+    episodes = [r.episode for r in sheet.rows]
+    ledgers = selectors.treatment_hours_for_episodes(episodes, monday, monday + timedelta(days=6))
+    return {pk: ledger.weeks[0] if ledger.weeks else None for pk, ledger in ledgers.items()}
+
+
+def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict[str, Any]:
+    sheet = selectors.attendance_sheet(session)
+    weeks = _week_minutes(sheet)
+    site = session.site
+    rows = []
+    posted = extra.pop("posted", {})
+    errors = extra.pop("row_errors", {})
+    for r in sheet.rows:
+        a = r.attendance
+        pid = str(r.episode.public_id)
+        p = posted.get(pid)
+        rows.append({
+            "pid": pid,
+            "row": r,
+            "status": p.status if p else (a.status if a else ""),
+            "arrived": p.arrived if p else (f"{a.arrived_at.astimezone(site.zone):%H:%M}" if a and a.arrived_at else ""),
+            "departed": p.departed if p else (
+                f"{a.departed_at.astimezone(site.zone):%H:%M}" if a and a.departed_at else ""),
+            "modality": p.modality if p else (a.modality if a else ""),
+            "reason": p.reason if p else (a.absence_reason if a else ""),
+            "locked": bool(a and a.is_locked),
+            "error": errors.get(r.episode.pk),
+            "week": weeks.get(r.episode.pk),
+        })
+    context = {
+        "session": session,
+        "sheet": sheet,
+        "rows": rows,
+        "statuses": AttendanceStatus.choices,
+        "modalities": AttendedModality.choices,
+        "needs_reason": session.local_date < _site_today(site) and sheet.marked > 0,
+        "can_unlock": has_capability(request.user, Cap.ATTENDANCE_UNLOCK, site),
+        "started": session.starts_at <= timezone.now(),
+    }
+    context.update(extra)
+    return context
+
+
+@capability_required(Cap.ATTENDANCE_MARK)
+def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id)
+    template = "attendance/_sheet.html" if request.htmx else "attendance/mark.html"
+    if request.method != "POST":
+        record(action=AuditAction.READ, obj=session, site=session.site,
+               detail={"view": "attendance_sheet"})
+        return render(request, "attendance/mark.html", _sheet_context(request, session))
+
+    sheet = selectors.attendance_sheet(session)
+    by_pid = {str(r.episode.public_id): r.episode for r in sheet.rows}
+    inputs = read_sheet(request.POST, list(by_pid))
+    if request.POST.get("action") == "all_present":
+        for row in inputs:
+            if not row.status:
+                row.status = AttendanceStatus.PRESENT
+    entries: list[services.MarkEntry] = []
+    row_errors: dict[int, services.RowError] = {}
+    for row in inputs:
+        if not row.status:
+            continue
+        episode = by_pid[row.episode_public_id]
+        if row.status not in AttendanceStatus.values:
+            row_errors[episode.pk] = services.RowError("status", "Choose a status from the list.")
+            continue
+        try:
+            arrived = local_moment(session, parse_time(row.arrived))
+            departed = local_moment(session, parse_time(row.departed))
+        except ValueError:
+            row_errors[episode.pk] = services.RowError("arrived_at", "Enter times as HH:MM.")
+            continue
+        entries.append(services.MarkEntry(episode.pk, row.status, arrived, departed, row.modality, row.reason))
+    message = None
+    if not entries and not row_errors:
+        message = "Choose a status for at least one patient, or use “Mark all present”."
+    elif not row_errors:
+        try:
+            saved = services.mark_attendance(session=session, entries=entries, user=request.user,
+                                             correction_reason=request.POST.get("correction_reason", ""))
+        except services.AttendanceBatchError as batch:
+            row_errors = batch.errors
+            message = batch.message
+        except DomainError as error:
+            message = error.message
+        else:
+            if not request.htmx:
+                messages.success(request, f"Attendance saved for {len(saved)} patient{'s' if len(saved) != 1 else ''}.")
+                return redirect("attendance:mark", session_id=session.public_id)
+            context = _sheet_context(request, session, saved_message=(
+                f"Saved {len(saved)} record{'s' if len(saved) != 1 else ''}." if saved else "No changes to save."))
+            return render(request, template, context)
+    else:
+        message = "Fix the highlighted rows; nothing was saved."
+    posted = {row.episode_public_id: row for row in inputs}
+    context = _sheet_context(request, session, posted=posted, row_errors=row_errors, error_message=message,
+                             correction_reason=request.POST.get("correction_reason", ""))
+    # htmx swaps only 2xx responses by default; a full page answers 400 so the failure is visible to clients.
+    return render(request, template, context, status=200 if request.htmx else 400)
+
+
+def _record(request: HttpRequest, record_id: Any, capability: str) -> Attendance:
+    return get_scoped_or_404(
+        request, Attendance.objects.select_related("session__site", "episode__patient", "locked_by"), record_id,
+        capability=capability, site_path="session__site", patient_path="episode__patient",
+    )
+
+
+@capability_required(Cap.ATTENDANCE_MARK)
+def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
+    att = _record(request, record_id, Cap.ATTENDANCE_MARK)
+    session = att.session
+    zone = session.site.zone
+    initial = {
+        "status": att.status, "modality": att.modality, "absence_reason": att.absence_reason,
+        "arrived_at": att.arrived_at.astimezone(zone).time() if att.arrived_at else None,
+        "departed_at": att.departed_at.astimezone(zone).time() if att.departed_at else None,
+    }
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.correct_attendance(
+                attendance=att, user=request.user, reason=d["reason"], status=d["status"],
+                arrived_at=local_moment(session, d.get("arrived_at")),
+                departed_at=local_moment(session, d.get("departed_at")), modality=d.get("modality") or "",
+                absence_reason=d.get("absence_reason", ""), minutes=d.get("minutes"),
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Correction saved and recorded in the history.")
+            return redirect("attendance:mark", session_id=session.public_id)
+    elif request.method == "GET":
+        record(action=AuditAction.READ, obj=att, patient=att.episode.patient, site=session.site)
+    return render(request, "attendance/correct.html", {
+        "att": att, "form": form, "unlock_form": UnlockForm(),
+        "history": selectors.corrections_of(att),
+        "can_unlock": has_capability(request.user, Cap.ATTENDANCE_UNLOCK, session.site),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@capability_required(Cap.ATTENDANCE_UNLOCK)
+def unlock(request: HttpRequest, record_id: Any) -> HttpResponse:
+    att = _record(request, record_id, Cap.ATTENDANCE_UNLOCK)
+    form = UnlockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unlock_attendance(attendance=att, user=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error("reason", error.message)
+        else:
+            messages.success(request, "Unlocked. The record can be corrected now.")
+            return redirect("attendance:correct", record_id=att.public_id)
+    return render(request, "attendance/unlock.html", {"att": att, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --------------------------------------------------------------------------------------------------
+# Ledgers
+# --------------------------------------------------------------------------------------------------
+
+
+LEDGER_WEEKS = 6
+
+
+@capability_required(Cap.PATIENT_VIEW)
+def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
+    """Chart tab "Schedule & hours": the patient's upcoming sessions and treatment-hours ledger per episode."""
+    from trellis.patients.views import chart_context
+
+    patient = get_patient_or_404(request, patient_id)
+    allowed = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    episodes = [
+        e for e in Episode.objects.filter(patient=patient).select_related("program", "program__site", "track")
+        .order_by("-admitted_on") if e.program.site_id in allowed
+    ]
+    chosen = None
+    wanted = request.GET.get("episode")
+    for e in episodes:
+        if wanted and str(e.public_id) == wanted:
+            chosen = e
+    if chosen is None and episodes:
+        chosen = next((e for e in episodes if e.status == "active"), episodes[0])
+    context = chart_context(request, patient, "schedule_hours")
+    context.update({"episodes": episodes, "episode": chosen})
+    if chosen is not None:
+        site = chosen.program.site
+        today = _site_today(site)
+        monday = _week_of(request, today)
+        start = monday - timedelta(days=7 * (LEDGER_WEEKS - 1))
+        end = monday + timedelta(days=6)
+        ledger = selectors.treatment_hours(chosen, start, end)
+        week = ledger.week(monday)
+        upcoming = sessions_for_episodes([chosen], today, today + timedelta(days=13))
+        minimum = int(chosen.program.weekly_hours_min * 60)
+        context.update({
+            "ledger": ledger, "weeks": list(reversed(ledger.weeks)), "week": week, "monday": monday,
+            "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
+            "upcoming": [s for s in upcoming if s.starts_at >= timezone.now()],
+            "weekly_min_minutes": minimum,
+        })
+    record(action=AuditAction.READ, obj=patient, detail={"view": "schedule_hours"})
+    return render(request, "attendance/patient_hours.html", context)
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
+    track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
+                              capability=Cap.SCHEDULE_VIEW, site_path="program__site")
+    site = track.program.site
+    monday = _week_of(request, _site_today(site))
+    sunday = monday + timedelta(days=6)
+    episodes = list(
+        Episode.objects.filter(track=track).filter(active_on(sunday) | active_on(monday))
+        .select_related("patient", "program").order_by("patient__legal_last_name", "patient__legal_first_name")[:500]
+    )
+    ledgers = selectors.treatment_hours_for_episodes(episodes, monday, sunday)
+    rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None} for e in episodes]
+    names_ok = has_capability(request.user, Cap.PATIENT_VIEW, site)
+    record(action=AuditAction.READ, obj=track, site=site, detail={"view": "track_ledger", "rows": len(rows)})
+    return render(request, "attendance/track_ledger.html", {
+        "track": track, "rows": rows, "monday": monday, "sunday": sunday, "names_ok": names_ok,
+        "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
+        "weekly_min_minutes": int(track.program.weekly_hours_min * 60),
+        "tracks": Track.objects.filter(program__site__in=sites_with(request.user, Cap.SCHEDULE_VIEW), active=True)
+        .select_related("program"),
+    })
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def tracks(request: HttpRequest) -> HttpResponse:
+    items = Track.objects.filter(
+        program__site__in=sites_with(request.user, Cap.SCHEDULE_VIEW)
+    ).select_related("program", "program__site").order_by("program__site__name", "program__name", "name")
+    return render(request, "attendance/tracks.html", {"tracks": items})

@@ -1,0 +1,535 @@
+"""Scheduling pages: calendars (week, day, printable day sheet), sessions, series, appointments, closures,
+program/track/room setup, and the staff iCalendar feed. Thin: parse, check policy, call service/selector."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import capability_required, sites_with
+from trellis.audit.services import AuditAction, record
+from trellis.core.access import get_scoped_or_404
+from trellis.core.errors import DomainError
+from trellis.programs.models import Episode, Program, Room, Track
+from trellis.programs.selectors import active_on
+from trellis.scheduling import forms, policies, selectors, services
+from trellis.scheduling.models import FeedToken, Session, SessionSeries
+
+
+def _sites(request: HttpRequest, capability: str) -> list[Any]:
+    sites = sites_with(request.user, capability)
+    active = getattr(request, "active_site", None)
+    if active is not None and any(s.pk == active.pk for s in sites):
+        return [active]
+    return sites
+
+
+def _today(sites: list[Any]) -> date:
+    from django.utils import timezone
+
+    zone = sites[0].zone if sites else None
+    return timezone.now().astimezone(zone).date() if zone else timezone.now().date()
+
+
+def _staff(sites: list[Any]) -> Any:
+    return selectors.staff_choices(sites)
+
+
+def _apply_error(form: Any, error: DomainError) -> None:
+    field = error.field if error.field in getattr(form, "fields", {}) else None
+    form.add_error(field, error.message)
+
+
+# --------------------------------------------------------------------------------------------------
+# Calendars
+# --------------------------------------------------------------------------------------------------
+
+
+def _calendar_filters(request: HttpRequest) -> tuple[forms.CalendarFilterForm, list[Any], date]:
+    sites = sites_with(request.user, Cap.SCHEDULE_VIEW)
+    form = forms.CalendarFilterForm(request.GET or None, sites=sites, staff=_staff(sites))
+    if request.GET and not form.is_valid():
+        messages.error(request, "Some filters were not valid and were ignored.")
+    day = form.day(_today(_sites(request, Cap.SCHEDULE_VIEW)))
+    return form, sites, day
+
+
+def _filters(form: forms.CalendarFilterForm, request: HttpRequest, start: date, end: date) -> selectors.CalendarFilters:
+    site = form.value("site") or getattr(request, "active_site", None)
+    return selectors.CalendarFilters(
+        start=start, end=end, site=site, track=form.value("track"), staff=form.value("staff"),
+        room=form.value("room"),
+        include_cancelled=form.cleaned_data.get("cancelled", True) if form.is_bound and form.is_valid() else True,
+    )
+
+
+def _query_without(request: HttpRequest, name: str) -> str:
+    params = request.GET.copy()
+    params.pop(name, None)
+    return params.urlencode()
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def week(request: HttpRequest) -> HttpResponse:
+    form, sites, day = _calendar_filters(request)
+    monday = day - timedelta(days=day.weekday())
+    days = selectors.calendar(request.user, _filters(form, request, monday, monday + timedelta(days=6)))
+    iso = monday.isocalendar()
+    return render(request, "scheduling/week.html", {
+        "form": form, "days": days, "monday": monday, "iso": iso,
+        "prev": monday - timedelta(days=7), "next": monday + timedelta(days=7), "today": _today(sites),
+        "query": _query_without(request, "date"), "can_manage": any(policies.can_manage_schedule(request.user, s)
+                                                                     for s in sites),
+    })
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def day(request: HttpRequest) -> HttpResponse:
+    form, sites, the_day = _calendar_filters(request)
+    (cal_day,) = selectors.calendar(request.user, _filters(form, request, the_day, the_day))
+    return render(request, "scheduling/day.html", {
+        "form": form, "day": cal_day, "prev": the_day - timedelta(days=1), "next": the_day + timedelta(days=1),
+        "today": _today(sites), "query": _query_without(request, "date"),
+    })
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def day_sheet(request: HttpRequest) -> HttpResponse:
+    """Printable front-desk sheet: every session of the day with its roster (names only for PATIENT_VIEW)."""
+    form, sites, the_day = _calendar_filters(request)
+    filters = _filters(form, request, the_day, the_day)
+    filters.include_cancelled = True
+    (cal_day,) = selectors.calendar(request.user, filters)
+    names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
+           detail={"sessions": len(cal_day.entries)})
+    return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok})
+
+
+# --------------------------------------------------------------------------------------------------
+# Sessions
+# --------------------------------------------------------------------------------------------------
+
+
+def _session(request: HttpRequest, session_id: Any, capability: str = Cap.SCHEDULE_VIEW) -> Session:
+    return get_scoped_or_404(
+        request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "series", "program",
+                                                "episode__patient"),
+        session_id, capability=capability, site_path="site",
+    )
+
+
+def _session_context(request: HttpRequest, session: Session, **extra: Any) -> dict[str, Any]:
+    roster = selectors.roster_for_session(session)
+    site = session.site
+    staff = _staff([site])
+    manage = policies.can_manage_schedule(request.user, site)
+    eligible = (
+        Episode.objects.filter(active_on(session.local_date), program__site=site)
+        .exclude(pk__in=[m.episode.pk for m in roster.members])
+        .select_related("patient", "program")
+        .order_by("patient__legal_last_name", "patient__legal_first_name")[:500]
+    )
+    context = {
+        "session": session,
+        "roster": roster,
+        "names_ok": policies.can_see_patient_names(request.user, site),
+        "can_manage": manage,
+        "can_mark": policies.can_mark_attendance(request.user, site),
+        "cancel_form": forms.CancelForm(initial={"version": session.version}),
+        "move_form": forms.MoveForm(site=site, initial={
+            "local_date": session.local_date, "start_time": session.local_start.time(),
+            "end_time": session.local_end.time(), "room": session.room_id, "version": session.version,
+        }),
+        "restaff_form": forms.RestaffForm(staff=staff, initial={
+            "facilitator": session.facilitator_id, "co_facilitator": session.co_facilitator_id,
+            "version": session.version,
+        }),
+        "add_form": forms.RosterAddForm(episodes=eligible),
+    }
+    context.update(extra)
+    return context
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id)
+    record(action=AuditAction.READ, obj=session, site=session.site, detail={"view": "session"})
+    return render(request, "scheduling/session.html", _session_context(request, session))
+
+
+def _render_session_error(request: HttpRequest, session: Session, form_key: str, form: Any) -> HttpResponse:
+    return render(request, "scheduling/session.html", _session_context(request, session, **{form_key: form}),
+                  status=400)
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+@require_POST
+def session_cancel(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id, Cap.SCHEDULE_MANAGE)
+    form = forms.CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_session(session=session, user=request.user, reason=form.cleaned_data["reason"],
+                                    version=form.cleaned_data.get("version"))
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Session cancelled. The series and other dates are unchanged.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return _render_session_error(request, session, "cancel_form", form)
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+@require_POST
+def session_move(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id, Cap.SCHEDULE_MANAGE)
+    form = forms.MoveForm(request.POST, site=session.site)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.move_session(session=session, user=request.user, local_date=d["local_date"],
+                                  start_time=d["start_time"], end_time=d["end_time"], room=d["room"],
+                                  version=d.get("version"))
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Session moved. The series and other dates are unchanged.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return _render_session_error(request, session, "move_form", form)
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+@require_POST
+def session_restaff(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id, Cap.SCHEDULE_MANAGE)
+    form = forms.RestaffForm(request.POST, staff=_staff([session.site]))
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.restaff_session(session=session, user=request.user, facilitator=d["facilitator"],
+                                     co_facilitator=d.get("co_facilitator"), reason=d.get("reason", ""),
+                                     version=d.get("version"))
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Staffing changed for this session only.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return _render_session_error(request, session, "restaff_form", form)
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+@require_POST
+def roster_add(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id, Cap.SCHEDULE_MANAGE)
+    episodes = Episode.objects.filter(program__site=session.site).select_related("patient", "program")
+    form = forms.RosterAddForm(request.POST, episodes=episodes)
+    if form.is_valid():
+        try:
+            services.add_to_roster(session=session, episode=form.cleaned_data["episode"], user=request.user,
+                                   reason=form.cleaned_data.get("reason", ""))
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Added to this session.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return _render_session_error(request, session, "add_form", form)
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+@require_POST
+def roster_excuse(request: HttpRequest, session_id: Any) -> HttpResponse:
+    session = _session(request, session_id, Cap.SCHEDULE_MANAGE)
+    form = forms.RosterExcuseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for excusing the patient.")
+        return redirect("scheduling:session", session_id=session.public_id)
+    episode = Episode.objects.filter(public_id=form.cleaned_data["episode"], program__site=session.site).first()
+    if episode is None:
+        raise Http404("Not found")
+    try:
+        services.excuse_from_roster(session=session, episode=episode, user=request.user,
+                                    reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Excused from this session.")
+    return redirect("scheduling:session", session_id=session.public_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Series
+# --------------------------------------------------------------------------------------------------
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def series_list(request: HttpRequest) -> HttpResponse:
+    sites = _sites(request, Cap.SCHEDULE_VIEW)
+    items = list(selectors.series_for(request.user).filter(site__in=sites).order_by("site__name", "start_time"))
+    return render(request, "scheduling/series_list.html", {
+        "series": items, "can_manage": any(policies.can_manage_schedule(request.user, s) for s in sites),
+    })
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+def series_create(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
+    form = forms.SeriesForm(request.POST or None, sites=sites, staff=_staff(sites),
+                            initial={"starts_on": _today(sites), "weekdays": ["0", "2", "4"]})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        program: Program = d["program"]
+        try:
+            series = services.create_series(
+                user=request.user, site=program.site, program=program, tracks=list(d["tracks"]), title=d["title"],
+                topic=d["topic"], service_type=d["service_type"], modality=d["modality"], weekdays=d["weekdays"],
+                start_time=d["start_time"], end_time=d["end_time"], starts_on=d["starts_on"], ends_on=d["ends_on"],
+                facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
+                capacity=d.get("capacity"),
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            count = series.sessions.count()
+            messages.success(request, f"Series created with {count} upcoming sessions.")
+            return redirect("scheduling:series_edit", series_id=series.public_id)
+    return render(request, "scheduling/series_form.html", {"form": form, "creating": True})
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
+    series = get_scoped_or_404(request, SessionSeries.objects.select_related("site", "program"), series_id,
+                               capability=Cap.SCHEDULE_MANAGE, site_path="site")
+    sites = [series.site]
+    initial = {
+        "program": series.program_id, "tracks": list(series.tracks.all()), "title": series.title, "topic": series.topic,
+        "service_type": series.service_type, "modality": series.modality,
+        "weekdays": [str(d) for d in series.weekdays], "start_time": series.start_time, "end_time": series.end_time,
+        "starts_on": series.starts_on, "ends_on": series.ends_on, "facilitator": series.facilitator_id,
+        "co_facilitator": series.co_facilitator_id, "room": series.room_id, "capacity": series.capacity,
+        "active": series.active, "version": series.version,
+    }
+    form = forms.SeriesForm(request.POST or None, sites=sites, staff=_staff(sites), editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.update_series(
+                series=series, user=request.user, version=d.get("version"), tracks=list(d["tracks"]),
+                title=d["title"], topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
+                weekdays=d["weekdays"], start_time=d["start_time"], end_time=d["end_time"], ends_on=d["ends_on"],
+                facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
+                capacity=d.get("capacity"), active=d.get("active", False),
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Series saved. Upcoming sessions follow the change; past ones are unchanged.")
+            return redirect("scheduling:series_edit", series_id=series.public_id)
+    upcoming = list(
+        series.sessions.filter(local_date__gte=_today(sites)).select_related("facilitator", "room").order_by("starts_at")[:20]
+    )
+    return render(request, "scheduling/series_form.html", {
+        "form": form, "creating": False, "series": series, "upcoming": upcoming,
+    })
+
+
+# --------------------------------------------------------------------------------------------------
+# Appointments and closures
+# --------------------------------------------------------------------------------------------------
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+def appointment_create(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
+    today = _today(sites)
+    episodes = (
+        Episode.objects.filter(active_on(today), program__site__in=sites)
+        .select_related("patient", "program", "program__site")
+        .order_by("patient__legal_last_name", "patient__legal_first_name")
+    )
+    form = forms.AppointmentForm(request.POST or None, episodes=episodes, staff=_staff(sites), sites=sites,
+                                 initial={"local_date": today})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            session = services.book_appointment(
+                user=request.user, episode=d["episode"], service_type=d["service_type"], local_date=d["local_date"],
+                start_time=d["start_time"], end_time=d["end_time"], facilitator=d["facilitator"],
+                title=d.get("title", ""), modality=d["modality"], room=d.get("room"),
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Appointment booked.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return render(request, "scheduling/appointment_form.html", {"form": form})
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
+def closures(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
+    form = forms.ClosureForm(request.POST or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.create_closure(user=request.user, organization=request.user.organization, on=d["date"],
+                                    reason=d["reason"], site=d.get("site"))
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Closure added; that day's sessions are cancelled with the reason.")
+            return redirect("scheduling:closures")
+    today = _today(sites)
+    upcoming = selectors.closures_between(request.user.organization, today - timedelta(days=30),
+                                          today + timedelta(days=400))
+    return render(request, "scheduling/closures.html", {"form": form, "closures": upcoming})
+
+
+# --------------------------------------------------------------------------------------------------
+# Program / track / room setup
+# --------------------------------------------------------------------------------------------------
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def setup(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
+    programs = list(Program.objects.filter(site__in=sites).select_related("site").prefetch_related("tracks"))
+    rooms = list(Room.objects.filter(site__in=sites).select_related("site"))
+    return render(request, "scheduling/setup.html", {"programs": programs, "rooms": rooms})
+
+
+def _program_form_initial(program: Program) -> dict[str, Any]:
+    return {name: getattr(program, name) for name in services.PROGRAM_FIELDS} | {"site": program.site_id}
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def program_edit(request: HttpRequest, program_id: Any = None) -> HttpResponse:
+    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
+    program = None
+    if program_id is not None:
+        program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
+                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+    form = forms.ProgramForm(request.POST or None, sites=sites,
+                             initial=_program_form_initial(program) if program else None)
+    if program is not None:
+        form.fields["site"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        site = program.site if program else d.pop("site")
+        d.pop("site", None)
+        try:
+            services.save_program(user=request.user, site=site, program=program, **d)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Program saved.")
+            return redirect("scheduling:setup")
+    return render(request, "scheduling/setup_form.html", {"form": form, "what": "program", "obj": program})
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def track_edit(request: HttpRequest, program_id: Any = None, track_id: Any = None) -> HttpResponse:
+    track = None
+    if track_id is not None:
+        track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
+                                  capability=Cap.PROGRAM_MANAGE, site_path="program__site")
+        program = track.program
+    else:
+        program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
+                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+    initial = {"name": track.name, "kind": track.kind, "description": track.description,
+               "active": track.active} if track else None
+    form = forms.TrackForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_track(user=request.user, program=program, track=track, **form.cleaned_data)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Track saved.")
+            return redirect("scheduling:setup")
+    return render(request, "scheduling/setup_form.html", {"form": form, "what": "track", "obj": track,
+                                                          "program": program})
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def room_edit(request: HttpRequest, room_id: Any = None) -> HttpResponse:
+    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
+    room = None
+    if room_id is not None:
+        room = get_scoped_or_404(request, Room.objects.select_related("site"), room_id,
+                                 capability=Cap.PROGRAM_MANAGE, site_path="site")
+    initial = {"site": room.site_id, "name": room.name, "capacity": room.capacity, "active": room.active} if room else None
+    form = forms.RoomForm(request.POST or None, sites=sites, initial=initial)
+    if room is not None:
+        form.fields["site"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        site = room.site if room else d["site"]
+        d.pop("site", None)
+        try:
+            services.save_room(user=request.user, site=site, room=room, **d)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Room saved.")
+            return redirect("scheduling:setup")
+    return render(request, "scheduling/setup_form.html", {"form": form, "what": "room", "obj": room})
+
+
+# --------------------------------------------------------------------------------------------------
+# iCalendar feeds
+# --------------------------------------------------------------------------------------------------
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+def feeds(request: HttpRequest) -> HttpResponse:
+    new_url = None
+    if request.method == "POST":
+        _, secret = services.create_feed_token(user=request.user, label=request.POST.get("label", "")[:80])
+        new_url = request.build_absolute_uri(reverse("scheduling:ical_feed", kwargs={"secret": secret}))
+        messages.success(request, "Calendar link created. Copy it now: it is shown only once.")
+    return render(request, "scheduling/feeds.html", {"tokens": selectors.feed_tokens_of(request.user),
+                                                     "new_url": new_url})
+
+
+@capability_required(Cap.SCHEDULE_VIEW)
+@require_POST
+def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
+    token = FeedToken.objects.filter(public_id=token_id, user=request.user).first()
+    if token is None:
+        raise Http404("Not found")
+    services.revoke_feed_token(token=token, user=request.user)
+    messages.success(request, "Calendar link revoked; calendars using it stop updating.")
+    return redirect("scheduling:feeds")
+
+
+def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
+    """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
+    from trellis.scheduling.ical import build_staff_calendar
+
+    token = selectors.find_feed_token(secret)
+    if token is None or not token.user.is_active:
+        raise Http404("Not found")
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    sessions = selectors.staff_feed_sessions(token.user, today - timedelta(days=14), today + timedelta(days=60))
+    services.touch_feed_token(token)
+    record(action=AuditAction.EXPORT, object_type="ical_feed", object_id=str(token.public_id),
+           actor=token.user, detail={"sessions": len(sessions)})
+    body = build_staff_calendar(token.user, sessions, rosters=selectors.rosters_for_sessions(sessions))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="trellis.ics"'
+    return response
+
+
+ical_feed.required_capability = None  # type: ignore[attr-defined]  # token-protected (see the URL walk test)
