@@ -239,7 +239,7 @@ def sign_plan(
         raise DomainError("Type the patient's name to sign, or record why the patient did not sign.",
                           field="patient_signer_name")
     with transaction.atomic():
-        current = TreatmentPlan.objects.select_for_update().select_related("episode__program__site").get(pk=plan.pk)
+        current = TreatmentPlan.objects.select_for_update(of=("self",)).select_related("episode__program__site").get(pk=plan.pk)
         if expected_row_version is not None and current.row_version != expected_row_version:
             raise ConflictError("The plan changed while you were signing. Reload and review it again.")
         if current.status != PlanStatus.DRAFT:
@@ -304,7 +304,7 @@ def review_plan(
     if reason not in ReviewReason.values:
         raise DomainError("Choose the reason for the review.", field="reason")
     with transaction.atomic():
-        current = TreatmentPlan.objects.select_for_update().select_related("episode__program__site").get(pk=plan.pk)
+        current = TreatmentPlan.objects.select_for_update(of=("self",)).select_related("episode__program__site").get(pk=plan.pk)
         if current.status == PlanStatus.SUPERSEDED:
             newer = TreatmentPlan.objects.filter(episode=current.episode).order_by("-version").first()
             raise DomainError(

@@ -176,7 +176,7 @@ def sign_consent(
     if not signer_name.strip():
         raise DomainError("Type the signer's full name to sign.", field="signer_name")
     with transaction.atomic():
-        current = Consent.objects.select_for_update().select_related("patient", "site", "text").get(pk=consent.pk)
+        current = Consent.objects.select_for_update(of=("self",)).select_related("patient", "site", "text").get(pk=consent.pk)
         if current.status != ConsentStatus.DRAFT:
             raise DomainError("This consent is already signed; signed consents cannot change.")
         stamp = signed_at or now()
@@ -222,7 +222,7 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
                    ) -> Consent:
     """Revocation stops future disclosures; disclosures already made stay on the accounting."""
     with transaction.atomic():
-        current = Consent.objects.select_for_update().select_related("site").get(pk=consent.pk)
+        current = Consent.objects.select_for_update(of=("self",)).select_related("site").get(pk=consent.pk)
         if current.status == ConsentStatus.REVOKED:
             raise DomainError("This consent is already revoked.")
         if current.status == ConsentStatus.DRAFT:

@@ -26,13 +26,20 @@ def make_track(program: Program, name: str = "General") -> Track:
     return Track.objects.create(program=program, name=name)
 
 
-def sign(consent: Any, by: Any, name: str = "Alex Rivera") -> Any:
-    return consent_services.sign_consent(consent=consent, signer_name=name, collected_by=by, ip_address="127.0.0.1")
+def sign(consent: Any, by: Any, name: str = "Alex Rivera", signed_at: Any = None) -> Any:
+    return consent_services.sign_consent(consent=consent, signer_name=name, collected_by=by, ip_address="127.0.0.1",
+                                         signed_at=signed_at)
 
 
-def admission_consents(patient: Any, site: Any, by: Any) -> list[Any]:
+def admission_consents(patient: Any, site: Any, by: Any, on: Any = None) -> list[Any]:
+    signed_at = None
+    if on is not None:
+        import datetime as dt
+
+        signed_at = dt.datetime.combine(on, dt.time(9), tzinfo=site.zone)
     return [
-        sign(consent_services.create_consent(patient=patient, site=site, kind=kind, created_by=by), by)
+        sign(consent_services.create_consent(patient=patient, site=site, kind=kind, created_by=by), by,
+             signed_at=signed_at)
         for kind in (ConsentKind.TREATMENT, ConsentKind.FINANCIAL)
     ]
 
@@ -63,18 +70,19 @@ NO_RISK = {"q1": False, "q2": False, "q6": False}
 HIGH_RISK = {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": False}
 
 
-def ready_to_admit(patient: Any, program: Program, by: Any) -> Any:
+def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> Any:
     """Consents signed and criteria met: the patient can be admitted to `program`."""
-    admission_consents(patient, program.site, by)
+    admission_consents(patient, program.site, by, on=on)
     return determination(patient, program, by)
 
 
 def admitted_episode(patient: Any, program: Program, by: Any, **kw: Any) -> Any:
     from trellis.programs.lifecycle import admit
 
-    ready_to_admit(patient, program, by)
-    return admit(patient=patient, program=program, admitted_on=kw.pop("admitted_on", today_in(program.site.zone)),
-                 admitted_by=by, primary_clinician=kw.pop("primary_clinician", by), **kw)
+    admitted_on = kw.pop("admitted_on", today_in(program.site.zone))
+    ready_to_admit(patient, program, by, on=admitted_on)
+    return admit(patient=patient, program=program, admitted_on=admitted_on, admitted_by=by,
+                 primary_clinician=kw.pop("primary_clinician", by), **kw)
 
 
 def simple_plan(episode: Any, by: Any, *, sign_it: bool = True) -> Any:

@@ -1,0 +1,106 @@
+"""Plan authoring, signature, review (superseded refused), certification and worklist views."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from trellis.careplans.models import CareDeadline, PlanStatus, TreatmentPlan
+from trellis.core.clock import today_in
+from trellis.core.testing.factories import PatientFactory
+from trellis.referrals.tests.builders import admitted_episode, make_program, simple_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def therapist(make_staff):
+    return make_staff("therapist")
+
+
+def test_author_and_sign_plan_through_views(client_for, site, therapist, patient):
+    episode = admitted_episode(patient, make_program(site), therapist)
+    c = client_for(therapist)
+    response = c.post(reverse("careplans:plan_create", kwargs={"episode_id": episode.public_id}))
+    plan = TreatmentPlan.objects.get()
+    assert response.status_code == 302
+    add = lambda kind: reverse("careplans:plan_add", kwargs={"plan_id": plan.public_id, "kind": kind})  # noqa: E731
+    assert c.post(add("problem"), {"statement": ""}).status_code == 400
+    c.post(add("problem"), {"statement": "Panic attacks"})
+    problem = plan.problems.get()
+    c.post(add("goal"), {"statement": "I want to ride the bus again", "parent": problem.pk})
+    goal = problem.goals.get()
+    past = (episode.admitted_on - dt.timedelta(days=5)).isoformat()
+    bad = c.post(add("objective"), {"statement": "Ride 2 stops", "target_date": past, "parent": goal.pk},
+                 follow=True)
+    assert b"before the admission date" in bad.content
+    target = (episode.admitted_on + dt.timedelta(days=30)).isoformat()
+    c.post(add("objective"), {"statement": "Ride 2 stops", "target_date": target, "parent": goal.pk})
+    objective = goal.objectives.get()
+    sign_url = reverse("careplans:plan_sign", kwargs={"plan_id": plan.public_id})
+    response = c.post(sign_url, {"patient_signer_name": "Alex Rivera"})
+    assert response.status_code == 400 and b"Every objective needs at least one intervention" in response.content
+    c.post(add("intervention"), {"description": "Exposure practice", "modality": "individual_therapy",
+                                 "frequency": "1x/week", "parent": objective.pk})
+    assert c.post(sign_url, {"patient_signer_name": ""}).status_code == 400
+    assert c.post(sign_url, {"patient_signer_name": "Alex Rivera"}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.ACTIVE and plan.patient_signed_ip == "127.0.0.1"
+
+
+def test_review_view_and_superseded_refusal(client_for, site, therapist, patient, make_staff):
+    episode = admitted_episode(patient, make_program(site), therapist)
+    plan = simple_plan(episode, therapist)
+    objective = plan.problems.get().goals.get().objectives.get()
+    c = client_for(therapist)
+    url = reverse("careplans:plan_review", kwargs={"plan_id": plan.public_id})
+    assert c.get(url).status_code == 200
+    response = c.post(url, {"reason": "scheduled", "reviewed_on": today_in(site.zone).isoformat(),
+                            "summary": "Going well"})
+    assert response.status_code == 400 and b"Record progress for every objective" in response.content
+    assert TreatmentPlan.objects.count() == 1
+    response = c.post(url, {"reason": "scheduled", "reviewed_on": today_in(site.zone).isoformat(),
+                            "summary": "Going well", f"rating_{objective.pk}": "progressing"})
+    assert response.status_code == 302
+    again = c.post(url, {"reason": "scheduled", "reviewed_on": today_in(site.zone).isoformat(),
+                         "summary": "Again", f"rating_{objective.pk}": "progressing"})
+    assert again.status_code == 400 and b"superseded" in again.content
+    assert TreatmentPlan.objects.count() == 2
+    # old version stays readable
+    assert c.get(reverse("careplans:plan", kwargs={"plan_id": plan.public_id})).status_code == 200
+    # a group facilitator may read but not review
+    assert client_for(make_staff("group_facilitator")).get(url).status_code == 403
+
+
+def test_certify_view_prescriber_only(client_for, site, therapist, patient, make_staff):
+    episode = admitted_episode(patient, make_program(site), therapist)
+    url = reverse("careplans:certify", kwargs={"episode_id": episode.public_id})
+    assert client_for(therapist).post(url).status_code == 403
+    prescriber = make_staff("prescriber")
+    assert client_for(prescriber).post(url).status_code == 302
+    assert episode.certifications.count() == 1
+    assert CareDeadline.objects.filter(episode=episode, kind="recertification", met_on=None).exists()
+
+
+def test_worklist_allowed_other_site_and_query_count(client_for, site, other_site, make_staff, therapist):
+    program = make_program(site)
+    c = client_for(therapist)
+    url = reverse("careplans:worklist")
+    past = today_in(site.zone) - dt.timedelta(days=20)
+    for _ in range(2):
+        admitted_episode(PatientFactory(primary_site=site), program, therapist, admitted_on=past)
+    c.get(url)
+    with CaptureQueriesContext(connection) as small:
+        response = c.get(url)
+    assert b"Overdue" in response.content
+    for _ in range(12):
+        admitted_episode(PatientFactory(primary_site=site), program, therapist, admitted_on=past)
+    with CaptureQueriesContext(connection) as large:
+        c.get(url)
+    assert len(large) == len(small)
+    outsider = make_staff("therapist", at=other_site)
+    assert b"Overdue" not in client_for(outsider).get(url).content
