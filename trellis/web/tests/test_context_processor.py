@@ -138,3 +138,19 @@ def test_accent_text_colour_is_readable(color, expected_fg):
 )
 def test_invalid_accent_falls_back_to_default(bad):
     assert accent_pair(bad)[0] == DEFAULT_ACCENT
+
+
+def test_nav_marks_only_most_specific_item_and_groups_sections(make_staff, monkeypatch):
+    from trellis.web import navigation
+
+    monkeypatch.setattr(navigation, "_NAV", {})
+    navigation.register_nav("admin", "Audit trail", "audit:report", None, order=900)
+    navigation.register_nav("patients", "Patients", "patients:search", None, order=10)
+    navigation.register_nav("new_patient", "Register patient", "patients:create", None, order=11)
+    navigation.register_nav("gone", "Missing page", "nowhere:at_all", None, order=5)
+    user = make_staff("therapist")
+    items = navigation.nav_items_for(user, "/patients/new/")
+    assert [i["key"] for i in items] == ["patients", "new_patient", "admin"]  # unresolvable URL skipped
+    assert [i["key"] for i in items if i["active"]] == ["new_patient"]
+    assert [i["section"] for i in items] == ["", "", navigation.ADMIN_SECTION]
+    assert [i["key"] for i in navigation.nav_items_for(user, "/patients/") if i["active"]] == ["patients"]
