@@ -1,0 +1,254 @@
+"""Demo treatment plans (versions, reviews with progress, some overdue), physician certifications,
+care deadlines, discharge records of every type and one real step-down. Bulk inserts; volume scales with
+ctx.n_patients. Runs after attendance so discharge summaries can read the hours ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from trellis.careplans import schedule
+from trellis.careplans.models import (
+    CareDeadline,
+    CertificationKind,
+    DeadlineKind,
+    ObjectiveProgress,
+    PhysicianCertification,
+    PlanGoal,
+    PlanIntervention,
+    PlanObjective,
+    PlanProblem,
+    PlanReview,
+    PlanStatus,
+    ProgressRating,
+    ReviewReason,
+    TreatmentPlan,
+)
+from trellis.careplans.services import CERTIFICATION_STATEMENTS
+from trellis.core.demo import DemoContext
+from trellis.programs.models import DischargeRecord, DischargeType, Episode, EpisodeStatus
+from trellis.referrals.models import Diagnosis
+
+PLAN_CONTENT = [
+    ("Depressed mood limits work and self-care", "I want to get out of bed and back to work",
+     [("Complete 3 activation tasks per day, 5 days a week", "Activity log", "skills_group", "daily"),
+      ("PHQ-9 below 10", "PHQ-9 every 2 weeks", "individual_therapy", "1x/week")]),
+    ("Panic attacks and avoidance", "I want to drive to the store by myself",
+     [("Use paced breathing during 4 of 5 panic episodes", "Self-report log", "skills_group", "3x/week")]),
+    ("Trauma symptoms disrupt sleep and relationships", "I want to sleep through the night",
+     [("Nightmares down to 2 per week", "Sleep diary", "individual_therapy", "1x/week"),
+      ("Attend trauma group 4 of 5 days", "Attendance", "group_psychotherapy", "daily")]),
+    ("Alcohol use despite consequences", "I want to stay sober for my kids",
+     [("Abstinent with negative breathalyzer at every session", "Breathalyzer", "group_psychotherapy", "daily"),
+      ("Identify 3 relapse triggers and a plan for each", "Relapse-prevention worksheet", "individual_therapy",
+       "1x/week")]),
+]
+RATINGS = [ProgressRating.PROGRESSING] * 4 + [ProgressRating.NO_CHANGE, ProgressRating.ACHIEVED,
+                                              ProgressRating.REGRESSED]
+
+
+def _at(day: dt.date, zone: Any, hour: int = 15) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
+
+
+def seed(ctx: DemoContext) -> None:
+    rng, today = ctx.rng, ctx.today
+    prescribers = ctx.staff.get("prescriber", [])
+    episodes = list(Episode.objects.filter(patient__organization=ctx.org).select_related(
+        "program__site", "patient", "primary_clinician"))
+    _ensure_discharge_types(ctx, episodes)
+    primary_dx = {d.episode_id: d for d in Diagnosis.objects.filter(episode__in=episodes, rank="primary",
+                                                                    entered_in_error=False)}
+    plans: list[TreatmentPlan] = []
+    plan_specs: list[tuple[TreatmentPlan, int]] = []
+    reviews_spec: list[tuple[int, dt.date]] = []  # (index of reviewed plan in plans, date)
+    deadlines: list[CareDeadline] = []
+    certs: list[PhysicianCertification] = []
+    for e in episodes:
+        site, program = e.program.site, e.program
+        clinician = e.primary_clinician
+        end = e.discharged_on or today
+        due = schedule.initial_plan_due(e.admitted_on, program.plan_due_days)
+        active = e.status == EpisodeStatus.ACTIVE
+        content = 3 if program.is_part2 else rng.randrange(3)
+        signed_on = None
+        if clinician is not None and (due <= end and rng.random() < 0.85 or due > end and rng.random() < 0.5):
+            signed_on = min(end, e.admitted_on + dt.timedelta(days=rng.randint(1, max(1, program.plan_due_days))))
+        if signed_on is None:
+            if active:
+                deadlines.append(CareDeadline(episode=e, kind=DeadlineKind.INITIAL_PLAN, due_on=due))
+        else:
+            version, last = 1, signed_on
+            prev_index = None
+            while True:
+                plan = TreatmentPlan(
+                    episode=e, patient=e.patient, version=version, status=PlanStatus.ACTIVE, effective_on=last,
+                    patient_signer_name=e.patient.legal_name, patient_signed_at=_at(last, site.zone),
+                    clinician_signed_by=clinician, clinician_signed_at=_at(last, site.zone),
+                    content_sha256=uuid.uuid4().hex * 2, created_by=clinician,
+                )
+                plans.append(plan)
+                plan_specs.append((plan, content))
+                if prev_index is not None:
+                    plans[prev_index].status = PlanStatus.SUPERSEDED
+                    plans[prev_index].superseded_at = _at(last, site.zone)
+                    reviews_spec.append((prev_index, last))
+                prev_index = len(plans) - 1
+                next_due = schedule.next_review_due(last_reviewed_on=last,
+                                                    cadence=schedule.Interval(days=program.plan_review_days))
+                if next_due <= end and version < 3 and rng.random() < 0.7:
+                    last = next_due - dt.timedelta(days=rng.randint(0, 4))
+                    version += 1
+                    continue
+                if active:
+                    deadlines.append(CareDeadline(episode=e, kind=DeadlineKind.PLAN_REVIEW, due_on=next_due))
+                break
+            deadlines.append(CareDeadline(episode=e, kind=DeadlineKind.INITIAL_PLAN, due_on=due, met_on=signed_on))
+        rule = schedule.rule_for_level(program.level_of_care) if program.requires_certification else None
+        if rule is not None and prescribers:
+            signed: list[dt.date] = []
+            while True:
+                nxt = schedule.next_certification_due(admitted_on=e.admitted_on, rule=rule, signed_on=signed)
+                if nxt.due_on > end or (signed and rng.random() < 0.12):
+                    if active:
+                        kind = DeadlineKind.CERTIFICATION if not signed else DeadlineKind.RECERTIFICATION
+                        deadlines.append(CareDeadline(episode=e, kind=kind, due_on=nxt.due_on, citation=rule.citation))
+                    break
+                day = max(e.admitted_on, nxt.due_on - dt.timedelta(days=rng.randint(0, 2)))
+                certs.append(PhysicianCertification(
+                    episode=e, kind=CertificationKind.INITIAL if not signed else CertificationKind.RECERTIFICATION,
+                    physician=rng.choice(prescribers), signed_on=day, signed_at=_at(day, site.zone, 12),
+                    statement=CERTIFICATION_STATEMENTS[program.level_of_care], rule_key=rule.key,
+                    citation=rule.citation,
+                ))
+                signed.append(day)
+                if len(signed) > 12:
+                    break
+    for i, p in enumerate(plans):  # one active version per episode
+        if p.status == PlanStatus.ACTIVE and i + 1 < len(plans) and plans[i + 1].episode is p.episode:
+            p.status = PlanStatus.SUPERSEDED
+    TreatmentPlan.objects.bulk_create(plans, batch_size=2000)
+    for i in range(1, len(plans)):
+        if plans[i].episode is plans[i - 1].episode:
+            plans[i].previous = plans[i - 1]
+    TreatmentPlan.objects.bulk_update([p for p in plans if p.previous_id or getattr(p, "previous", None)],
+                                      ["previous"], batch_size=2000)
+
+    problems, goals, objectives, interventions = [], [], [], []
+    objective_rows: list[tuple[int, PlanObjective]] = []
+    lineages: dict[tuple[int, int, int], uuid.UUID] = {}
+    for plan_index, (plan, content) in enumerate(plan_specs):
+        statement, goal_text, objs = PLAN_CONTENT[content]
+        prob = PlanProblem(plan=plan, order=1, statement=statement, diagnosis=primary_dx.get(plan.episode.pk))
+        problems.append(prob)
+        goal = PlanGoal(problem=prob, order=1, statement=goal_text)
+        goals.append(goal)
+        for k, (text, measure, modality, freq) in enumerate(objs):
+            lineage = lineages.setdefault((plan.episode.pk, content, k), uuid.uuid4())
+            obj = PlanObjective(goal=goal, order=k + 1, lineage=lineage, statement=text, measure=measure,
+                                target_date=plan.episode.admitted_on + dt.timedelta(days=42))
+            objectives.append(obj)
+            objective_rows.append((plan_index, obj))
+            interventions.append(PlanIntervention(objective=obj, description=f"{text.split(' ')[0]} practice in "
+                                                  "program", modality=modality, frequency=freq,
+                                                  responsible=plan.episode.primary_clinician))
+    PlanProblem.objects.bulk_create(problems, batch_size=5000)
+    PlanGoal.objects.bulk_create(goals, batch_size=5000)
+    PlanObjective.objects.bulk_create(objectives, batch_size=5000)
+    PlanIntervention.objects.bulk_create(interventions, batch_size=5000)
+
+    reviews, progress = [], []
+    objectives_by_plan: dict[int, list[PlanObjective]] = {}
+    for plan_index, obj in objective_rows:
+        objectives_by_plan.setdefault(plan_index, []).append(obj)
+    for plan_index, day in reviews_spec:
+        plan = plans[plan_index]
+        review = PlanReview(plan=plan, resulting_plan=plans[plan_index + 1], reviewed_on=day,
+                            reviewer=plan.clinician_signed_by, reason=ReviewReason.SCHEDULED,
+                            summary="Reviewed with the patient; goals remain relevant.")
+        reviews.append(review)
+        for obj in objectives_by_plan.get(plan_index, []):
+            progress.append(ObjectiveProgress(review=review, objective=obj, rating=rng.choice(RATINGS),
+                                              note="Discussed in individual session."))
+    PlanReview.objects.bulk_create(reviews, batch_size=2000)
+    ObjectiveProgress.objects.bulk_create(progress, batch_size=5000)
+    PhysicianCertification.objects.bulk_create(certs, batch_size=2000)
+    CareDeadline.objects.bulk_create(deadlines, batch_size=5000)
+
+    n_records = _discharge_records(ctx, [e for e in episodes if e.status == EpisodeStatus.DISCHARGED])
+    step = _one_step_down(ctx, episodes)
+    overdue = sum(1 for d in deadlines if d.met_on is None and d.due_on < today)
+    ctx.say(f"{len(plans)} plan versions, {len(reviews)} reviews, {len(certs)} certifications, "
+            f"{overdue} overdue deadlines, {n_records} discharge records{', 1 step-down' if step else ''}.")
+
+
+def _ensure_discharge_types(ctx: DemoContext, episodes: list[Episode]) -> None:
+    """Make sure the discharged demo episodes cover every discharge type (the issue's demo list)."""
+    discharged = [e for e in episodes if e.status == EpisodeStatus.DISCHARGED]
+    wanted = [t for t in DischargeType.values if t != DischargeType.STEP_DOWN]
+    present = {e.discharge_type for e in discharged}
+    changed = []
+    for t, e in zip([t for t in wanted if t not in present], [e for e in discharged
+                                                             if e.discharge_type == DischargeType.COMPLETED],
+                    strict=False):
+        e.discharge_type = t
+        e.discharge_reason = dict(DischargeType.choices)[t]
+        changed.append(e)
+    Episode.objects.bulk_update(changed, ["discharge_type", "discharge_reason"])
+
+
+def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
+    from trellis.programs.lifecycle import aftercare_flag
+    from trellis.programs.summary import build_summary
+
+    rng = ctx.rng
+    records = []
+    for e in discharged:
+        after = None if rng.random() < 0.15 else e.discharged_on + dt.timedelta(days=rng.choice([3, 5, 7, 10, 14]))
+        provider = "" if after is None else rng.choice(["Dr. Lee, Hudson Valley Counseling",
+                                                        "Capital Region Primary Care", "Evening IOP"])
+        records.append(DischargeRecord(
+            episode=e, discharge_type=e.discharge_type or DischargeType.COMPLETED,
+            reason=e.discharge_reason or "Treatment goals met", medications="sertraline 100 mg daily",
+            aftercare_provider=provider, aftercare_on=after,
+            aftercare_flag=aftercare_flag(e.discharged_on, after, provider),
+        ))
+    DischargeRecord.objects.bulk_create(records, batch_size=2000)
+    from trellis.core.clock import now
+
+    # full generated summaries (hours by week from the ledger) for the most recent discharges
+    recent = sorted(records, key=lambda r: r.episode.discharged_on, reverse=True)[:25]
+    for rec in recent:
+        rec.summary = build_summary(rec.episode, rec)
+        rec.summary_generated_at = now()
+    DischargeRecord.objects.bulk_update(recent, ["summary", "summary_generated_at"])
+    return len(records)
+
+
+def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
+    """One real step-down through the service: PHP -> IOP at the same site, with a hand-off task."""
+    from trellis.core.errors import DomainError
+    from trellis.programs.lifecycle import step_down
+    from trellis.programs.models import LevelOfCare, Program
+
+    for e in episodes:
+        if e.status != EpisodeStatus.ACTIVE or e.program.level_of_care != LevelOfCare.PHP or e.primary_clinician is None:
+            continue
+        if (ctx.today - e.admitted_on).days < 10:
+            continue
+        target = Program.objects.filter(site=e.program.site, level_of_care=LevelOfCare.IOP, active=True).first()
+        if target is None:
+            continue
+        from trellis.core.clock import today_in
+
+        try:
+            step_down(episode=e, to_program=target, to_track=target.tracks.first(),
+                      discharged_on=today_in(e.program.site.zone),
+                      reason="Stable; ready for a lower level of care", discharged_by=e.primary_clinician,
+                      receiving_clinician=e.primary_clinician, medications="sertraline 100 mg daily",
+                      handoff_note="Stepped down from PHP after 3 weeks; continue behavioral activation.")
+        except DomainError:
+            continue
+        return True
+    return False
