@@ -1,0 +1,54 @@
+"""Browser: a facilitator starts, writes (autosave, keyboard navigation between patients) and signs a group note."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from trellis.documentation.models import Note, NoteStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, facilitator):
+    g = make_group(attended=3, absent=1)
+    login_as(page, facilitator)
+    page.goto(f"{live_server.url}/documentation/sessions/{g.session.public_id}/")
+    page.get_by_role("button", name="Start group note").click()
+    page.wait_for_url(re.compile(r"/documentation/notes/"))
+    note = Note.objects.get(session=g.session)
+    keys = [str(k) for k in note.participants.order_by(
+        "episode__patient__legal_last_name", "episode__patient__legal_first_name", "pk").values_list(
+        "public_id", flat=True)]
+    assert page.locator("[data-participant]").count() == 3
+    assert page.get_by_text("Absent (no clinical section)").is_visible()
+
+    page.fill('[name="s-group.topic"]', "Coping with cravings")
+    page.locator("#autosave-status").get_by_text("Draft saved at").wait_for()
+    page.check('[name="s-group.interventions"][value="cbt"]')
+    assert page.input_value('[name="s-group.start_time"]') == "09:00"
+
+    for i, key in enumerate(keys):
+        p = f"p-{key}-participant"
+        page.select_option(f'[name="{p}.participation"]', "active")
+        page.check(f'[name="{p}.mood_affect"][value="anxious"]')
+        page.select_option(f'[name="{p}.response"]', "receptive")
+        page.select_option(f'[name="{p}.progress"]', "progressing")
+        for item in ("suicidal_ideation", "homicidal_ideation", "self_harm"):
+            page.select_option(f'[name="{p}.risk.{item}"]', "denied")
+        page.select_option(f'[name="{p}.risk.risk_level"]', "low")
+        page.fill(f'[name="{p}.plan"]', f"Plan for patient {i + 1}")
+        if i + 1 < len(keys):
+            page.keyboard.press("Alt+ArrowDown")  # keyboard navigation to the next patient's section
+            focused_section = page.evaluate("document.activeElement.closest('[data-participant]').id")
+            assert focused_section == f"p-{keys[i + 1]}"
+
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_load_state()
+    page.get_by_test_id("note-status").get_by_text("Signed").wait_for()
+    note.refresh_from_db()
+    assert note.status == NoteStatus.COMPLETE
+    assert {p.content["participant"]["plan"] for p in note.participants.all()} == {
+        "Plan for patient 1", "Plan for patient 2", "Plan for patient 3"}
+    assert page.get_by_test_id("signature").count() == 1
