@@ -388,6 +388,7 @@ def create_series(
     capacity: int | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     allow_past: bool = False,
+    through: date | None = None,
 ) -> SessionSeries:
     """Create a weekly series and its occurrences up to the rolling horizon.
 
@@ -424,7 +425,7 @@ def create_series(
         if tracks:
             series.tracks.set(tracks)
         record(action=AuditAction.CREATE, obj=series, site=site, detail={"weekdays": days})
-        horizon = site_today(site) + timedelta(days=horizon_days)
+        horizon = through or site_today(site) + timedelta(days=horizon_days)
         generate_occurrences(series=series, through=horizon, start=starts_on if allow_past else None, user=user,
                              audit=False)
     return series
