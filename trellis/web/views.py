@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from trellis.accounts.policies import login_required_view, roles_of
-from trellis.web.selectors import recent_patients_for
+from trellis.web.selectors import recent_patients_for, today_for
 
 
 @login_required_view
@@ -13,7 +13,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"recent_patients": recent_patients_for(request.user), "roles": sorted(roles_of(request.user))},
+        {
+            "recent_patients": recent_patients_for(request.user),
+            "roles": sorted(roles_of(request.user)),
+            "today": today_for(request.user, request.active_site),
+        },
     )
 
 

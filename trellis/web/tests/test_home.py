@@ -31,3 +31,17 @@ def test_out_of_scope_patients_not_in_recent(client_for, make_staff, site, other
 
     record(action=AuditAction.READ, obj=elsewhere, actor=user)
     assert client_for(user).get(reverse("web:home")).context["recent_patients"] == []
+
+
+def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
+    user = make_staff("therapist")
+    response = client_for(user).get(reverse("web:home"))
+    today = response.context["today"]
+    assert today.show_notes and today.show_plans and today.show_referrals
+    assert today.notes_unsigned == 0 and today.sessions == []
+    assert b"No sessions on your calendar today" in response.content
+
+
+def test_front_desk_sees_no_clinical_worklists(client_for, make_staff):
+    today = client_for(make_staff("front_desk")).get(reverse("web:home")).context["today"]
+    assert not today.show_notes and not today.show_plans
