@@ -400,10 +400,12 @@
     if (!form) { return null; }
     return $("[data-save-status]", form) || (form.id ? $('[data-save-status="#' + form.id + '"]') : null);
   }
-  function setSaveStatus(elt, state, text) {
+  function setSaveStatus(elt, state, text, swapTarget) {
     var el = statusFor(elt);
     if (!el) { return; }
     el.setAttribute("data-state", state);
+    // If the server's response was swapped into (or around) the status element, keep its wording.
+    if (swapTarget && (el === swapTarget || el.contains(swapTarget) || swapTarget.contains(el))) { return; }
     el.textContent = text;
   }
   function timeNow() {
@@ -427,7 +429,7 @@
     });
     doc.body.addEventListener("htmx:afterRequest", function (e) {
       if (e.detail && e.detail.successful) {
-        setSaveStatus(e.target, "saved", "Saved " + timeNow());
+        setSaveStatus(e.target, "saved", "Saved " + timeNow(), e.detail.target);
       }
     });
     doc.body.addEventListener("htmx:responseError", function (e) {
