@@ -13,6 +13,7 @@ Codes are stored with the dot ("F33.1"); X12 claims drop it (see
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,37 +101,46 @@ def validate(raw: str, *, require_billable: bool = True) -> Icd10Code:
 
 @lru_cache(maxsize=1)
 def _index() -> tuple[tuple[str, str, str, bool], ...]:
-    """(code, CODE-without-dot, lower-case description, billable) for every code, built once."""
+    """(code, CODE-without-dot, normalized description, billable) for every code, built once. The
+    description is lower-case words separated by single spaces with a leading space, so that a query
+    word matches the start of a word (" panic" does not match "tympanic")."""
     rows = []
     for code in _cm.get_all_codes(True):
         if _cm.is_chapter_or_block(code):
             continue
-        desc = _cm.get_description(code)
-        rows.append((code, code.replace(".", ""), desc.lower(), _cm.is_leaf(code)))
+        desc = " " + re.sub(r"[^a-z0-9]+", " ", _cm.get_description(code).lower())
+        rows.append((code, code.replace(".", ""), desc, _cm.is_leaf(code)))
     return tuple(rows)
 
 
+@lru_cache(maxsize=1)
+def _by_bare() -> tuple[list[str], list[tuple[str, bool]]]:
+    """Codes sorted by their dot-less form, for prefix search by bisection."""
+    rows = sorted((bare, code, leaf) for code, bare, _desc, leaf in _index())
+    return [r[0] for r in rows], [(r[1], r[2]) for r in rows]
+
+
 def search(query: str, *, limit: int = 20, billable_only: bool = False) -> list[Icd10Code]:
-    """Codes whose code starts with the query, then codes whose description contains
+    """Codes starting with the query (when it looks like a code), else codes whose description contains
     every word of the query. At most `limit` (capped at MAX_RESULTS) results."""
     limit = max(1, min(limit, MAX_RESULTS))
     q = (query or "").strip()
     if len(q) < 2:
         return []
     results: list[Icd10Code] = []
-    seen: set[str] = set()
     prefix = q.upper().replace(".", "").replace(" ", "")
-    rows = _index()
     if re.match(r"^[A-Z][0-9]", prefix):
-        for code, bare, _desc, leaf in rows:
-            if bare.startswith(prefix) and (leaf or not billable_only):
+        keys, items = _by_bare()
+        i = bisect.bisect_left(keys, prefix)
+        while i < len(keys) and keys[i].startswith(prefix) and len(results) < limit:
+            code, leaf = items[i]
+            if leaf or not billable_only:
                 results.append(Icd10Code(code, _cm.get_description(code), leaf))
-                seen.add(code)
-                if len(results) >= limit:
-                    return results
-    words = [w for w in re.split(r"\s+", q.lower()) if w]
-    for code, _bare, desc, leaf in rows:
-        if code in seen or (billable_only and not leaf):
+            i += 1
+        return results
+    words = [f" {w}" for w in re.split(r"[^a-z0-9]+", q.lower()) if w]
+    for code, _bare, desc, leaf in _index():
+        if billable_only and not leaf:
             continue
         if all(w in desc for w in words):
             results.append(Icd10Code(code, _cm.get_description(code), leaf))

@@ -52,3 +52,9 @@ def test_search_by_words_and_billable_only():
     assert "F33.1" in [r.code for r in results]
     assert all(r.billable for r in results)
     assert icd10.search("zzqqxx") == []
+
+
+def test_search_matches_word_starts_only():
+    codes = [r.code for r in icd10.search("panic")]
+    assert "F41.0" in codes
+    assert not any(c.startswith("H66") for c in codes)  # "tympanic" is not "panic"
