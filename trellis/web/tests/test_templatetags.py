@@ -116,3 +116,20 @@ def test_tags_in_templates():
 def test_empty_state_without_action_has_no_button():
     html = Template("{% load trellis_ui %}{% empty_state 'Nothing here' %}").render(Context())
     assert "Nothing here" in html and "btn" not in html
+
+
+def test_pagination_component_keeps_filters():
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/notes/", {"status": "draft", "page": "2"})
+    page = Paginator(list(range(45)), 20).page(2)
+    html = render_to_string("web/components/pagination.html", {"page": page}, request=request)
+    assert "21–40 of 45" in html
+    assert 'href="?status=draft&amp;page=1"' in html and 'href="?status=draft&amp;page=3"' in html
+    assert "Page 2 of 3" in html
+    single = render_to_string(
+        "web/components/pagination.html", {"page": Paginator([1], 20).page(1)}, request=request
+    )
+    assert "pagination" not in single
