@@ -106,6 +106,25 @@ def test_htmx_failure_shows_toast_and_keeps_input(staff_page, live_server):
     assert page.locator("#autosave [data-save-status]").get_attribute("data-state") == "error"
 
 
+def test_htmx_422_swaps_form_errors_without_error_toast(staff_page, live_server):
+    page = staff_page
+    page.goto(f"{live_server.url}/__styleguide__/")
+    page.evaluate(
+        """() => {
+          const b = document.createElement('button');
+          b.id = 'validate'; b.textContent = 'Validate';
+          b.setAttribute('hx-post', '/__invalid__/');
+          b.setAttribute('hx-target', '#validate-out');
+          const out = document.createElement('div'); out.id = 'validate-out';
+          document.querySelector('main').append(b, out);
+          htmx.process(b);
+        }"""
+    )
+    page.click("#validate")
+    page.locator("#swapped").wait_for()
+    assert page.locator(".toast").count() == 0
+
+
 def test_narrow_screen_drawer(staff_page, live_server):
     page = staff_page
     page.set_viewport_size({"width": 390, "height": 844})

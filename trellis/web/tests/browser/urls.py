@@ -12,8 +12,15 @@ def boom(request: HttpRequest) -> HttpResponse:
     return HttpResponse("nope", status=500)
 
 
+def invalid(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        '<p class="field-error" id="swapped">Enter a whole number of minutes.</p>', status=422
+    )
+
+
 urlpatterns = [
     *site_urlpatterns,
     path("__styleguide__/", login_required_view(TemplateView.as_view(template_name="web/styleguide.html"))),
     path("__boom__/", boom),
+    path("__invalid__/", invalid),
 ]
