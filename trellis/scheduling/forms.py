@@ -247,7 +247,11 @@ class CalendarFilterForm(forms.Form):
     track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False, empty_label="All tracks")
     staff = StaffChoiceField(queryset=None, required=False, empty_label="All staff")
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms")
-    cancelled = forms.BooleanField(required=False, initial=True, label="Show cancelled")
+    kind = forms.ChoiceField(
+        choices=[("", "Groups and appointments"), ("group", "Groups only"), ("individual", "Appointments only")],
+        required=False, label="Show",
+    )
+    hide_cancelled = forms.BooleanField(required=False, label="Hide cancelled")
 
     def __init__(self, *args: Any, sites: list, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

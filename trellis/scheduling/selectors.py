@@ -159,6 +159,7 @@ class CalendarFilters:
     room: Any = None
     patient: Any = None
     include_cancelled: bool = True
+    kind: str = ""  # "" all, "group", "individual"
 
 
 @dataclass
@@ -200,6 +201,10 @@ def calendar(user: Any, filters: CalendarFilters, *, max_sessions: int = 2000) -
         qs = qs.filter(room=filters.room)
     if not filters.include_cancelled:
         qs = qs.exclude(status="cancelled")
+    if filters.kind == "group":
+        qs = qs.filter(episode__isnull=True)
+    elif filters.kind == "individual":
+        qs = qs.filter(episode__isnull=False)
     if filters.patient is not None:
         ids = [s.pk for s in sessions_for_episodes(
             list(Episode.objects.filter(patient=filters.patient)), filters.start, filters.end

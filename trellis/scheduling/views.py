@@ -65,8 +65,8 @@ def _filters(form: forms.CalendarFilterForm, request: HttpRequest, start: date, 
     site = form.value("site") or getattr(request, "active_site", None)
     return selectors.CalendarFilters(
         start=start, end=end, site=site, track=form.value("track"), staff=form.value("staff"),
-        room=form.value("room"),
-        include_cancelled=form.cleaned_data.get("cancelled", True) if form.is_bound and form.is_valid() else True,
+        room=form.value("room"), kind=form.value("kind", ""),
+        include_cancelled=not form.value("hide_cancelled", False),
     )
 
 

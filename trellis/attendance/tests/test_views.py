@@ -149,7 +149,7 @@ def test_patient_chart_tab_shows_the_ledger(group, facilitator, director, client
     assert "Schedule &amp; hours" in body
     assert "2026-W10" in body
     assert "1 h 00 min" in body  # 60 of 90 minutes (arrived 09:30)
-    assert "Group psychotherapy 1 h 00 min" in body
+    assert "Group psychotherapy: 1 h 00 min" in body
 
 
 def test_chart_tab_for_patient_without_episode(now, director, patient, client_for):

@@ -277,3 +277,21 @@ def test_week_calendar_query_count_is_constant(now, site, program, make_staff, e
     with django_assert_max_num_queries(14):
         response = c.get(reverse("scheduling:week"), {"date": "2026-03-04"})
     assert response.content.decode().count("session-card") >= n_series * 5
+
+
+def test_week_calendar_kind_and_cancelled_filters(schedule, director, therapist, client_for):
+    series, members = schedule
+    services.book_appointment(user=director, episode=members[0], service_type="individual_therapy",
+                              local_date=date(2026, 3, 5), start_time=time(11), end_time=time(11, 53),
+                              facilitator=therapist)
+    services.cancel_session(session=Session.objects.get(series=series, local_date=date(2026, 3, 6)), user=director,
+                            reason="Fire drill")
+    c = client_for(director)
+    week = reverse("scheduling:week")
+    everything = c.get(week, {"date": "2026-03-04"}).content.decode()
+    assert "Fire drill" in everything and "Appointment · " in everything
+    assert "Fire drill" not in c.get(week, {"date": "2026-03-04", "hide_cancelled": "on"}).content.decode()
+    groups = c.get(week, {"date": "2026-03-04", "kind": "group"}).content.decode()
+    assert "Appointment · " not in groups and "Morning process group" in groups
+    appointments = c.get(week, {"date": "2026-03-04", "kind": "individual"}).content.decode()
+    assert "Morning process group" not in appointments and "Appointment · " in appointments
