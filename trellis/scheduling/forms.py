@@ -252,6 +252,7 @@ class CalendarFilterForm(forms.Form):
         required=False, label="Show",
     )
     hide_cancelled = forms.BooleanField(required=False, label="Hide cancelled")
+    patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, sites: list, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

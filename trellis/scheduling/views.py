@@ -76,14 +76,29 @@ def _query_without(request: HttpRequest, name: str) -> str:
     return params.urlencode()
 
 
+def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filters: selectors.CalendarFilters) -> Any:
+    """A patient's own schedule: loaded through the access helper (404 + audited denial outside my sites)."""
+    patient_id = form.value("patient")
+    if not patient_id:
+        return None
+    from trellis.core.access import get_patient_or_404
+
+    patient = get_patient_or_404(request, patient_id)
+    filters.patient = patient
+    record(action=AuditAction.READ, obj=patient, detail={"view": "patient_schedule"})
+    return patient
+
+
 @capability_required(Cap.SCHEDULE_VIEW)
 def week(request: HttpRequest) -> HttpResponse:
     form, sites, day = _calendar_filters(request)
     monday = day - timedelta(days=day.weekday())
-    days = selectors.calendar(request.user, _filters(form, request, monday, monday + timedelta(days=6)))
+    filters = _filters(form, request, monday, monday + timedelta(days=6))
+    patient = _patient_filter(request, form, filters)
+    days = selectors.calendar(request.user, filters)
     iso = monday.isocalendar()
     return render(request, "scheduling/week.html", {
-        "form": form, "days": days, "monday": monday, "iso": iso,
+        "form": form, "days": days, "monday": monday, "iso": iso, "patient": patient,
         "prev": monday - timedelta(days=7), "next": monday + timedelta(days=7), "today": _today(sites),
         "query": _query_without(request, "date"), "can_manage": any(policies.can_manage_schedule(request.user, s)
                                                                      for s in sites),
@@ -93,9 +108,11 @@ def week(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.SCHEDULE_VIEW)
 def day(request: HttpRequest) -> HttpResponse:
     form, sites, the_day = _calendar_filters(request)
-    (cal_day,) = selectors.calendar(request.user, _filters(form, request, the_day, the_day))
+    filters = _filters(form, request, the_day, the_day)
+    patient = _patient_filter(request, form, filters)
+    (cal_day,) = selectors.calendar(request.user, filters)
     return render(request, "scheduling/day.html", {
-        "form": form, "day": cal_day, "prev": the_day - timedelta(days=1), "next": the_day + timedelta(days=1),
+        "form": form, "day": cal_day, "patient": patient, "prev": the_day - timedelta(days=1), "next": the_day + timedelta(days=1),
         "today": _today(sites), "query": _query_without(request, "date"),
     })
 
@@ -161,7 +178,8 @@ def _session_context(request: HttpRequest, session: Session, **extra: Any) -> di
 @capability_required(Cap.SCHEDULE_VIEW)
 def session_detail(request: HttpRequest, session_id: Any) -> HttpResponse:
     session = _session(request, session_id)
-    record(action=AuditAction.READ, obj=session, site=session.site, detail={"view": "session"})
+    record(action=AuditAction.READ, obj=session, site=session.site,
+           patient=session.episode.patient if session.episode_id else None, detail={"view": "session"})
     return render(request, "scheduling/session.html", _session_context(request, session))
 
 

@@ -347,3 +347,18 @@ def test_feed_tokens_store_only_a_hash(site, facilitator):
     assert find_feed_token(secret) == token
     services.revoke_feed_token(token=token, user=facilitator)
     assert find_feed_token(secret) is None
+
+
+def test_extend_schedule_command(now, site, facilitator, track):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    s = series(site, facilitator, track, horizon_days=7)
+    out = StringIO()
+    call_command("extend_schedule", "--days", "21", stdout=out)
+    assert "Created 6 sessions" in out.getvalue()
+    s.refresh_from_db()
+    assert s.generated_through == date(2026, 3, 22)
+    call_command("extend_schedule", "--days", "21", stdout=out)
+    assert "Created 0 sessions" in out.getvalue()

@@ -295,3 +295,16 @@ def test_week_calendar_kind_and_cancelled_filters(schedule, director, therapist,
     assert "Appointment · " not in groups and "Morning process group" in groups
     appointments = c.get(week, {"date": "2026-03-04", "kind": "individual"}).content.decode()
     assert "Morning process group" not in appointments and "Appointment · " in appointments
+
+
+def test_patient_schedule_filter(schedule, director, therapist, client_for, make_staff, other_site):
+    series, members = schedule
+    services.excuse_from_roster(session=Session.objects.get(series=series, local_date=date(2026, 3, 6)),
+                                episode=members[0], user=director, reason="Court")
+    c = client_for(director)
+    body = c.get(reverse("scheduling:week"), {"date": "2026-03-04", "patient": members[0].patient.public_id}).content.decode()
+    assert body.count("session-card") == 2  # Mon and Wed; excused from Friday
+    assert AuditEvent.objects.filter(actor=director, action="read", patient=members[0].patient).exists()
+    outsider = make_staff("program_director", at=other_site)
+    response = client_for(outsider).get(reverse("scheduling:week"), {"patient": members[0].patient.public_id})
+    assert response.status_code == 404
