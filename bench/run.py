@@ -59,20 +59,23 @@ def signed_in(email: str) -> Client:
     return client
 
 
-def measure(client: Client, url: str) -> tuple[float, float, int, int]:
-    client.get(url)  # warm-up
+def measure(client: Client, url: str, data: dict | None = None) -> tuple[float, float, int, int]:
+    def request():  # noqa: ANN202
+        return client.post(url, data) if data is not None else client.get(url)
+
+    request()  # warm-up
     times, queries, status = [], 0, 0
     for _ in range(REPEAT):
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
-            response = client.get(url)
+            response = request()
             times.append((time.perf_counter() - started) * 1000)
         queries, status = len(ctx.captured_queries), response.status_code
     return statistics.median(times), max(times), queries, status
 
 
-def pages() -> list[tuple[str, str, str]]:
-    """(label, email, url) for every heavy page that exists in this build."""
+def pages() -> list[tuple[str, str, str, dict | None]]:
+    """(label, email, url, POST data or None) for every heavy page that exists in this build."""
     from trellis.patients.models import Patient
     from trellis.programs.models import Episode
 
@@ -80,8 +83,8 @@ def pages() -> list[tuple[str, str, str]]:
     patient = Patient.objects.order_by("pk").first()
     episode = Episode.objects.filter(status="active").order_by("pk").first()
     candidates = [
-        ("Patient search (name)", director, "patients:search", {}, "?q=smi"),
-        ("Patient search (DOB)", director, "patients:search", {}, f"?q={patient.date_of_birth:%Y-%m-%d}"),
+        ("Patient search (name)", director, "patients:search", {}, {"q": "smi"}),
+        ("Patient search (DOB)", director, "patients:search", {}, {"q": f"{patient.date_of_birth:%Y-%m-%d}"}),
         ("Patient chart", director, "patients:chart", {"patient_id": patient.public_id}, ""),
         ("Audit report", "dana.whitfield@cedarridge.example", "audit:report", {}, ""),
         ("Week calendar (site)", director, "scheduling:week", {}, ""),
@@ -95,7 +98,10 @@ def pages() -> list[tuple[str, str, str]]:
     found = []
     for label, email, name, kwargs, query in candidates:
         try:
-            found.append((label, email, reverse(name, kwargs=kwargs) + query))
+            if isinstance(query, dict):
+                found.append((label, email, reverse(name, kwargs=kwargs), query))
+            else:
+                found.append((label, email, reverse(name, kwargs=kwargs) + query, None))
         except NoReverseMatch:
             continue
     return found
@@ -113,9 +119,9 @@ def main() -> None:
     print("| page | median ms | worst ms | queries | status |")
     print("|---|---:|---:|---:|---:|")
     clients: dict[str, Client] = {}
-    for label, email, url in pages():
+    for label, email, url, data in pages():
         client = clients.setdefault(email, signed_in(email))
-        median, worst, queries, status = measure(client, url)
+        median, worst, queries, status = measure(client, url, data)
         print(f"| {label} | {median:.1f} | {worst:.1f} | {queries} | {status} |")
         reset_queries()
     start_verify = time.perf_counter()

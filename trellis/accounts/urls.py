@@ -10,6 +10,7 @@ urlpatterns = [
     path("mfa/setup/", views.mfa_setup, name="mfa_setup"),
     path("mfa/verify/", views.mfa_verify, name="mfa_verify"),
     path("site/", views.switch_site, name="switch_site"),
+    path("keepalive/", views.keepalive, name="keepalive"),
     path("me/", admin_views.profile, name="profile"),
     path("organization/", admin_views.organization, name="organization"),
     path("organization/sites/new/", admin_views.site_edit, name="site_create"),

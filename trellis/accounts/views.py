@@ -106,3 +106,9 @@ def switch_site(request: HttpRequest) -> HttpResponse:
         request.session.pop(ACTIVE_SITE_KEY, None)
         messages.info(request, "Showing all of your sites.")
     return redirect(_safe_next(request, default="/"))
+
+
+@login_required_view
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """'Stay signed in' from the idle warning: the request itself refreshes the idle clock. Reads no data."""
+    return HttpResponse(status=204)

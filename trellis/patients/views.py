@@ -28,7 +28,8 @@ def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:  # no
 
 @capability_required(Cap.PATIENT_VIEW)
 def search(request: HttpRequest) -> HttpResponse:
-    form = PatientSearchForm(request.GET or None)
+    # The query travels in a POST body so names and dates of birth stay out of URLs and logs (DESIGN.md §4).
+    form = PatientSearchForm(request.POST or None)
     results: list = []
     searched = False
     if form.is_valid() and form.cleaned_data["q"]:

@@ -150,3 +150,12 @@ def test_switch_site_only_to_own_sites(client_for, make_staff, site, other_site)
     assert c.session["trellis_active_site"] == str(site.public_id)
     c.post(reverse("accounts:switch_site"), {"site": ""})
     assert "trellis_active_site" not in c.session
+
+
+def test_keepalive_refreshes_the_idle_clock(client_for, make_staff):
+    c = client_for(make_staff("therapist"))
+    session = c.session
+    session[LAST_SEEN_KEY] = int(time.time()) - 14 * 60
+    session.save()
+    assert c.get(reverse("accounts:keepalive")).status_code == 204
+    assert int(time.time()) - c.session[LAST_SEEN_KEY] < 5

@@ -34,7 +34,7 @@ def test_chart_writes_exactly_one_read_event(client_for, make_staff, patient):
 def test_search_writes_one_event_without_phi(client_for, make_staff, patient):
     user = make_staff("therapist")
     c = client_for(user)
-    c.get(reverse("patients:search"), {"q": "Rivera"})
+    c.post(reverse("patients:search"), {"q": "Rivera"})
     event = AuditEvent.objects.filter(actor=user).latest("id")
     assert (event.action, event.object_type, event.detail) == (AuditAction.READ, "patient_search", {"results": 1})
     assert "Rivera" not in str(event.detail) and "Rivera" not in event.request_path
@@ -99,22 +99,22 @@ def test_search_only_returns_own_sites(client_for, make_staff, site, other_site)
     PatientFactory(primary_site=site, legal_last_name="Harper")
     PatientFactory(primary_site=other_site, legal_last_name="Harper")
     c = client_for(make_staff("therapist"))
-    response = c.get(reverse("patients:search"), {"q": "harper"})
+    response = c.post(reverse("patients:search"), {"q": "harper"})
     assert len(response.context["results"]) == 1
 
 
 @pytest.mark.parametrize("query", ["rivera", "alex rivera", "rivera, al"])
 def test_search_by_name_forms(client_for, make_staff, patient, query):
     c = client_for(make_staff("therapist"))
-    assert [p.pk for p in c.get(reverse("patients:search"), {"q": query}).context["results"]] == [patient.pk]
+    assert [p.pk for p in c.post(reverse("patients:search"), {"q": query}).context["results"]] == [patient.pk]
 
 
 def test_search_by_mrn_and_dob(client_for, make_staff, patient):
     c = client_for(make_staff("therapist"))
-    assert c.get(reverse("patients:search"), {"q": patient.mrn}).context["results"] == [patient]
+    assert c.post(reverse("patients:search"), {"q": patient.mrn}).context["results"] == [patient]
     dob = patient.date_of_birth
     for q in (dob.isoformat(), dob.strftime("%m/%d/%Y")):
-        assert patient in c.get(reverse("patients:search"), {"q": q}).context["results"]
+        assert patient in c.post(reverse("patients:search"), {"q": q}).context["results"]
 
 
 def _populate(site, n):
@@ -131,7 +131,7 @@ def test_search_and_chart_query_counts_do_not_grow(client_for, make_staff, site,
     c.get(reverse("patients:search"))  # warm session
     # Bound: session, user, otp device, memberships, audit chain (3), patients + flags prefetch, plus idle-session save.
     with django_assert_max_num_queries(16) as search_ctx:
-        response = c.get(reverse("patients:search"), {"q": "harper"})
+        response = c.post(reverse("patients:search"), {"q": "harper"})
     assert len(response.context["results"]) == min(50, n // 2)
     with django_assert_max_num_queries(18) as chart_ctx:
         c.get(reverse("patients:chart", kwargs={"patient_id": patient.public_id}))
@@ -155,3 +155,10 @@ def test_face_sheet_is_audited_as_print(client_for, make_staff, patient):
     response = client_for(user).get(reverse("patients:face_sheet", kwargs={"patient_id": patient.public_id}))
     assert response.status_code == 200 and patient.mrn in response.content.decode()
     assert _events(user)[-1] == (AuditAction.PRINT, "patient", patient.pk)
+
+
+def test_search_query_is_not_taken_from_the_url(client_for, make_staff, patient):
+    """Names must not travel in URLs (DESIGN.md §4): a GET with ?q= shows the empty search page."""
+    c = client_for(make_staff("therapist"))
+    response = c.get(reverse("patients:search"), {"q": "rivera"})
+    assert response.status_code == 200 and response.context["results"] == []

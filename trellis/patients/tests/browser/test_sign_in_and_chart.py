@@ -34,7 +34,11 @@ def test_sign_in_search_and_open_chart(page, live_server, make_staff, site, org)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
-    page.goto(f"{live_server.url}/patients/?q=okonkwo")
+    page.keyboard.press("/")  # the shortcut focuses the top-bar patient search
+    page.keyboard.type("okonkwo")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/patients/")
+    assert "okonkwo" not in page.url  # the query is POSTed, never in the URL
     page.get_by_role("link", name="Okonkwo, Robin").click()
     page.wait_for_selector(".chart-header")
     assert "Robin Okonkwo" in page.inner_text(".chart-header")
