@@ -184,3 +184,29 @@ class OverrideForm(forms.Form):
 
 
 SOURCE_KIND_CHOICES = SourceKind.choices
+
+
+class AdmissionRequirementsForm(forms.Form):
+    template = forms.ChoiceField(choices=[
+        ("php_mh", "Partial hospitalization (mental health) - 42 CFR 424.24(e)(1)"),
+        ("iop_mh", "Intensive outpatient (mental health) - 42 CFR 424.24(e)(1)"),
+        ("asam", "ASAM six dimensions (substance use) - highest accepted risk rating per dimension"),
+    ], label="Admission criteria")
+    consents = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple,
+                                         label="Consents required before admission")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from trellis.consents.models import ConsentKind
+        from trellis.referrals.criteria import ASAM_DIMENSIONS, RISK_LABELS
+
+        self.fields["consents"].choices = ConsentKind.choices
+        for key, name3, _name4 in ASAM_DIMENSIONS:
+            self.fields[f"asam_{key}"] = forms.TypedChoiceField(
+                choices=RISK_LABELS, coerce=int, required=False, label=f"ASAM dimension {key[1]}: {name3}",
+                help_text="Highest risk rating this program accepts (used with the ASAM template).",
+            )
+
+    def asam_limits(self) -> dict[str, int]:
+        return {name[5:]: value for name, value in self.cleaned_data.items()
+                if name.startswith("asam_") and value is not None and value != ""}

@@ -483,3 +483,49 @@ def determination(request: HttpRequest, determination_id: UUID) -> HttpResponse:
     context = chart_context(request, obj.patient, "episodes")
     context.update({"det": obj, "rows": rows, "criteria": crit, "form": form, "can_override": can_override})
     return render(request, "referrals/determination.html", context, status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- program admission requirements (data)
+@capability_required(Cap.PROGRAM_MANAGE)
+def admission_requirements(request: HttpRequest, program_id: UUID | None = None) -> HttpResponse:
+    """A program declares its admission criteria (as data) and the consents required before admission."""
+    from trellis.consents.services import required_kinds, set_required_kinds
+    from trellis.programs.models import Program
+    from trellis.referrals.criteria import TEMPLATES, asam_criteria
+
+    programs = Program.objects.filter(site__in=[s.pk for s in sites_with(request.user, Cap.PROGRAM_MANAGE)]
+                                      ).select_related("site")
+    program = programs.filter(public_id=program_id).first() if program_id else None
+    if program_id and program is None:
+        from django.http import Http404
+
+        raise Http404("Not found")
+    form = None
+    current = None
+    if program is not None:
+        current = selectors.criteria_for_program(program)
+        from trellis.referrals.models import ProgramAdmissionCriteria
+
+        stored = ProgramAdmissionCriteria.objects.filter(program=program).first()
+        initial: dict[str, Any] = {"template": (stored.template if stored and stored.template else current.key),
+                                   "consents": required_kinds(program)}
+        if current.key == "asam":
+            for dim in current.dimensions:
+                accepted = [int(f.key[1:]) for f in dim.findings if f.meets]
+                initial[f"asam_{dim.key}"] = max(accepted) if accepted else 0
+        form = forms.AdmissionRequirementsForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            template = form.cleaned_data["template"]
+            data = (asam_criteria(form.asam_limits()) if template == "asam" else TEMPLATES[template]).to_data()
+            try:
+                services.set_program_criteria(program=program, data=data, template=template,
+                                              changed_by=request.user)
+                set_required_kinds(program=program, kinds=form.cleaned_data["consents"], changed_by=request.user)
+            except DomainError as error:
+                apply_error(form, error)
+            else:
+                messages.success(request, "Admission requirements saved.")
+                return redirect("referrals:admission_requirements", program_id=program.public_id)
+    return render(request, "referrals/admission_requirements.html", {
+        "programs": programs, "program": program, "form": form, "criteria": current,
+    })

@@ -205,3 +205,23 @@ def test_determination_and_override_views(client_for, site, make_staff, patient)
     assert response.status_code == 302
     det.refresh_from_db()
     assert det.admissible and det.overridden_by == director
+
+
+def test_admission_requirements_page(client_for, site, other_site, make_staff, director):
+    from trellis.consents.services import required_kinds
+    from trellis.referrals.selectors import criteria_for_program
+
+    program = make_program(site, level="iop", part2=True, certification=False)
+    url = reverse("referrals:admission_requirements", kwargs={"program_id": program.public_id})
+    assert client_for(make_staff("therapist")).get(url).status_code == 403
+    assert client_for(make_staff("program_director", at=other_site)).get(url).status_code == 404
+    c = client_for(director)
+    page = c.get(url)
+    assert page.status_code == 200 and b"Acute intoxication" in page.content
+    data = {"template": "asam", "consents": ["treatment", "financial", "telehealth"],
+            "asam_d1": 0, "asam_d2": 1, "asam_d3": 2, "asam_d4": 3, "asam_d5": 3, "asam_d6": 2}
+    assert c.post(url, data).status_code == 302
+    crit = criteria_for_program(program)
+    d1 = crit.dimensions[0]
+    assert [f.key for f in d1.findings if f.meets] == ["r0"]
+    assert set(required_kinds(program)) == {"treatment", "financial", "telehealth"}
