@@ -12,4 +12,6 @@ class DocumentationConfig(AppConfig):
 
         register_nav("notes", "Notes to do", "documentation:worklist", Cap.NOTE_WRITE, order=40)
         register_nav("private_notes", "Private notes", "documentation:private_list", Cap.NOTE_WRITE, order=45)
+        register_nav("note_templates", "Note templates", "documentation:template_list", Cap.PROGRAM_MANAGE,
+                     order=820)
         register_chart_tab("notes", "Notes", "documentation:chart_notes", Cap.NOTE_WRITE, order=40)

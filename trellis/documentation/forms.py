@@ -229,3 +229,25 @@ class PrivateNoteForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = PrivateNoteKind.choices
+
+
+class TemplateCreateForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+    key = forms.SlugField(label="Key", max_length=64, help_text="Lower-case letters, digits and underscores.")
+    service_type = forms.ChoiceField(label="Service type")
+    copy_from = forms.ChoiceField(label="Start from")
+    make_default = forms.BooleanField(label="Make it the default for this service type", required=False)
+
+    def __init__(self, *args: Any, templates: Sequence[Any] = (), service_types: Sequence[tuple[str, str]] = (),
+                 **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = list(service_types)
+        self.fields["copy_from"].choices = [(str(t.public_id), t.name) for t in templates]
+
+    def clean_key(self) -> str:
+        import re
+
+        key = self.cleaned_data["key"]
+        if not re.match(r"^[a-z][a-z0-9_]{0,62}$", key):
+            raise forms.ValidationError("Use lower-case letters, digits and underscores, starting with a letter.")
+        return key

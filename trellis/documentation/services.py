@@ -112,6 +112,46 @@ def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any
     return version
 
 
+@transaction.atomic
+def create_template(
+    *,
+    organization: Any,
+    user: Any,
+    key: str,
+    name: str,
+    service_type: str,
+    copy_from: NoteTemplate,
+    make_default: bool = False,
+) -> NoteTemplate:
+    """A new organization template, starting as a copy of another template's latest version."""
+    from trellis.programs.models import ServiceType
+
+    key, name = (key or "").strip(), (name or "").strip()
+    if service_type not in ServiceType.values:
+        raise DomainError("Choose a service type.", field="service_type")
+    if not name:
+        raise DomainError("Give the template a name.", field="name")
+    if copy_from.organization_id != organization.pk:
+        raise DomainError("Choose a template of your organization to start from.", field="copy_from")
+    if NoteTemplate.objects.filter(organization=organization, key=key).exists():
+        raise DomainError("A template with this key already exists.", field="key")
+    source = copy_from.versions.order_by("-version").first()
+    schema = {**(source.schema if source else {}), "key": key, "name": name, "service_types": [service_type]}
+    try:
+        parse_template(schema)
+    except SchemaError as exc:
+        raise DomainError("; ".join(exc.problems), field="key") from exc
+    if make_default:
+        NoteTemplate.objects.filter(organization=organization, service_type=service_type,
+                                    is_default=True).update(is_default=False)
+    template = NoteTemplate.objects.create(organization=organization, key=key, name=name, service_type=service_type,
+                                           format=schema.get("format", ""), is_default=make_default,
+                                           created_by=user)
+    NoteTemplateVersion.objects.create(template=template, version=1, schema=schema, created_by=user)
+    record(action=AuditAction.CREATE, obj=template, detail={"key": key, "service_type": service_type})
+    return template
+
+
 def current_template_version(*, organization: Any, service_type: str, key: str | None = None) -> NoteTemplateVersion:
     """Latest version of the template ``key`` (or of the service type's default template)."""
     qs = NoteTemplate.objects.filter(organization=organization, active=True)

@@ -20,5 +20,7 @@ urlpatterns = [
          name="chart_note_pdf"),
     path("patients/<uuid:patient_id>/private-notes/new/", views.private_new, name="private_new"),
     path("private/", views.private_list, name="private_list"),
+    path("templates/", views.template_list, name="template_list"),
+    path("templates/<uuid:template_id>/", views.template_detail, name="template_detail"),
     path("private/<uuid:private_id>/", views.private_edit, name="private_edit"),
 ]

@@ -27,6 +27,7 @@ from .forms import (
     AddendumForm,
     DateRangeForm,
     PrivateNoteForm,
+    TemplateCreateForm,
     build_sections,
     parse_note_form,
     participant_prefix,
@@ -133,6 +134,7 @@ def _note_context(
                                                         r.patient.display_name) for r in screen.rows]),
         "zone": note.session.site.zone,
         "has_previous": selectors.previous_note(note) is not None if editable else False,
+        "verification": services.verify_note(note=note) if note.is_signed else None,
     }
 
 
@@ -269,7 +271,7 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
     if not decision:
         record(action=AuditAction.DENIED, obj=note, outcome="denied", detail={"reason": "edit"})
         if is_htmx:
-            return render(request, "documentation/_autosave_status.html", {"error": decision.reason})
+            return render(request, "documentation/_autosave_status.html", {"error": decision.reason}, status=422)
         messages.error(request, decision.reason)
         return redirect("documentation:note", note_id=note.public_id)
     keys = [str(k) for k in note.participants.values_list("public_id", flat=True)]
@@ -287,7 +289,7 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
     if parsed.coercion_errors:
         if is_htmx:
             return render(request, "documentation/_autosave_status.html",
-                          {"error": "Some fields could not be read; they are marked when you save."})
+                          {"error": "Some fields could not be read; they are marked when you save."}, status=422)
         return rerender(parsed.coercion_errors, status=400)
     try:
         if action == "sign":
@@ -297,17 +299,17 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
             note = services.save_draft(note=note, user=request.user, expected_version=parsed.version,
                                        shared=parsed.shared, participants=parsed.participants)
     except services.NoteConflict as exc:
-        if is_htmx:
-            return render(request, "documentation/_autosave_status.html", {"conflict": str(exc)})
+        if is_htmx:  # 409: the shell shows its edit-conflict toast; nothing is swapped, the text stays
+            return render(request, "documentation/_autosave_status.html", {"conflict": str(exc)}, status=409)
         return rerender(conflict=exc, status=409)
     except services.NoteValidationError as exc:
-        if is_htmx:
-            return render(request, "documentation/_autosave_status.html", {"error": str(exc)})
+        if is_htmx:  # 422: swapped into the status line without an error toast (web/README.md, htmx)
+            return render(request, "documentation/_autosave_status.html", {"error": str(exc)}, status=422)
         messages.error(request, str(exc))
         return rerender(exc.errors, status=400)
     except DomainError as exc:
         if is_htmx:
-            return render(request, "documentation/_autosave_status.html", {"error": str(exc)})
+            return render(request, "documentation/_autosave_status.html", {"error": str(exc)}, status=422)
         messages.error(request, str(exc))
         return rerender(status=400)
     if is_htmx:
@@ -591,3 +593,75 @@ def private_edit(request: HttpRequest, private_id: Any) -> HttpResponse:
 def note_url(note: Note) -> str:
     return reverse("documentation:note", kwargs={"note_id": note.public_id})
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Note templates (the organization defines sections and fields; every change is a new version)
+# ---------------------------------------------------------------------------------------------------------
+def _org_templates(request: HttpRequest) -> Any:
+    from .models import NoteTemplate
+
+    org_ids = {s.organization_id for s in sites_with(request.user, Cap.PROGRAM_MANAGE)}
+    return NoteTemplate.objects.filter(organization_id__in=org_ids)
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+@require_http_methods(["GET", "POST"])
+def template_list(request: HttpRequest) -> HttpResponse:
+    from trellis.programs.models import ServiceType
+
+    organization = request.user.organization
+    if organization is not None and not _org_templates(request).exists():
+        services.ensure_default_templates(organization=organization)
+    templates = list(_org_templates(request).prefetch_related("versions").order_by("service_type", "-is_default",
+                                                                                   "name"))
+    form = TemplateCreateForm(request.POST or None, templates=templates, service_types=ServiceType.choices)
+    if request.method == "POST" and form.is_valid():
+        source = next(t for t in templates if str(t.public_id) == form.cleaned_data["copy_from"])
+        try:
+            template = services.create_template(
+                organization=source.organization, user=request.user, key=form.cleaned_data["key"],
+                name=form.cleaned_data["name"], service_type=form.cleaned_data["service_type"], copy_from=source,
+                make_default=form.cleaned_data["make_default"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, "Template created. Edit its sections below; saving publishes a new version.")
+            return redirect("documentation:template_detail", template_id=template.public_id)
+    return render(request, "documentation/template_list.html", {"templates": templates, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+@require_http_methods(["GET", "POST"])
+def template_detail(request: HttpRequest, template_id: Any) -> HttpResponse:
+    import json
+
+    template = _org_templates(request).filter(public_id=template_id).first()
+    if template is None:
+        raise Http404
+    versions = list(template.versions.order_by("-version"))
+    latest = versions[0] if versions else None
+    schema_text = json.dumps(latest.schema if latest else {}, indent=2, ensure_ascii=False)
+    error = ""
+    if request.method == "POST":
+        schema_text = request.POST.get("schema", "")
+        try:
+            data = json.loads(schema_text)
+            if not isinstance(data, dict):
+                raise ValueError("The definition must be a JSON object.")
+            services.publish_template_version(template=template, schema=data, user=request.user)
+        except (ValueError, DomainError) as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "New version published. Notes already written keep their version.")
+            return redirect("documentation:template_detail", template_id=template.public_id)
+    preview = []
+    if latest is not None:
+        schema = latest.parsed
+        preview = [("Shared section", build_sections(schema, Scope.SHARED, {}, prefix="preview-s-")),
+                   ("Each patient", build_sections(schema, Scope.PARTICIPANT, {}, prefix="preview-p-"))]
+    return render(request, "documentation/template_detail.html", {
+        "template": template, "versions": versions, "latest": latest, "schema_text": schema_text, "error": error,
+        "preview": preview,
+    }, status=400 if error else 200)

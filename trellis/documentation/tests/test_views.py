@@ -125,7 +125,7 @@ def test_htmx_autosave_returns_status_and_new_version(client_for, facilitator, d
     # a failed autosave (stale version) says so and saves nothing
     data["s-group.topic"] = "Changed in a stale tab"
     response = c.post(url("note_save", note_id=draft.public_id), data, headers={"HX-Request": "true"})
-    assert "Not saved" in response.content.decode()
+    assert response.status_code == 409 and "Not saved" in response.content.decode()
     assert Note.objects.get(pk=draft.pk).shared_content["group"]["topic"] == "Coping with cravings"
 
 
@@ -345,3 +345,42 @@ def test_facilitator_of_another_session_cannot_edit(client_for, make_staff, draf
     response = client_for(peer).post(url("note_save", note_id=draft.public_id), whole_note(draft))
     assert response.status_code == 302
     assert Note.objects.get(pk=draft.pk).version == 1
+
+
+# --------------------------------------------------------------------------- templates
+def test_template_admin(client_for, make_staff, facilitator, org):
+    director = make_staff("program_director", full_name="Dana Director")
+    c = client_for(director)
+    page = c.get(url("template_list"))
+    assert page.status_code == 200 and "Group psychotherapy note" in page.content.decode()
+    assert client_for(facilitator).get(url("template_list")).status_code == 403
+    from trellis.documentation.models import NoteTemplate
+
+    source = NoteTemplate.objects.get(organization=org, key="group_psychotherapy")
+    response = c.post(url("template_list"), {"name": "Trauma group note", "key": "trauma_group",
+                                             "service_type": "group_psychotherapy",
+                                             "copy_from": str(source.public_id)})
+    created = NoteTemplate.objects.get(key="trauma_group")
+    assert response.status_code == 302 and not created.is_default
+    detail = url("template_detail", template_id=created.public_id)
+    assert "Preview" in c.get(detail).content.decode()
+    bad = c.post(detail, {"schema": "{not json"})
+    assert bad.status_code == 400 and created.versions.count() == 1
+    bad = c.post(detail, {"schema": '{"key": "trauma_group", "name": "X", "sections": []}'})
+    assert bad.status_code == 400 and "at least one section" in bad.content.decode()
+    import json
+
+    schema = created.versions.get().schema
+    schema["sections"][0]["fields"][0]["label"] = "Theme"
+    assert c.post(detail, {"schema": json.dumps(schema)}).status_code == 302
+    assert created.versions.count() == 2
+    dup = c.post(url("template_list"), {"name": "Again", "key": "trauma_group", "service_type": "skills_group",
+                                        "copy_from": str(source.public_id)})
+    assert dup.status_code == 400 and "already exists" in dup.content.decode()
+
+
+def test_signed_note_screen_shows_hash_verification(client_for, facilitator, draft):
+    c = client_for(facilitator)
+    c.post(url("note_save", note_id=draft.public_id), whole_note(draft, action="sign"))
+    page = c.get(url("note", note_id=draft.public_id)).content.decode()
+    assert 'data-testid="hash-ok"' in page
