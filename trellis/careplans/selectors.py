@@ -108,3 +108,15 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
         }
         for d in qs[:limit]
     ]
+
+
+def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
+    """Open hand-off tasks assigned to the user (step-downs and transfers)."""
+    from trellis.programs.models import HandoffTask
+
+    return list(
+        HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
+                                   to_episode__program__site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        .select_related("to_episode__patient", "to_episode__program", "from_episode__program")
+        .order_by("due_on")[:limit]
+    )

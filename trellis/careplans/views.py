@@ -226,4 +226,5 @@ def worklist(request: HttpRequest) -> HttpResponse:
     rows = selectors.worklist(request.user, today=today, site=site, kind=kind) if today else []
     record(action=AuditAction.READ, object_type="care_worklist", detail={"rows": len(rows)})
     return render(request, "careplans/worklist.html", {"rows": rows, "sites": sites, "site": site, "kind": kind,
-                                                       "kinds": DeadlineKind.choices, "today": today})
+                                                       "kinds": DeadlineKind.choices, "today": today,
+                                                       "handoffs": selectors.handoffs_for(request.user)})

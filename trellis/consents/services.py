@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 from django.db import transaction
@@ -57,6 +58,8 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         + part2.DEFAULT_REVOCATION_STATEMENT,
     ),
 }
+# A drawn signature is kept as SVG path data made of move/line commands only (rendered inline, never as HTML).
+_PATH_RE = re.compile(r"[ML0-9 .,\-]*")
 DEFAULT_REQUIRED_FOR_ADMISSION = (ConsentKind.TREATMENT, ConsentKind.FINANCIAL)
 
 
@@ -175,6 +178,9 @@ def sign_consent(
     Part 2; 45 CFR 164.508(c) for other releases)."""
     if not signer_name.strip():
         raise DomainError("Type the signer's full name to sign.", field="signer_name")
+    if signature_drawing and (len(signature_drawing) > 20000 or not _PATH_RE.fullmatch(signature_drawing)):
+        raise DomainError("The drawn signature could not be read; clear it and draw again (or sign by typing only).",
+                          field="signature_drawing")
     with transaction.atomic():
         current = Consent.objects.select_for_update(of=("self",)).select_related("patient", "site", "text").get(pk=consent.pk)
         if current.status != ConsentStatus.DRAFT:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from trellis.audit.services import AuditAction, record
 from trellis.core.clock import now, today_in
@@ -32,6 +33,11 @@ from trellis.programs.models import (
 # Mental Illness" (FUH) and "Follow-Up After Emergency Department Visit for Mental Illness" (FUM)
 # 7-day rates - used here as program policy for PHP/IOP discharges.
 AFTERCARE_MAX_DAYS = 7
+
+# Hooks for later capabilities (e.g. outcome questionnaires at admission and discharge). Sent after the
+# transaction commits, with sender=Episode and episode=<Episode>.
+episode_admitted = Signal()
+episode_discharged = Signal()
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ def admit(
         schedule_admission_deadlines(episode=episode)
         record(action=AuditAction.CREATE, obj=episode, patient=patient, site=program.site,
                detail={"admission": True, "override": bool(determination and determination.overridden_at)})
+        transaction.on_commit(lambda: episode_admitted.send(sender=Episode, episode=episode))
     return episode
 
 
@@ -267,6 +274,7 @@ def discharge(
         rec.save(update_fields=["summary", "summary_generated_at", "updated_at"])
         record(action=AuditAction.CREATE, obj=rec, patient=current.patient, site=current.program.site,
                detail={"discharge_type": discharge_type, "aftercare_flag": bool(rec.aftercare_flag)})
+        transaction.on_commit(lambda: episode_discharged.send(sender=Episode, episode=current))
     return rec
 
 

@@ -136,3 +136,15 @@ def test_esignature_evidence(site, make_staff, patient):
     assert signed.signed_text_sha256 == part2.text_digest(signed.signed_text)
     with pytest.raises(DomainError, match="already signed"):
         consent_services.sign_consent(consent=signed, signer_name="X", collected_by=therapist, ip_address=None)
+
+
+def test_drawn_signature_is_path_data_only(site, make_staff, patient):
+    therapist = make_staff("therapist")
+    consent = consent_services.create_consent(patient=patient, site=site, kind=ConsentKind.TREATMENT,
+                                              created_by=therapist)
+    with pytest.raises(DomainError, match="drawn signature"):
+        consent_services.sign_consent(consent=consent, signer_name="Alex Rivera", collected_by=therapist,
+                                      ip_address=None, signature_drawing='"/><script>alert(1)</script>')
+    signed = consent_services.sign_consent(consent=consent, signer_name="Alex Rivera", collected_by=therapist,
+                                           ip_address=None, signature_drawing="M1 2 L3 4 L5 6")
+    assert signed.signature_drawing == "M1 2 L3 4 L5 6"

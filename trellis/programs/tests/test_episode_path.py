@@ -253,3 +253,29 @@ def test_high_risk_requires_safety_plan(site, make_staff, patient):
         means_safety="Meds locked by sister",
     )
     assert lifecycle.admit(patient=patient, program=php, admitted_on=today_in(site.zone), admitted_by=therapist)
+
+
+def test_admission_and_discharge_signals(site, make_staff, patient, django_capture_on_commit_callbacks):
+    therapist = make_staff("therapist")
+    received = []
+
+    def on_admit(sender, episode, **kwargs):  # noqa: ANN001, ANN202
+        received.append(("admitted", episode.pk))
+
+    def on_discharge(sender, episode, **kwargs):  # noqa: ANN001, ANN202
+        received.append(("discharged", episode.pk))
+
+    lifecycle.episode_admitted.connect(on_admit)
+    lifecycle.episode_discharged.connect(on_discharge)
+    try:
+        from trellis.referrals.tests.builders import admitted_episode
+
+        with django_capture_on_commit_callbacks(execute=True):
+            episode = admitted_episode(patient, make_program(site), therapist)
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.discharge(episode=episode, discharged_on=today_in(site.zone), discharge_type="completed",
+                                reason="Done", discharged_by=therapist)
+    finally:
+        lifecycle.episode_admitted.disconnect(on_admit)
+        lifecycle.episode_discharged.disconnect(on_discharge)
+    assert received == [("admitted", episode.pk), ("discharged", episode.pk)]
