@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,6 +41,7 @@ class DemoContext:
     patients: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -55,5 +57,7 @@ def run(ctx: DemoContext, only: list[str] | None = None) -> DemoContext:
             if exc.name == f"trellis.{label}.demo":
                 continue
             raise
+        started = time.monotonic()
         module.seed(ctx)
+        ctx.timings[label] = time.monotonic() - started
     return ctx

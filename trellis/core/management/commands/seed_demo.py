@@ -44,4 +44,6 @@ class Command(BaseCommand):
             demo.run(ctx, options.get("only"))
         for line in ctx.log:
             self.stdout.write(f"  {line}")
+        timings = ", ".join(f"{label} {seconds:.1f}s" for label, seconds in ctx.timings.items())
+        self.stdout.write(f"  time by app: {timings}")
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.monotonic() - started:.1f}s."))
