@@ -32,33 +32,37 @@ from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.selectors import Roster, RosterMember, roster_for_session, sessions_for_episodes
 
 
-def _facts(episodes: Sequence[Episode], start: date, end: date) -> list[AttendanceFact]:
-    # One day of slack each side: the range is in site-local dates, sessions are fetched by local_date.
-    sessions = sessions_for_episodes(episodes, start, end)
+def _facts(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
+    sessions = {s.pk: s for s in sessions_for_episodes(episodes, start, end)}
     ep_ids = [e.pk for e in episodes]
+    # Plain tuples: per-track pages read tens of thousands of records; model instances would dominate.
     records = {
-        (a.session_id, a.episode_id): a
-        for a in Attendance.objects.filter(
+        (session_id, episode_id): rest
+        for session_id, episode_id, *rest in Attendance.objects.filter(
             episode_id__in=ep_ids, session__local_date__gte=start, session__local_date__lte=end
-        ).select_related("session", "session__site")
+        ).values_list("session_id", "episode_id", "status", "minutes", "scheduled_minutes", "modality")
     }
+    missing = {sid for sid, _ in records if sid not in sessions}
+    if missing:  # recorded attendance for a session no longer on the derived roster still counts
+        sessions.update({s.pk: s for s in Session.objects.filter(pk__in=missing).select_related("site")})
     facts: list[AttendanceFact] = []
     seen: set[tuple[int, int]] = set()
-    for s in sessions:
+    for s in sessions.values():
         for ep_id in sorted(getattr(s, "roster_episode_ids", ())):
             seen.add((s.pk, ep_id))
             facts.append(_fact(s, ep_id, records.get((s.pk, ep_id))))
-    for key, att in records.items():
+    for key, rec in records.items():
         if key not in seen:
-            facts.append(_fact(att.session, att.episode_id, att))
+            facts.append(_fact(sessions[key[0]], key[1], rec))
     return facts
 
 
-def _fact(session: Session, episode_id: int, att: Attendance | None) -> AttendanceFact:
+def _fact(session: Session, episode_id: int, rec: Sequence[Any] | None) -> AttendanceFact:
     length = session.minutes
-    if att is not None:
-        status, minutes, modality = att.status, att.minutes, att.modality or None
-        scheduled = max(att.scheduled_minutes, minutes) if att.scheduled_minutes else length
+    if rec is not None:
+        status, minutes, scheduled, modality = rec
+        scheduled = scheduled or length
+        modality = modality or None
     elif session.status == SessionStatus.CANCELLED:
         status, minutes, modality, scheduled = CANCELLED_BY_PROGRAM, 0, None, length
     else:

@@ -70,8 +70,26 @@ def _sort_key(member: RosterMember) -> tuple[str, str]:
     return (p.legal_last_name.lower(), p.legal_first_name.lower())
 
 
-def rosters_for_sessions(sessions: Sequence[Session]) -> dict[int, Roster]:
-    """Rosters of many sessions in four queries, whatever the number of sessions or patients."""
+@dataclass(frozen=True, slots=True)
+class EpisodeRef:
+    """Just enough of an episode to decide roster membership (for counts: no patient rows loaded)."""
+
+    pk: int
+    track_id: int | None
+    status: str
+    admitted_on: date
+    discharged_on: date | None
+
+
+EPISODE_REF_FIELDS = ("pk", "track_id", "status", "admitted_on", "discharged_on")
+
+
+def rosters_for_sessions(sessions: Sequence[Session], *, with_patients: bool = True) -> dict[int, Roster]:
+    """Rosters of many sessions in four queries, whatever the number of sessions or patients.
+
+    ``with_patients=False`` (calendars, counts) loads :class:`EpisodeRef` rows instead of episodes with their
+    patients, which keeps the week calendar cheap when tracks are large.
+    """
     result = {s.pk: Roster(session=s) for s in sessions}
     if not sessions:
         return result
@@ -83,43 +101,64 @@ def rosters_for_sessions(sessions: Sequence[Session]) -> dict[int, Roster]:
     all_tracks = set().union(*tracks_of.values()) if tracks_of else set()
     lo = min(s.local_date for s in sessions)
     hi = max(s.local_date for s in sessions)
-    by_track: dict[int, list[Episode]] = defaultdict(list)
+    by_track: dict[int, list[Any]] = defaultdict(list)
     if all_tracks:
         episodes = (
             Episode.objects.filter(track_id__in=all_tracks, admitted_on__lte=hi)
             .exclude(status=EpisodeStatus.PLANNED)
             .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=lo))
-            .select_related("patient")
         )
-        for ep in episodes:
+        rows = (
+            episodes.select_related("patient")
+            if with_patients
+            else (EpisodeRef(*values) for values in episodes.values_list(*EPISODE_REF_FIELDS))
+        )
+        for ep in rows:
             by_track[ep.track_id].append(ep)
     changes: dict[int, list[RosterChange]] = defaultdict(list)
-    for change in RosterChange.objects.filter(session_id__in=ids).select_related("episode", "episode__patient"):
+    change_qs = RosterChange.objects.filter(session_id__in=ids)
+    if with_patients:
+        change_qs = change_qs.select_related("episode", "episode__patient")
+    for change in change_qs:
         changes[change.session_id].append(change)
     appointment_ids = {s.episode_id for s in sessions if s.episode_id}
-    appointments = (
-        {e.pk: e for e in Episode.objects.filter(pk__in=appointment_ids).select_related("patient")}
-        if appointment_ids
-        else {}
-    )
+    change_episodes: dict[int, Any] = {}
+    if not with_patients:
+        wanted = appointment_ids | {c.episode_id for cs in changes.values() for c in cs}
+        change_episodes = {
+            values[0]: EpisodeRef(*values)
+            for values in Episode.objects.filter(pk__in=wanted).values_list(*EPISODE_REF_FIELDS)
+        } if wanted else {}
+        appointments = change_episodes
+    else:
+        appointments = (
+            {e.pk: e for e in Episode.objects.filter(pk__in=appointment_ids).select_related("patient")}
+            if appointment_ids
+            else {}
+        )
+
+    def change_episode(change: RosterChange) -> Any:
+        return change.episode if with_patients else change_episodes[change.episode_id]
+
     for s in sessions:
         roster = result[s.pk]
         if s.episode_id:
             roster.members.append(RosterMember(appointments[s.episode_id], SOURCE_APPOINTMENT))
             continue
         members: dict[int, RosterMember] = {}
+        day = s.local_date
         for track_id in tracks_of.get(s.pk, ()):
             for ep in by_track.get(track_id, ()):
-                if _active(ep, s.local_date):
+                if _active(ep, day):
                     members[ep.pk] = RosterMember(ep, SOURCE_TRACK)
         for change in changes.get(s.pk, ()):
             if change.kind == RosterChangeKind.ADD:
-                members[change.episode_id] = RosterMember(change.episode, SOURCE_ADDED, change.reason)
+                members[change.episode_id] = RosterMember(change_episode(change), SOURCE_ADDED, change.reason)
             elif change.kind == RosterChangeKind.EXCUSE:
                 gone = members.pop(change.episode_id, None)
-                roster.excused.append(gone or RosterMember(change.episode, SOURCE_TRACK, change.reason))
+                roster.excused.append(gone or RosterMember(change_episode(change), SOURCE_TRACK, change.reason))
                 roster.excused[-1].reason = change.reason
-        roster.members = sorted(members.values(), key=_sort_key)
+        roster.members = sorted(members.values(), key=_sort_key) if with_patients else list(members.values())
     return result
 
 
@@ -186,7 +225,9 @@ class CalendarDay:
     entries: list[CalendarEntry]
 
 
-def calendar(user: Any, filters: CalendarFilters, *, max_sessions: int = 2000) -> list[CalendarDay]:
+def calendar(
+    user: Any, filters: CalendarFilters, *, max_sessions: int = 2000, with_patients: bool = False
+) -> list[CalendarDay]:
     """Sessions for a date range, grouped by site-local day, with their rosters. Constant query count."""
     qs = sessions_for(user).filter(local_date__gte=filters.start, local_date__lte=filters.end)
     if filters.site is not None:
@@ -210,8 +251,8 @@ def calendar(user: Any, filters: CalendarFilters, *, max_sessions: int = 2000) -
             list(Episode.objects.filter(patient=filters.patient)), filters.start, filters.end
         )]
         qs = qs.filter(pk__in=ids)
-    sessions = list(qs.prefetch_related("tracks").order_by("starts_at", "title")[:max_sessions])
-    rosters = rosters_for_sessions(sessions)
+    sessions = list(qs.order_by("starts_at", "title")[:max_sessions])
+    rosters = rosters_for_sessions(sessions, with_patients=with_patients)
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
     for s in sessions:
         by_day[s.local_date].append(CalendarEntry(s, rosters[s.pk]))
@@ -235,46 +276,57 @@ def closures_between(organization: Any, start: date, end: date, site: Any = None
 # --------------------------------------------------------------------------------------------------
 
 
-def sessions_for_episodes(episodes: Sequence[Episode], start: date, end: date) -> list[Session]:
-    """Sessions on the rosters of ``episodes`` with local dates in ``[start, end]``. Bounded: 4 queries.
+def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> list[Session]:
+    """Sessions on the rosters of ``episodes`` with local dates in ``[start, end]``. Bounded: 5 queries.
 
     Each returned session carries ``roster_episode_ids`` — which of the given episodes it is for.
+    ``episodes`` may be Episode instances or :class:`EpisodeRef` rows.
     """
     if not episodes:
         return []
-    ep_by_pk = {e.pk: e for e in episodes}
+    ep_ids = [e.pk for e in episodes]
     track_ids = {e.track_id for e in episodes if e.track_id}
-    base = Session.objects.filter(local_date__gte=start, local_date__lte=end).select_related(
-        "site", "facilitator", "room"
-    )
-    cond = Q(episode_id__in=ep_by_pk) | Q(roster_changes__episode_id__in=ep_by_pk)
-    if track_ids:
-        cond |= Q(tracks__in=track_ids, episode__isnull=True)
-    sessions = {s.pk: s for s in base.filter(cond).distinct()}
-    if not sessions:
-        return []
+    in_range = {"local_date__gte": start, "local_date__lte": end}
     through = Session.tracks.through
     tracks_of: dict[int, set[int]] = defaultdict(set)
-    for session_id, track_id in through.objects.filter(session_id__in=list(sessions)).values_list(
-        "session_id", "track_id"
-    ):
-        tracks_of[session_id].add(track_id)
-    changes = {
-        (c.session_id, c.episode_id): c.kind
-        for c in RosterChange.objects.filter(session_id__in=list(sessions), episode_id__in=list(ep_by_pk))
+    if track_ids:
+        for session_id, track_id in through.objects.filter(
+            track_id__in=track_ids, session__episode__isnull=True,
+            session__local_date__gte=start, session__local_date__lte=end,
+        ).values_list("session_id", "track_id"):
+            tracks_of[session_id].add(track_id)
+    changes: dict[tuple[int, int], str] = {}
+    for session_id, episode_id, kind in RosterChange.objects.filter(
+        episode_id__in=ep_ids, session__local_date__gte=start, session__local_date__lte=end
+    ).values_list("session_id", "episode_id", "kind"):
+        changes[(session_id, episode_id)] = kind
+    ids = set(tracks_of) | {sid for sid, _ in changes}
+    sessions = {
+        s.pk: s
+        for s in Session.objects.filter(Q(pk__in=ids) | Q(episode_id__in=ep_ids), **in_range).select_related(
+            "site", "facilitator", "room"
+        )
     }
+    if not sessions:
+        return []
+    by_track: dict[int, list[Any]] = defaultdict(list)
+    for ep in episodes:
+        if ep.track_id:
+            by_track[ep.track_id].append(ep)
+    added: dict[int, set[int]] = defaultdict(set)
+    excused: dict[int, set[int]] = defaultdict(set)
+    for (session_id, episode_id), kind in changes.items():
+        (added if kind == RosterChangeKind.ADD else excused)[session_id].add(episode_id)
     out = []
     for s in sorted(sessions.values(), key=lambda x: x.starts_at):
-        members = set()
-        for ep in episodes:
-            kind = changes.get((s.pk, ep.pk))
-            if s.episode_id is not None:
-                if s.episode_id == ep.pk:
-                    members.add(ep.pk)
-            elif kind == RosterChangeKind.ADD or (
-                kind != RosterChangeKind.EXCUSE and ep.track_id in tracks_of.get(s.pk, ()) and _active(ep, s.local_date)
-            ):
-                members.add(ep.pk)
+        if s.episode_id is not None:
+            members = {s.episode_id}
+        else:
+            members = {
+                ep.pk for track_id in tracks_of.get(s.pk, ()) for ep in by_track.get(track_id, ())
+                if _active(ep, s.local_date)
+            }
+            members = (members | added.get(s.pk, set())) - excused.get(s.pk, set())
         if members:
             s.roster_episode_ids = members
             out.append(s)

@@ -123,7 +123,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     form, sites, the_day = _calendar_filters(request)
     filters = _filters(form, request, the_day, the_day)
     filters.include_cancelled = True
-    (cal_day,) = selectors.calendar(request.user, filters)
+    (cal_day,) = selectors.calendar(request.user, filters, with_patients=True)
     names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
            detail={"sessions": len(cal_day.entries)})
@@ -543,7 +543,8 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     services.touch_feed_token(token)
     record(action=AuditAction.EXPORT, object_type="ical_feed", object_id=str(token.public_id),
            actor=token.user, detail={"sessions": len(sessions)})
-    body = build_staff_calendar(token.user, sessions, rosters=selectors.rosters_for_sessions(sessions))
+    body = build_staff_calendar(token.user, sessions,
+                                rosters=selectors.rosters_for_sessions(sessions, with_patients=False))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     response["Content-Disposition"] = 'inline; filename="trellis.ics"'
