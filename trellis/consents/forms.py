@@ -49,3 +49,7 @@ class SignForm(forms.Form):
 
 class RevokeForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="Note (e.g. written revocation received)")
+
+
+class ExpireForm(forms.Form):
+    occurred_on = forms.DateField(widget=DATE, label="Date the expiry event happened")

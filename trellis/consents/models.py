@@ -73,6 +73,7 @@ class Consent(BaseModel):
     purpose = models.CharField(max_length=300, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     expiration_event = models.CharField(max_length=200, blank=True)
+    expiration_event_on = models.DateField("Expiry event occurred on", null=True, blank=True)
     revocation_statement = models.TextField(blank=True)
     redisclosure_statement = models.TextField(blank=True)
     conditioning_statement = models.TextField(blank=True)
@@ -133,7 +134,10 @@ class Consent(BaseModel):
 
         if self.status == ConsentStatus.DRAFT:
             return False
-        return is_in_force(on=day, signed_on=self.signed_on, expires_on=self.expires_on, revoked_on=self.revoked_on)
+        return is_in_force(
+            on=day, signed_on=self.signed_on, expires_on=self.expires_on, revoked_on=self.revoked_on,
+            expiration_event_occurred=self.expiration_event_on is not None and day >= self.expiration_event_on,
+        )
 
 
 class ConsentRequirement(models.Model):

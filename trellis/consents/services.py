@@ -245,6 +245,25 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
     return current
 
 
+def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_by: Any) -> Consent:
+    """The expiry event named on a release has happened (e.g. "end of treatment"): no disclosures from that day."""
+    with transaction.atomic():
+        current = Consent.objects.select_for_update(of=("self",)).select_related("site").get(pk=consent.pk)
+        if not current.expiration_event:
+            raise DomainError("This consent has no expiry event; it expires on its date.")
+        if current.status != ConsentStatus.ACTIVE:
+            raise DomainError("Only a signed, unrevoked consent can expire.")
+        if current.signed_on and occurred_on < current.signed_on:
+            raise DomainError("The event date is before the signature date.", field="occurred_on")
+        if occurred_on > today_in(current.site.zone):
+            raise DomainError("The event date is in the future.", field="occurred_on")
+        current.expiration_event_on = occurred_on
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
+               detail={"expiration_event": True})
+    return current
+
+
 def required_kinds(program: Any) -> list[str]:
     kinds = list(ConsentRequirement.objects.filter(program=program).values_list("kind", flat=True))
     return kinds or list(DEFAULT_REQUIRED_FOR_ADMISSION)

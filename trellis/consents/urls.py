@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:consent_id>/", views.detail, name="detail"),
     path("<uuid:consent_id>/sign/", views.sign, name="sign"),
     path("<uuid:consent_id>/revoke/", views.revoke, name="revoke"),
+    path("<uuid:consent_id>/expire/", views.expire, name="expire"),
 ]

@@ -68,6 +68,7 @@ def detail(request: HttpRequest, consent_id: UUID) -> HttpResponse:
     context = chart_context(request, consent.patient, "consents")
     context.update({
         "consent": consent, "text": text, "sign_form": forms.SignForm(), "revoke_form": forms.RevokeForm(),
+        "expire_form": forms.ExpireForm(initial={"occurred_on": today_in(consent.site.zone)}),
         "can_manage": policies.can_manage_consents(request.user, consent.site),
         "disclosures": list(consent.disclosures.all()[:50]),
     })
@@ -109,6 +110,24 @@ def revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Revoked. Future disclosures under this consent are blocked; past ones stay on "
                                   "the accounting of disclosures.")
+    return redirect("consents:detail", consent_id=consent.public_id)
+
+
+@require_POST
+@capability_required(Cap.CONSENT_MANAGE)
+def expire(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    consent = _load(request, consent_id, Cap.CONSENT_MANAGE)
+    form = forms.ExpireForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the date the expiry event happened.")
+    else:
+        try:
+            services.record_expiration_event(consent=consent, occurred_on=form.cleaned_data["occurred_on"],
+                                             recorded_by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Expiry event recorded; no disclosures under this consent from that day.")
     return redirect("consents:detail", consent_id=consent.public_id)
 
 

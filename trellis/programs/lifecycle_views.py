@@ -136,6 +136,8 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         "level_changes": list(episode.level_changes.all()),
         "level_form": lifecycle_forms.LevelChangeForm(initial={"changed_on": today_in(site.zone)}),
         "export_form": lifecycle_forms.ExportForm(),
+        "dx_form": _dx_form(site),
+        "can_diagnose": _can(request.user, Cap.INTAKE_WRITE, site) and episode.status == EpisodeStatus.ACTIVE,
         "can_admit": lifecycle_policies.can_admit(request.user, site),
         "can_discharge": lifecycle_policies.can_discharge(request.user, site),
         "can_disclose": request.user.is_authenticated and _can(request.user, Cap.DISCLOSURE_MAKE, site),
@@ -145,10 +147,39 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     return render(request, "programs/episode.html", context)
 
 
+def _dx_form(site: Any) -> Any:
+    from trellis.referrals.forms import DiagnosisForm
+
+    return DiagnosisForm(initial={"diagnosed_on": today_in(site.zone), "rank": "secondary"})
+
+
 def _can(user: Any, cap: str, site: Any) -> bool:
     from trellis.accounts.policies import has_capability
 
     return has_capability(user, cap, site)
+
+
+@require_POST
+@capability_required(Cap.INTAKE_WRITE)
+def diagnosis_add(request: HttpRequest, episode_id: UUID) -> HttpResponse:
+    """Add a working diagnosis to an active episode (ICD-10-CM, validated)."""
+    from trellis.referrals.forms import DiagnosisForm
+    from trellis.referrals.services import add_diagnosis
+
+    episode = _load_episode(request, episode_id, Cap.INTAKE_WRITE)
+    form = DiagnosisForm(request.POST)
+    if episode.status != EpisodeStatus.ACTIVE:
+        messages.error(request, "This episode is discharged; record discharge diagnoses at discharge.")
+    elif not form.is_valid():
+        messages.error(request, "Enter a code, its rank and the diagnosis date.")
+    else:
+        try:
+            add_diagnosis(patient=episode.patient, episode=episode, diagnosed_by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Diagnosis added.")
+    return redirect("programs:episode", episode_id=episode.public_id)
 
 
 @require_POST

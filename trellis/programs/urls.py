@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/admit/", views.admit, name="admit"),
     path("episodes/<uuid:episode_id>/", views.episode_detail, name="episode"),
     path("episodes/<uuid:episode_id>/level/", views.level_change, name="level_change"),
+    path("episodes/<uuid:episode_id>/diagnoses/", views.diagnosis_add, name="diagnosis_add"),
     path("episodes/<uuid:episode_id>/discharge/", views.discharge, name="discharge"),
     path("episodes/<uuid:episode_id>/step-down/", views.step_down, name="step_down"),
     path("episodes/<uuid:episode_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),

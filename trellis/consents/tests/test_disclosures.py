@@ -148,3 +148,20 @@ def test_drawn_signature_is_path_data_only(site, make_staff, patient):
     signed = consent_services.sign_consent(consent=consent, signer_name="Alex Rivera", collected_by=therapist,
                                            ip_address=None, signature_drawing="M1 2 L3 4 L5 6")
     assert signed.signature_drawing == "M1 2 L3 4 L5 6"
+
+
+def test_expiration_event_stops_disclosures(sud_episode, site):
+    episode, source, therapist = sud_episode
+    consent = consent_services.create_consent(
+        patient=episode.patient, site=site, kind=ConsentKind.PART2, created_by=therapist, recipient_source=source,
+        information="Attendance", purpose="Court compliance", expiration_event="End of court supervision",
+    )
+    sign(consent, therapist)
+    lifecycle.referral_source_letter(episode=episode, sent_by=therapist)
+    with pytest.raises(DomainError, match="future"):
+        consent_services.record_expiration_event(consent=consent, occurred_on=today_in(site.zone)
+                                                 + dt.timedelta(days=1), recorded_by=therapist)
+    consent_services.record_expiration_event(consent=consent, occurred_on=today_in(site.zone), recorded_by=therapist)
+    with pytest.raises(DomainError, match="Part 2 consent"):
+        lifecycle.referral_source_letter(episode=episode, sent_by=therapist)
+    assert Disclosure.objects.count() == 1

@@ -147,3 +147,18 @@ def test_plan_tab_renders(client_for, site, therapist, patient):
     simple_plan(episode, therapist)
     page = client_for(therapist).get(reverse("careplans:tab", kwargs={"patient_id": patient.public_id}))
     assert page.status_code == 200 and b"v1" in page.content
+
+
+def test_episode_diagnosis_add(client_for, site, therapist, patient, make_staff):
+    from trellis.referrals.models import Diagnosis
+
+    episode = admitted_episode(patient, make_program(site), therapist)
+    url = reverse("programs:diagnosis_add", kwargs={"episode_id": episode.public_id})
+    c = client_for(therapist)
+    today = today_in(site.zone).isoformat()
+    response = c.post(url, {"code": "F99.99", "rank": "secondary", "diagnosed_on": today}, follow=True)
+    assert b"not a valid ICD-10-CM code" in response.content
+    c.post(url, {"code": "F41.1", "rank": "secondary", "diagnosed_on": today})
+    assert Diagnosis.objects.filter(episode=episode, code="F41.1").exists()
+    assert client_for(make_staff("biller")).post(url, {"code": "F41.0", "rank": "secondary",
+                                                       "diagnosed_on": today}).status_code == 403
