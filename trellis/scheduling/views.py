@@ -531,10 +531,12 @@ def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
 
 def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
+    from trellis.accounts.policies import has_capability
     from trellis.scheduling.ical import build_staff_calendar
 
     token = selectors.find_feed_token(secret)
-    if token is None or not token.user.is_active:
+    # A person who left (inactive) or lost every scheduling role no longer gets a feed, token or not.
+    if token is None or not token.user.is_active or not has_capability(token.user, Cap.SCHEDULE_VIEW):
         raise Http404("Not found")
     from django.utils import timezone
 

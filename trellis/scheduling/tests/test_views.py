@@ -246,6 +246,12 @@ def test_ical_feed_has_no_patient_names_and_is_revocable(schedule, facilitator, 
     for ep in members:
         assert ep.patient.legal_last_name not in text and ep.patient.legal_first_name not in text
     assert client.get("/scheduling/ical/not-a-real-token.ics").status_code == 404
+    facilitator.is_active = False
+    facilitator.save()
+    assert client.get(f"/scheduling/ical/{url}.ics").status_code == 404  # deactivated staff: no feed
+    facilitator.is_active = True
+    facilitator.save()
+    assert client.get(f"/scheduling/ical/{url}.ics").status_code == 200
     token = FeedToken.objects.get(user=facilitator)
     assert c.post(reverse("scheduling:feed_revoke", kwargs={"token_id": token.public_id})).status_code == 302
     assert client.get(f"/scheduling/ical/{url}.ics").status_code == 404
