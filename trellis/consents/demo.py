@@ -81,6 +81,12 @@ def seed(ctx: DemoContext) -> None:
         consents.append(Consent(patient=patient, site=patient.primary_site, kind=ConsentKind.TREATMENT,
                                 status=ConsentStatus.DRAFT, text=texts[ConsentKind.TREATMENT]))
     Consent.objects.bulk_create(consents, batch_size=2000)
+    from trellis.patients.models import FlagKind, PatientFlag
+
+    PatientFlag.objects.bulk_create(
+        [PatientFlag(patient_id=pid, kind=FlagKind.PART2, label="42 CFR Part 2 records") for pid in part2_patients],
+        batch_size=2000,
+    )
 
     disclosures = []
     for consent, episode in releases:

@@ -146,6 +146,12 @@ def admit(
         if referral is not None:
             mark_referral_admitted(referral=referral, episode=episode, changed_by=admitted_by)
         schedule_admission_deadlines(episode=episode)
+        if program.is_part2:
+            # Staff see at a glance that this chart holds 42 CFR Part 2 records (disclosure rules differ).
+            from trellis.patients.models import FlagKind
+            from trellis.patients.services import set_flag
+
+            set_flag(patient=patient, kind=FlagKind.PART2, label="42 CFR Part 2 records")
         record(action=AuditAction.CREATE, obj=episode, patient=patient, site=program.site,
                detail={"admission": True, "override": bool(determination and determination.overridden_at)})
         transaction.on_commit(lambda: episode_admitted.send(sender=Episode, episode=episode))

@@ -165,3 +165,8 @@ def test_expiration_event_stops_disclosures(sud_episode, site):
     with pytest.raises(DomainError, match="Part 2 consent"):
         lifecycle.referral_source_letter(episode=episode, sent_by=therapist)
     assert Disclosure.objects.count() == 1
+
+
+def test_part2_admission_flags_the_chart(sud_episode):
+    episode, _source, _therapist = sud_episode
+    assert episode.patient.flags.filter(kind="part2", active=True).exists()
