@@ -69,12 +69,41 @@ PLANS = [
 ]
 
 
+# Sensible demo text for fields whose meaning a generic sentence would not fit.
+FIELD_TEXT = {
+    "attendees": ["Mother", "Mother and stepfather", "Spouse", "Father and sister", "Grandmother"],
+    "focus": ["Communication at home after discharge planning", "Family safety plan and warning signs",
+              "Rebuilding routines: sleep, school, meals"],
+    "dynamics": ["Family listened without interrupting; mother tearful when discussing the crisis.",
+                 "Tension around curfew; both agreed on a written plan."],
+    "learning_objectives": ["Name three early warning signs; describe one coping response for each."],
+    "homework": ["Practice the skill once a day and note the result on the diary card."],
+    "mental_status": ["Alert, oriented; mood 'okay'; affect mildly constricted; thought process linear; "
+                      "no SI/HI; insight and judgment fair."],
+    "history": ["Sleeping better; mild nausea first week, resolved. Mood improved, still anxious mornings."],
+    "labs": ["None today."],
+    "interventions": ["Vitals, medication reconciliation, side-effect education."],
+    "description": ["Called county housing office with patient; application submitted.",
+                    "Arranged transportation vouchers for program days."],
+    "timeline": ["Housing decision expected within 30 days; follow up weekly."],
+    "coordination": ["Spoke with outpatient prescriber's office about step-down appointment."],
+    "subjective": ["Reports a difficult weekend and using the distraction skill twice."],
+    "observations": ["Engaged, good eye contact, affect congruent, no psychomotor changes."],
+    "assessment": ["Symptoms improving; continues to meet criteria for current level of care."],
+    "behavior": ["Arrived on time; described conflict with roommate calmly."],
+    "intervention": ["Cognitive restructuring of the 'I always fail' belief; role play of a calm request."],
+    "next_session": ["Same time next week"],
+}
+
+
 def _uuid(rng: Any) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def _value(rng: Any, spec: Any, objectives: dict[str, str]) -> Any:
     kind = spec.kind
+    if kind == FieldKind.TEXT and spec.key in FIELD_TEXT:
+        return rng.choice(FIELD_TEXT[spec.key])
     if kind == FieldKind.TEXT:
         return rng.choice(PLANS if "plan" in spec.key else NARRATIVE) if (spec.required or rng.random() < 0.4) else ""
     if kind == FieldKind.CHOICE:
