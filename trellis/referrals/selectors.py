@@ -142,3 +142,16 @@ def latest_determination(patient: Any, program: Any) -> LevelOfCareDetermination
 
 def latest_intake(patient: Any) -> IntakeAssessment | None:
     return IntakeAssessment.objects.filter(patient=patient).order_by("-assessed_on", "-id").first()
+
+
+def pipeline_kpi(user: Any, site: Any, *, days: int = 90) -> Any:
+    """Referral KPIs for a site over the last `days` days (one query)."""
+    import datetime as dt
+
+    from trellis.core.clock import now
+    from trellis.referrals.kpi import pipeline_kpi as compute
+
+    since = now() - dt.timedelta(days=days)
+    rows = referrals_for(user).filter(site=site, received_at__gte=since).values_list(
+        "status", "received_at", "closed_at")
+    return compute(rows)

@@ -117,6 +117,7 @@ def board(request: HttpRequest) -> HttpResponse:
     reasons = list(selectors.loss_reasons_for(site.organization)) if site else []
     return render(request, "referrals/board.html", {
         "site": site, "sites": sites, "columns": columns, "loss_reasons": reasons,
+        "kpi": selectors.pipeline_kpi(request.user, site) if site else None,
         "can_manage": bool(site) and policies.can_manage_referrals(request.user, site),
         "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
     })
