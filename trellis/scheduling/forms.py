@@ -271,3 +271,46 @@ class CalendarFilterForm(forms.Form):
 
     def day(self, today: date) -> date:
         return self.value("date", today)
+
+
+class OneOffSessionForm(forms.Form):
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
+    tracks = forms.ModelMultipleChoiceField(queryset=Track.objects.none(), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    title = forms.CharField(max_length=120)
+    topic = forms.CharField(max_length=200, required=False)
+    service_type = forms.ChoiceField(choices=ServiceType.choices)
+    modality = forms.ChoiceField(choices=Modality.choices)
+    local_date = forms.DateField(widget=DATE, label="Date")
+    start_time = forms.TimeField(widget=TIME, help_text="Site-local time.")
+    end_time = forms.TimeField(widget=TIME)
+    facilitator = StaffChoiceField(queryset=None)
+    co_facilitator = StaffChoiceField(queryset=None, required=False, label="Co-facilitator")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
+    capacity = forms.IntegerField(min_value=1, max_value=500, required=False, help_text="Empty: the room's capacity.")
+
+    def __init__(self, *args: Any, sites: list, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ids = [s.pk for s in sites]
+        self.fields["program"].queryset = Program.objects.filter(site_id__in=ids, active=True).select_related("site")
+        self.fields["program"].label_from_instance = lambda p: f"{p.name} ({p.site.name})"
+        self.fields["tracks"].queryset = Track.objects.filter(program__site_id__in=ids, active=True).select_related(
+            "program"
+        )
+        self.fields["room"].queryset = Room.objects.filter(site_id__in=ids, active=True).select_related("site")
+        self.fields["room"].label_from_instance = lambda r: f"{r.name} ({r.site.name}, {r.capacity} seats)"
+        self.fields["facilitator"].queryset = staff
+        self.fields["co_facilitator"].queryset = staff
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+            self.add_error("end_time", "The session must end after it starts.")
+        program = data.get("program")
+        for track in data.get("tracks") or []:
+            if program is not None and track.program_id != program.pk:
+                self.add_error("tracks", f"“{track.name}” belongs to another program.")
+        room = data.get("room")
+        if program is not None and room is not None and room.site_id != program.site_id:
+            self.add_error("room", "That room is at another site.")
+        return data

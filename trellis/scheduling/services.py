@@ -717,6 +717,55 @@ def book_appointment(
     return session
 
 
+def create_session(
+    *,
+    user: Any,
+    site: Any,
+    title: str,
+    service_type: str,
+    local_date: date,
+    start_time: time,
+    end_time: time,
+    facilitator: Any,
+    program: Program | None = None,
+    tracks: Sequence[Track] = (),
+    topic: str = "",
+    modality: str = "in_person",
+    co_facilitator: Any = None,
+    room: Room | None = None,
+    capacity: int | None = None,
+    allow_past: bool = False,
+) -> Session:
+    """A one-off group session (make-up group, workshop, family night) outside any series."""
+    check_site_hours(site, start_time, end_time)
+    starts_at = local_to_utc(local_date, start_time, site.zone)
+    ends_at = local_to_utc(local_date, end_time, site.zone)
+    if not allow_past and starts_at < timezone.now():
+        raise DomainError("A new session cannot be in the past.", field="local_date")
+    _validate_staffing(facilitator, co_facilitator)
+    _validate_room(site, room, capacity)
+    if program is not None and program.site_id != site.pk:
+        raise DomainError("That program is at another site.", field="program")
+    for track in tracks:
+        if program is None or track.program_id != program.pk:
+            raise DomainError("Every track must belong to the session's program.", field="tracks")
+    with transaction.atomic():
+        people = _lock_resources([facilitator.pk, getattr(co_facilitator, "pk", None)], room.pk if room else None)
+        conflicts = find_conflicts([Interval(starts_at, ends_at)],
+                                   staff_ids=[facilitator.pk, getattr(co_facilitator, "pk", None)],
+                                   room_id=room.pk if room else None)
+        _raise_conflict(conflicts, people)
+        session = Session.objects.create(
+            site=site, program=program, title=title, topic=topic, service_type=service_type, modality=modality,
+            starts_at=starts_at, ends_at=ends_at, local_date=local_date, facilitator=facilitator,
+            co_facilitator=co_facilitator, room=room, capacity=capacity, created_by=user,
+        )
+        if tracks:
+            session.tracks.set(tracks)
+        record(action=AuditAction.CREATE, obj=session, site=site, detail={"one_off": True})
+    return session
+
+
 # --------------------------------------------------------------------------------------------------
 # Rosters
 # --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.week, name="week"),
     path("day/", views.day, name="day"),
     path("day/print/", views.day_sheet, name="day_sheet"),
+    path("sessions/new/", views.session_create, name="session_create"),
     path("sessions/<uuid:session_id>/", views.session_detail, name="session"),
     path("sessions/<uuid:session_id>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<uuid:session_id>/move/", views.session_move, name="session_move"),

@@ -391,6 +391,30 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Cap.SCHEDULE_MANAGE)
+def session_create(request: HttpRequest) -> HttpResponse:
+    sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
+    form = forms.OneOffSessionForm(request.POST or None, sites=sites, staff=_staff(sites),
+                                   initial={"local_date": _today(sites)})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        program: Program = d["program"]
+        try:
+            session = services.create_session(
+                user=request.user, site=program.site, program=program, tracks=list(d["tracks"]), title=d["title"],
+                topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
+                local_date=d["local_date"], start_time=d["start_time"], end_time=d["end_time"],
+                facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
+                capacity=d.get("capacity"),
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "Session scheduled.")
+            return redirect("scheduling:session", session_id=session.public_id)
+    return render(request, "scheduling/session_form.html", {"form": form})
+
+
+@capability_required(Cap.SCHEDULE_MANAGE)
 def closures(request: HttpRequest) -> HttpResponse:
     sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
     form = forms.ClosureForm(request.POST or None, sites=sites)

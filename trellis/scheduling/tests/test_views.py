@@ -314,3 +314,22 @@ def test_patient_schedule_filter(schedule, director, therapist, client_for, make
     outsider = make_staff("program_director", at=other_site)
     response = client_for(outsider).get(reverse("scheduling:week"), {"patient": members[0].patient.public_id})
     assert response.status_code == 404
+
+
+def test_one_off_session(schedule, director, facilitator, therapist, track, room, client_for):
+    c = client_for(director)
+    url = reverse("scheduling:session_create")
+    assert c.get(url).status_code == 200
+    data = {"program": track.program.pk, "tracks": [track.pk], "title": "Family night", "service_type": "psychoeducation",
+            "modality": "in_person", "local_date": "2026-03-05", "start_time": "18:00", "end_time": "19:30",
+            "facilitator": therapist.pk, "room": room.pk}
+    assert c.post(url, data).status_code == 302
+    session = Session.objects.get(title="Family night")
+    assert session.series is None and list(session.tracks.all()) == [track]
+    clash = c.post(url, {**data, "title": "Clash", "facilitator": facilitator.pk, "local_date": "2026-03-06",
+                         "start_time": "10:00", "end_time": "11:00"})
+    assert "already booked for “Morning process group”" in clash.content.decode()
+    past = c.post(url, {**data, "title": "Past", "local_date": "2026-03-03"})
+    assert "cannot be in the past" in past.content.decode()
+    assert not Session.objects.filter(title__in=["Clash", "Past"]).exists()
+    assert client_for(facilitator).get(url).status_code == 403

@@ -75,3 +75,23 @@ def test_mark_group_attendance_and_see_ledger(page, live_server, login_as, make_
     page.get_by_role("button", name="Save attendance").click()
     page.get_by_text("Saved 1 record.").wait_for()
     assert page.inner_text(f'tr[data-episode="{b}"] .week-total').startswith("1 h 30 min")
+
+
+def test_week_calendar_and_session_page_are_accessible(page, live_server, login_as, make_staff, site):
+    director = make_staff("program_director", full_name="Dana Director")
+    track = make_track(make_program(site), name="Day")
+    starts_at = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    session = Session.objects.create(
+        site=site, program=track.program, title="Skills group", service_type="skills_group", starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=60), local_date=starts_at.astimezone(site.zone).date(),
+        facilitator=director, room=make_room(site),
+    )
+    session.tracks.set([track])
+    login_as(page, director)
+    page.goto(f"{live_server.url}/scheduling/?date={session.local_date.isoformat()}")
+    page.get_by_role("link", name="Skills group").first.click()
+    page.wait_for_url(f"**/scheduling/sessions/{session.public_id}/")
+    assert _axe_serious(page) == []
+    page.goto(f"{live_server.url}/scheduling/?date={session.local_date.isoformat()}")
+    assert _axe_serious(page) == []
+
