@@ -384,3 +384,113 @@ def test_signed_note_screen_shows_hash_verification(client_for, facilitator, dra
     c.post(url("note_save", note_id=draft.public_id), whole_note(draft, action="sign"))
     page = c.get(url("note", note_id=draft.public_id)).content.decode()
     assert 'data-testid="hash-ok"' in page
+
+
+# --------------------------------------------------------------------------- individual and medication notes
+def _appointment(site, track, clinician, service_type, title):  # noqa: ANN001, ANN202
+    from trellis.core.testing.factories import PatientFactory
+    from trellis.documentation.tests.conftest import mark
+    from trellis.scheduling.testing import admit, make_session
+
+    ep = admit(PatientFactory(primary_site=site), track, admitted_on=DAY - dt.timedelta(days=3))
+    s = make_session(site=site, facilitator=clinician, day=DAY, episode=ep, service_type=service_type,
+                     title=title, program=track.program)
+    return s, mark(s, ep)
+
+
+def test_medication_management_note_with_vitals_and_medication_changes(client_for, make_staff, site, track):
+    prescriber = make_staff("prescriber", full_name="Dr. Pia Prescriber")
+    s, att = _appointment(site, track, prescriber, "medication_management", "Medication management")
+    c = client_for(prescriber)
+    page = c.get(url("session_notes", session_id=s.public_id)).content.decode()
+    assert "Individual notes" in page and "Start note" in page
+    response = c.post(url("start", session_id=s.public_id),
+                      {"attendance": str(att.public_id), "template": "medication_management"})
+    note = Note.objects.get(session=s)
+    assert response.status_code == 302 and note.kind == "individual" and note.episode == att.episode
+    key = str(note.participants.get().public_id)
+    p = f"p-{key}-"
+    data = {"version": note.version, "action": "sign", "s-visit.start_time": "09:00", "s-visit.end_time": "09:30",
+            p + "subjective.history": "Sleeping better.", p + "subjective.adherence": "full",
+            p + "vitals.bp_systolic": "300", p + "vitals.pulse": "72",
+            p + "assessment.mental_status": "Calm, linear.", p + "assessment.assessment": "Improving.",
+            p + "assessment.risk.suicidal_ideation": "denied", p + "assessment.risk.homicidal_ideation": "denied",
+            p + "assessment.risk.self_harm": "denied", p + "assessment.risk.risk_level": "low",
+            p + "plan.medication_changes.0.medication": "Sertraline",
+            p + "plan.medication_changes.0.change": "increase",
+            p + "plan.medication_changes.0.dose": "150 mg daily",
+            p + "plan.plan": "Return in 4 weeks."}
+    response = c.post(url("note_save", note_id=note.public_id), data)
+    assert response.status_code == 400 and "must be between 50 and 260 mmHg" in response.content.decode()
+    data[p + "vitals.bp_systolic"] = "128"
+    assert c.post(url("note_save", note_id=note.public_id), data).status_code == 302
+    note.refresh_from_db()
+    content = note.participants.get().content
+    assert note.status == NoteStatus.COMPLETE
+    assert content["vitals"]["bp_systolic"] == 128
+    assert content["plan"]["medication_changes"] == [
+        {"medication": "Sertraline", "change": "increase", "dose": "150 mg daily", "instructions": ""}]
+
+
+def test_objective_of_another_patient_posted_directly_is_refused(client_for, facilitator, group, draft):
+    from trellis.documentation.tests.conftest import add_plan
+
+    a, b = group.episodes[0], group.episodes[1]
+    add_plan(a, ["Own objective"])
+    foreign = add_plan(b, ["Someone else's objective"])[0]
+    pa = draft.participants.get(episode=a)
+    data = whole_note(draft)
+    data[f"p-{pa.public_id}-participant.objectives"] = [foreign]
+    response = client_for(facilitator).post(url("note_save", note_id=draft.public_id), data)
+    assert response.status_code == 400
+    assert "may only link objectives from this patient&#x27;s current treatment plan" in response.content.decode()
+    assert Note.objects.get(pk=draft.pk).version == 1
+
+
+def test_patients_marked_present_later_are_added_to_the_draft(client_for, facilitator, group, draft, track):
+    from trellis.core.testing.factories import PatientFactory
+    from trellis.documentation.tests.conftest import mark
+    from trellis.scheduling.testing import admit
+
+    late_arrival = admit(PatientFactory(primary_site=group.session.site), track, admitted_on=DAY)
+    mark(group.session, late_arrival, "late", minutes=60)
+    client_for(facilitator).get(url("note", note_id=draft.public_id))
+    assert draft.participants.count() == 4
+
+
+def test_chart_and_worklist_query_counts_do_not_grow_with_data(client_for, facilitator, make_group):
+    c = client_for(facilitator)
+    g = make_group(attended=2)
+    patient = g.episodes[0].patient
+
+    def sign(session_group):  # noqa: ANN001, ANN202
+        note = services.start_note(session=session_group.session, user=facilitator)
+        note = services.save_draft(note=note, user=facilitator, expected_version=1, shared=SHARED_OK,
+                                   participants={str(p.public_id): participant_ok()
+                                                 for p in note.participants.all()})
+        return services.sign_note(note=note, user=facilitator)
+
+    sign(g)
+    make_group(attended=1, day=DAY - dt.timedelta(days=1))  # one unsigned session already at the small size
+    chart = url("chart_notes", patient_id=patient.public_id)
+    _count_queries(c, chart)
+    small_chart, small_wl = _count_queries(c, chart), _count_queries(c, url("worklist"))
+    from trellis.documentation.tests.conftest import mark
+
+    for i in range(1, 6):  # five more signed group notes for the same patient, and more unsigned sessions
+        more = make_group(attended=2, day=DAY + dt.timedelta(days=i))
+        mark(more.session, g.episodes[0])
+        sign(more)
+        make_group(attended=2, day=DAY + dt.timedelta(days=i))
+    assert _count_queries(c, chart) == small_chart
+    assert _count_queries(c, url("worklist")) == small_wl
+
+
+def test_no_other_app_reads_private_notes():
+    """Private notes stay out of search, prints, exports and disclosures: nothing outside this app touches them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [str(p) for p in root.rglob("*.py")
+                 if "documentation" not in p.parts and "PrivateNote" in p.read_text(encoding="utf-8")]
+    assert offenders == []

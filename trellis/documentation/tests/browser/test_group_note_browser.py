@@ -11,6 +11,14 @@ from trellis.documentation.models import Note, NoteStatus
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _axe_serious(page) -> list[str]:  # noqa: ANN001
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in {"serious", "critical"}]
+
+
 def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, facilitator):
     g = make_group(attended=3, absent=1)
     login_as(page, facilitator)
@@ -22,6 +30,7 @@ def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, fa
         "episode__patient__legal_last_name", "episode__patient__legal_first_name", "pk").values_list(
         "public_id", flat=True)]
     assert page.locator("[data-participant]").count() == 3
+    assert _axe_serious(page) == []
     assert page.get_by_text("Absent (no clinical section)").is_visible()
 
     page.fill('[name="s-group.topic"]', "Coping with cravings")
@@ -52,4 +61,5 @@ def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, fa
     assert {p.content["participant"]["plan"] for p in note.participants.all()} == {
         "Plan for patient 1", "Plan for patient 2", "Plan for patient 3"}
     assert page.get_by_test_id("signature").count() == 1
+    assert _axe_serious(page) == []
     page.goto("about:blank")  # no request in flight while the live server's database is flushed
