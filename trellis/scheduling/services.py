@@ -561,6 +561,9 @@ def cancel_session(*, session: Session, user: Any, reason: str, version: int | N
         current = _locked_session(session, version)
         if current.status == SessionStatus.CANCELLED:
             raise DomainError("This session is already cancelled.")
+        if current.attendance.exists():
+            raise DomainError("Attendance is already recorded for this session; correct the attendance instead "
+                              "(mark “Cancelled by program” for each patient if the group did not run).")
         current.status = SessionStatus.CANCELLED
         current.cancel_reason = reason[:200]
         current.detached = True
@@ -661,8 +664,10 @@ def create_closure(*, user: Any, organization: Any, on: date, reason: str, site:
             raise DomainError("That closure is already on the calendar.", field="date")
         closure = OrganizationClosure.objects.create(organization=organization, site=site, date=on,
                                                      reason=reason[:200], created_by=user)
+        # Sessions that already have attendance ran (or are being corrected): a closure never rewrites them.
         sessions = Session.objects.select_for_update().filter(local_date=on, status=SessionStatus.SCHEDULED,
-                                                              site__organization=organization)
+                                                              site__organization=organization,
+                                                              attendance__isnull=True)
         if site is not None:
             sessions = sessions.filter(site=site)
         count = sessions.update(status=SessionStatus.CANCELLED, cancel_reason=reason[:200], closure=closure,

@@ -168,3 +168,16 @@ def test_billing_lock_blocks_changes_until_a_biller_unlocks(during, group, facil
     kinds = list(AttendanceCorrection.objects.order_by("id").values_list("kind", flat=True))
     assert kinds == [CorrectionKind.LOCK, CorrectionKind.UNLOCK, CorrectionKind.CORRECTION]
     assert AuditEvent.objects.filter(action="unlock").count() == 1
+
+
+def test_sessions_with_attendance_are_not_cancelled(during, group, facilitator, enroll, track, org):
+    from trellis.scheduling.models import SessionStatus
+    from trellis.scheduling.services import cancel_session, create_closure
+
+    (ep,) = enroll(track)
+    mark_attendance(session=group, user=facilitator, entries=[MarkEntry(ep.pk, "present")])
+    with pytest.raises(DomainError, match="Attendance is already recorded"):
+        cancel_session(session=group, user=facilitator, reason="Oops")
+    create_closure(user=facilitator, organization=org, on=DAY, reason="Retroactive snow day")
+    group.refresh_from_db()
+    assert group.status == SessionStatus.SCHEDULED
