@@ -665,7 +665,7 @@ def create_closure(*, user: Any, organization: Any, on: date, reason: str, site:
         closure = OrganizationClosure.objects.create(organization=organization, site=site, date=on,
                                                      reason=reason[:200], created_by=user)
         # Sessions that already have attendance ran (or are being corrected): a closure never rewrites them.
-        sessions = Session.objects.select_for_update().filter(local_date=on, status=SessionStatus.SCHEDULED,
+        sessions = Session.objects.select_for_update(of=("self",)).filter(local_date=on, status=SessionStatus.SCHEDULED,
                                                               site__organization=organization,
                                                               attendance__isnull=True)
         if site is not None:
