@@ -120,3 +120,20 @@ def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
         .select_related("to_episode__patient", "to_episode__program", "from_episode__program")
         .order_by("due_on")[:limit]
     )
+
+
+def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
+    """High-risk C-SSRS screens at the user's sites without a completed safety plan (the patient must not
+    leave before it is done)."""
+    from django.db.models import Exists, OuterRef
+
+    from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
+
+    done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
+    return list(
+        SuicideRiskScreen.objects.filter(requires_safety_plan=True,
+                                         site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        .exclude(Exists(done))
+        .select_related("patient", "administered_by")
+        .order_by("-administered_at")[:limit]
+    )

@@ -227,4 +227,5 @@ def worklist(request: HttpRequest) -> HttpResponse:
     record(action=AuditAction.READ, object_type="care_worklist", detail={"rows": len(rows)})
     return render(request, "careplans/worklist.html", {"rows": rows, "sites": sites, "site": site, "kind": kind,
                                                        "kinds": DeadlineKind.choices, "today": today,
-                                                       "handoffs": selectors.handoffs_for(request.user)})
+                                                       "handoffs": selectors.handoffs_for(request.user),
+                                                       "safety_plans": selectors.safety_plans_due(request.user)})

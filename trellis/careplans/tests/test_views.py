@@ -104,3 +104,17 @@ def test_worklist_allowed_other_site_and_query_count(client_for, site, other_sit
     assert len(large) == len(small)
     outsider = make_staff("therapist", at=other_site)
     assert b"Overdue" not in client_for(outsider).get(url).content
+
+
+def test_worklist_lists_missing_safety_plans(client_for, site, therapist, patient):
+    from trellis.referrals import services as referral_services
+    from trellis.referrals.tests.builders import HIGH_RISK
+
+    screen = referral_services.record_risk_screen(patient=patient, site=site, administered_by=therapist,
+                                                  answers=HIGH_RISK)
+    c = client_for(therapist)
+    assert b"Safety plans required now" in c.get(reverse("careplans:worklist")).content
+    referral_services.save_safety_plan(screen=screen, changed_by=therapist, complete=True, warning_signs="a",
+                                       coping_strategies="b", social_contacts="c", help_contacts="d",
+                                       professional_contacts="e", means_safety="f")
+    assert b"Safety plans required now" not in c.get(reverse("careplans:worklist")).content
