@@ -494,3 +494,28 @@ def test_no_other_app_reads_private_notes():
     offenders = [str(p) for p in root.rglob("*.py")
                  if "documentation" not in p.parts and "PrivateNote" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_issue_acceptance_ten_attendees_two_absences(client_for, facilitator, make_group, monkeypatch):
+    """A group note for 10 attendees and 2 absences produces 10 patient notes; patient A's chart and PDF contain
+    nothing of any other patient (written, signed and printed through the screens)."""
+    monkeypatch.setattr(doc_views, "PDF_COMPRESS", False)
+    g = make_group(attended=10, absent=2)
+    c = client_for(facilitator)
+    c.post(url("start", session_id=g.session.public_id), {"template": "group_psychotherapy"})
+    note = Note.objects.get(session=g.session)
+    response = c.post(url("note_save", note_id=note.public_id), whole_note(note, plan="UNIQUE", action="sign"))
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.status == NoteStatus.COMPLETE and note.participants.count() == 10
+    a_part = note.participants.select_related("episode__patient").first()
+    a = a_part.episode.patient
+    others = [x.episode.patient for x in [*g.attended, *g.absent] if x.episode.patient != a]
+    assert len(others) == 11
+    chart = c.get(url("chart_notes", patient_id=a.public_id)).content.decode()
+    pdf = extract_text(c.get(url("chart_note_pdf", patient_id=a.public_id, participant_id=a_part.public_id)).content)
+    assert f"UNIQUE [{a.mrn}]" in chart and f"UNIQUE [{a.mrn}]" in pdf
+    for other in others:
+        for text in (chart, pdf):
+            assert other.display_name not in text and other.mrn not in text
+            assert f"[{other.mrn}]" not in text
