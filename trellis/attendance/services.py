@@ -121,7 +121,7 @@ def mark_attendance(
         raise DomainError("Nothing to save: mark at least one patient.")
     correction_reason = (correction_reason or "").strip()
     with transaction.atomic():
-        current = Session.objects.select_for_update().select_related("site").get(pk=session.pk)
+        current = Session.objects.select_for_update(of=("self",)).select_related("site").get(pk=session.pk)
         if current.status == SessionStatus.CANCELLED:
             raise DomainError("This session was cancelled; there is no attendance to mark.")
         if current.starts_at > timezone.now():
@@ -223,7 +223,7 @@ def correct_attendance(
     if not reason:
         raise DomainError("Give a reason for the correction.", field="reason")
     with transaction.atomic():
-        att = Attendance.objects.select_for_update().select_related("session", "session__site", "episode__patient").get(
+        att = Attendance.objects.select_for_update(of=("self",)).select_related("session", "session__site", "episode__patient").get(
             pk=attendance.pk
         )
         if att.is_locked:
@@ -284,7 +284,7 @@ def unlock_attendance(*, attendance: Attendance, user: Any, reason: str) -> Atte
     if not reason:
         raise DomainError("Give a reason for unlocking.", field="reason")
     with transaction.atomic():
-        att = Attendance.objects.select_for_update().select_related("session__site", "episode__patient").get(
+        att = Attendance.objects.select_for_update(of=("self",)).select_related("session__site", "episode__patient").get(
             pk=attendance.pk
         )
         if not has_capability(user, Cap.ATTENDANCE_UNLOCK, att.session.site):

@@ -449,7 +449,7 @@ def update_series(*, series: SessionSeries, user: Any, version: int | None = Non
         raise DomainError(f"Cannot change {', '.join(sorted(unknown))} on a series.")
     site = series.site
     with transaction.atomic():
-        current = SessionSeries.objects.select_for_update().select_related("site").get(pk=series.pk)
+        current = SessionSeries.objects.select_for_update(of=("self",)).select_related("site").get(pk=series.pk)
         if version is not None and current.version != version:
             raise DomainError("Someone else changed this series first; reload and try again.", code="conflict")
         for key, value in changes.items():
@@ -547,7 +547,7 @@ def extend_horizons(*, through: date | None = None, days: int = DEFAULT_HORIZON_
 
 
 def _locked_session(session: Session, version: int | None = None) -> Session:
-    current = Session.objects.select_for_update().select_related("site").get(pk=session.pk)
+    current = Session.objects.select_for_update(of=("self",)).select_related("site").get(pk=session.pk)
     if version is not None and current.version != version:
         raise DomainError("Someone else changed this session first; reload and try again.", code="conflict")
     return current
