@@ -25,7 +25,7 @@ from trellis.careplans.models import (
     ReviewReason,
     TreatmentPlan,
 )
-from trellis.careplans.services import CERTIFICATION_STATEMENTS
+from trellis.careplans.services import CERTIFICATION_STATEMENTS, program_certification_rule
 from trellis.core.demo import DemoContext
 from trellis.programs.models import DischargeRecord, DischargeType, Episode, EpisodeStatus
 from trellis.referrals.models import Diagnosis
@@ -65,6 +65,7 @@ def seed(ctx: DemoContext) -> None:
     reviews_spec: list[tuple[int, dt.date]] = []  # (index of reviewed plan in plans, date)
     deadlines: list[CareDeadline] = []
     certs: list[PhysicianCertification] = []
+    rules: dict[int, Any] = {}
     for e in episodes:
         site, program = e.program.site, e.program
         clinician = e.primary_clinician
@@ -105,7 +106,9 @@ def seed(ctx: DemoContext) -> None:
                     deadlines.append(CareDeadline(episode=e, kind=DeadlineKind.PLAN_REVIEW, due_on=next_due))
                 break
             deadlines.append(CareDeadline(episode=e, kind=DeadlineKind.INITIAL_PLAN, due_on=due, met_on=signed_on))
-        rule = schedule.rule_for_level(program.level_of_care) if program.requires_certification else None
+        if program.pk not in rules:
+            rules[program.pk] = program_certification_rule(program)
+        rule = rules[program.pk]
         if rule is not None and prescribers:
             signed: list[dt.date] = []
             while True:

@@ -248,3 +248,28 @@ class CareDeadline(models.Model):
     @property
     def is_open(self) -> bool:
         return self.met_on is None and not self.cancelled
+
+
+class CertificationPolicy(models.Model):
+    """A program's certification cadence as data. Defaults come from trellis.careplans.schedule (42 CFR
+    424.24(e)); a program may be stricter (shorter intervals) but never looser than the regulation."""
+
+    program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="certification_policy")
+    initial_due_day = models.PositiveSmallIntegerField(default=1, help_text="Episode day (1 = admission day).")
+    first_recert_day = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                        help_text="Episode day of the first recertification.")
+    recert_interval_days = models.PositiveSmallIntegerField()
+    citation = models.CharField(max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recert_interval_days__gte=1) & Q(initial_due_day__gte=1),
+                name="certification_policy_positive",
+                violation_error_message="Intervals and days must be at least 1.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Certification policy for program {self.program_id}"

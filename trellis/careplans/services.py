@@ -53,9 +53,57 @@ def _meet_deadline(episode: Any, kinds: tuple[str, ...], met_on: dt.date) -> Non
 
 
 def certification_rule(episode: Any) -> schedule.CertificationRule | None:
-    if not episode.program.requires_certification:
+    return program_certification_rule(episode.program)
+
+
+def program_certification_rule(program: Any) -> schedule.CertificationRule | None:
+    """The program's cadence: its CertificationPolicy if set, else the regulatory default for its level."""
+    from trellis.careplans.models import CertificationPolicy
+
+    if not program.requires_certification:
         return None
-    return schedule.rule_for_level(episode.program.level_of_care)
+    default = schedule.rule_for_level(program.level_of_care)
+    if default is None:
+        return None
+    policy = CertificationPolicy.objects.filter(program=program).first()
+    if policy is None:
+        return default
+    return schedule.CertificationRule(
+        key=default.key, label=f"{default.label} (program policy)", initial_due_day=policy.initial_due_day,
+        first_recert_day=policy.first_recert_day, recert_interval=schedule.Interval(days=policy.recert_interval_days),
+        citation=policy.citation,
+    )
+
+
+def set_certification_policy(*, program: Any, initial_due_day: int, first_recert_day: int | None,
+                             recert_interval_days: int, changed_by: Any) -> Any:
+    """Store a program's cadence. Stricter than the regulation is allowed; looser is refused."""
+    from trellis.careplans.models import CertificationPolicy
+
+    default = schedule.rule_for_level(program.level_of_care)
+    if default is None or not program.requires_certification:
+        raise DomainError("This program does not require physician certification.")
+    if initial_due_day < 1 or initial_due_day > default.initial_due_day:
+        raise DomainError(f"The initial certification is due by day {default.initial_due_day} ({default.citation}).",
+                          field="initial_due_day")
+    latest_first = default.first_recert_day or (default.initial_due_day + default.recert_interval.days)
+    if default.first_recert_day is not None and first_recert_day is None:
+        raise DomainError(f"Set the day of the first recertification (by day {latest_first}; {default.citation}).",
+                          field="first_recert_day")
+    if first_recert_day is not None and not 1 <= first_recert_day <= latest_first:
+        raise DomainError(f"The first recertification must be due by day {latest_first} ({default.citation}).",
+                          field="first_recert_day")
+    if recert_interval_days < 1 or recert_interval_days > default.recert_interval.days:
+        raise DomainError(f"Recertify at least every {default.recert_interval.days} days ({default.citation}).",
+                          field="recert_interval_days")
+    with transaction.atomic():
+        policy, _ = CertificationPolicy.objects.update_or_create(program=program, defaults={
+            "initial_due_day": initial_due_day, "first_recert_day": first_recert_day,
+            "recert_interval_days": recert_interval_days,
+            "citation": f"Program policy, within {default.citation}",
+        })
+        record(action=AuditAction.UPDATE, obj=program, detail={"certification_policy": True})
+    return policy
 
 
 def schedule_admission_deadlines(*, episode: Any) -> list[CareDeadline]:

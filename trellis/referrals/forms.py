@@ -207,6 +207,14 @@ class AdmissionRequirementsForm(forms.Form):
                 help_text="Highest risk rating this program accepts (used with the ASAM template).",
             )
 
+        self.fields["cert_initial_due_day"] = forms.IntegerField(
+            min_value=1, required=False, label="Initial certification due by episode day",
+            help_text="Day 1 = admission day.")
+        self.fields["cert_first_recert_day"] = forms.IntegerField(
+            min_value=1, required=False, label="First recertification due by episode day")
+        self.fields["cert_recert_interval_days"] = forms.IntegerField(
+            min_value=1, required=False, label="Then recertify at least every (days)")
+
     def asam_limits(self) -> dict[str, int]:
         return {name[5:]: value for name, value in self.cleaned_data.items()
                 if name.startswith("asam_") and value is not None and value != ""}

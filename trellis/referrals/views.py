@@ -490,7 +490,7 @@ def determination(request: HttpRequest, determination_id: UUID) -> HttpResponse:
 @capability_required(Cap.PROGRAM_MANAGE)
 def admission_requirements(request: HttpRequest, program_id: UUID | None = None) -> HttpResponse:
     """A program declares its admission criteria (as data) and the consents required before admission."""
-    from trellis.consents.services import required_kinds, set_required_kinds
+    from trellis.consents.services import required_kinds
     from trellis.programs.models import Program
     from trellis.referrals.criteria import TEMPLATES, asam_criteria
 
@@ -503,6 +503,7 @@ def admission_requirements(request: HttpRequest, program_id: UUID | None = None)
         raise Http404("Not found")
     form = None
     current = None
+    cert_rule = None
     if program is not None:
         current = selectors.criteria_for_program(program)
         from trellis.referrals.models import ProgramAdmissionCriteria
@@ -510,6 +511,13 @@ def admission_requirements(request: HttpRequest, program_id: UUID | None = None)
         stored = ProgramAdmissionCriteria.objects.filter(program=program).first()
         initial: dict[str, Any] = {"template": (stored.template if stored and stored.template else current.key),
                                    "consents": required_kinds(program)}
+        from trellis.careplans.services import program_certification_rule
+
+        cert_rule = program_certification_rule(program)
+        if cert_rule is not None:
+            initial.update(cert_initial_due_day=cert_rule.initial_due_day,
+                           cert_first_recert_day=cert_rule.first_recert_day,
+                           cert_recert_interval_days=cert_rule.recert_interval.days)
         if current.key == "asam":
             for dim in current.dimensions:
                 accepted = [int(f.key[1:]) for f in dim.findings if f.meets]
@@ -518,10 +526,11 @@ def admission_requirements(request: HttpRequest, program_id: UUID | None = None)
         if request.method == "POST" and form.is_valid():
             template = form.cleaned_data["template"]
             data = (asam_criteria(form.asam_limits()) if template == "asam" else TEMPLATES[template]).to_data()
+            from django.db import transaction
+
             try:
-                services.set_program_criteria(program=program, data=data, template=template,
-                                              changed_by=request.user)
-                set_required_kinds(program=program, kinds=form.cleaned_data["consents"], changed_by=request.user)
+                with transaction.atomic():  # all three or nothing
+                    _save_requirements(form, program, data, template, cert_rule, request.user)
             except DomainError as error:
                 apply_error(form, error)
             else:
@@ -529,4 +538,21 @@ def admission_requirements(request: HttpRequest, program_id: UUID | None = None)
                 return redirect("referrals:admission_requirements", program_id=program.public_id)
     return render(request, "referrals/admission_requirements.html", {
         "programs": programs, "program": program, "form": form, "criteria": current,
-    })
+        "cert_rule": cert_rule,
+    }, status=400 if form is not None and form.errors else 200)
+
+
+def _save_requirements(form: Any, program: Any, data: dict[str, Any], template: str, cert_rule: Any,
+                       user: Any) -> None:
+    from trellis.careplans.services import set_certification_policy
+    from trellis.consents.services import set_required_kinds
+
+    services.set_program_criteria(program=program, data=data, template=template, changed_by=user)
+    set_required_kinds(program=program, kinds=form.cleaned_data["consents"], changed_by=user)
+    if cert_rule is not None and form.cleaned_data.get("cert_recert_interval_days"):
+        set_certification_policy(
+            program=program, initial_due_day=form.cleaned_data.get("cert_initial_due_day") or 1,
+            first_recert_day=form.cleaned_data.get("cert_first_recert_day"),
+            recert_interval_days=form.cleaned_data["cert_recert_interval_days"], changed_by=user,
+        )
+

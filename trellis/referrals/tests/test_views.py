@@ -225,3 +225,19 @@ def test_admission_requirements_page(client_for, site, other_site, make_staff, d
     d1 = crit.dimensions[0]
     assert [f.key for f in d1.findings if f.meets] == ["r0"]
     assert set(required_kinds(program)) == {"treatment", "financial", "telehealth"}
+
+
+def test_admission_requirements_certification_cadence_all_or_nothing(client_for, site, director):
+    from trellis.careplans.models import CertificationPolicy
+    from trellis.referrals.models import ProgramAdmissionCriteria
+
+    program = make_program(site)  # PHP with certification
+    url = reverse("referrals:admission_requirements", kwargs={"program_id": program.public_id})
+    c = client_for(director)
+    assert b"Physician certification cadence" in c.get(url).content
+    base = {"template": "php_mh", "consents": ["treatment", "financial"], "cert_initial_due_day": 1}
+    response = c.post(url, {**base, "cert_first_recert_day": 25, "cert_recert_interval_days": 30})
+    assert response.status_code == 400 and b"by day 18" in response.content
+    assert not ProgramAdmissionCriteria.objects.filter(program=program).exists()  # nothing half-saved
+    assert c.post(url, {**base, "cert_first_recert_day": 15, "cert_recert_interval_days": 28}).status_code == 302
+    assert CertificationPolicy.objects.get(program=program).recert_interval_days == 28
