@@ -412,7 +412,7 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
                               recipient_name=source.name)
     notice, _version = notice_for(part2_applies=applies)
     rec = DischargeRecord.objects.filter(episode=episode).first()
-    pdf = referral_letter_pdf(episode, rec, recipient=source.name, notice=notice)
+    pdf = referral_letter_pdf(episode, rec, recipient=source.name, notice=notice, consent=consent)
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose or "Continuity of care",
         information="Program, admission and discharge dates, aftercare plan", method=DisclosureMethod.LETTER,
@@ -437,7 +437,7 @@ def export_discharge_summary(*, episode: Episode, exported_by: Any, recipient_na
     consent = require_release(patient=episode.patient, part2_applies=applies, on=day,
                               recipient_source=recipient_source, recipient_name=recipient_name)
     notice, _version = notice_for(part2_applies=applies)
-    pdf = discharge_summary_pdf(episode, rec, notice=notice)
+    pdf = discharge_summary_pdf(episode, rec, notice=notice, consent=consent)
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose,
         information="Discharge summary", method=DisclosureMethod.EXPORT, document_title="Discharge summary",

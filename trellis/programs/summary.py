@@ -96,7 +96,8 @@ def build_summary(episode: Episode, rec: DischargeRecord) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- PDF
-def _pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str = "") -> bytes:
+def _pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str = "",
+         consent_scope: list[str] | None = None) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import letter
@@ -113,6 +114,12 @@ def _pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str =
         for line in lines or ["—"]:
             story.append(Paragraph(escape(line), styles["BodyText"]))
         story.append(Spacer(1, 6))
+    if consent_scope:
+        # 42 CFR 2.32 (2024): a copy of the consent or a clear explanation of its scope accompanies the disclosure.
+        story.append(Spacer(1, 12))
+        story.append(Paragraph("Scope of the patient's consent", styles["Heading3"]))
+        for line in consent_scope:
+            story.append(Paragraph(escape(line), styles["BodyText"]))
     if footer_notice:
         story.append(Spacer(1, 12))
         story.append(Paragraph("<b>Notice to recipient</b>", styles["Heading3"]))
@@ -156,11 +163,25 @@ def summary_sections(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]
 
 
-def discharge_summary_pdf(episode: Episode, rec: DischargeRecord, notice: str = "") -> bytes:
-    return _pdf("Discharge summary", summary_sections(rec.summary or build_summary(episode, rec)), notice)
+def consent_scope_lines(consent: Any) -> list[str]:
+    """A clear explanation of the scope of the consent a disclosure was made under (42 CFR 2.32, 2024)."""
+    expiry = consent.expires_on.strftime("%m/%d/%Y") if consent.expires_on else consent.expiration_event
+    return [
+        f"{consent.get_kind_display()} signed {consent.signed_on:%m/%d/%Y} by {consent.signer_name}.",
+        f"Recipient: {consent.recipient_name}. Who may disclose: {consent.discloser}.",
+        f"Information that may be disclosed: {consent.information}.",
+        f"Purpose: {consent.purpose}. Expires: {expiry}.",
+        "The patient may revoke this consent in writing; revocation does not affect disclosures already made.",
+    ]
 
 
-def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient: str, notice: str) -> bytes:
+def discharge_summary_pdf(episode: Episode, rec: DischargeRecord, notice: str = "", consent: Any = None) -> bytes:
+    return _pdf("Discharge summary", summary_sections(rec.summary or build_summary(episode, rec)), notice,
+                consent_scope_lines(consent) if consent is not None else None)
+
+
+def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient: str, notice: str,
+                        consent: Any = None) -> bytes:
     patient = episode.patient
     lines = [
         f"Dear {recipient},",
@@ -174,4 +195,5 @@ def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient
         lines.append(f"Aftercare: {rec.aftercare_provider}"
                      + (f" on {rec.aftercare_on:%m/%d/%Y}." if rec.aftercare_on else "."))
     lines.append(f"Sincerely, {episode.program.site.display_name or episode.program.site.name}")
-    return _pdf("Letter to referral source", [("", lines)], notice)
+    return _pdf("Letter to referral source", [("", lines)], notice,
+                consent_scope_lines(consent) if consent is not None else None)

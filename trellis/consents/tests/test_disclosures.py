@@ -71,6 +71,7 @@ def test_letter_with_part2_consent_carries_notice_and_is_accounted(sud_episode, 
     pdf, disclosure = lifecycle.referral_source_letter(episode=episode, sent_by=therapist)
     text = _pdf_text(pdf)
     assert "42 CFR part 2" in text and "prohibit you from making any other use or disclosure" in text
+    assert "Scope of the patient's consent" in text and "Court compliance" in text  # 42 CFR 2.32 (2024)
     assert disclosure.is_part2 and disclosure.notice_text == part2.REDISCLOSURE_NOTICE
     assert disclosure.recipient_name == "Recovery Court" and disclosure.consent == consent
     assert len(disclosure.content_sha256) == 64
