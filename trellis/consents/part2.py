@@ -5,8 +5,8 @@ Disorder (SUD) Patient Records", 89 FR 12472, Feb. 16, 2024; effective April 16,
 compliance date February 16, 2026):
 
 * 42 CFR 2.31(a) - required elements of a written consent (paper or electronic):
-  (1) name of the patient; (2) the specific name(s) or general designation(s) of the part 2
-  program(s), entity(ies) or individual(s) permitted to make the use or disclosure;
+  (1) name of the patient; (2) the name or other specific identification of the person(s), or
+  class of persons, authorized to make the requested use or disclosure;
   (3) a description of the information to be used or disclosed that identifies it in a
   specific and meaningful fashion; (4) the name(s) of the person(s) or class of persons to
   which a disclosure is to be made (recipient); (5) a description of each purpose of the
@@ -15,11 +15,14 @@ compliance date February 16, 2026):
   (7) an expiration date or an expiration event that relates to the patient or the purpose;
   (8) the signature of the patient (or of a person authorized under 2.14/2.15);
   (9) the date on which the consent is signed.
-  The 2024 rule also aligned 2.31 with the HIPAA authorization (45 CFR 164.508(c)) by adding
-  statements about (10) the potential for redisclosure by the recipient and (11) whether
-  treatment, payment, enrollment or eligibility may be conditioned on signing. Trellis
-  includes both statements in the consent text it presents; the numbering (10)/(11) is TO
-  CONFIRM against the eCFR.
+  (a)(1)-(4) checked against the 2024 text (govregs.com copy of the eCFR); (a)(4)(iii): when the
+  recipient is a HIPAA covered entity or business associate receiving records for treatment,
+  payment or health care operations, the consent must state that the record may be redisclosed
+  as HIPAA permits, except for uses and disclosures in civil, criminal, administrative and
+  legislative proceedings against the patient. Trellis always includes that statement, and a
+  statement that treatment is not conditioned on signing (HIPAA 45 CFR 164.508(c)(2)(ii)
+  alignment; whether 2.31 itself requires it is TO CONFIRM). Paragraph numbers (5)-(9) are
+  from memory of the 2024 text and are TO CONFIRM against the eCFR.
 * 42 CFR 2.31(c) - a consent that is expired, revoked, or known to be deficient is not valid
   (2.31(c) "Expired, deficient, or false consent" - paragraph letter TO CONFIRM).
 * 42 CFR 2.32 "Notice and copy of consent to accompany disclosure" (2024): each disclosure made with
@@ -80,7 +83,7 @@ class Element:
 
 PART2_ELEMENTS: tuple[Element, ...] = (
     Element("patient_name", "2.31(a)(1)", "Name of the patient"),
-    Element("discloser", "2.31(a)(2)", "Who may make the disclosure (program, entity or individual)"),
+    Element("discloser", "2.31(a)(2)", "Who may make the disclosure (person or class of persons)"),
     Element("information", "2.31(a)(3)", "Description of the information to be disclosed"),
     Element("recipient", "2.31(a)(4)", "Recipient (name of the person or class of persons)"),
     Element("purpose", "2.31(a)(5)", "Purpose of each use or disclosure"),
@@ -88,11 +91,11 @@ PART2_ELEMENTS: tuple[Element, ...] = (
     Element("expiration", "2.31(a)(7)", "Expiration date or expiration event"),
     Element("signature", "2.31(a)(8)", "Signature of the patient (or authorized person)"),
     Element("signed_on", "2.31(a)(9)", "Date the consent was signed"),
-    Element("redisclosure_statement", "2.31(a) (2024; paragraph to confirm)", "Statement on potential redisclosure"),
+    Element("redisclosure_statement", "2.31(a)(4)(iii)", "Statement on redisclosure under HIPAA"),
     Element(
         "conditioning_statement",
-        "2.31(a) (2024; paragraph to confirm)",
-        "Statement on conditioning treatment/payment on signing",
+        "Trellis policy; 45 CFR 164.508(c)(2)(ii) alignment",
+        "Statement that treatment is not conditioned on signing",
     ),
 )
 ELEMENT_BY_KEY = {e.key: e for e in PART2_ELEMENTS}
@@ -185,9 +188,10 @@ DEFAULT_REVOCATION_STATEMENT = (
     "of your information has already acted in reliance on it."
 )
 DEFAULT_REDISCLOSURE_STATEMENT = (
-    "Information disclosed under this consent may be redisclosed by the recipient as permitted "
-    "by 42 CFR part 2 and, where the recipient is a HIPAA covered entity or business associate, "
-    "by HIPAA; once redisclosed it may no longer be protected by 42 CFR part 2."
+    "If the recipient is a HIPAA covered entity or business associate receiving my record for "
+    "treatment, payment, or health care operations, my record may be redisclosed in accordance with "
+    "the permissions contained in the HIPAA regulations, except for uses and disclosures for civil, "
+    "criminal, administrative, and legislative proceedings against me (42 CFR 2.31(a)(4)(iii))."
 )
 DEFAULT_CONDITIONING_STATEMENT = (
     "Your treatment, payment, enrollment, or eligibility for benefits will not be conditioned "
