@@ -255,8 +255,11 @@ def note_detail(request: HttpRequest, note_id: Any) -> HttpResponse:
         raise Http404
     if note.is_draft and policies.can_edit(request.user, note):
         services.sync_roster(note=note, user=request.user)
-    record(action=AuditAction.READ, obj=note)
-    return render(request, "documentation/note.html", _note_context(request, note))
+    ctx = _note_context(request, note)
+    # One event per view; the episodes whose sections were shown are listed by id (no PHI in detail).
+    record(action=AuditAction.READ, obj=note, patient=note.episode.patient if note.episode_id else None,
+           detail={"episodes": [str(r.participant.episode.public_id) for r in ctx["screen"].rows]})
+    return render(request, "documentation/note.html", ctx)
 
 
 @capability_required(Cap.NOTE_WRITE)
