@@ -30,26 +30,14 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from trellis.consents.part2 import ABBREVIATED_NOTICE, REDISCLOSURE_NOTICE
+
 from .note_schema import DisplaySection
 
-# 42 CFR 2.32(a)(1), Statement 1, as amended by the final rule of 89 FR 12472 (Feb. 16, 2024).
-PART2_REDISCLOSURE_NOTICE = (
-    "This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2). "
-    "These rules prohibit you from using or disclosing this record, or testimony that describes the information "
-    "contained in this record, in any civil, criminal, administrative, or legislative proceedings by any Federal, "
-    "State, or local authority, against the patient, unless authorized by the consent of the patient, except as "
-    "provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with 42 CFR 2.64 or 2.65. In "
-    "addition, the Federal rules prohibit you from making any other use or disclosure of this record unless at "
-    "least one of the following applies: (i) Further use or disclosure is expressly permitted by the written "
-    "consent of the individual whose information is being disclosed in this record or as otherwise permitted by "
-    "42 CFR part 2. (ii) You are a covered entity or business associate and have received the record for "
-    "treatment, payment, or health care operations, or (iii) You have received the record from a covered entity "
-    "or business associate as permitted by 45 CFR part 164, subparts A and E. A general authorization for the "
-    "release of medical or other information is NOT sufficient to meet the required elements of written consent "
-    "to further use or redisclose the record (see 42 CFR 2.31)."
-)
-# 42 CFR 2.32(a)(2), Statement 2 (short form).
-PART2_SHORT_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+# 42 CFR 2.32(a)(1) Statement 1 and (a)(2) Statement 2, as amended by 89 FR 12472 (Feb. 16, 2024). One source of
+# truth for the wording: the consents app's Part 2 module (pure, no database).
+PART2_REDISCLOSURE_NOTICE = REDISCLOSURE_NOTICE
+PART2_SHORT_NOTICE = ABBREVIATED_NOTICE
 CONFIDENTIAL_FOOTER = "Confidential health information. Do not redisclose without authorization."
 
 
