@@ -21,6 +21,14 @@ def _form(page, action_part: str):  # noqa: ANN001, ANN202
     return page.locator(f"form[action*='{action_part}']").first
 
 
+def _axe_serious(page) -> list[str]:  # noqa: ANN001
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in {"serious", "critical"}]
+
+
 def test_full_episode_path_in_the_browser(page, live_server, login_as, site, make_staff):
     director = make_staff("program_director", full_name="Dana Director")
     php = make_program(site, name="Adult PHP", certification=False)
@@ -49,6 +57,7 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     page.locator("#col-screening").locator("xpath=..").get_by_text("Jordan L.").wait_for()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SCREENING
+    assert _axe_serious(page) == []
 
     # 2. patient chart from the referral, no re-typing
     page.goto(f"{base}/referrals/{referral.public_id}/convert/")
@@ -69,7 +78,10 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     page.get_by_label("Rank").select_option("primary")
     page.get_by_role("button", name="Add diagnosis").click()
     page.locator("#diagnoses").get_by_text("Major depressive disorder, recurrent, moderate").wait_for()
+    assert _axe_serious(page) == []
     page.get_by_role("link", name="C-SSRS risk screen").click()
+    page.wait_for_url(re.compile(r"/cssrs/"))
+    assert _axe_serious(page) == []
     for key in ("q1", "q2", "q6"):
         page.locator(f"input[name='{key}'][value='no']").check()
     page.get_by_role("button", name="Score").click()
@@ -140,6 +152,7 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     page.get_by_label("Patient types their full name").fill("Jordan Lee")
     page.get_by_role("button", name="Sign plan").click()
     page.get_by_text("Version 2 signed").wait_for()
+    assert _axe_serious(page) == []
     assert TreatmentPlan.objects.get(episode=episode, version=2).status == PlanStatus.ACTIVE
 
     # 8. step-down to IOP with a hand-off task
@@ -160,6 +173,7 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     page.get_by_role("button", name="Discharge").click()
     page.get_by_text("Attended hours by week").wait_for()
     assert page.get_by_text("No aftercare appointment recorded").is_visible()
+    assert _axe_serious(page) == []
     new_episode.refresh_from_db()
     assert new_episode.status == EpisodeStatus.DISCHARGED
     assert DischargeRecord.objects.get(episode=new_episode).summary["discharge_diagnoses"]
