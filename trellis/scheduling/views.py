@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
@@ -32,8 +33,6 @@ def _sites(request: HttpRequest, capability: str) -> list[Any]:
 
 
 def _today(sites: list[Any]) -> date:
-    from django.utils import timezone
-
     zone = sites[0].zone if sites else None
     return timezone.now().astimezone(zone).date() if zone else timezone.now().date()
 
@@ -160,6 +159,7 @@ def _session_context(request: HttpRequest, session: Session, **extra: Any) -> di
         "names_ok": policies.can_see_patient_names(request.user, site),
         "can_manage": manage,
         "can_mark": policies.can_mark_attendance(request.user, site),
+        "upcoming": session.starts_at > timezone.now(),
         "cancel_form": forms.CancelForm(initial={"version": session.version}),
         "move_form": forms.MoveForm(site=site, initial={
             "local_date": session.local_date, "start_time": session.local_start.time(),
@@ -562,8 +562,6 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     # A person who left (inactive) or lost every scheduling role no longer gets a feed, token or not.
     if token is None or not token.user.is_active or not has_capability(token.user, Cap.SCHEDULE_VIEW):
         raise Http404("Not found")
-    from django.utils import timezone
-
     today = timezone.now().date()
     sessions = selectors.staff_feed_sessions(token.user, today - timedelta(days=14), today + timedelta(days=60))
     services.touch_feed_token(token)
