@@ -114,6 +114,8 @@ def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:
     plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
     site = plan.episode.program.site
     error_form = None
+    parent = request.POST.get("parent", "")
+    parent_pk = int(parent) if parent.isdigit() else None
     try:
         if kind == "problem":
             form = forms.ProblemForm(request.POST, diagnoses=Diagnosis.objects.filter(episode=plan.episode))
@@ -123,21 +125,21 @@ def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:
                 error_form = ("problem_form", form)
         elif kind == "goal":
             form = forms.GoalForm(request.POST)
-            problem = PlanProblem.objects.filter(plan=plan, pk=request.POST.get("parent")).first()
+            problem = PlanProblem.objects.filter(plan=plan, pk=parent_pk).first()
             if form.is_valid() and problem is not None:
                 services.add_goal(problem=problem, changed_by=request.user, **form.cleaned_data)
             else:
                 error_form = ("goal_form", form)
         elif kind == "objective":
             form = forms.ObjectiveForm(request.POST)
-            goal = PlanGoal.objects.filter(problem__plan=plan, pk=request.POST.get("parent")).first()
+            goal = PlanGoal.objects.filter(problem__plan=plan, pk=parent_pk).first()
             if form.is_valid() and goal is not None:
                 services.add_objective(goal=goal, changed_by=request.user, **form.cleaned_data)
             else:
                 error_form = ("objective_form", form)
         elif kind == "intervention":
             form = forms.InterventionForm(request.POST, staff=_staff(site))
-            objective = PlanObjective.objects.filter(goal__problem__plan=plan, pk=request.POST.get("parent")).first()
+            objective = PlanObjective.objects.filter(goal__problem__plan=plan, pk=parent_pk).first()
             if form.is_valid() and objective is not None:
                 services.add_intervention(objective=objective, changed_by=request.user, **form.cleaned_data)
             else:

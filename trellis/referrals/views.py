@@ -242,7 +242,7 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 
         existing = None
         link_id = request.POST.get("link_patient")
-        if link_id:
+        if link_id and _is_uuid(link_id):
             existing = patients_for(request.user).filter(public_id=link_id).first()
         try:
             patient = services.convert_referral_to_patient(
