@@ -172,6 +172,10 @@ class ParsedNoteForm:
     shared: dict[str, Any] | None
     participants: dict[str, dict[str, Any]]
     coercion_errors: dict[str, list[FieldError]]
+    bases: dict[str, str] | None = None  # section -> hash as loaded ("shared", participant ids)
+
+
+BASE_PREFIX = "base-"
 
 
 def parse_note_form(schema: TemplateSchema, post: Any, participant_keys: Sequence[str]) -> ParsedNoteForm:
@@ -195,7 +199,9 @@ def parse_note_form(schema: TemplateSchema, post: Any, participant_keys: Sequenc
         participants[key] = content
         if errs:
             errors[key] = errs
-    return ParsedNoteForm(version=version, shared=shared, participants=participants, coercion_errors=errors)
+    bases = {k[len(BASE_PREFIX):]: str(v) for k, v in post.items() if k.startswith(BASE_PREFIX)} or None
+    return ParsedNoteForm(version=version, shared=shared, participants=participants, coercion_errors=errors,
+                          bases=bases)
 
 
 class AddendumForm(forms.Form):

@@ -570,6 +570,31 @@ def linked_objectives(schema: TemplateSchema, content: Mapping[str, Any] | None)
     return out
 
 
+def normalize_content(schema: TemplateSchema, scope: Scope | str | None, content: Any) -> dict[str, Any]:
+    """A canonical form of ``content`` for comparing versions of a section (not for storage): every field of the
+    scope present, empty values as None, line endings and risk/medication blocks normalised. Used to tell whether
+    a user changed a section since they loaded it (three-way merge of concurrent drafts)."""
+    content = content if isinstance(content, Mapping) else {}
+    out: dict[str, Any] = {}
+    for section in schema.sections_for(scope):
+        values = content.get(section.key) if isinstance(content.get(section.key), Mapping) else {}
+        norm: dict[str, Any] = {}
+        for spec in section.fields:
+            v = values.get(spec.key)
+            if isinstance(v, str):
+                v = v.replace("\r\n", "\n")
+                if spec.kind != FieldKind.TEXT:
+                    v = v.strip()
+            if spec.kind == FieldKind.RISK and isinstance(v, Mapping):
+                v = {k: (x.replace("\r\n", "\n") if isinstance(x, str) else x) for k, x in v.items() if x}
+            if spec.kind == FieldKind.MEDICATIONS and isinstance(v, list | tuple):
+                v = [{k: str((row or {}).get(k) or "").strip() for k in MEDICATION_ROW_KEYS}
+                     for row in v if isinstance(row, Mapping) and any(row.values())]
+            norm[spec.key] = None if is_empty(spec.kind, v) else v
+        out[section.key] = norm
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Form input (flat key -> list of strings, like QueryDict) -> content
 # ---------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .models import (
     Signature,
     SignatureKind,
 )
-from .note_schema import FieldError, SchemaError, Scope, parse_template, validate_content
+from .note_schema import FieldError, SchemaError, Scope, normalize_content, parse_template, validate_content
 from .plan_objectives import current_objectives
 from .rules import ATTENDED_STATUSES, cosign_required, is_late, signature_deadline
 
@@ -51,9 +51,10 @@ class NoteValidationError(DomainError):
 
 
 class NoteConflict(ConflictError):
-    """Someone saved the draft after this user loaded it (optimistic concurrency: Note.version)."""
+    """Someone saved the draft after this user loaded it (optimistic concurrency: Note.version).
+    ``sections``: the sections both people changed ("shared" / participant public ids), when known."""
 
-    def __init__(self, *, note: Note):
+    def __init__(self, *, note: Note, sections: list[str] | None = None):
         who = note.last_saved_by.display_name if note.last_saved_by else "Someone"
         when = timezone.localtime(note.updated_at, note.session.site.zone).strftime("%H:%M")
         super().__init__(
@@ -63,6 +64,7 @@ class NoteConflict(ConflictError):
         )
         self.note = note
         self.current_version = note.version
+        self.sections = list(sections or [])
 
 
 class NotAllowed(DomainError):
@@ -295,6 +297,37 @@ def _summary(errors: Mapping[str, list[FieldError]], note: Note, participants: l
     return f"{count} field(s) need attention before this can be saved." if count else ""
 
 
+SHARED_KEY = "shared"
+
+
+def section_hashes(note: Note, participants: list[ParticipantNote] | None = None) -> dict[str, str]:
+    """Hash of each section as stored now ("shared" and each ParticipantNote public id), in normalised form.
+    The note screen sends them back as the "base" of each section for the three-way merge in save_draft."""
+    schema = note.template_version.parsed
+    if participants is None:
+        participants = list(note.participants.all())
+    out = {SHARED_KEY: content_hash(normalize_content(schema, Scope.SHARED, note.shared_content))}
+    for p in participants:
+        out[str(p.public_id)] = content_hash(normalize_content(schema, Scope.PARTICIPANT, p.content))
+    return out
+
+
+def changed_sections(
+    schema: Any,
+    shared: Mapping[str, Any] | None,
+    contents: Mapping[str, Mapping[str, Any]],
+    bases: Mapping[str, str],
+) -> tuple[Mapping[str, Any] | None, dict[str, Mapping[str, Any]]]:
+    """Keep only the sections the user changed since loading them (their hash differs from the base)."""
+
+    def h(scope: Scope, content: Any) -> str:
+        return content_hash(normalize_content(schema, scope, content))
+
+    if shared is not None and h(Scope.SHARED, shared) == bases.get(SHARED_KEY):
+        shared = None
+    return shared, {k: v for k, v in contents.items() if h(Scope.PARTICIPANT, v) != bases.get(k)}
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -303,12 +336,19 @@ def save_draft(
     expected_version: int,
     shared: Mapping[str, Any] | None = None,
     participants: Mapping[str, Mapping[str, Any]] | None = None,
+    bases: Mapping[str, str] | None = None,
 ) -> Note:
     """Save the shared section and any number of participant sections in one transaction.
 
-    ``participants``: {ParticipantNote.public_id (str): content}. Raises NoteConflict when the note was saved by
-    someone else since ``expected_version`` was read (nothing is written), NoteValidationError when content does
-    not fit the template (nothing is written)."""
+    ``participants``: {ParticipantNote.public_id (str): content}.
+
+    Concurrency, optimistic. Without ``bases``: when the note was saved by anyone since ``expected_version`` was
+    read (Note.version), the save is refused with NoteConflict and nothing is written. With ``bases`` (the hash of
+    each section as the user loaded it, see section_hashes; the note screen sends them): only the sections the
+    user changed are written, and each must still be as the user loaded it, else NoteConflict names the
+    sections both people changed; edits of different patients by two people are merged, and a stale copy of a
+    section never overwrites newer text.
+    NoteValidationError when content does not fit the template (nothing written)."""
     _require(policies.can_edit(user, note))
     contents = {str(k): v for k, v in (participants or {}).items()}
     roster = list(note.participants.select_related("episode", "episode__patient"))
@@ -319,17 +359,40 @@ def save_draft(
     errors = _validate(note, roster, shared, contents, require_complete=False)
     if errors:
         raise NoteValidationError(_summary(errors, note, roster), errors)
+    current = (Note.objects.select_for_update(of=("self",)).select_related("last_saved_by", "session__site",
+                                                                          "template_version")
+               .get(pk=note.pk))
+    if not current.is_draft:
+        raise NotAllowed("This note was signed in the meantime and can no longer be changed. Add an addendum instead.")
+    if bases is not None:
+        shared, contents = changed_sections(current.template_version.parsed, shared, contents, bases)
+    if bases is None:
+        if current.version != expected_version:
+            raise NoteConflict(note=current)
+    else:
+        # Section by section: a section the user changed must still be as they loaded it (whatever the note's
+        # version, which other people's saves of other sections also move on).
+        stored = section_hashes(current, list(current.participants.all()))
+        schema = current.template_version.parsed
+
+        def same_as_stored(key: str, scope: Scope, content: Any) -> bool:
+            return content_hash(normalize_content(schema, scope, content)) == stored.get(key)
+
+        # Both people made the same change: nothing to write, nothing to report.
+        if shared is not None and same_as_stored(SHARED_KEY, Scope.SHARED, shared):
+            shared = None
+        contents = {k: v for k, v in contents.items() if not same_as_stored(k, Scope.PARTICIPANT, v)}
+        clashes = ([SHARED_KEY] if shared is not None and stored[SHARED_KEY] != bases.get(SHARED_KEY) else []) + [
+            k for k in contents if stored.get(k) != bases.get(k)]
+        if clashes:
+            raise NoteConflict(note=current, sections=clashes)
     now = timezone.now()
     fields: dict[str, Any] = {"version": F("version") + 1, "last_saved_by": user, "updated_at": now}
     if shared is not None:
         fields["shared_content"] = dict(shared)
-    updated = Note.objects.filter(pk=note.pk, version=expected_version, status=NoteStatus.DRAFT).update(**fields)
-    if not updated:
-        current = Note.objects.select_related("last_saved_by", "session__site").get(pk=note.pk)
-        if not current.is_draft:
-            raise NotAllowed("This note was signed in the meantime and can no longer be changed. "
-                             "Add an addendum instead.")
-        raise NoteConflict(note=current)
+    updated = Note.objects.filter(pk=note.pk, version=current.version, status=NoteStatus.DRAFT).update(**fields)
+    if not updated:  # pragma: no cover - the row lock makes this a belt-and-braces check
+        raise NoteConflict(note=Note.objects.select_related("last_saved_by", "session__site").get(pk=note.pk))
     changed = []
     for key, content in contents.items():
         p = by_id[key]
@@ -340,6 +403,8 @@ def save_draft(
     if changed:
         ParticipantNote.objects.bulk_update(changed, ["content", "updated_at"])
     note.refresh_from_db()
+    # What this save wrote (the view updates only these sections' bases in the form).
+    note.saved_sections = ([SHARED_KEY] if shared is not None else []) + list(contents)  # type: ignore[attr-defined]
     record(action=AuditAction.UPDATE, obj=note,
            detail={"version": note.version, "shared": shared is not None, "participants": len(changed)})
     for p in changed:
@@ -429,7 +494,11 @@ def save_and_sign(
     shared: Mapping[str, Any] | None = None,
     participants: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Note:
-    """Save what is in the form and sign it, all or nothing (a refused signature saves nothing)."""
+    """Save what is in the form and sign it, all or nothing (a refused signature saves nothing).
+
+    Strict version check, no merge: a signer attests to exactly what they saw, so if anyone saved the note after
+    the signer loaded it, the signature is refused with NoteConflict and the screen shows the other person's
+    text first."""
     _require(policies.can_sign(user, note))
     note = save_draft(note=note, user=user, expected_version=expected_version, shared=shared,
                       participants=participants)

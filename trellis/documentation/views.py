@@ -82,6 +82,7 @@ def _note_context(
     screen = selectors.note_screen(note)
     schema = screen.schema
     errors = errors or {}
+    bases = services.section_hashes(note, [r.participant for r in screen.rows]) if note.is_draft else {}
     editable = bool(policies.can_edit(request.user, note))
     shared_content = shared if shared is not None else note.shared_content
     shared_sections = build_sections(schema, Scope.SHARED, shared_content, errors.get("shared", ()),
@@ -101,6 +102,8 @@ def _note_context(
             "display": display_sections(schema, row.participant.content, scope=Scope.PARTICIPANT,
                                         objective_labels=row.objectives),
             "has_errors": bool(errors.get(key)),
+            "base": bases.get(key, ""),
+            "clash": conflict is not None and key in conflict.sections,
             "next_key": keys[i + 1] if i + 1 < len(keys) else None,
         })
         if conflict is not None and participants and key in participants and participants[key] != (
@@ -130,6 +133,7 @@ def _note_context(
         "conflict_rows": conflict_rows,
         "conflict_shared": conflict_shared,
         "version": version if version is not None else note.version,
+        "base_shared": bases.get(services.SHARED_KEY, ""),
         "addendum_form": AddendumForm(patient_choices=[(str(r.participant.episode.public_id),
                                                         r.patient.display_name) for r in screen.rows]),
         "zone": note.session.site.zone,
@@ -300,10 +304,17 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
                                           shared=parsed.shared, participants=parsed.participants)
         else:
             note = services.save_draft(note=note, user=request.user, expected_version=parsed.version,
-                                       shared=parsed.shared, participants=parsed.participants)
+                                       shared=parsed.shared, participants=parsed.participants, bases=parsed.bases)
     except services.NoteConflict as exc:
         if is_htmx:  # 409: the shell shows its edit-conflict toast; nothing is swapped, the text stays
             return render(request, "documentation/_autosave_status.html", {"conflict": str(exc)}, status=409)
+        note = exc.note
+        if parsed.bases:
+            # Show the user's own edits (to review against the other person's), but the latest saved text of
+            # every section they did not touch, so that saving again cannot write a stale copy back.
+            parsed.shared, parsed.participants = services.changed_sections(
+                note.template_version.parsed, parsed.shared, parsed.participants, parsed.bases)
+            parsed.participants = dict(parsed.participants)
         return rerender(conflict=exc, status=409)
     except services.NoteValidationError as exc:
         if is_htmx:  # 422: swapped into the status line without an error toast (web/README.md, htmx)
@@ -316,8 +327,16 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
         messages.error(request, str(exc))
         return rerender(status=400)
     if is_htmx:
-        return render(request, "documentation/_autosave_status.html",
-                      {"saved_at": _local(note.updated_at, note.session.site), "version": note.version})
+        saved = getattr(note, "saved_sections", [])
+        stored = services.section_hashes(note)
+        merged = [k for k, h in (parsed.bases or {}).items() if k not in saved and stored.get(k, h) != h]
+        return render(request, "documentation/_autosave_status.html", {
+            "saved_at": _local(note.updated_at, note.session.site), "version": note.version,
+            # only the sections this user just saved get a new base; a stale copy of a section someone else
+            # changed keeps its old base, so it is never written back over the newer text
+            "new_bases": [(k, stored[k]) for k in saved if k in stored],
+            "merged": len(merged),
+        })
     if action == "sign":
         messages.success(request, "Note signed." if note.status == NoteStatus.COMPLETE
                          else "Note signed; it now waits for your supervisor's co-signature.")

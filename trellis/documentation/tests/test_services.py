@@ -279,3 +279,44 @@ def test_publishing_a_template_version_keeps_old_notes_on_theirs(make_group, fac
     assert note.template_version.version == 1
     with pytest.raises(DomainError, match="template definition has problems"):
         services.publish_template_version(template=template, schema={"key": "x"}, user=facilitator)
+
+
+def test_concurrent_edits_of_different_patients_are_merged(make_group, facilitator, make_staff):
+    g = make_group(attended=3)
+    cofac = make_staff("group_facilitator", full_name="Cody Cofacilitator")
+    g.session.co_facilitator = cofac
+    g.session.save()
+    note = services.start_note(session=g.session, user=facilitator)
+    p1, p2, p3 = (str(p.public_id) for p in note.participants.order_by("pk"))
+    loaded_version, bases = note.version, services.section_hashes(note)
+    # Both loaded the same (empty) draft. Cody writes patient 1; Fran, from her stale screen, writes patient 2
+    # and still has the old (empty) copies of patients 1 and 3 in her form.
+    empty = {}
+    services.save_draft(note=note, user=cofac, expected_version=loaded_version, bases=bases,
+                        participants={p1: participant_ok(plan="Cody's text"), p2: empty, p3: empty})
+    merged = services.save_draft(note=note, user=facilitator, expected_version=loaded_version, bases=bases,
+                                 participants={p1: empty, p2: participant_ok(plan="Fran's text"), p3: empty})
+    assert merged.saved_sections == [p2]
+    plans = {str(p.public_id): p.content.get("participant", {}).get("plan")
+             for p in ParticipantNote.objects.filter(note=note)}
+    assert plans == {p1: "Cody's text", p2: "Fran's text", p3: None}
+
+
+def test_concurrent_edits_of_the_same_patient_conflict(make_group, facilitator, make_staff):
+    g = make_group(attended=2)
+    cofac = make_staff("group_facilitator", full_name="Cody Cofacilitator")
+    g.session.co_facilitator = cofac
+    g.session.save()
+    note = services.start_note(session=g.session, user=facilitator)
+    p1 = str(note.participants.order_by("pk").first().public_id)
+    version, bases = note.version, services.section_hashes(note)
+    services.save_draft(note=note, user=cofac, expected_version=version, bases=bases,
+                        participants={p1: participant_ok(plan="Cody's text")})
+    with pytest.raises(services.NoteConflict) as exc:
+        services.save_draft(note=note, user=facilitator, expected_version=version, bases=bases,
+                            participants={p1: participant_ok(plan="Fran's text")})
+    assert exc.value.sections == [p1]
+    assert ParticipantNote.objects.get(public_id=p1).content["participant"]["plan"] == "Cody's text"
+    # signing from a stale screen is always refused, even when the sections would merge
+    with pytest.raises(services.NoteConflict):
+        services.save_and_sign(note=note, user=facilitator, expected_version=version, shared=SHARED_OK)

@@ -519,3 +519,50 @@ def test_issue_acceptance_ten_attendees_two_absences(client_for, facilitator, ma
         for text in (chart, pdf):
             assert other.display_name not in text and other.mrn not in text
             assert f"[{other.mrn}]" not in text
+
+
+def _bases(html: str) -> dict[str, str]:
+    import re
+
+    return {m.group(1): m.group(2) for m in re.finditer(r'name="(base-[^"]+)" id="[^"]+" value="([^"]*)"', html)}
+
+
+def test_screen_merges_concurrent_edits_of_different_patients(client_for, facilitator, make_staff, group, draft):
+    cofac = make_staff("group_facilitator", full_name="Cody Cofacilitator")
+    group.session.co_facilitator = cofac
+    group.session.save()
+    c_fran, c_cody = client_for(facilitator), client_for(cofac)
+    bases = _bases(c_fran.get(url("note", note_id=draft.public_id)).content.decode())
+    assert len(bases) == 1 + 3
+    p1, p2, _ = (str(p.public_id) for p in draft.participants.order_by("pk"))
+    from trellis.documentation.note_schema import empty_content
+
+    # the form as both loaded it: every section empty
+    stale: dict[str, Any] = {"version": 1, **bases}
+    for p in draft.participants.all():
+        stale.update(form_data(f"p-{p.public_id}-", empty_content(draft.template_version.parsed, "participant")))
+    # Cody (autosave) writes patient 1's plan
+    cody = dict(stale)
+    cody.update(form_data(f"p-{p1}-", participant_ok(plan="Cody's plan")))
+    response = c_cody.post(url("note_save", note_id=draft.public_id), cody, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f'id="base-{p1}"' in response.content.decode()  # only the saved section gets a new base
+    assert 'id="base-shared"' not in response.content.decode()  # shared section not touched
+    # Fran's screen is stale: she writes patient 2's plan and autosaves; Cody's text is kept
+    fran = dict(stale)
+    fran.update(form_data(f"p-{p2}-", participant_ok(plan="Fran's plan")))
+    response = c_fran.post(url("note_save", note_id=draft.public_id), fran, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "changed by someone else was kept" in response.content.decode()
+    plans = {str(p.public_id): p.content.get("participant", {}).get("plan")
+             for p in ParticipantNote.objects.filter(note=draft)}
+    assert plans[p1] == "Cody's plan" and plans[p2] == "Fran's plan"
+    # Fran now edits patient 1 from her stale copy: a real conflict, shown; her stale copies of other sections
+    # are replaced by the saved text on the conflict screen
+    fran.update(form_data(f"p-{p1}-", participant_ok(plan="Fran's plan for patient 1")))
+    fran["version"] = 3
+    response = c_fran.post(url("note_save", note_id=draft.public_id), fran)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else also changed this patient's section" in html
+    assert "Fran&#x27;s plan for patient 1" in html and "Cody&#x27;s plan" in html
+    assert ParticipantNote.objects.get(public_id=p1).content["participant"]["plan"] == "Cody's plan"
