@@ -55,11 +55,21 @@ def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
     patient = get_patient_or_404(request, patient_id)
     record(action=AuditAction.READ, obj=patient, detail={"view": "treatment_plan"})
-    episodes = list(episodes_for(request.user).filter(patient=patient))
+    from django.db.models import Prefetch
+
+    from trellis.careplans.models import CareDeadline
+
+    episodes = list(
+        episodes_for(request.user).filter(patient=patient).prefetch_related(
+            Prefetch("treatment_plans", queryset=TreatmentPlan.objects.select_related("clinician_signed_by")
+                     .order_by("-version"), to_attr="plan_list"),
+            Prefetch("care_deadlines", queryset=CareDeadline.objects.filter(met_on__isnull=True, cancelled=False),
+                     to_attr="open_deadline_list"),
+        )
+    )
     rows = []
     for e in episodes:
-        versions = selectors.plan_versions(e)
-        rows.append({"episode": e, "versions": versions, "deadlines": selectors.open_deadlines(e),
+        rows.append({"episode": e, "versions": e.plan_list, "deadlines": e.open_deadline_list,
                      "can_write": policies.can_write_plan(request.user, e.program.site)
                      and e.status != EpisodeStatus.DISCHARGED})
     context = chart_context(request, patient, "plan")

@@ -118,3 +118,20 @@ def test_worklist_lists_missing_safety_plans(client_for, site, therapist, patien
                                        coping_strategies="b", social_contacts="c", help_contacts="d",
                                        professional_contacts="e", means_safety="f")
     assert b"Safety plans required now" not in c.get(reverse("careplans:worklist")).content
+
+
+def test_plan_tab_query_count_is_bounded(client_for, site, therapist):
+    patient = PatientFactory(primary_site=site)
+    programs = [make_program(site, name=f"P{i}") for i in range(4)]
+    c = client_for(therapist)
+    url = reverse("careplans:tab", kwargs={"patient_id": patient.public_id})
+    simple_plan(admitted_episode(patient, programs[0], therapist), therapist)
+    c.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(url).status_code == 200
+    for p in programs[1:]:
+        simple_plan(admitted_episode(patient, p, therapist), therapist)
+    with CaptureQueriesContext(connection) as large:
+        response = c.get(url)
+    assert response.content.count(b">v1<") == 4
+    assert len(large) == len(small)
