@@ -88,3 +88,20 @@ def test_signed_note_needs_hash_constraint(make_group, facilitator):
     note = services.start_note(session=g.session, user=facilitator)
     with pytest.raises(IntegrityError), transaction.atomic():
         Note.objects.filter(pk=note.pk).update(status=NoteStatus.COMPLETE)
+
+
+def test_verify_notes_command(signed):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    out = StringIO()
+    call_command("verify_notes", stdout=out)
+    assert "OK: 1 signed notes match" in out.getvalue()
+    p = ParticipantNote.objects.filter(note=signed).first()
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {ParticipantNote._meta.db_table} SET content = %s WHERE id = %s",  # noqa: S608
+                    ['{"participant": {}}', p.pk])
+    with pytest.raises(CommandError, match="1 of 1 signed notes"):
+        call_command("verify_notes", stdout=StringIO(), stderr=StringIO())
