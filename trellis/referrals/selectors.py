@@ -55,9 +55,15 @@ def referrals_for(user: Any, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[Re
     )
 
 
-def board(user: Any, site: Any, *, limit: int = BOARD_CARD_LIMIT) -> list[dict[str, Any]]:
-    """Columns of the pipeline board for one site (one query per column, bounded)."""
+def board(user: Any, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
+          source: Any = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline board for one site (one query per column, bounded); optionally only one
+    owner's referrals or one source's."""
     base = referrals_for(user).filter(site=site)
+    if owner is not None:
+        base = base.filter(owner=owner)
+    if source is not None:
+        base = base.filter(source=source)
     columns = []
     for status in BOARD_COLUMNS:
         qs = base.filter(status=status)

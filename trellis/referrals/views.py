@@ -112,12 +112,18 @@ def loss_reasons(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.REFERRAL_VIEW)
 def board(request: HttpRequest) -> HttpResponse:
     site, sites = pick_site(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
-    columns = selectors.board(request.user, site) if site else []
+    mine = request.GET.get("mine") == "1"
+    source = None
+    source_id = request.GET.get("source", "")
+    if source_id and _is_uuid(source_id):
+        source = selectors.sources_for(request.user).filter(public_id=source_id).first()
+    columns = selectors.board(request.user, site, owner=request.user if mine else None, source=source) if site else []
     record(action=AuditAction.READ, object_type="referral_board", detail={"site": str(site.public_id) if site else ""})
     reasons = list(selectors.loss_reasons_for(site.organization)) if site else []
     return render(request, "referrals/board.html", {
         "site": site, "sites": sites, "columns": columns, "loss_reasons": reasons,
         "kpi": selectors.pipeline_kpi(request.user, site) if site else None,
+        "mine": mine, "source": source, "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
         "can_manage": bool(site) and policies.can_manage_referrals(request.user, site),
         "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
     })

@@ -241,3 +241,19 @@ def test_admission_requirements_certification_cadence_all_or_nothing(client_for,
     assert not ProgramAdmissionCriteria.objects.filter(program=program).exists()  # nothing half-saved
     assert c.post(url, {**base, "cert_first_recert_day": 15, "cert_recert_interval_days": 28}).status_code == 302
     assert CertificationPolicy.objects.get(program=program).recert_interval_days == 28
+
+
+def test_board_filters_owner_and_source(client_for, site, director, source, make_staff):
+    other = make_staff("case_manager")
+    services.create_referral(site=site, created_by=director, first_name="Mine", last_name="X", owner=director,
+                             source=source)
+    services.create_referral(site=site, created_by=director, first_name="Theirs", last_name="Y", owner=other)
+    c = client_for(director)
+    url = reverse("referrals:board")
+    both = c.get(url).content
+    assert b"Mine X." in both and b"Theirs Y." in both
+    mine = c.get(url, {"mine": "1"}).content
+    assert b"Mine X." in mine and b"Theirs Y." not in mine
+    by_source = c.get(url, {"source": source.public_id}).content
+    assert b"Mine X." in by_source and b"Theirs Y." not in by_source
+    assert c.get(url, {"source": "junk"}).status_code == 200
