@@ -208,6 +208,7 @@ def patient_notes(
     end: dt.date | None = None,
     include_drafts: bool = False,
     limit: int | None = 200,
+    participant_id: Any = None,
 ) -> list[ChartNote]:
     """The patient's notes, newest first. Every row is this patient's ParticipantNote; other attendees' rows are
     never loaded. Dates are the session's local date at its site (inclusive range)."""
@@ -217,6 +218,8 @@ def patient_notes(
     )
     if not include_drafts:
         qs = qs.filter(note__status__in=SIGNED_STATUSES)
+    if participant_id is not None:
+        qs = qs.filter(public_id=participant_id)
     rows = list(qs.order_by("-note__session__starts_at", "-pk"))
     if start or end:
         def local_day(p: ParticipantNote) -> dt.date:
@@ -247,10 +250,9 @@ def patient_notes(
 
 
 def chart_note(*, patient: Any, participant_id: Any) -> ChartNote | None:
-    for cn in patient_notes(patient=patient, include_drafts=False, limit=None):
-        if cn.participant.public_id == participant_id:
-            return cn
-    return None
+    """One signed note as it appears in this patient's chart (None if it is not this patient's)."""
+    found = patient_notes(patient=patient, include_drafts=False, limit=1, participant_id=participant_id)
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------------------------------------------------
