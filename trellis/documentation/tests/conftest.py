@@ -141,12 +141,21 @@ def participant_ok(objectives: list[str] | None = None, plan: str = "Continue mo
     }
 
 
-@pytest.fixture
-def frozen_now():  # noqa: ANN201
+# The fixtures' sessions are in November 2026; worklists look back 60 days from "now". Run every non-browser
+# test at a fixed moment (the clock still ticks) so that results do not depend on the day the suite runs.
+# Browser tests keep the real clock (the browser's cookie expiry uses it).
+TEST_CLOCK = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request):  # noqa: ANN001, ANN202
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
     import time_machine
 
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
 
 
 def now() -> dt.datetime:
