@@ -46,7 +46,7 @@ class Attendance(BaseModel):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        ordering = ["session__starts_at"]
+        # No default ordering: an ORDER BY on the session would join it into every query (and row lock).
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "episode"],
