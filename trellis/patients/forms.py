@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from trellis.core.validators import normalize_phone
-from trellis.patients.models import Patient
+from trellis.patients.models import FlagKind, Patient
 
 US_STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "VI", "WA", "WV", "WI", "WY", "GU", "AS", "MP"]
 
@@ -93,3 +93,9 @@ class PatientSearchForm(forms.Form):
         required=False,
         widget=forms.SearchInput(attrs={"autofocus": True, "placeholder": "e.g. smith, 1000017, 1990-04-12"}),
     )
+
+
+class FlagForm(forms.Form):
+    # Part 2 is set by admission to a Part 2 program, not by hand.
+    kind = forms.ChoiceField(choices=[c for c in FlagKind.choices if c[0] != FlagKind.PART2])
+    label = forms.CharField(max_length=80, help_text="Short and specific, e.g. “Penicillin allergy”.")

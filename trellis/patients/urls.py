@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:patient_id>/", views.chart, name="chart"),
     path("<uuid:patient_id>/edit/", views.edit, name="edit"),
     path("<uuid:patient_id>/face-sheet/", views.face_sheet, name="face_sheet"),
+    path("<uuid:patient_id>/flags/", views.flags, name="flags"),
 ]

@@ -11,7 +11,7 @@ from trellis.core.access import get_patient_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients import selectors, services
-from trellis.patients.forms import PatientForm, PatientSearchForm
+from trellis.patients.forms import FlagForm, PatientForm, PatientSearchForm
 from trellis.web.navigation import chart_tabs_for
 
 
@@ -107,6 +107,7 @@ def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
     patient = get_patient_or_404(request, patient_id)
     record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
     context = chart_context(request, patient, "overview")
+    context["flag_form"] = FlagForm()
     return render(request, "patients/chart_overview.html", context)
 
 
@@ -120,3 +121,40 @@ def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN00
 
     context["printed_at"] = now()
     return render(request, "patients/face_sheet.html", context)
+
+
+@capability_required(Cap.PATIENT_EDIT)
+def flags(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    """Add a chart flag, or clear one (flags are deactivated, never deleted)."""
+    patient = get_patient_or_404(request, patient_id, Cap.PATIENT_EDIT)
+    if request.method != "POST":
+        return redirect("patients:chart", patient_id=patient.public_id)
+    clear = request.POST.get("clear")
+    if clear:
+        flag = patient.flags.filter(public_id=clear if _is_uuid(clear) else None, active=True).first()
+        if flag is None:
+            messages.error(request, "That flag is no longer active.")
+        elif flag.kind == "part2":
+            messages.error(request, "The 42 CFR Part 2 flag follows the patient's program and cannot be cleared here.")
+        else:
+            services.set_flag(patient=patient, kind=flag.kind, label=flag.label, active=False)
+            messages.success(request, "Flag cleared.")
+        return redirect("patients:chart", patient_id=patient.public_id)
+    form = FlagForm(request.POST)
+    if form.is_valid():
+        services.set_flag(patient=patient, kind=form.cleaned_data["kind"], label=form.cleaned_data["label"].strip())
+        messages.success(request, "Flag added to the chart header.")
+        return redirect("patients:chart", patient_id=patient.public_id)
+    context = chart_context(request, patient, "overview")
+    context["flag_form"] = form
+    return render(request, "patients/chart_overview.html", context, status=422)
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

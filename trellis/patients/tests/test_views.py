@@ -162,3 +162,27 @@ def test_search_query_is_not_taken_from_the_url(client_for, make_staff, patient)
     c = client_for(make_staff("therapist"))
     response = c.get(reverse("patients:search"), {"q": "rivera"})
     assert response.status_code == 200 and response.context["results"] == []
+
+
+def test_flags_add_validate_and_clear(client_for, make_staff, patient):
+    user = make_staff("nurse")
+    c = client_for(user)
+    url = reverse("patients:flags", kwargs={"patient_id": patient.public_id})
+    bad = c.post(url, {"kind": "part2", "label": "x"})
+    assert bad.status_code == 422 and not patient.flags.exists()
+    assert c.post(url, {"kind": "allergy", "label": "Penicillin allergy"}).status_code == 302
+    flag = patient.flags.get()
+    chart = c.get(reverse("patients:chart", kwargs={"patient_id": patient.public_id}))
+    assert "Penicillin allergy" in chart.content.decode()
+    c.post(url, {"clear": str(flag.public_id)})
+    flag.refresh_from_db()
+    assert flag.active is False  # cleared, not deleted
+    assert [e[0] for e in _events(user)[-3:]] == [AuditAction.CREATE, AuditAction.READ, AuditAction.UPDATE]
+
+
+def test_part2_flag_cannot_be_cleared_by_hand(client_for, make_staff, patient):
+    flag = patient.flags.create(kind="part2", label="42 CFR Part 2 records")
+    c = client_for(make_staff("nurse"))
+    c.post(reverse("patients:flags", kwargs={"patient_id": patient.public_id}), {"clear": str(flag.public_id)})
+    flag.refresh_from_db()
+    assert flag.active
