@@ -97,5 +97,5 @@ class PatientSearchForm(forms.Form):
 
 class FlagForm(forms.Form):
     # Part 2 is set by admission to a Part 2 program, not by hand.
-    kind = forms.ChoiceField(choices=[c for c in FlagKind.choices if c[0] != FlagKind.PART2])
+    kind = forms.ChoiceField(choices=[("", "Choose…"), *[c for c in FlagKind.choices if c[0] != FlagKind.PART2]])
     label = forms.CharField(max_length=80, help_text="Short and specific, e.g. “Penicillin allergy”.")

@@ -78,3 +78,33 @@ def chart_header(patient: Patient) -> Patient:
         .prefetch_related(Prefetch("flags", queryset=PatientFlag.objects.filter(active=True), to_attr="active_flags"))
         .get(pk=patient.pk)
     )
+
+
+def current_care(patient: Patient, today: date) -> list[dict]:
+    """Active episodes with this ISO week's attended vs scheduled hours and the program's weekly target.
+
+    Bounded: one query for episodes plus the ledger selector's fixed set of queries.
+    """
+    from trellis.attendance.selectors import treatment_hours_for_episodes
+    from trellis.core.clock import iso_week_bounds
+    from trellis.programs.selectors import episodes_of_patient
+
+    episodes = [e for e in episodes_of_patient(patient).select_related("prescriber", "case_manager")
+                if e.status == "active"]
+    if not episodes:
+        return []
+    monday, sunday = iso_week_bounds(today)
+    ledgers = treatment_hours_for_episodes(episodes, monday, sunday)
+    rows = []
+    for episode in episodes:
+        week = ledgers[episode.pk].total
+        rows.append({
+            "episode": episode,
+            "attended_hours": week.attended_hours,
+            "scheduled_hours": week.scheduled_hours,
+            "target_min": episode.program.weekly_hours_min,
+            "target_max": episode.program.weekly_hours_max,
+            "absences": week.absences,
+            "days_in_care": (today - episode.admitted_on).days + 1,
+        })
+    return rows

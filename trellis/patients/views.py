@@ -108,6 +108,7 @@ def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
     record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
     context = chart_context(request, patient, "overview")
     context["flag_form"] = FlagForm()
+    context["care"] = selectors.current_care(patient, today_in(patient.primary_site.zone))
     return render(request, "patients/chart_overview.html", context)
 
 
