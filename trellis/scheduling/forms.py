@@ -242,11 +242,14 @@ class ClosureForm(forms.Form):
 
 
 class CalendarFilterForm(forms.Form):
+    # GET filters end up in URLs: identify choices by public UUID, never by integer id (DESIGN.md §4).
     date = forms.DateField(widget=DATE, required=False)
-    site = SiteChoiceField(queryset=None, required=False, empty_label="All my sites")
-    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False, empty_label="All tracks")
-    staff = StaffChoiceField(queryset=None, required=False, empty_label="All staff")
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms")
+    site = SiteChoiceField(queryset=None, required=False, empty_label="All my sites", to_field_name="public_id")
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False, empty_label="All tracks",
+                                   to_field_name="public_id")
+    staff = StaffChoiceField(queryset=None, required=False, empty_label="All staff", to_field_name="public_id")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms",
+                                  to_field_name="public_id")
     kind = forms.ChoiceField(
         choices=[("", "Groups and appointments"), ("group", "Groups only"), ("individual", "Appointments only")],
         required=False, label="Show",
