@@ -52,6 +52,8 @@ def seed(ctx: DemoContext) -> None:
         patient, site, day = episode.patient, episode.program.site, episode.admitted_on
         signed(patient, site, ConsentKind.TREATMENT, day)
         signed(patient, site, ConsentKind.FINANCIAL, day)
+        if patient_id in part2_patients:
+            signed(patient, site, ConsentKind.PART2_NOTICE, day)
         if rng.random() < 0.4:
             signed(patient, site, ConsentKind.TELEHEALTH, day)
         source = sources.get(patient_id)

@@ -18,6 +18,7 @@ class ConsentKind(models.TextChoices):
     FINANCIAL = "financial", "Financial responsibility"
     RELEASE = "release", "Release of information (HIPAA authorization)"
     PART2 = "part2", "42 CFR Part 2 consent to disclose"
+    PART2_NOTICE = "part2_notice", "Part 2 confidentiality notice received (42 CFR 2.22)"
 
     @classmethod
     def is_release(cls, kind: str) -> bool:

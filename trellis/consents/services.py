@@ -57,6 +57,15 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "These records are protected by federal confidentiality rules (42 CFR part 2). "
         + part2.DEFAULT_REVOCATION_STATEMENT,
     ),
+    ConsentKind.PART2_NOTICE: (
+        "Notice of federal confidentiality of substance use disorder records (42 CFR 2.22)",
+        "I received a written notice that federal law (42 CFR part 2) protects the confidentiality of my "
+        "substance use disorder treatment records: the program may disclose them only with my written consent "
+        "or as the regulations allow (for example medical emergencies, court orders, or reports of suspected "
+        "child abuse); a violation may be reported to the authorities named in the notice; and how I can get a "
+        "copy of my records and an accounting of disclosures. (Content per 42 CFR 2.22 as amended 2024 - to "
+        "confirm against the regulation.)",
+    ),
 }
 # A drawn signature is kept as SVG path data made of move/line commands only (rendered inline, never as HTML).
 _PATH_RE = re.compile(r"[ML0-9 .,\-]*")
@@ -265,8 +274,14 @@ def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_
 
 
 def required_kinds(program: Any) -> list[str]:
+    """Consents required before admission: the program's list (default: treatment + financial). A Part 2
+    program must also give the patient the written confidentiality notice at admission (42 CFR 2.22), so the
+    acknowledgment is always required there."""
     kinds = list(ConsentRequirement.objects.filter(program=program).values_list("kind", flat=True))
-    return kinds or list(DEFAULT_REQUIRED_FOR_ADMISSION)
+    kinds = kinds or list(DEFAULT_REQUIRED_FOR_ADMISSION)
+    if program.is_part2 and ConsentKind.PART2_NOTICE not in kinds:
+        kinds.append(ConsentKind.PART2_NOTICE)
+    return kinds
 
 
 def set_required_kinds(*, program: Any, kinds: list[str], changed_by: Any) -> None:

@@ -171,3 +171,14 @@ def test_expiration_event_stops_disclosures(sud_episode, site):
 def test_part2_admission_flags_the_chart(sud_episode):
     episode, _source, _therapist = sud_episode
     assert episode.patient.flags.filter(kind="part2", active=True).exists()
+
+
+def test_part2_program_requires_the_2_22_notice(site, make_staff, patient):
+    from trellis.consents.services import missing_for_admission
+    from trellis.referrals.tests.builders import admission_consents
+
+    therapist = make_staff("therapist")
+    program = make_program(site, level="iop", part2=True, certification=False)
+    admission_consents(patient, site, therapist)
+    assert missing_for_admission(patient=patient, program=program, on=today_in(site.zone)) == [
+        "Part 2 confidentiality notice received (42 CFR 2.22)"]

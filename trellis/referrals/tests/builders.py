@@ -31,7 +31,7 @@ def sign(consent: Any, by: Any, name: str = "Alex Rivera", signed_at: Any = None
                                          signed_at=signed_at)
 
 
-def admission_consents(patient: Any, site: Any, by: Any, on: Any = None) -> list[Any]:
+def admission_consents(patient: Any, site: Any, by: Any, on: Any = None, kinds: Any = None) -> list[Any]:
     signed_at = None
     if on is not None:
         import datetime as dt
@@ -40,7 +40,7 @@ def admission_consents(patient: Any, site: Any, by: Any, on: Any = None) -> list
     return [
         sign(consent_services.create_consent(patient=patient, site=site, kind=kind, created_by=by), by,
              signed_at=signed_at)
-        for kind in (ConsentKind.TREATMENT, ConsentKind.FINANCIAL)
+        for kind in (kinds or (ConsentKind.TREATMENT, ConsentKind.FINANCIAL))
     ]
 
 
@@ -72,7 +72,7 @@ HIGH_RISK = {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": 
 
 def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> Any:
     """Consents signed and criteria met: the patient can be admitted to `program`."""
-    admission_consents(patient, program.site, by, on=on)
+    admission_consents(patient, program.site, by, on=on, kinds=consent_services.required_kinds(program))
     return determination(patient, program, by)
 
 

@@ -224,7 +224,7 @@ def test_admission_requirements_page(client_for, site, other_site, make_staff, d
     crit = criteria_for_program(program)
     d1 = crit.dimensions[0]
     assert [f.key for f in d1.findings if f.meets] == ["r0"]
-    assert set(required_kinds(program)) == {"treatment", "financial", "telehealth"}
+    assert set(required_kinds(program)) == {"treatment", "financial", "telehealth", "part2_notice"}  # 2.22 always
 
 
 def test_admission_requirements_certification_cadence_all_or_nothing(client_for, site, director):
