@@ -33,6 +33,7 @@ from .models import (
 )
 from .note_schema import FieldError, SchemaError, Scope, normalize_content, parse_template, validate_content
 from .plan_objectives import current_objectives
+from .privacy import names_found
 from .rules import ATTENDED_STATUSES, cosign_required, is_late, signature_deadline
 
 MAX_ADDENDUM_LENGTH = 20_000
@@ -432,6 +433,37 @@ def note_hash(note: Note, participants: list[ParticipantNote] | None = None) -> 
     ))
 
 
+NAMES_PATH = "names"
+
+
+def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> dict[str, list[FieldError]]:
+    """Names of the session's patients found where they would reach another patient's chart (see privacy.py)."""
+    names: dict[int, set[str]] = {}
+    for a in _attendance_model().objects.filter(session_id=note.session_id).select_related("episode__patient"):
+        pt = a.episode.patient
+        names[a.episode_id] = {pt.legal_first_name, pt.legal_last_name, pt.preferred_name or ""}
+    for p in participants:
+        pt = p.episode.patient
+        names.setdefault(p.episode_id, {pt.legal_first_name, pt.legal_last_name, pt.preferred_name or ""})
+    errors: dict[str, list[FieldError]] = {}
+    everyone = set().union(*names.values()) if names else set()
+    found = names_found(note.shared_content, everyone) if note.kind == NoteKind.GROUP else []
+    if found:
+        errors["shared"] = [FieldError(NAMES_PATH, "Shared section",
+                                       f"names a patient ({', '.join(found)}); the shared section is copied into "
+                                       "every attendee's chart")]
+    if note.kind == NoteKind.GROUP:
+        for p in participants:
+            own = names.get(p.episode_id, set())
+            others = set().union(*(v for k, v in names.items() if k != p.episode_id)) - own if names else set()
+            hits = names_found(p.content, others)
+            if hits:
+                errors[str(p.public_id)] = [FieldError(NAMES_PATH, "This patient's section",
+                                                       f"names another patient ({', '.join(hits)}); this section "
+                                                       "is copied into this patient's chart")]
+    return errors
+
+
 def _staff_profile(user: Any) -> Any:
     from trellis.accounts.models import StaffProfile
 
@@ -457,6 +489,11 @@ def sign_note(*, note: Note, user: Any) -> Note:
         raise NoteValidationError(
             f"The note cannot be signed yet: {sum(len(v) for v in errors.values())} required field(s) are "
             "empty or invalid.", errors)
+    name_errors = _other_patients_named(note, participants)
+    if name_errors:
+        raise NoteValidationError(
+            "The note cannot be signed yet: it names another patient of this session in a part that is copied "
+            "into someone else's chart. Refer to them as “a peer”.", name_errors)
     now = timezone.now()
     program = note.session.program
     deadline = signature_deadline(note.session.ends_at, getattr(program, "note_deadline_hours", None) or None)

@@ -103,6 +103,7 @@ def _note_context(
                                         objective_labels=row.objectives),
             "has_errors": bool(errors.get(key)),
             "base": bases.get(key, ""),
+            "section_errors": [e.message for e in errors.get(key, ()) if e.path == services.NAMES_PATH],
             "clash": conflict is not None and key in conflict.sections,
             "next_key": keys[i + 1] if i + 1 < len(keys) else None,
         })
@@ -134,6 +135,7 @@ def _note_context(
         "conflict_shared": conflict_shared,
         "version": version if version is not None else note.version,
         "base_shared": bases.get(services.SHARED_KEY, ""),
+        "shared_errors": [e.message for e in errors.get("shared", ()) if e.path == services.NAMES_PATH],
         "addendum_form": AddendumForm(patient_choices=[(str(r.participant.episode.public_id),
                                                         r.patient.display_name) for r in screen.rows]),
         "zone": note.session.site.zone,

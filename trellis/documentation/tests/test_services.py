@@ -320,3 +320,30 @@ def test_concurrent_edits_of_the_same_patient_conflict(make_group, facilitator, 
     # signing from a stale screen is always refused, even when the sections would merge
     with pytest.raises(services.NoteConflict):
         services.save_and_sign(note=note, user=facilitator, expected_version=version, shared=SHARED_OK)
+
+
+def test_signing_refuses_other_patients_names(make_group, facilitator):
+    g = make_group(attended=2, absent=1)
+    a, b = g.episodes
+    absent = g.absent[0].episode.patient
+    note = services.start_note(session=g.session, user=facilitator)
+    pa, pb = note.participants.get(episode=a), note.participants.get(episode=b)
+    note = services.save_draft(note=note, user=facilitator, expected_version=note.version, shared=SHARED_OK,
+                               participants={
+                                   str(pa.public_id): participant_ok(
+                                       plan=f"{a.patient.legal_first_name} will practise with "
+                                            f"{b.patient.legal_first_name}."),
+                                   str(pb.public_id): participant_ok(plan=f"Asked where {absent.legal_last_name} was."),
+                               })
+    with pytest.raises(services.NoteValidationError) as exc:
+        services.sign_note(note=note, user=facilitator)
+    assert set(exc.value.errors) == {str(pa.public_id), str(pb.public_id)}
+    assert b.patient.legal_first_name in exc.value.errors[str(pa.public_id)][0].message
+    assert a.patient.legal_first_name not in exc.value.errors[str(pa.public_id)][0].message  # own name is fine
+    shared = {"group": {**SHARED_OK["group"], "summary": f"{a.patient.legal_last_name} led the check-in."}}
+    note = services.save_draft(note=note, user=facilitator, expected_version=note.version, shared=shared,
+                               participants={str(pa.public_id): participant_ok(), str(pb.public_id): participant_ok()})
+    with pytest.raises(services.NoteValidationError) as exc:
+        services.sign_note(note=note, user=facilitator)
+    assert list(exc.value.errors) == ["shared"]
+    assert Note.objects.get(pk=note.pk).status == NoteStatus.DRAFT
