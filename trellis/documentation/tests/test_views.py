@@ -566,3 +566,14 @@ def test_screen_merges_concurrent_edits_of_different_patients(client_for, facili
     assert "Someone else also changed this patient's section" in html
     assert "Fran&#x27;s plan for patient 1" in html and "Cody&#x27;s plan" in html
     assert ParticipantNote.objects.get(public_id=p1).content["participant"]["plan"] == "Cody's plan"
+
+
+def test_other_patients_name_is_shown_as_the_reason_signing_failed(client_for, facilitator, group, draft):
+    data = whole_note(draft, action="sign")
+    pa, pb = draft.participants.select_related("episode__patient").order_by("pk")[:2]
+    data[f"p-{pa.public_id}-participant.plan"] = f"Paired with {pb.episode.patient.legal_last_name}."
+    response = client_for(facilitator).post(url("note_save", note_id=draft.public_id), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "names another patient" in html and "Refer to them as “a peer”" in html
+    assert Note.objects.get(pk=draft.pk).status == NoteStatus.DRAFT
