@@ -243,8 +243,17 @@ def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
         target = Program.objects.filter(site=e.program.site, level_of_care=LevelOfCare.IOP, active=True).first()
         if target is None:
             continue
+        from trellis.consents.models import ConsentKind
+        from trellis.consents.services import create_consent, missing_for_admission, sign_consent
         from trellis.core.clock import today_in
 
+        day = today_in(e.program.site.zone)
+        labels = {label: kind for kind, label in ConsentKind.choices}
+        for label in missing_for_admission(patient=e.patient, program=target, on=day):
+            consent = create_consent(patient=e.patient, site=target.site, kind=labels[label],
+                                     created_by=e.primary_clinician)
+            sign_consent(consent=consent, signer_name=e.patient.legal_name, collected_by=e.primary_clinician,
+                         ip_address="10.0.0.20")
         try:
             step_down(episode=e, to_program=target, to_track=target.tracks.first(),
                       discharged_on=today_in(e.program.site.zone),
