@@ -280,10 +280,24 @@ def seed(ctx: DemoContext) -> None:
             if sig.addendum is not None:
                 sig.addendum_id = sig.addendum.pk
         Signature.objects.bulk_create(sigs, batch_size=2000)
+    # A few private psychotherapy notes (author-only) for therapists with individual sessions.
+    from .models import PrivateNote, PrivateNoteKind
+
+    private = []
+    for s in [x for x in sessions if not x.is_group][-40:]:
+        if rng.random() < 0.15:
+            private.append(PrivateNote(
+                public_id=_uuid(rng), author=s.facilitator, episode=s.episode, session=s, created_by=s.facilitator,
+                kind=PrivateNoteKind.SUD_COUNSELING if (s.program_id and s.program.is_part2)
+                else PrivateNoteKind.PSYCHOTHERAPY,
+                text="Process notes: themes of shame around relapse; explore family-of-origin next time."))
+    PrivateNote.objects.bulk_create(private)
+    counts["private"] = len(private)
     ctx.extra["documentation_counts"] = dict(counts)
     ctx.say(
         "Documentation: {signed} signed on time, {late} late, {draft} drafts, {missing} sessions without a note, "
-        "{awaiting_cosign} awaiting co-signature ({cosigned} co-signed), {addenda} addenda.".format(
+        "{awaiting_cosign} awaiting co-signature ({cosigned} co-signed), {addenda} addenda, {private} private notes."
+        .format(
             **{k: counts.get(k, 0) for k in ("signed", "late", "draft", "missing", "awaiting_cosign", "cosigned",
-                                             "addenda")})
+                                             "addenda", "private")})
     )
