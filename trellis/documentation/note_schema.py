@@ -189,7 +189,19 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 def parse_template(data: Mapping[str, Any]) -> TemplateSchema:
     """Parse and check a template definition. Raises SchemaError listing every problem found."""
+    try:
+        return _parse_template(data)
+    except SchemaError:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        raise SchemaError([f"the definition has the wrong shape ({type(exc).__name__}: {exc}); compare it with "
+                           "a default template"]) from exc
+
+
+def _parse_template(data: Mapping[str, Any]) -> TemplateSchema:
     problems: list[str] = []
+    if not isinstance(data, Mapping):
+        raise SchemaError(["a template definition must be an object"])
     key = str(data.get("key", ""))
     if not _KEY_RE.match(key):
         problems.append(f"template key {key!r} must be lower_snake_case")

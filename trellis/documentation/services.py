@@ -155,7 +155,9 @@ def create_template(
     return template
 
 
-def current_template_version(*, organization: Any, service_type: str, key: str | None = None) -> NoteTemplateVersion:
+def current_template_version(
+    *, organization: Any, service_type: str, key: str | None = None, _installed: bool = False
+) -> NoteTemplateVersion:
     """Latest version of the template ``key`` (or of the service type's default template)."""
     qs = NoteTemplate.objects.filter(organization=organization, active=True)
     if key:
@@ -165,8 +167,11 @@ def current_template_version(*, organization: Any, service_type: str, key: str |
         template = qs.filter(service_type=st, is_default=True).first() or qs.filter(
             service_type=SERVICE_FALLBACK.get(st, st), is_default=True).first()
     if template is None:
+        if _installed:
+            raise DomainError("Choose one of the organization's note templates.", field="template")
         ensure_default_templates(organization=organization)
-        return current_template_version(organization=organization, service_type=service_type, key=key)
+        return current_template_version(organization=organization, service_type=service_type, key=key,
+                                        _installed=True)
     version = template.versions.order_by("-version").first()
     if version is None:
         raise DomainError("This template has no published version.")

@@ -152,7 +152,12 @@ def _note_context(
 def worklist(request: HttpRequest) -> HttpResponse:
     program_id = request.GET.get("program")
     if program_id:
-        return redirect("documentation:program_worklist", program_id=program_id)
+        import uuid
+
+        try:
+            return redirect("documentation:program_worklist", program_id=uuid.UUID(program_id))
+        except ValueError:
+            messages.error(request, "Choose a program from the list.")
     sites = sites_with(request.user, Cap.NOTE_WRITE)
     cosign_sites = sites_with(request.user, Cap.NOTE_COSIGN)
     if not sites and not cosign_sites:

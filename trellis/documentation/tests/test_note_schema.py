@@ -262,3 +262,17 @@ def test_field_kinds_used_by_defaults_cover_the_issue_list():
     kinds = {f.kind for s in PARSED_DEFAULTS.values() for sec in s.sections for f in sec.fields}
     assert {FieldKind.TEXT, FieldKind.CHOICE, FieldKind.MULTI_CHOICE, FieldKind.SCALE, FieldKind.OBJECTIVES,
             FieldKind.RISK} <= kinds
+
+
+@pytest.mark.parametrize("bad", [
+    {"key": "x", "name": "X", "sections": "abc"},
+    {"key": "x", "name": "X", "sections": [{"key": "a", "fields": [["not", "a", "dict"]]}]},
+    {"key": "x", "name": "X", "sections": [{"key": "a", "fields": [{"key": "c", "kind": "choice",
+                                                                    "choices": [["only-one"]]}]}]},
+    {"key": "x", "name": "X", "sections": [{"key": "a", "fields": [{"key": "s", "kind": "scale", "min": "a",
+                                                                    "max": 3}]}]},
+    ["not", "an", "object"],
+])
+def test_wrong_shapes_are_schema_errors_not_crashes(bad):
+    with pytest.raises(SchemaError):
+        parse_template(bad)

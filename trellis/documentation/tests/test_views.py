@@ -308,6 +308,7 @@ def test_worklist_pages(client_for, facilitator, make_staff, group, program):
     response = client_for(director).get(url("program_worklist", program_id=program.public_id))
     assert response.status_code == 200 and "Process group" in response.content.decode()
     assert client_for(director).get(url("worklist") + f"?program={program.public_id}").status_code == 302
+    assert client_for(director).get(url("worklist") + "?program=not-a-uuid").status_code == 200
 
 
 # --------------------------------------------------------------------------- private notes
@@ -577,3 +578,11 @@ def test_other_patients_name_is_shown_as_the_reason_signing_failed(client_for, f
     html = response.content.decode()
     assert "names another patient" in html and "Refer to them as “a peer”" in html
     assert Note.objects.get(pk=draft.pk).status == NoteStatus.DRAFT
+
+
+def test_starting_with_an_unknown_template_is_refused(client_for, facilitator, group):
+    response = client_for(facilitator).post(url("start", session_id=group.session.public_id), {"template": "bogus"})
+    assert response.status_code == 302 and not Note.objects.filter(session=group.session).exists()
+    bad_attendance = client_for(facilitator).post(url("start", session_id=group.session.public_id),
+                                                  {"attendance": "not-a-uuid"})
+    assert bad_attendance.status_code == 302
