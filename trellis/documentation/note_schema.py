@@ -628,21 +628,22 @@ def content_from_form(
     "abc") are reported and left empty so the rest of the draft is still kept.
     """
 
+    # NUL characters cannot be stored (PostgreSQL text/jsonb) and never belong in a note: dropped.
     def get(name: str) -> str:
         v = data.get(name)
         if v is None:
             return ""
-        if isinstance(v, str):
-            return v
-        return v[-1] if v else ""
+        if not isinstance(v, str):
+            v = v[-1] if v else ""
+        return v.replace("\x00", "")
 
     def getlist(name: str) -> list[str]:
         v = data.get(name)
         if v is None:
             return []
         if isinstance(v, str):
-            return [v] if v else []
-        return [x for x in v if x]
+            v = [v]
+        return [x.replace("\x00", "") for x in v if x]
 
     content: dict[str, dict[str, Any]] = {}
     errors: list[FieldError] = []

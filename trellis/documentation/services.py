@@ -101,6 +101,8 @@ def ensure_default_templates(*, organization: Any) -> list[NoteTemplate]:
 
 @transaction.atomic
 def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any], user: Any) -> NoteTemplateVersion:
+    if "\x00" in str(schema):
+        raise DomainError("The template definition contains a NUL character; remove it.", field="schema")
     try:
         parse_template(schema)
     except SchemaError as exc:

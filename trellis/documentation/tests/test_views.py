@@ -586,3 +586,11 @@ def test_starting_with_an_unknown_template_is_refused(client_for, facilitator, g
     bad_attendance = client_for(facilitator).post(url("start", session_id=group.session.public_id),
                                                   {"attendance": "not-a-uuid"})
     assert bad_attendance.status_code == 302
+
+
+def test_nul_characters_are_dropped_not_a_server_error(client_for, facilitator, draft):
+    data = whole_note(draft)
+    data["s-group.topic"] = "Coping\x00 skills"
+    response = client_for(facilitator).post(url("note_save", note_id=draft.public_id), data)
+    assert response.status_code == 302
+    assert Note.objects.get(pk=draft.pk).shared_content["group"]["topic"] == "Coping skills"
