@@ -33,7 +33,7 @@ from .models import (
 )
 from .note_schema import FieldError, SchemaError, Scope, normalize_content, parse_template, validate_content
 from .plan_objectives import current_objectives
-from .privacy import names_found
+from .privacy import names_found, strings_in
 from .rules import ATTENDED_STATUSES, cosign_required, is_late, signature_deadline
 
 MAX_ADDENDUM_LENGTH = 20_000
@@ -101,7 +101,7 @@ def ensure_default_templates(*, organization: Any) -> list[NoteTemplate]:
 
 @transaction.atomic
 def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any], user: Any) -> NoteTemplateVersion:
-    if "\x00" in str(schema):
+    if any("\x00" in text for text in strings_in(schema)) or any("\x00" in str(k) for k in schema):
         raise DomainError("The template definition contains a NUL character; remove it.", field="schema")
     try:
         parse_template(schema)

@@ -347,3 +347,12 @@ def test_signing_refuses_other_patients_names(make_group, facilitator):
         services.sign_note(note=note, user=facilitator)
     assert list(exc.value.errors) == ["shared"]
     assert Note.objects.get(pk=note.pk).status == NoteStatus.DRAFT
+
+
+def test_template_definition_with_nul_is_refused(make_group, facilitator):
+    g = make_group(attended=1)
+    note = services.start_note(session=g.session, user=facilitator)
+    schema = dict(note.template_version.schema)
+    schema["name"] = "Bad\x00name"
+    with pytest.raises(DomainError, match="NUL"):
+        services.publish_template_version(template=note.template_version.template, schema=schema, user=facilitator)
