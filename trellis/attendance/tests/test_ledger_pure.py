@@ -242,3 +242,13 @@ def test_property_days_sum_to_weeks_and_attended_never_exceeds_scheduled(facts, 
     # every fact lands on exactly one day: days are unique and sorted
     dates = [d.date for d in ledger.days]
     assert dates == sorted(set(dates))
+
+
+def test_iso_week_53_spans_new_year():
+    # 2026 starts on a Thursday, so it has 53 ISO weeks; 1 January 2027 (Friday) is in 2026-W53.
+    mon, fri = date(2026, 12, 28), date(2027, 1, 1)
+    facts = [fact(mon, (9, 0), (10, 0), "group_psychotherapy", "present"),
+             fact(fri, (9, 0), (10, 30), "skills_group", "present")]
+    ledger = build_ledger(facts, start=date(2026, 12, 28), end=date(2027, 1, 3))
+    (week,) = ledger.weeks
+    assert (week.label, week.attended_minutes, week.days_attended) == ("2026-W53", 150, 2)
