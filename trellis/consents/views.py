@@ -19,7 +19,7 @@ from trellis.consents.models import Consent, ConsentKind, ConsentStatus
 from trellis.core.access import get_patient_or_404, get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
-from trellis.referrals.viewutils import apply_error, chart_context, ip_of
+from trellis.referrals.viewutils import apply_error, chart_context, ip_of, patient_site_for
 
 
 def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
@@ -48,7 +48,8 @@ def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                              initial={"kind": request.GET.get("kind") or ConsentKind.TREATMENT})
     if request.method == "POST" and form.is_valid():
         try:
-            consent = services.create_consent(patient=patient, site=patient.primary_site,
+            consent = services.create_consent(patient=patient,
+                                              site=patient_site_for(request, patient, Cap.CONSENT_MANAGE),
                                               kind=form.cleaned_data["kind"], created_by=request.user,
                                               **form.release_data())
         except DomainError as error:

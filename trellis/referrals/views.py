@@ -28,7 +28,7 @@ from trellis.referrals.models import (
     ReferralStatus,
     SuicideRiskScreen,
 )
-from trellis.referrals.viewutils import apply_error, chart_context, pick_site
+from trellis.referrals.viewutils import apply_error, chart_context, patient_site_for, pick_site
 
 
 def _deny(request: HttpRequest, obj: Any, capability: str) -> None:
@@ -279,9 +279,7 @@ def icd10_search(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.INTAKE_WRITE)
 def intake_start(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
-    site = patient.primary_site
-    if not policies.can_write_intake(request.user, site):
-        site, _ = pick_site(request, Cap.INTAKE_WRITE)
+    site = patient_site_for(request, patient, Cap.INTAKE_WRITE)
     if request.method != "POST":
         return redirect("patients:chart", patient_id=patient.public_id)
     referral = Referral.objects.filter(patient=patient).order_by("-received_at").first()
@@ -368,7 +366,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     intake_obj = None
     if request.GET.get("intake") or request.POST.get("intake"):
         intake_obj = _load_intake(request, request.GET.get("intake") or request.POST.get("intake"), Cap.INTAKE_WRITE)
-    site = intake_obj.site if intake_obj else patient.primary_site
+    site = intake_obj.site if intake_obj else patient_site_for(request, patient, Cap.INTAKE_WRITE)
     form = forms.RiskScreenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

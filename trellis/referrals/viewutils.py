@@ -43,3 +43,16 @@ def chart_context(request: HttpRequest, patient: Any, tab: str) -> dict[str, Any
     from trellis.patients.views import chart_context as base
 
     return base(request, patient, tab)
+
+
+def patient_site_for(request: HttpRequest, patient: Any, capability: str) -> Any:
+    """The site to record a patient's new record at: the active site, else the patient's primary site, else
+    another of the patient's care sites - the first one where the user holds `capability`."""
+    allowed = {s.pk: s for s in sites_with(request.user, capability)}
+    active = getattr(request, "active_site", None)
+    care = list(patient.care_sites.all())
+    candidates = ([active] if active is not None else []) + [patient.primary_site] + care
+    for site in candidates:
+        if site is not None and site.pk in allowed and any(c.pk == site.pk for c in care + [patient.primary_site]):
+            return allowed[site.pk]
+    return patient.primary_site

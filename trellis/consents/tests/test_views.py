@@ -99,3 +99,15 @@ def test_tab_and_accounting_query_counts(client_for, site, therapist, patient):
     assert len(large_acc) == len(small_acc)
     pdf = c.get(accounting, {"format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_consent_recorded_at_a_site_the_user_works_at(client_for, site, other_site, make_staff, patient):
+    from trellis.patients.services import link_patient_to_site
+
+    link_patient_to_site(patient=patient, site=other_site)  # patient also gets care at Riverside
+    riverside_staff = make_staff("case_manager", at=other_site)
+    c = client_for(riverside_staff)
+    response = c.post(reverse("consents:new", kwargs={"patient_id": patient.public_id}), {"kind": "treatment"})
+    consent = Consent.objects.get()
+    assert response.status_code == 302 and consent.site == other_site
+    assert c.get(reverse("consents:detail", kwargs={"consent_id": consent.public_id})).status_code == 200
