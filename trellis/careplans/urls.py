@@ -10,6 +10,7 @@ urlpatterns = [
     path("episodes/<uuid:episode_id>/plan/", views.plan_create, name="plan_create"),
     path("episodes/<uuid:episode_id>/certify/", views.certify, name="certify"),
     path("plans/<uuid:plan_id>/", views.plan_view, name="plan"),
+    path("plans/<uuid:plan_id>/plan.pdf", views.plan_pdf, name="plan_pdf"),
     path("plans/<uuid:plan_id>/add/<str:kind>/", views.plan_add, name="plan_add"),
     path("plans/<uuid:plan_id>/sign/", views.plan_sign, name="plan_sign"),
     path("plans/<uuid:plan_id>/review/", views.plan_review, name="plan_review"),

@@ -116,6 +116,37 @@ def plan_view(request: HttpRequest, plan_id: UUID) -> HttpResponse:
     return render(request, "careplans/plan.html", _plan_context(request, plan))
 
 
+@capability_required(Cap.PATIENT_VIEW)
+def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    """Printable copy of one plan version (for the patient and the chart); audited as PRINT."""
+    from trellis.programs.summary import render_pdf
+
+    plan = _load_plan(request, plan_id)
+    sections: list[tuple[str, list[str]]] = [("Plan", [
+        f"Version {plan.version} ({plan.get_status_display()}), effective {plan.effective_on:%m/%d/%Y}",
+        f"Program: {plan.episode.program.name}",
+    ])]
+    for n, problem in enumerate(selectors.plan_tree(plan), start=1):
+        lines = []
+        for goal in problem.goals.all():
+            lines.append(f'Goal: "{goal.statement}"')
+            for o in goal.objectives.all():
+                lines.append(f"Objective: {o.statement} (target {o.target_date:%m/%d/%Y}; {o.get_status_display()})")
+                lines += [f"Intervention: {i.description} - {i.get_modality_display()}, {i.frequency}"
+                          + (f", {i.responsible.display_name}" if i.responsible_id else "")
+                          for i in o.interventions.all()]
+        title = f"Problem {n}: {problem.statement}" + (f" ({problem.diagnosis.code})" if problem.diagnosis_id else "")
+        sections.append((title, lines))
+    if plan.clinician_signed_at:
+        sections.append(("Signatures", [
+            f"Clinician: {plan.clinician_signed_by.display_name}, {plan.clinician_signed_at:%m/%d/%Y %H:%M} UTC",
+            f"Patient: {plan.patient_signer_name or 'did not sign - ' + plan.patient_declined_reason}",
+        ]))
+    record(action=AuditAction.PRINT, obj=plan, patient=plan.patient, site=plan.episode.program.site)
+    return HttpResponse(render_pdf("Treatment plan", sections), content_type="application/pdf",
+                        headers={"Content-Disposition": 'inline; filename="treatment-plan.pdf"'})
+
+
 @require_POST
 @capability_required(Cap.CAREPLAN_WRITE)
 def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:

@@ -96,7 +96,7 @@ def build_summary(episode: Episode, rec: DischargeRecord) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- PDF
-def _pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str = "",
+def render_pdf(title: str, sections: list[tuple[str, list[str]]], footer_notice: str = "",
          consent_scope: list[str] | None = None) -> bytes:
     from xml.sax.saxutils import escape
 
@@ -176,7 +176,7 @@ def consent_scope_lines(consent: Any) -> list[str]:
 
 
 def discharge_summary_pdf(episode: Episode, rec: DischargeRecord, notice: str = "", consent: Any = None) -> bytes:
-    return _pdf("Discharge summary", summary_sections(rec.summary or build_summary(episode, rec)), notice,
+    return render_pdf("Discharge summary", summary_sections(rec.summary or build_summary(episode, rec)), notice,
                 consent_scope_lines(consent) if consent is not None else None)
 
 
@@ -195,5 +195,5 @@ def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient
         lines.append(f"Aftercare: {rec.aftercare_provider}"
                      + (f" on {rec.aftercare_on:%m/%d/%Y}." if rec.aftercare_on else "."))
     lines.append(f"Sincerely, {episode.program.site.display_name or episode.program.site.name}")
-    return _pdf("Letter to referral source", [("", lines)], notice,
+    return render_pdf("Letter to referral source", [("", lines)], notice,
                 consent_scope_lines(consent) if consent is not None else None)

@@ -135,3 +135,14 @@ def test_plan_tab_query_count_is_bounded(client_for, site, therapist):
         response = c.get(url)
     assert response.content.count(b">v1<") == 4
     assert len(large) == len(small)
+
+
+def test_plan_pdf_printed_and_audited(client_for, site, therapist, patient, other_site, make_staff):
+    from trellis.audit.models import AuditEvent
+
+    plan = simple_plan(admitted_episode(patient, make_program(site), therapist), therapist)
+    url = reverse("careplans:plan_pdf", kwargs={"plan_id": plan.public_id})
+    response = client_for(therapist).get(url)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="print", object_id=str(plan.public_id)).exists()
+    assert client_for(make_staff("therapist", at=other_site)).get(url).status_code == 404
