@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from trellis.accounts.models import Role
 from trellis.core.demo import DemoContext
-from trellis.patients.models import PatientSite
 from trellis.programs.models import (
     DischargeType,
     Episode,
@@ -33,6 +32,10 @@ PROGRAMS = [
     (2, "Evening Intensive Outpatient", LevelOfCare.IOP, Population.ADULT, "Trauma-informed CBT", 3, "9", "12",
      False, False, [("Evening IOP", TrackKind.EVENING)]),
 ]
+
+ACTIVE_CAP = 14  # the largest group room holds 14
+DEMO_DISCHARGE_TYPES = [DischargeType.COMPLETED, DischargeType.COMPLETED, DischargeType.STEP_DOWN,
+                        DischargeType.AMA, DischargeType.NO_SHOW]
 
 ROOMS = [
     (0, [("Willow Group Room", 14), ("Birch Group Room", 12), ("Office 101", 3), ("Office 102", 3),
@@ -75,8 +78,13 @@ def seed(ctx: DemoContext) -> None:
     for m in SiteMembership.objects.filter(user__in=therapists, role=Role.THERAPIST):
         therapist_sites.setdefault(m.site_id, []).append(next(u for u in therapists if u.pk == m.user_id))
     history_days = max(ctx.weeks, 1) * 7
+    # Census stays realistic at any --patients: a track runs groups of at most ACTIVE_CAP patients, and about
+    # that many more turn over inside the demo window. Everyone else is a past patient whose episode ended
+    # before the window (the registry of a program that has run for years), so rosters never balloon.
+    turnover_cap = ACTIVE_CAP * max(1, history_days // 30)
+    active_count: dict[int, int] = {}
+    window_count: dict[int, int] = {}
     episodes: list[Episode] = []
-    links: list[PatientSite] = []
     for patient in ctx.patients:
         roll = rng.random()
         if roll < 0.10:
@@ -86,13 +94,20 @@ def seed(ctx: DemoContext) -> None:
         candidates = [t for t in site_tracks if (t.program.population == Population.ADOLESCENT) == (age < 18)]
         track = rng.choice(candidates or site_tracks)
         program = track.program
-        admitted = ctx.today - timedelta(days=rng.randint(3, history_days + 20))
         status, discharged, dtype = EpisodeStatus.ACTIVE, None, ""
-        if roll > 0.82:
-            discharged = min(ctx.today - timedelta(days=1), admitted + timedelta(days=rng.randint(10, 40)))
+        if roll <= 0.82 and active_count.get(track.pk, 0) < ACTIVE_CAP:
+            active_count[track.pk] = active_count.get(track.pk, 0) + 1
+            admitted = ctx.today - timedelta(days=rng.randint(3, history_days + 20))
+        else:
             status = EpisodeStatus.DISCHARGED
-            dtype = rng.choice([DischargeType.COMPLETED, DischargeType.COMPLETED, DischargeType.STEP_DOWN,
-                                DischargeType.AMA, DischargeType.NO_SHOW])
+            dtype = rng.choice(DEMO_DISCHARGE_TYPES)
+            if window_count.get(track.pk, 0) < turnover_cap:
+                window_count[track.pk] = window_count.get(track.pk, 0) + 1
+                admitted = ctx.today - timedelta(days=rng.randint(12, history_days + 20))
+                discharged = min(ctx.today - timedelta(days=1), admitted + timedelta(days=rng.randint(10, 40)))
+            else:
+                admitted = ctx.today - timedelta(days=history_days + 60 + rng.randint(0, 3 * 365))
+                discharged = admitted + timedelta(days=rng.randint(14, 45))
         site_therapists = therapist_sites.get(program.site_id) or therapists
         episodes.append(
             Episode(
@@ -105,7 +120,6 @@ def seed(ctx: DemoContext) -> None:
             )
         )
     Episode.objects.bulk_create(episodes, batch_size=2000)
-    PatientSite.objects.bulk_create(links, ignore_conflicts=True)
     active = sum(1 for e in episodes if e.status == EpisodeStatus.ACTIVE)
     ctx.say(f"{len(programs)} programs, {len(tracks)} tracks, {len(rooms)} rooms; {len(episodes)} episodes "
             f"({active} active).")
