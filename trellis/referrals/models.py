@@ -214,6 +214,12 @@ class IntakeAssessment(BaseModel):
     def __str__(self) -> str:
         return f"Intake {self.public_id}"
 
+    @property
+    def hrsn_labels(self) -> list[str]:
+        from trellis.referrals.hrsn import DOMAIN_LABELS
+
+        return [DOMAIN_LABELS.get(d, d) for d in self.hrsn_positive or []]
+
 
 class DiagnosisRank(models.TextChoices):
     PRIMARY = "primary", "Primary"
