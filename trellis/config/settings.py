@@ -269,3 +269,6 @@ check_production_settings(globals())
 # Lockout is per account (AXES_LOCKOUT_PARAMETERS=["username"]): rotating IPs or user agents does not reset
 # an account's failure count, which is what axes.W006 worries about for IP-based configurations.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# A group note saves every attendee's section in one POST (~25 fields per patient); allow large groups.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
