@@ -27,9 +27,14 @@ def current_objectives(episodes: Iterable[Any]) -> dict[int, dict[str, str]]:
         careplan_selectors = None
     bulk = getattr(careplan_selectors, "current_objectives_for_episodes", None)
     if bulk is not None:
-        for episode_pk, objectives in bulk(episodes).items():
-            result[episode_pk] = {str(o.lineage): objective_label(o) for o in objectives}
-        return result
+        try:
+            found = {getattr(k, "pk", k): {str(o.lineage): objective_label(o) for o in objectives}
+                     for k, objectives in bulk(episodes).items()}
+        except (AttributeError, TypeError):  # a different shape than agreed: read the plan ourselves
+            found = None
+        if found is not None:
+            result.update({k: v for k, v in found.items() if k in result})
+            return result
     from trellis.careplans.models import ObjectiveStatus, PlanObjective, PlanStatus
 
     objectives = (
