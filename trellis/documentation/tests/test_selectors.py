@@ -99,3 +99,24 @@ def test_patient_notes_only_load_that_patients_sections(make_group, facilitator)
     assert rows[0].participant.episode.patient == a and rows[0].note == note
     assert selectors.patient_notes(patient=a, start=DAY + dt.timedelta(days=1)) == []
     assert len(selectors.patient_notes(patient=a, start=DAY, end=DAY)) == 1
+
+
+def test_objectives_adapter_uses_a_careplans_bulk_selector_when_present(make_group, monkeypatch):
+    import trellis.careplans.selectors as careplan_selectors
+    from trellis.documentation.plan_objectives import current_objectives
+    from trellis.documentation.tests.conftest import add_plan
+
+    g = make_group(attended=2)
+    a, b = g.episodes
+    ids = add_plan(a, ["Walk daily"])
+    direct = current_objectives([a, b])
+    assert direct == {a.pk: {ids[0]: "Walk daily"}, b.pk: {}}
+    from trellis.careplans.models import PlanObjective
+
+    monkeypatch.setattr(careplan_selectors, "current_objectives_for_episodes",
+                        lambda eps: {a.pk: list(PlanObjective.objects.filter(goal__problem__plan__episode=a))},
+                        raising=False)
+    assert current_objectives([a, b]) == direct
+    monkeypatch.setattr(careplan_selectors, "current_objectives_for_episodes", lambda eps: {a.pk: ["no lineage"]},
+                        raising=False)
+    assert current_objectives([a, b]) == direct  # unexpected shape: falls back to reading the plan
