@@ -125,6 +125,7 @@ def _note_context(
         "can_sign": bool(policies.can_sign(request.user, note)),
         "can_cosign": bool(policies.can_cosign(request.user, note)),
         "can_addendum": bool(policies.can_add_addendum(request.user, note)),
+        "can_print": note.is_signed and bool(policies.can_print(request.user, note.session.site)),
         "shared_sections": shared_sections,
         "shared_display": display_sections(schema, note.shared_content, scope=Scope.SHARED),
         "rows": rows,

@@ -168,6 +168,7 @@ def test_sign_via_ui_then_editing_is_refused_on_screen_and_by_direct_post(client
     assert draft.status == NoteStatus.COMPLETE
     page = c.get(url("note", note_id=draft.public_id)).content.decode()
     assert 'id="note-form"' not in page and "Sign and add addendum" in page
+    assert "PDF for this patient" in page
     response = c.post(url("note_save", note_id=draft.public_id),
                       whole_note(draft, plan="Rewritten after signing", version=draft.version))
     assert response.status_code == 302
