@@ -137,3 +137,36 @@ def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
         .select_related("patient", "administered_by")
         .order_by("-administered_at")[:limit]
     )
+
+
+def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjective]]:
+    """For each episode, the objectives of its current plan version - the active (signed) version, or while a
+    review's new version awaits signatures, that newest version - excluding discontinued ones. Two queries for
+    any number of episodes (used by documentation to link notes to objectives by `lineage`)."""
+    from trellis.careplans.models import ObjectiveStatus
+
+    ids = [getattr(e, "pk", e) for e in episodes]
+    result: dict[int, list[PlanObjective]] = {pk: [] for pk in ids}
+    if not ids:
+        return result
+    chosen: dict[int, tuple[int, int]] = {}  # episode -> (priority, version) of the chosen plan
+    plan_for: dict[int, int] = {}
+    for pk, episode_id, status, version in TreatmentPlan.objects.filter(episode_id__in=ids).values_list(
+        "pk", "episode_id", "status", "version"
+    ):
+        rank = (2 if status == PlanStatus.ACTIVE else 1 if status == PlanStatus.DRAFT else 0, version)
+        if status != PlanStatus.SUPERSEDED and rank > chosen.get(episode_id, (-1, -1)):
+            chosen[episode_id] = rank
+            plan_for[episode_id] = pk
+    if not plan_for:
+        return result
+    episode_of_plan = {plan: episode for episode, plan in plan_for.items()}
+    objectives = (
+        PlanObjective.objects.filter(goal__problem__plan_id__in=list(plan_for.values()))
+        .exclude(status=ObjectiveStatus.DISCONTINUED)
+        .select_related("goal__problem")
+        .order_by("goal__problem__order", "goal__order", "order", "id")
+    )
+    for o in objectives:
+        result[episode_of_plan[o.goal.problem.plan_id]].append(o)
+    return result

@@ -146,3 +146,18 @@ def test_plan_pdf_printed_and_audited(client_for, site, therapist, patient, othe
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="print", object_id=str(plan.public_id)).exists()
     assert client_for(make_staff("therapist", at=other_site)).get(url).status_code == 404
+
+
+def test_current_objectives_for_episodes_follows_versions(site, therapist, patient):
+    from trellis.careplans import selectors
+    from trellis.careplans import services as plan_services
+
+    episode = admitted_episode(patient, make_program(site), therapist)
+    assert selectors.current_objectives_for_episodes([episode]) == {episode.pk: []}
+    plan = simple_plan(episode, therapist)
+    (objective,) = selectors.current_objectives_for_episodes([episode])[episode.pk]
+    review = plan_services.review_plan(plan=plan, reviewer=therapist, summary="ok",
+                                       progress={objective.pk: ("progressing", "")})
+    (draft_objective,) = selectors.current_objectives_for_episodes([episode.pk])[episode.pk]
+    assert draft_objective.goal.problem.plan_id == review.resulting_plan.pk
+    assert draft_objective.lineage == objective.lineage
