@@ -21,7 +21,7 @@ def test_base_layout_landmarks_and_hooks(client_for, make_staff, site):
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert f'data-idle-timeout="{site.organization.idle_timeout_minutes * 60}"' in html
     assert (
-        '<form class="topbar-form topbar-search search" role="search" method="get" action="/patients/">'
+        '<form class="topbar-form topbar-search search" role="search" method="post" action="/patients/">'
         in html
     )
     assert 'name="q"' in html and "Find patient" in html and 'data-shortcut="/"' in html
