@@ -76,24 +76,45 @@ def measure(client: Client, url: str, data: dict | None = None) -> tuple[float, 
 
 def pages() -> list[tuple[str, str, str, dict | None]]:
     """(label, email, url, POST data or None) for every heavy page that exists in this build."""
+    from django.db.models import Count
+
+    from trellis.attendance.models import Attendance
     from trellis.patients.models import Patient
-    from trellis.programs.models import Episode
+    from trellis.programs.models import Episode, Track
 
     director = "miriam.okafor@cedarridge.example"
     patient = Patient.objects.order_by("pk").first()
-    episode = Episode.objects.filter(status="active").order_by("pk").first()
+    # The chart with the most history: the longest active episode at the main campus.
+    episode = Episode.objects.filter(status="active").order_by("admitted_on", "pk").first()
+    busy = (
+        Attendance.objects.values("session_id").annotate(n=Count("id")).order_by("-n").first() or {}
+    )
+    from trellis.scheduling.models import Session
+
+    session = Session.objects.filter(pk=busy.get("session_id")).first()
+    track = Track.objects.order_by("pk").first()
+    pid = {"patient_id": episode.patient.public_id} if episode else {}
     candidates = [
         ("Patient search (name)", director, "patients:search", {}, {"q": "smi"}),
         ("Patient search (DOB)", director, "patients:search", {}, {"q": f"{patient.date_of_birth:%Y-%m-%d}"}),
-        ("Patient chart", director, "patients:chart", {"patient_id": patient.public_id}, ""),
+        ("Patient chart overview", director, "patients:chart", pid, ""),
+        ("Chart: schedule & hours", director, "attendance:patient_hours", pid, ""),
+        ("Chart: episodes", director, "programs:episodes_tab", pid, ""),
+        ("Chart: treatment plan", director, "careplans:tab", pid, ""),
+        ("Chart: consents", director, "consents:tab", pid, ""),
+        ("Chart: notes", director, "documentation:chart_notes", pid, ""),
         ("Audit report", "dana.whitfield@cedarridge.example", "audit:report", {}, ""),
-        ("Week calendar (site)", director, "scheduling:week", {}, ""),
+        ("Week calendar (all sites)", director, "scheduling:week", {}, ""),
         ("Day sheet", director, "scheduling:day", {}, ""),
-        ("Hours ledger (chart tab)", director, "attendance:patient_ledger",
-         {"patient_id": episode.patient.public_id} if episode else {}, ""),
+        ("Attendance screen (largest group)", director, "attendance:mark",
+         {"session_id": session.public_id} if session else {}, ""),
+        ("Group note screen (largest group)", director, "documentation:session_notes",
+         {"session_id": session.public_id} if session else {}, ""),
+        ("Track hours ledger", director, "attendance:track_ledger", {"track_id": track.public_id} if track else {}, ""),
         ("Referral board", director, "referrals:board", {}, ""),
         ("Plan worklist", director, "careplans:worklist", {}, ""),
         ("Documentation worklist", director, "documentation:worklist", {}, ""),
+        ("Staff list", director, "accounts:staff_list", {}, ""),
     ]
     found = []
     for label, email, name, kwargs, query in candidates:
