@@ -589,6 +589,19 @@ def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Ad
         if part is None:
             raise DomainError("That patient is not on this note.", field="episode")
         patient = part.episode.patient
+    if note.kind == NoteKind.GROUP:
+        # Addenda are copied into charts like the note itself: no other patient's name (see privacy.py).
+        roster = list(_attendance_model().objects.filter(session_id=note.session_id)
+                      .select_related("episode__patient"))
+        names = {a.episode_id: {a.episode.patient.legal_first_name, a.episode.patient.legal_last_name,
+                                a.episode.patient.preferred_name or ""} for a in roster}
+        own = names.get(episode.pk, set()) if episode is not None else set()
+        others = set().union(*(v for k, v in names.items() if episode is None or k != episode.pk)) - own \
+            if names else set()
+        found = names_found(text, others)
+        if found:
+            raise DomainError(f"The addendum names a patient ({', '.join(found)}) and would be copied into another "
+                              "patient's chart. Refer to them as “a peer”.", field="text")
     addendum = Addendum.objects.create(note=note, episode=episode, author=user, text=text, created_by=user)
     profile = _staff_profile(user)
     Signature.objects.create(

@@ -356,3 +356,18 @@ def test_template_definition_with_nul_is_refused(make_group, facilitator):
     schema["name"] = "Bad\x00name"
     with pytest.raises(DomainError, match="NUL"):
         services.publish_template_version(template=note.template_version.template, schema=schema, user=facilitator)
+
+
+def test_addendum_naming_another_patient_is_refused(make_group, facilitator):
+    g = make_group(attended=2)
+    a, b = g.episodes
+    note = fill(services.start_note(session=g.session, user=facilitator), facilitator)
+    note = services.sign_note(note=note, user=facilitator)
+    with pytest.raises(DomainError, match="names a patient"):
+        services.add_addendum(note=note, user=facilitator, text=f"{b.patient.legal_last_name} arrived late.")
+    with pytest.raises(DomainError, match="names a patient"):
+        services.add_addendum(note=note, user=facilitator, episode=a,
+                              text=f"Spoke with {b.patient.legal_first_name} after group.")
+    services.add_addendum(note=note, user=facilitator, episode=a,
+                          text=f"{a.patient.legal_first_name} phoned after group.")
+    assert note.addenda.count() == 1
