@@ -40,6 +40,9 @@ from .note_schema import FieldError, Scope, display_sections
 # ---------------------------------------------------------------------------------------------------------
 
 
+
+DEFAULT_CHART_DAYS = 14
+
 def _zone(site: Any) -> Any:
     return site.zone
 
@@ -425,8 +428,12 @@ def _chart_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
 def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     # Clinical notes are shown to clinical staff only (HIPAA minimum necessary, 45 CFR 164.502(b), 164.514(d)).
     patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_WRITE)
-    form = DateRangeForm(request.GET or None)
-    start = end = None
+    # Without a chosen range the tab opens on the last two weeks, so a long stay stays readable.
+    from trellis.core.clock import today_in
+
+    default_start = today_in(patient.primary_site.zone) - dt.timedelta(days=DEFAULT_CHART_DAYS)
+    form = DateRangeForm(request.GET or None, initial={"start": default_start})
+    start, end = (default_start, None) if not request.GET else (None, None)
     if form.is_valid():
         start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
     include_drafts = bool(sites_with(request.user, Cap.NOTE_WRITE))
@@ -435,7 +442,7 @@ def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
            detail={"notes": len(notes)})
     items = [_chart_item(cn) for cn in notes]
     ctx = _chart_context(request, patient)
-    ctx.update({"items": items, "form": form,
+    ctx.update({"items": items, "form": form, "showing_from": start, "default_days": DEFAULT_CHART_DAYS,
                 "can_print": any(has_capability(request.user, Cap.NOTE_PRINT, s)
                                  for s in {cn.session.site for cn in notes}) or bool(
                     sites_with(request.user, Cap.NOTE_PRINT))})

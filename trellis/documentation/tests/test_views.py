@@ -595,3 +595,16 @@ def test_nul_characters_are_dropped_not_a_server_error(client_for, facilitator, 
     response = client_for(facilitator).post(url("note_save", note_id=draft.public_id), data)
     assert response.status_code == 302
     assert Note.objects.get(pk=draft.pk).shared_content["group"]["topic"] == "Coping skills"
+
+
+def test_notes_tab_opens_on_the_last_two_weeks(client_for, facilitator, make_group):
+    """A long stay stays readable: by default the tab shows 14 days; a chosen range shows older notes."""
+    old_day = DAY - dt.timedelta(days=30)
+    old = make_group(attended=1, day=old_day)
+    note = services.start_note(session=old.session, user=facilitator)
+    patient = note.participants.get().episode.patient
+    c = client_for(facilitator)
+    default = c.get(url("chart_notes", patient_id=patient.public_id))
+    assert default.context["items"] == [] and b"last 14 days" in default.content
+    ranged = c.get(url("chart_notes", patient_id=patient.public_id), {"start": old_day.isoformat()})
+    assert len(ranged.context["items"]) == 1
