@@ -131,7 +131,7 @@ def build_shell(request: HttpRequest) -> dict[str, Any]:
         "authenticated": True,
         "user_sites": sites,
         "active_site": active_site,
-        "nav_items": nav_items_for(user, request.path),
+        "nav_items": nav_items_for(user, request.path, in_chart=_in_chart(request)),
         "idle_timeout_seconds": idle_timeout_seconds(user),
         "roles": _roles_display(user, sites),
         "can_search_patients": has_capability(user, Cap.PATIENT_VIEW),
@@ -147,3 +147,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         cached = build_shell(request)
         setattr(request, _CACHE_ATTR, cached)
     return {"shell": cached}
+
+
+def _in_chart(request: HttpRequest) -> bool:
+    """Chart tabs live under their own apps' URLs; while in a chart, "Patients" is the current section."""
+    match = getattr(request, "resolver_match", None)
+    return bool(match and "patient_id" in match.kwargs)

@@ -58,7 +58,7 @@ def register_chart_tab(key: str, label: str, url_name: str, capability: str | No
     _TABS[key] = ChartTab(key, label, url_name, capability, order)
 
 
-def nav_items_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
+def nav_items_for(user: Any, current_path: str = "", *, in_chart: bool = False) -> list[dict[str, Any]]:
     from trellis.accounts.policies import has_capability
 
     # Unsectioned items first, then each section (ordered by its first item), so headings appear once.
@@ -87,6 +87,10 @@ def nav_items_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
                 "section": item.section,
             }
         )
+    if in_chart:
+        for item in items:
+            item["active"] = item["key"] == "patients"
+        return items
     # Only the most specific match is current: /referrals/sources/ marks "Referral sources", not "Referrals".
     matches = [
         i

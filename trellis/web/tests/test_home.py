@@ -45,3 +45,10 @@ def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
 def test_front_desk_sees_no_clinical_worklists(client_for, make_staff):
     today = client_for(make_staff("front_desk")).get(reverse("web:home")).context["today"]
     assert not today.show_notes and not today.show_plans
+
+
+def test_chart_tabs_of_other_apps_keep_patients_current(client_for, make_staff, patient):
+    c = client_for(make_staff("therapist"))
+    response = c.get(reverse("attendance:patient_hours", kwargs={"patient_id": patient.public_id}))
+    current = [i["key"] for i in response.context["shell"]["nav_items"] if i["active"]]
+    assert current == ["patients"]
