@@ -35,11 +35,13 @@ def build_staff_calendar(user: Any, sessions: Sequence[Session], *, rosters: dic
         event.add("dtstamp", stamp)
         event.add("dtstart", s.starts_at)
         event.add("dtend", s.ends_at)
-        event.add("summary", s.title)
+        # An appointment's free-text title may carry a name typed by staff; calendars on phones and shared
+        # devices get the service type instead. Group titles are curriculum ("Process group").
+        event.add("summary", s.get_service_type_display() if s.episode_id else s.title)
         role = "Facilitator" if s.facilitator_id == user.pk else "Co-facilitator"
         lines = [_who(s, rosters.get(s.pk)), role]
         if s.status == SessionStatus.CANCELLED:
-            lines.insert(0, f"Cancelled: {s.cancel_reason}" if s.cancel_reason else "Cancelled")
+            lines.insert(0, "Cancelled" if s.episode_id or not s.cancel_reason else f"Cancelled: {s.cancel_reason}")
         event.add("description", "\n".join(lines))
         where = ", ".join(x for x in [s.room.name if s.room_id else "", s.site.name] if x)
         if s.modality == "telehealth":
