@@ -711,6 +711,7 @@ def book_appointment(
         conflicts = find_conflicts([Interval(starts_at, ends_at)], staff_ids=[facilitator.pk],
                                    room_id=room.pk if room else None)
         _raise_conflict(conflicts, people)
+        _refuse_patient_overlap(episode, starts_at, ends_at, local_date)
         label = title or ServiceType(service_type).label
         session = Session.objects.create(
             site=site, program=episode.program, episode=episode, title=label, service_type=service_type,
@@ -720,6 +721,21 @@ def book_appointment(
         record(action=AuditAction.CREATE, obj=session, patient=episode.patient, site=site,
                detail={"service_type": service_type})
     return session
+
+
+def _refuse_patient_overlap(episode: Episode, starts_at: Any, ends_at: Any, local_date: date) -> None:
+    """A patient cannot be in two places: refuse an appointment over a group on their roster or another
+    appointment, naming it (the patient can be excused from the group first)."""
+    from trellis.scheduling.selectors import sessions_for_episodes
+
+    for other in sessions_for_episodes([episode], local_date - timedelta(days=1), local_date):
+        if other.status == SessionStatus.SCHEDULED and other.starts_at < ends_at and starts_at < other.ends_at:
+            local = timezone.localtime(other.starts_at, episode.program.site.zone)
+            raise DomainError(
+                f"The patient is already scheduled for “{other.title}” at {local:%H:%M} that day. "
+                "Choose another time, or excuse the patient from that session first.",
+                field="start_time",
+            )
 
 
 def create_session(

@@ -336,3 +336,21 @@ def test_one_off_session(schedule, director, facilitator, therapist, track, room
     assert "cannot be in the past" in past.content.decode()
     assert not Session.objects.filter(title__in=["Clash", "Past"]).exists()
     assert client_for(facilitator).get(url).status_code == 403
+
+
+def test_appointment_over_the_patients_group_is_refused_until_excused(schedule, facilitator, therapist):
+    from trellis.core.errors import DomainError
+    from trellis.scheduling.models import Session
+
+    series, members = schedule
+    group = Session.objects.get(series=series, local_date=date(2026, 3, 4))
+    with pytest.raises(DomainError, match="already scheduled for “Morning process group”"):
+        services.book_appointment(user=therapist, episode=members[0], service_type="individual_therapy",
+                                  local_date=date(2026, 3, 4), start_time=time(10), end_time=time(11),
+                                  facilitator=therapist, allow_past=True)
+    assert not Session.objects.filter(episode=members[0]).exists()
+    services.excuse_from_roster(session=group, episode=members[0], user=facilitator, reason="Psychiatry consult")
+    booked = services.book_appointment(user=therapist, episode=members[0], service_type="individual_therapy",
+                                       local_date=date(2026, 3, 4), start_time=time(10), end_time=time(11),
+                                       facilitator=therapist, allow_past=True)
+    assert booked.episode == members[0]
