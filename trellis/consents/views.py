@@ -44,6 +44,8 @@ def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 @capability_required(Cap.CONSENT_MANAGE)
 def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_patient_or_404(request, patient_id, Cap.CONSENT_MANAGE)
+    if request.method == "GET":  # the form shows the chart header: a read of the record
+        record(action=AuditAction.READ, obj=patient, detail={"view": "new"})
     form = forms.ConsentForm(request.POST or None, organization=patient.organization,
                              initial={"kind": request.GET.get("kind") or ConsentKind.TREATMENT})
     if request.method == "POST" and form.is_valid():

@@ -73,6 +73,8 @@ def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.referrals.models import Referral
 
     patient = get_patient_or_404(request, patient_id, Cap.EPISODE_ADMIT)
+    if request.method == "GET":  # the form shows the chart header: a read of the record
+        record(action=AuditAction.READ, obj=patient, detail={"view": "admit"})
     sites = sites_with(request.user, Cap.EPISODE_ADMIT)
     programs = Program.objects.filter(site__in=[s.pk for s in sites], active=True).select_related("site")
     program = None

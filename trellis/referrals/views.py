@@ -363,6 +363,8 @@ def diagnosis_error(request: HttpRequest, intake_id: UUID, diagnosis_id: UUID) -
 @capability_required(Cap.INTAKE_WRITE)
 def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
+    if request.method == "GET":  # the form shows the chart header: a read of the record
+        record(action=AuditAction.READ, obj=patient, detail={"view": "screen_new"})
     intake_obj = None
     if request.GET.get("intake") or request.POST.get("intake"):
         intake_obj = _load_intake(request, request.GET.get("intake") or request.POST.get("intake"), Cap.INTAKE_WRITE)
@@ -419,6 +421,8 @@ def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.programs.models import Program
 
     patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
+    if request.method == "GET":  # the form shows the chart header: a read of the record
+        record(action=AuditAction.READ, obj=patient, detail={"view": "determination_new"})
     site_ids = [s.pk for s in sites_with(request.user, Cap.INTAKE_WRITE)]
     programs = Program.objects.filter(site_id__in=site_ids, active=True).select_related("site")
     program_id = request.GET.get("program") or request.POST.get("program_public_id")
