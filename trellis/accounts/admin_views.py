@@ -88,6 +88,7 @@ def _staff_initial(user: User, sites: list[Site]) -> dict:
         "email": user.email, "full_name": user.full_name, "is_active": user.is_active,
         "title": getattr(profile, "title", ""), "credentials": getattr(profile, "credentials", ""),
         "npi": getattr(profile, "npi", ""), "requires_cosign": getattr(profile, "requires_cosign", False),
+        "is_physician": getattr(profile, "is_physician", False),
         "supervisor": profile.supervisor.public_id if profile and profile.supervisor else None,
     }
     site_ids = {s.pk for s in sites}
@@ -116,7 +117,8 @@ def staff_edit(request: HttpRequest, user_id=None) -> HttpResponse:  # noqa: ANN
                 organization=request.user.organization, user=member, changed_by=request.user,
                 email=data["email"], full_name=data["full_name"], is_active=data["is_active"],
                 password=data["password"] or None,
-                profile={k: data[k] for k in ("title", "credentials", "npi", "supervisor", "requires_cosign")},
+                profile={k: data[k] for k in ("title", "credentials", "npi", "supervisor", "requires_cosign",
+                                              "is_physician")},
                 memberships=form.memberships(), manageable_sites=sites,
             )
         except (DomainError, ValidationError) as error:

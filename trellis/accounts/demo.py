@@ -75,6 +75,7 @@ def seed(ctx: DemoContext) -> None:
         StaffProfile.objects.create(
             user=user, title=title, credentials=creds,
             npi=DEMO_NPIS[index % len(DEMO_NPIS)] if role in {Role.THERAPIST, Role.PRESCRIBER} else "",
+            is_physician=creds in {"MD", "DO"},
         )
         if license_type:
             Credential.objects.create(

@@ -94,6 +94,7 @@ class StaffForm(forms.Form):
     npi = forms.CharField(label="NPI", max_length=10, required=False, help_text="10 digits (individual, type 1).")
     supervisor = forms.ModelChoiceField(queryset=None, required=False, to_field_name="public_id")
     requires_cosign = forms.BooleanField(required=False, label="Notes need a supervisor's co-signature")
+    is_physician = forms.BooleanField(required=False, label="Physician (MD/DO) — may sign Medicare certifications")
     is_active = forms.BooleanField(required=False, initial=True, label="Active (may sign in)")
     password = forms.CharField(
         required=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

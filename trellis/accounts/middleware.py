@@ -87,7 +87,11 @@ class RequireMFAMiddleware:
 
 
 class ActiveSiteMiddleware:
-    """request.active_site: the site the user is working at (None = all of the user's sites)."""
+    """request.active_site: the site the user is working at (None = all of the user's sites).
+
+    It also activates that site's time zone (or the user's first site's) for the request, so every date and
+    time a page shows or a form reads is the clinic's wall-clock time, never UTC (DESIGN.md §4).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -101,4 +105,13 @@ class ActiveSiteMiddleware:
             chosen = request.session.get(ACTIVE_SITE_KEY)
             if chosen:
                 request.active_site = next((s for s in sites if str(s.public_id) == chosen), None)
+            zone_site = request.active_site or (sites[0] if sites else None)
+            if zone_site is not None:
+                from django.utils import timezone
+
+                timezone.activate(zone_site.zone)
+                try:
+                    return self.get_response(request)
+                finally:
+                    timezone.deactivate()
         return self.get_response(request)

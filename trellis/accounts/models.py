@@ -189,6 +189,9 @@ class StaffProfile(BaseModel):
     )
     # Pre-licensure clinicians (e.g. associate/intern licenses) need their notes co-signed.
     requires_cosign = models.BooleanField(default=False)
+    # Medicare PHP/IOP services need a *physician's* certification (42 CFR 424.24(e), 410.43(a)(3));
+    # prescribers who are nurse practitioners or PAs hold the prescriber role but may not certify.
+    is_physician = models.BooleanField("Physician (MD/DO)", default=False)
 
     def __str__(self) -> str:
         return f"{self.user} {self.credentials}".strip()

@@ -54,7 +54,10 @@ def _at(day: dt.date, zone: Any, hour: int = 15) -> dt.datetime:
 
 def seed(ctx: DemoContext) -> None:
     rng, today = ctx.rng, ctx.today
-    prescribers = ctx.staff.get("prescriber", [])
+    # Only physicians sign Medicare certifications (42 CFR 424.24(e)); the NP prescriber does not.
+    prescribers = [u for u in ctx.staff.get("prescriber", []) if u.profile.is_physician] or ctx.staff.get(
+        "prescriber", []
+    )
     episodes = list(Episode.objects.filter(patient__organization=ctx.org).select_related(
         "program__site", "patient", "primary_clinician"))
     _ensure_discharge_types(ctx, episodes)

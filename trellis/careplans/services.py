@@ -457,6 +457,11 @@ def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | N
     site = episode.program.site
     if not has_capability(physician, Cap.CERTIFY, site):
         raise DomainError("Only a physician (prescriber) at this site can certify.")
+    profile = getattr(physician, "profile", None)
+    if not (profile and profile.is_physician):
+        # 42 CFR 424.24(e)(1): the certification is the physician's; an NP or PA prescriber cannot sign it.
+        raise DomainError("Medicare certification must be signed by a physician (MD/DO); this prescriber is not "
+                          "recorded as one in their staff profile.")
     _check_episode_open(episode)
     day = signed_on or today_in(site.zone)
     if day < episode.admitted_on:

@@ -51,3 +51,18 @@ def test_iop_policy_limits(site, make_staff):
     policy = services.set_certification_policy(program=iop, initial_due_day=1, first_recert_day=None,
                                                recert_interval_days=30, changed_by=director)
     assert policy.recert_interval_days == 30
+
+
+def test_nurse_practitioner_prescriber_cannot_certify(site, make_staff, patient):
+    """42 CFR 424.24(e)(1): PHP/IOP certification is a physician's; an NP prescriber is refused."""
+    from trellis.careplans.models import PhysicianCertification
+
+    php = make_program(site)
+    np_prescriber = make_staff("prescriber")
+    np_prescriber.profile.is_physician = False
+    np_prescriber.profile.credentials = "PMHNP-BC"
+    np_prescriber.profile.save()
+    episode = admitted_episode(patient, php, make_staff("therapist"))
+    with pytest.raises(DomainError, match="physician"):
+        services.record_certification(episode=episode, physician=np_prescriber)
+    assert not PhysicianCertification.objects.filter(episode=episode).exists()

@@ -59,7 +59,11 @@ class UserFactory(DjangoModelFactory):
 def make_staff(role: str, site: Site, **extra: object) -> User:
     user = UserFactory(organization=site.organization, **extra)
     SiteMembership.objects.create(user=user, site=site, role=role)
-    StaffProfile.objects.create(user=user, credentials="LCSW" if role == "therapist" else "")
+    StaffProfile.objects.create(
+        user=user,
+        credentials={"therapist": "LCSW", "prescriber": "MD"}.get(role, ""),
+        is_physician=role == "prescriber",
+    )
     return user
 
 
