@@ -35,3 +35,15 @@ def test_bad_date_range_is_a_message_not_a_500(client_for, make_staff):
 
 def test_therapist_cannot_open_audit_report(client_for, make_staff):
     assert client_for(make_staff("therapist")).get(reverse("audit:report")).status_code == 403
+
+
+def test_times_are_shown_in_the_sites_zone(client_for, make_staff, patient):
+    import datetime as dt
+
+    import time_machine
+
+    admin = make_staff("org_admin")  # the site is America/New_York
+    with time_machine.travel(dt.datetime(2026, 1, 15, 17, 30, tzinfo=dt.UTC), tick=False):
+        record(action=AuditAction.READ, obj=patient, actor=admin)
+    body = client_for(admin).get(reverse("audit:report")).content.decode()
+    assert "2026-01-15 12:30:00 EST" in body
