@@ -26,6 +26,9 @@ CITIES = [("Albany", "12203"), ("Troy", "12180"), ("Schenectady", "12305"), ("Sa
           ("Cohoes", "12047"), ("Rensselaer", "12144")]
 LANGUAGES = ["English"] * 17 + ["Spanish", "Spanish", "Arabic"]
 PRONOUNS = {"F": "she/her", "M": "he/him"}
+NICKNAMES = {"Isabella": "Bella", "Abigail": "Abby", "Evelyn": "Evie", "Valeria": "Val", "Jasmine": "Jaz",
+             "Elijah": "Eli", "James": "Jamie", "Jackson": "Jack", "Samuel": "Sam", "Julian": "Jules",
+             "Oliver": "Ollie", "Andre": "Dre", "Matthew": "Matt", "Sophia": "Sophie"}
 
 
 def _dob(ctx: DemoContext, adolescent: bool) -> date:
@@ -54,7 +57,7 @@ def seed(ctx: DemoContext) -> None:
                 mrn=base + luhn.calc_check_digit(base),
                 legal_first_name=first,
                 legal_last_name=last,
-                preferred_name=rng.choice(["", "", "", "", first[:3] if len(first) > 4 else ""]),
+                preferred_name=NICKNAMES.get(first, "") if rng.random() < 0.3 else "",
                 date_of_birth=_dob(ctx, adolescent),
                 sex_at_birth=sex,
                 gender_identity="Non-binary" if sex == "X" else ("Woman" if sex == "F" else "Man"),
