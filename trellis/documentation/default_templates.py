@@ -255,21 +255,31 @@ def _individual(key: str, name: str, fmt: str, source: str, body: list[dict[str,
     }
 
 
+
+def _assessment_section() -> dict:
+    """DAP and SOAP share the assessment: clinical assessment, plan objectives addressed, risk."""
+    return {"key": "assessment", "title": "Assessment", "scope": "participant", "fields": [
+        _f("assessment", "Clinical assessment", "text", True),
+        *_objectives(),
+        _risk(),
+    ]}
+
+
+def _plan_section() -> dict:
+    return {"key": "plan", "title": "Plan", "scope": "participant", "fields": [
+        _f("plan", "Plan", "text", True),
+        _f("next_session", "Next session", "text", False, multiline=False, max_length=200),
+    ]}
+
+
 INDIVIDUAL_DAP = _individual("individual_dap", "Individual therapy note (DAP)", "DAP", DAP_SOURCE, [
     {"key": "data", "title": "Data", "scope": "participant", "fields": [
         _f("subjective", "Patient report (subjective)", "text", True),
         _f("observations", "Clinician observations (objective)", "text", True),
         _f("mood_affect", "Mood / affect", "multi_choice", False, choices=MOOD_AFFECT),
     ]},
-    {"key": "assessment", "title": "Assessment", "scope": "participant", "fields": [
-        _f("assessment", "Clinical assessment", "text", True),
-        *_objectives(),
-        _risk(),
-    ]},
-    {"key": "plan", "title": "Plan", "scope": "participant", "fields": [
-        _f("plan", "Plan", "text", True),
-        _f("next_session", "Next session", "text", False, multiline=False, max_length=200),
-    ]},
+    _assessment_section(),
+    _plan_section(),
 ])
 
 INDIVIDUAL_SOAP = _individual("individual_soap", "Individual therapy note (SOAP)", "SOAP", SOAP_SOURCE, [
@@ -280,15 +290,8 @@ INDIVIDUAL_SOAP = _individual("individual_soap", "Individual therapy note (SOAP)
         _f("observations", "Observations / mental status", "text", True),
         _f("mood_affect", "Mood / affect", "multi_choice", False, choices=MOOD_AFFECT),
     ]},
-    {"key": "assessment", "title": "Assessment", "scope": "participant", "fields": [
-        _f("assessment", "Clinical assessment", "text", True),
-        *_objectives(),
-        _risk(),
-    ]},
-    {"key": "plan", "title": "Plan", "scope": "participant", "fields": [
-        _f("plan", "Plan", "text", True),
-        _f("next_session", "Next session", "text", False, multiline=False, max_length=200),
-    ]},
+    _assessment_section(),
+    _plan_section(),
 ])
 
 INDIVIDUAL_BIRP = _individual("individual_birp", "Individual therapy note (BIRP)", "BIRP", BIRP_SOURCE, [
@@ -304,10 +307,7 @@ INDIVIDUAL_BIRP = _individual("individual_birp", "Individual therapy note (BIRP)
         *_objectives(),
         _risk(),
     ]},
-    {"key": "plan", "title": "Plan", "scope": "participant", "fields": [
-        _f("plan", "Plan", "text", True),
-        _f("next_session", "Next session", "text", False, multiline=False, max_length=200),
-    ]},
+    _plan_section(),
 ])
 
 FAMILY_SESSION: dict[str, Any] = {
