@@ -1,4 +1,4 @@
-"""Pure hashing for the audit chain: canonical JSON of an event's fields, chained by SHA-256."""
+"""Pure hashing for the audit trail: canonical JSON of an event, and the seal chain over committed events."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ def canonical(fields: Mapping[str, Any]) -> str:
     return json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True, default=str, separators=(",", ":"))
 
 
-def event_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
+def content_hash(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields).encode()).hexdigest()
+
+
+def seal_hash(prev_hash: str, event_id: int, event_content_hash: str) -> str:
+    return hashlib.sha256(f"{prev_hash}{event_id}:{event_content_hash}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,41 @@ class Break:
     reason: str
 
 
-def verify(events: Iterable[Mapping[str, Any]], head_hash: str | None = None) -> Break | None:
-    """Walk events in id order; return the first break, or None when the chain is intact.
+def verify(
+    events: Iterable[Mapping[str, Any]],
+    seals: Iterable[Mapping[str, Any]],
+    *,
+    head_hash: str | None = None,
+    unsealed_grace_ids: set[int] | None = None,
+) -> Break | None:
+    """The first problem in the trail, or None when it is intact.
 
-    A deleted tail event is caught by comparing the last hash with the chain head.
+    `events`: rows with `id`, the hashed fields and the stored `content_hash`.
+    `seals`: rows with `event_id`, `prev_hash`, `hash`, in seal (commit) order.
+    `unsealed_grace_ids`: events too recent to be sealed yet (their transaction may still be committing).
     """
-    prev = GENESIS_HASH
-    last_id = 0
+    stored: dict[int, str] = {}
     for event in events:
-        last_id = event["id"]
-        if event["prev_hash"] != prev:
-            return Break(event["id"], "previous-hash link broken (an earlier event was removed or changed)")
-        if event_hash(prev, event) != event["hash"]:
+        if content_hash(event) != event["content_hash"]:
             return Break(event["id"], "content does not match its hash (the event was changed)")
-        prev = event["hash"]
+        stored[event["id"]] = event["content_hash"]
+    prev = GENESIS_HASH
+    sealed: set[int] = set()
+    last_event = 0
+    for seal in seals:
+        event_id = seal["event_id"]
+        last_event = event_id
+        if seal["prev_hash"] != prev:
+            return Break(event_id, "seal chain broken (an earlier event and its seal were removed or changed)")
+        if event_id not in stored or seal_hash(prev, event_id, stored[event_id]) != seal["hash"]:
+            return Break(event_id, "seal does not match the event (the event or its hash was changed)")
+        prev = seal["hash"]
+        sealed.add(event_id)
+    grace = unsealed_grace_ids or set()
+    unsealed = sorted(set(stored) - sealed - grace)
     if head_hash is not None and head_hash != prev:
-        return Break(last_id, "newest events are missing (chain head does not match)")
+        first = unsealed[0] if unsealed else last_event
+        return Break(first, "newest seals are missing (chain head does not match)")
+    if unsealed:
+        return Break(unsealed[0], "event is not sealed (its seal was removed, or sealing is not running)")
     return None

@@ -1,8 +1,14 @@
 """Append-only, hash-chained audit trail (HIPAA §164.312(b) audit controls; §164.316 retention).
 
-Each event stores the SHA-256 of its own canonical content and its predecessor's hash, so an edited,
-inserted or deleted event breaks the chain (`manage.py verify_audit`). In production the app's database
-role gets INSERT/SELECT only on audit_auditevent (see README, "Audit trail").
+Two insert-only tables:
+- AuditEvent is written inside the business transaction with the SHA-256 of its own canonical content, and
+  takes no lock, so audited writes never serialize on (or deadlock over) the chain;
+- AuditSeal links each committed event into the chain (hash of the previous seal + the event's content hash).
+  Seals are appended in a short transaction right after commit (and by `manage.py seal_audit`).
+An edited event no longer matches its content hash; a deleted event takes its seal with it (the foreign key
+forbids otherwise) and breaks the seal chain; a removed tail no longer matches the chain head
+(`manage.py verify_audit`). In production the app's database role gets INSERT/SELECT only on both tables
+(see README, "Audit trail").
 """
 
 from __future__ import annotations
@@ -46,8 +52,7 @@ class AuditEvent(models.Model):
     request_path = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=16, default="success")
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    content_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-id"]
@@ -68,11 +73,34 @@ class AuditEvent(models.Model):
         raise RuntimeError("Audit events are append-only.")
 
 
-class AuditChainHead(models.Model):
-    """One row: the newest event's hash. Locking it serializes appends so the chain never forks."""
+class AuditSeal(models.Model):
+    """One link of the chain: seals are appended in commit order, each over the previous seal's hash."""
 
-    last_event_id = models.BigIntegerField(default=0)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"seal #{self.pk} of event #{self.event_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("Audit seals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object):  # noqa: ANN201
+        raise RuntimeError("Audit seals are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """One row: the newest seal's hash. Locked only by the short sealing transaction, never by a request's."""
+
+    sealed_count = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return f"audit head #{self.last_event_id}"
+        return f"audit head ({self.sealed_count} sealed)"

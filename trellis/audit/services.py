@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from trellis.audit.chain import event_hash
+from trellis.audit.chain import content_hash, seal_hash
 from trellis.audit.context import current
-from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent
+from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
 
-__all__ = ["AuditAction", "record"]
+__all__ = ["AuditAction", "record", "seal_pending"]
+
+logger = logging.getLogger(__name__)
 
 
 def _object_type(obj: Any) -> str:
@@ -85,29 +88,57 @@ def record(
         "outcome": outcome,
         "detail": detail or {},
     }
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        digest = event_hash(head.last_hash, fields)
-        event = AuditEvent(
-            occurred_at=fields["occurred_at"],
-            actor_id=fields["actor_id"],
-            actor_label=fields["actor_label"],
-            roles=fields["roles"],
-            action=fields["action"],
-            object_type=fields["object_type"],
-            object_id=fields["object_id"],
-            patient_id=fields["patient_id"],
-            site_id=fields["site_id"],
-            ip_address=fields["ip_address"],
-            user_agent=fields["user_agent"],
-            request_path=fields["request_path"],
-            outcome=outcome,
-            detail=fields["detail"],
-            prev_hash=head.last_hash,
-            hash=digest,
-        )
-        event.save()
-        head.last_event_id = event.pk
-        head.last_hash = digest
-        head.save(update_fields=["last_event_id", "last_hash"])
+    # Inserted inside the caller's transaction (it commits or rolls back with the audited change) and without
+    # any lock; the seal that chains it is appended once the transaction has committed.
+    event = AuditEvent.objects.create(
+        occurred_at=fields["occurred_at"],
+        actor_id=fields["actor_id"],
+        actor_label=fields["actor_label"],
+        roles=fields["roles"],
+        action=fields["action"],
+        object_type=fields["object_type"],
+        object_id=fields["object_id"],
+        patient_id=fields["patient_id"],
+        site_id=fields["site_id"],
+        ip_address=fields["ip_address"],
+        user_agent=fields["user_agent"],
+        request_path=fields["request_path"],
+        outcome=outcome,
+        detail=fields["detail"],
+        content_hash=content_hash(fields),
+    )
+    if connection.in_atomic_block:
+        transaction.on_commit(_seal_after_commit)
+    else:
+        _seal_after_commit()
     return event
+
+
+def _seal_after_commit() -> None:
+    try:
+        seal_pending()
+    except Exception:  # the data is committed; `manage.py seal_audit` (cron) seals what is left
+        logger.exception("audit sealing failed; run manage.py seal_audit")
+
+
+def seal_pending(*, batch: int = 5000) -> int:
+    """Chain every committed, unsealed event, in id order, after the current head. Returns how many."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+            pending = list(
+                AuditEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", "content_hash")[:batch]
+            )
+            if not pending:
+                return total
+            prev, sealed_at, seals = head.last_hash, timezone.now(), []
+            for event_id, digest in pending:
+                link = seal_hash(prev, event_id, digest)
+                seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
+                prev = link
+            AuditSeal.objects.bulk_create(seals)
+            head.last_hash = prev
+            head.sealed_count += len(seals)
+            head.save(update_fields=["last_hash", "sealed_count"])
+            total += len(seals)
