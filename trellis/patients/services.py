@@ -122,3 +122,15 @@ def set_flag(*, patient: Patient, kind: str, label: str, active: bool = True) ->
             detail={"kind": kind, "active": active},
         )
     return flag
+
+
+def clear_flag(*, patient: Patient, flag_public_id: Any) -> PatientFlag:
+    """Deactivate a chart flag (flags are never deleted). The Part 2 flag follows the patient's program."""
+    from trellis.patients.models import FlagKind
+
+    flag = patient.flags.filter(public_id=flag_public_id, active=True).first()
+    if flag is None:
+        raise DomainError("That flag is no longer active.")
+    if flag.kind == FlagKind.PART2:
+        raise DomainError("The 42 CFR Part 2 flag follows the patient's program and cannot be cleared here.")
+    return set_flag(patient=patient, kind=flag.kind, label=flag.label, active=False)

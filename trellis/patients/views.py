@@ -132,13 +132,11 @@ def flags(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
         return redirect("patients:chart", patient_id=patient.public_id)
     clear = request.POST.get("clear")
     if clear:
-        flag = patient.flags.filter(public_id=clear if _is_uuid(clear) else None, active=True).first()
-        if flag is None:
-            messages.error(request, "That flag is no longer active.")
-        elif flag.kind == "part2":
-            messages.error(request, "The 42 CFR Part 2 flag follows the patient's program and cannot be cleared here.")
+        try:
+            services.clear_flag(patient=patient, flag_public_id=clear if _is_uuid(clear) else None)
+        except DomainError as error:
+            messages.error(request, error.message)
         else:
-            services.set_flag(patient=patient, kind=flag.kind, label=flag.label, active=False)
             messages.success(request, "Flag cleared.")
         return redirect("patients:chart", patient_id=patient.public_id)
     form = FlagForm(request.POST)

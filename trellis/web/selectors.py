@@ -78,13 +78,13 @@ def today_for(user: Any, active_site: Any = None) -> Today:
         result.deadlines_overdue = sum(1 for i in items if i["status"] == "overdue")
         result.deadlines_due_soon = len(items) - result.deadlines_overdue
     if has_capability(user, Cap.REFERRAL_MANAGE):
+        from trellis.referrals.models import OPEN_STATUSES
         from trellis.referrals.selectors import referrals_for
 
         result.show_referrals = True
         result.referrals_due = (
             referrals_for(user, Cap.REFERRAL_MANAGE)
-            .filter(owner=user, next_step_due__lte=day)
-            .exclude(status__in=["admitted", "declined", "not_reached", "referred_elsewhere"])
+            .filter(owner=user, next_step_due__lte=day, status__in=OPEN_STATUSES)
             .count()
         )
     return result

@@ -52,3 +52,16 @@ def test_chart_tabs_of_other_apps_keep_patients_current(client_for, make_staff, 
     response = c.get(reverse("attendance:patient_hours", kwargs={"patient_id": patient.public_id}))
     current = [i["key"] for i in response.context["shell"]["nav_items"] if i["active"]]
     assert current == ["patients"]
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_today_query_count_does_not_grow(client_for, make_staff, site, n, django_assert_max_num_queries):
+    from trellis.audit.services import AuditAction, record
+
+    user = make_staff("therapist")
+    for _ in range(n):
+        record(action=AuditAction.READ, obj=PatientFactory(primary_site=site), actor=user)
+    c = client_for(user)
+    c.get(reverse("web:home"))
+    with django_assert_max_num_queries(22):
+        assert c.get(reverse("web:home")).status_code == 200
