@@ -24,9 +24,10 @@ from trellis.careplans.models import (
     PlanStatus,
     TreatmentPlan,
 )
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.patients.models import Patient
 from trellis.programs.models import Episode, EpisodeStatus
 from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
 
@@ -39,7 +40,7 @@ def _deny(obj: Any, capability: str) -> None:
 def _load_plan(request: HttpRequest, plan_id: UUID, capability: str = Cap.PATIENT_VIEW) -> TreatmentPlan:
     return get_scoped_or_404(
         request, TreatmentPlan.objects.select_related("episode__program__site", "patient", "clinician_signed_by"),
-        plan_id, capability=capability, site_path="episode__program__site", patient_path="patient",
+        plan_id, capability=capability,
     )
 
 
@@ -53,7 +54,7 @@ def _staff(site: Any) -> Any:
 def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.programs.selectors import episodes_for
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "treatment_plan"})
     from django.db.models import Prefetch
 
@@ -81,7 +82,7 @@ def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 @capability_required(Cap.CAREPLAN_WRITE)
 def plan_create(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
-                                capability=Cap.CAREPLAN_WRITE, site_path="program__site", patient_path="patient")
+                                capability=Cap.CAREPLAN_WRITE)
     try:
         plan = services.create_plan(episode=episode, created_by=request.user)
     except DomainError as error:
@@ -246,7 +247,7 @@ def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
 @capability_required(Cap.CERTIFY)
 def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
-                                capability=Cap.CERTIFY, site_path="program__site", patient_path="patient")
+                                capability=Cap.CERTIFY)
     try:
         services.record_certification(episode=episode, physician=request.user)
     except DomainError as error:

@@ -18,6 +18,7 @@ from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 from trellis.programs.models import Episode, Program, Room, Track
 from trellis.programs.selectors import active_on
 from trellis.scheduling import forms, policies, selectors, services
@@ -80,9 +81,9 @@ def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filter
     patient_id = form.value("patient")
     if not patient_id:
         return None
-    from trellis.core.access import get_patient_or_404
+    from trellis.core.access import get_scoped_or_404
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     filters.patient = patient
     record(action=AuditAction.READ, obj=patient, detail={"view": "patient_schedule"})
     return patient
@@ -138,7 +139,7 @@ def _session(request: HttpRequest, session_id: Any, capability: str = Cap.SCHEDU
     return get_scoped_or_404(
         request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "series", "program",
                                                 "episode__patient"),
-        session_id, capability=capability, site_path="site",
+        session_id, capability=capability,
     )
 
 
@@ -324,7 +325,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.SCHEDULE_MANAGE)
 def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
     series = get_scoped_or_404(request, SessionSeries.objects.select_related("site", "program"), series_id,
-                               capability=Cap.SCHEDULE_MANAGE, site_path="site")
+                               capability=Cap.SCHEDULE_MANAGE)
     sites = [series.site]
     initial = {
         "program": series.program_id, "tracks": list(series.tracks.all()), "title": series.title, "topic": series.topic,
@@ -457,7 +458,7 @@ def program_edit(request: HttpRequest, program_id: Any = None) -> HttpResponse:
     program = None
     if program_id is not None:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     form = forms.ProgramForm(request.POST or None, sites=sites,
                              initial=_program_form_initial(program) if program else None)
     if program is not None:
@@ -481,11 +482,11 @@ def track_edit(request: HttpRequest, program_id: Any = None, track_id: Any = Non
     track = None
     if track_id is not None:
         track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
-                                  capability=Cap.PROGRAM_MANAGE, site_path="program__site")
+                                  capability=Cap.PROGRAM_MANAGE)
         program = track.program
     else:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     initial = {"name": track.name, "kind": track.kind, "description": track.description,
                "active": track.active} if track else None
     form = forms.TrackForm(request.POST or None, initial=initial)
@@ -507,7 +508,7 @@ def room_edit(request: HttpRequest, room_id: Any = None) -> HttpResponse:
     room = None
     if room_id is not None:
         room = get_scoped_or_404(request, Room.objects.select_related("site"), room_id,
-                                 capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                 capability=Cap.PROGRAM_MANAGE)
     initial = {"site": room.site_id, "name": room.name, "capacity": room.capacity, "active": room.active} if room else None
     form = forms.RoomForm(request.POST or None, sites=sites, initial=initial)
     if room is not None:
