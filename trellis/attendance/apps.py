@@ -7,7 +7,7 @@ class AttendanceConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_chart_tab, register_nav
+        from trellis.core.registry import register_chart_tab, register_nav
 
         register_nav("attendance", "Attendance", "attendance:index", Cap.ATTENDANCE_MARK, order=25)
         register_nav("hours", "Treatment hours", "attendance:tracks", Cap.SCHEDULE_VIEW, order=30)

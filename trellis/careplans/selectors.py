@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
@@ -21,6 +22,7 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
+from trellis.core.registry import TodayContext, TodayCounter
 
 WORKLIST_LIMIT = 200
 
@@ -170,3 +172,14 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     for o in objectives:
         result[episode_of_plan[o.goal.problem.plan_id]].append(o)
     return result
+
+
+def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    """Plan, review and certification deadlines: overdue, and due in the next days."""
+    items = worklist(user, today=ctx.day, site=ctx.active_site)
+    overdue = sum(1 for item in items if item["status"] == "overdue")
+    url = reverse("careplans:worklist")
+    return [
+        TodayCounter(overdue, "plans, reviews or certifications overdue", url, "danger" if overdue else ""),
+        TodayCounter(len(items) - overdue, "due in the next days", url),
+    ]
