@@ -21,6 +21,7 @@ from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
 from trellis.programs.models import AttendedModality, Episode, Track
 from trellis.programs.selectors import active_on
 from trellis.scheduling.models import Session
@@ -249,7 +250,6 @@ LEDGER_WEEKS = 6
 @capability_required(Cap.PATIENT_VIEW)
 def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
     """Chart tab "Schedule & hours": the patient's upcoming sessions and treatment-hours ledger per episode."""
-    from trellis.patients.views import chart_context
 
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     allowed = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}

@@ -23,6 +23,8 @@ from trellis.careplans.models import (
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
 from trellis.core.registry import TodayContext, TodayCounter
+from trellis.programs.models import HandoffTask
+from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
 WORKLIST_LIMIT = 200
 
@@ -114,7 +116,6 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
 
 def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
-    from trellis.programs.models import HandoffTask
 
     return list(
         HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
@@ -129,7 +130,6 @@ def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
     leave before it is done)."""
     from django.db.models import Exists, OuterRef
 
-    from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
     return list(

@@ -75,10 +75,25 @@ class TodaySection:
     order: int = 100
 
 
+ChartPanelProvider = Callable[[Any, Any, date], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class ChartPanel:
+    """A card on the chart's overview, owned by the app whose data it shows."""
+
+    key: str
+    template_name: str
+    provider: ChartPanelProvider
+    capability: str | None
+    order: int = 100
+
+
 _NAV: dict[str, NavItem] = {}
 _TABS: dict[str, ChartTab] = {}
 _COUNTERS: dict[str, TodayCounters] = {}
 _SECTIONS: dict[str, TodaySection] = {}
+_CHART_PANELS: dict[str, ChartPanel] = {}
 
 
 def register_nav(
@@ -117,6 +132,14 @@ def register_today_section(
     _SECTIONS[key] = TodaySection(key, template_name, provider, capability, order)
 
 
+def register_chart_panel(
+    key: str, template_name: str, provider: ChartPanelProvider, *, capability: str | None, order: int = 100
+) -> None:
+    """A card on the chart overview rendered from `template_name` with `provider(user, patient, today)`'s
+    dict (None hides it). Cards are shown to users holding `capability` at one of the patient's sites."""
+    _CHART_PANELS[key] = ChartPanel(key, template_name, provider, capability, order)
+
+
 def nav_entries() -> list[NavItem]:
     return list(_NAV.values())
 
@@ -131,3 +154,7 @@ def today_counters() -> list[TodayCounters]:
 
 def today_sections() -> list[TodaySection]:
     return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
+
+
+def chart_panels() -> list[ChartPanel]:
+    return sorted(_CHART_PANELS.values(), key=lambda p: (p.order, p.key))

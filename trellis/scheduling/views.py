@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
@@ -81,7 +81,6 @@ def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filter
     patient_id = form.value("patient")
     if not patient_id:
         return None
-    from trellis.core.access import get_scoped_or_404
 
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     filters.patient = patient
@@ -556,7 +555,6 @@ def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
 
 def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
-    from trellis.accounts.policies import has_capability
     from trellis.scheduling.ical import build_staff_calendar
 
     token = selectors.find_feed_token(secret)

@@ -1,4 +1,4 @@
-"""The main navigation and the chart tabs for one user, built from the registries in trellis.core.registry."""
+"""The main navigation for one user, built from the registry in trellis.core.registry."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 
 from trellis.accounts.policies import has_capability
-from trellis.core.registry import ADMIN_SECTION, chart_tabs, nav_entries
+from trellis.core.registry import ADMIN_SECTION, nav_entries
 
-__all__ = ["ADMIN_SECTION", "chart_tabs_for", "nav_items_for"]
+__all__ = ["ADMIN_SECTION", "nav_items_for"]
 
 
 def nav_items_for(user: Any, current_path: str = "", *, in_chart: bool = False) -> list[dict[str, Any]]:
@@ -52,16 +52,3 @@ def nav_items_for(user: Any, current_path: str = "", *, in_chart: bool = False) 
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items
-
-
-def chart_tabs_for(user: Any, patient: Any) -> list[dict[str, Any]]:
-    tabs = []
-    for tab in chart_tabs():
-        if tab.capability and not has_capability(user, tab.capability):
-            continue
-        try:
-            url = reverse(tab.url_name, kwargs={"patient_id": patient.public_id})
-        except NoReverseMatch:
-            continue
-        tabs.append({"key": tab.key, "label": tab.label, "url": url})
-    return tabs
