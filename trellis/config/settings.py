@@ -17,8 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from trellis.config.production import check_production_settings
+from trellis.config.production import check_production_settings, environment_problem
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("TRELLIS_DATA_DIR", BASE_DIR / "data"))
@@ -39,7 +40,9 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-TRELLIS_ENV = os.environ.get("TRELLIS_ENV", "dev").strip().lower()
+if environment_problem(os.environ.get("TRELLIS_ENV")):
+    raise ImproperlyConfigured(f"Refusing to start: {environment_problem(os.environ.get('TRELLIS_ENV'))}")
+TRELLIS_ENV = os.environ.get("TRELLIS_ENV", "dev")
 PRODUCTION = TRELLIS_ENV == "production"
 DEBUG = _env_bool("DEBUG", not PRODUCTION)
 
