@@ -223,6 +223,12 @@ SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+# How many reverse proxies sit in front of Trellis and append to X-Forwarded-For (the client address for the
+# audit trail is taken that many entries from the right; 0 ignores the header). Default 1 in production.
+TRELLIS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRELLIS_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+if TRELLIS_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRELLIS_TRUSTED_PROXY_COUNT must be 0 or more")
+
 if _env_bool("TRELLIS_BEHIND_PROXY", PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
