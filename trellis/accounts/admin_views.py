@@ -128,6 +128,7 @@ def _staff_page(request: HttpRequest, member: User | None, form: StaffForm, cred
         "is_self": member is not None and member.pk == request.user.pk,
         "can_manage_account": member is not None and can_manage_staff_member(request.user, member, memberships),
         "fixed_roles": [m for m in memberships if m.role not in grantable_roles(request.user, m.site_id)],
+        "locked_out": member is not None and selectors.account_locked(member, now=now()),
     }, status=status)
 
 
@@ -180,6 +181,19 @@ def staff_send_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
         messages.error(request, error.message)
         return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
     messages.success(request, f"A single-use link to choose a new password was sent to {member.email}.")
+    return redirect("accounts:staff_edit", user_id=member.public_id)
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_unlock(request: HttpRequest, user_id: Any) -> HttpResponse:
+    member = _member(request, user_id)
+    try:
+        services.unlock_sign_in(user=member, changed_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
+    messages.success(request, f"{member.full_name} can sign in again.")
     return redirect("accounts:staff_edit", user_id=member.public_id)
 
 

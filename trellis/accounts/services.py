@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
@@ -217,3 +218,16 @@ def add_credential(*, user: User, changed_by: User, **data: Any) -> Credential:
         credential.save()
         record(action=AuditAction.CREATE, obj=credential, detail={"user": str(user.public_id)})
     return credential
+
+
+def unlock_sign_in(*, user: User, changed_by: User) -> int:
+    """Lift a sign-in lockout (django-axes) before it expires, e.g. after confirming the person by phone.
+    Only someone who could manage the account may; audited. Returns how many lockout records were cleared."""
+    if not can_manage_staff_member(changed_by, user, list(SiteMembership.objects.filter(user=user))):
+        raise DomainError("This person holds roles you cannot grant; an administrator with those roles must do "
+                          "this.")
+    with transaction.atomic():
+        cleared = axes_reset(username=user.email.lower())
+        record(action=AuditAction.UPDATE, obj=user,
+               detail={"target": str(user.public_id), "credential": "lockout_cleared", "records": cleared})
+    return cleared

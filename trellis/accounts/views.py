@@ -23,8 +23,11 @@ from trellis.accounts.forms import EmailLoginForm, TOTPForm
 from trellis.accounts.middleware import ACTIVE_SITE_KEY
 from trellis.accounts.models import User
 from trellis.accounts.policies import login_required_view, user_sites
+from trellis.accounts.selectors import address_throttled
+from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import as_uuid
+from trellis.core.clock import now
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -38,6 +41,15 @@ class TrellisLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Per-client throttle before any password is checked: one address cannot lock out account after
+        # account (the per-account lockout is django-axes').
+        if address_throttled(client_ip(request), now=now()):
+            record(action=AuditAction.LOGIN_FAILED, object_type="sign_in", outcome="denied",
+                   detail={"reason": "address throttled"})
+            return render(request, "accounts/locked_out.html", {"throttled": True}, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @require_POST

@@ -193,6 +193,13 @@ AXES_USERNAME_CALLABLE = "trellis.accounts.policies.lockout_username"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same client address as the audit trail (X-Forwarded-For read from the right; see audit.middleware).
+AXES_CLIENT_IP_CALLABLE = "trellis.audit.middleware.client_ip"
+# Failed sign-ins are logged so one client can be throttled across accounts (TRELLIS_LOCKOUT_IP_FAILURES).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Per-client throttle next to the per-account lockout: one address failing this often within the lockout window
+# is refused for the rest of it, so it cannot lock out every account in turn.
+TRELLIS_LOCKOUT_IP_FAILURES = int(os.environ.get("TRELLIS_LOCKOUT_IP_FAILURES", "20"))
 AXES_VERBOSE = False
 
 # Mail to staff (password links, access changes) and patients (links). The console backend prints messages in
