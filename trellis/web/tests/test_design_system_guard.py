@@ -22,6 +22,7 @@ ALL_STYLESHEETS = sorted(ROOT.rglob("static/**/*.css"))
 
 TEMPLATE_RULES = [
     (re.compile(r'class="[^"]*\bbadge\b'), "a hand-written badge: use {% status_badge %}, {% badge %} or {% count_badge %}"),
+    (re.compile(r'class="[^"]*\bempty-state\b'), "a hand-written empty state: use {% empty_state %}"),
     (re.compile(r"\|\s*date\s*:"), "an ad-hoc date format: use fmt_date / fmt_day / fmt_datetime / fmt_stamp / iso_date"),
     (re.compile(r"\|\s*time\s*:"), "an ad-hoc time format: use fmt_time or {% time_range %}"),
     (re.compile(r"\|\s*hm\b"), "the old hours filter: use minutes_hm"),
@@ -55,6 +56,7 @@ def test_the_scan_sees_the_templates():
     "line",
     [
         '<span class="badge badge-danger">Late</span>',
+        '<div class="empty-state"><p>Nothing here.</p></div>',
         '{{ note.signed_at|date:"m/d/Y" }}',
         "{{ s.start|time:'H:i' }}",
         "{{ week.minutes|hm }}",
