@@ -22,7 +22,8 @@ from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
-from trellis.programs.models import AttendedModality, Episode, Modality
+from trellis.episodes.models import Episode
+from trellis.programs.models import AttendedModality, Modality
 from trellis.scheduling.models import Session, SessionStatus
 
 DEFAULT_MODALITY = {

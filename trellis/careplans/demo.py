@@ -27,8 +27,7 @@ from trellis.careplans.models import (
 )
 from trellis.careplans.services import CERTIFICATION_STATEMENTS, program_certification_rule
 from trellis.core.demo import DemoContext
-from trellis.programs.models import DischargeRecord, DischargeType, Episode, EpisodeStatus
-from trellis.referrals.models import Diagnosis
+from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, EpisodeStatus
 
 PLAN_CONTENT = [
     ("Depressed mood limits work and self-care", "I want to get out of bed and back to work",
@@ -205,8 +204,8 @@ def _ensure_discharge_types(ctx: DemoContext, episodes: list[Episode]) -> None:
 
 
 def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
-    from trellis.programs.lifecycle import aftercare_flag
-    from trellis.programs.summary import build_summary
+    from trellis.episodes.services import aftercare_flag
+    from trellis.episodes.summary import build_summary
 
     rng = ctx.rng
     records = []
@@ -235,7 +234,7 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
 def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
     """One real step-down through the service: PHP -> IOP at the same site, with a hand-off task."""
     from trellis.core.errors import DomainError
-    from trellis.programs.lifecycle import step_down
+    from trellis.episodes.services import step_down
     from trellis.programs.models import LevelOfCare, Program
 
     for e in episodes:

@@ -23,7 +23,7 @@ class TreatmentPlan(BaseModel):
     """One version of an episode's treatment plan. A review creates the next version; old
     versions stay readable; signed versions are immutable."""
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="treatment_plans")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="treatment_plans")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
@@ -80,7 +80,7 @@ class PlanProblem(models.Model):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="problems")
     order = models.PositiveSmallIntegerField(default=0)
     statement = models.TextField()
-    diagnosis = models.ForeignKey("referrals.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    diagnosis = models.ForeignKey("episodes.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["order", "id"]
@@ -196,7 +196,7 @@ class CertificationKind(models.TextChoices):
 class PhysicianCertification(BaseModel):
     """Physician (re)certification, 42 CFR 424.24(e) - see trellis.careplans.schedule."""
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="certifications")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="certifications")
     kind = models.CharField(max_length=16, choices=CertificationKind.choices)
     physician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_on = models.DateField()
@@ -222,7 +222,7 @@ class DeadlineKind(models.TextChoices):
 class CareDeadline(models.Model):
     """An open or met deadline on an episode; the worklist reads the open ones."""
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.CASCADE, related_name="care_deadlines")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.CASCADE, related_name="care_deadlines")
     kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     due_on = models.DateField()
     met_on = models.DateField(null=True, blank=True)

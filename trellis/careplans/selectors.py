@@ -112,7 +112,7 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
 
 def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
-    from trellis.programs.models import HandoffTask
+    from trellis.episodes.models import HandoffTask
 
     return list(
         HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
@@ -170,3 +170,30 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     for o in objectives:
         result[episode_of_plan[o.goal.problem.plan_id]].append(o)
     return result
+
+
+def plan_progress(episode: Any) -> list[dict[str, Any]]:
+    """The discharge summary's "plan_progress" part: each objective of the current plan and its last rating."""
+    plan = (
+        TreatmentPlan.objects.filter(episode=episode)
+        .exclude(status=PlanStatus.DRAFT, version__gt=1)
+        .order_by("-version")
+        .first()
+    ) or TreatmentPlan.objects.filter(episode=episode).order_by("-version").first()
+    if plan is None:
+        return []
+    objectives = PlanObjective.objects.filter(goal__problem__plan=plan).select_related("goal__problem")
+    latest: dict[str, str] = {}
+    for p in ObjectiveProgress.objects.filter(review__plan__episode=episode).select_related("objective", "review"
+                                                                                            ).order_by("review__reviewed_on"):
+        latest[str(p.objective.lineage)] = p.get_rating_display()
+    return [
+        {
+            "problem": o.goal.problem.statement,
+            "goal": o.goal.statement,
+            "objective": o.statement,
+            "status": o.get_status_display(),
+            "last_progress": latest.get(str(o.lineage), "Not yet reviewed"),
+        }
+        for o in objectives
+    ]

@@ -27,7 +27,7 @@ from trellis.careplans.models import (
 from trellis.core.access import get_patient_or_404, get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
-from trellis.programs.models import Episode, EpisodeStatus
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
 
 
@@ -51,7 +51,7 @@ def _staff(site: Any) -> Any:
 
 @capability_required(Cap.PATIENT_VIEW)
 def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    from trellis.programs.selectors import episodes_for
+    from trellis.episodes.selectors import episodes_for
 
     patient = get_patient_or_404(request, patient_id)
     record(action=AuditAction.READ, obj=patient, detail={"view": "treatment_plan"})
@@ -91,7 +91,7 @@ def plan_create(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 
 
 def _plan_context(request: HttpRequest, plan: TreatmentPlan, **extra: Any) -> dict[str, Any]:
-    from trellis.referrals.models import Diagnosis
+    from trellis.episodes.models import Diagnosis
 
     site = plan.episode.program.site
     can_write = policies.can_write_plan(request.user, site) and plan.status == PlanStatus.DRAFT
@@ -119,7 +119,7 @@ def plan_view(request: HttpRequest, plan_id: UUID) -> HttpResponse:
 @capability_required(Cap.PATIENT_VIEW)
 def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
     """Printable copy of one plan version (for the patient and the chart); audited as PRINT."""
-    from trellis.programs.summary import render_pdf
+    from trellis.episodes.summary import render_pdf
 
     plan = _load_plan(request, plan_id)
     sections: list[tuple[str, list[str]]] = [("Plan", [
@@ -150,7 +150,7 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
 @require_POST
 @capability_required(Cap.CAREPLAN_WRITE)
 def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:
-    from trellis.referrals.models import Diagnosis
+    from trellis.episodes.models import Diagnosis
 
     plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
     site = plan.episode.program.site
@@ -253,7 +253,7 @@ def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "Certification signed; the next recertification is on the worklist.")
-    return redirect("programs:episode", episode_id=episode.public_id)
+    return redirect("episodes:episode", episode_id=episode.public_id)
 
 
 @capability_required(Cap.PATIENT_VIEW)

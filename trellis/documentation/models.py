@@ -138,7 +138,7 @@ class Note(BaseModel):
     individual note for one patient (episode set; exactly one ParticipantNote)."""
 
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, related_name="notes")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="individual_notes")
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
     template_version = models.ForeignKey(NoteTemplateVersion, on_delete=models.PROTECT, related_name="notes")
@@ -224,7 +224,7 @@ class ParticipantNote(BaseModel):
     together with the note's shared section)."""
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="participants")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="participant_notes")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="participant_notes")
     attendance = models.ForeignKey("attendance.Attendance", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="participant_notes")
     content = models.JSONField(default=dict, blank=True)
@@ -255,7 +255,7 @@ class Addendum(BaseModel):
     (shown only in that patient's chart); empty: about the whole note (shown with the shared section)."""
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
@@ -320,7 +320,7 @@ class PrivateNote(BaseModel):
     list or open them (selectors filter by author; no other selector in Trellis joins this table)."""
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     kind = models.CharField(max_length=20, choices=PrivateNoteKind.choices, default=PrivateNoteKind.PSYCHOTHERAPY)

@@ -87,7 +87,7 @@ def current_care(patient: Patient, today: date) -> list[dict]:
     """
     from trellis.attendance.selectors import treatment_hours_for_episodes
     from trellis.core.clock import iso_week_bounds
-    from trellis.programs.selectors import episodes_of_patient
+    from trellis.episodes.selectors import episodes_of_patient
 
     episodes = [e for e in episodes_of_patient(patient).select_related("prescriber", "case_manager")
                 if e.status == "active"]

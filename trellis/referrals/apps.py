@@ -7,11 +7,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_chart_tab, register_nav
+        from trellis.web.navigation import register_nav
 
         register_nav("referrals", "Referrals", "referrals:board", Cap.REFERRAL_VIEW, order=20)
         register_nav("referral_sources", "Referral sources", "referrals:sources", Cap.REFERRAL_VIEW, order=21)
         register_nav("admission_requirements", "Admission requirements", "referrals:admission_programs",
                      Cap.PROGRAM_MANAGE, order=820)
-        # The Episodes tab lives in programs (episode lifecycle views); registered here with the intake flow.
-        register_chart_tab("episodes", "Episodes", "programs:episodes_tab", Cap.PATIENT_VIEW, order=20)

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Program, Room, Track
+from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.programs.models import LevelOfCare, Program, Room, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.recurrence import local_to_utc
 
