@@ -23,8 +23,10 @@ from trellis.attendance.models import Attendance, AttendanceCorrection, Attendan
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
+from trellis.patients.models import Patient
 from trellis.programs.models import AttendedModality, Modality
 from trellis.scheduling.models import Session, SessionStatus
+from trellis.scheduling.selectors import roster_for_session
 
 DEFAULT_MODALITY = {
     Modality.IN_PERSON: AttendedModality.IN_PERSON,
@@ -116,7 +118,6 @@ def mark_attendance(
     correction_reason: str = "",
 ) -> list[Attendance]:
     """Record attendance for many roster members of one session in one transaction (all or nothing)."""
-    from trellis.scheduling.selectors import roster_for_session
 
     if not entries:
         raise DomainError("Nothing to save: mark at least one patient.")
@@ -194,7 +195,6 @@ def mark_attendance(
         AttendanceCorrection.objects.bulk_create(corrections)
         patients = dict(Episode.objects.filter(pk__in=[a.episode_id for a in [*created, *(c[0] for c in changed)]])
                         .select_related("patient").values_list("pk", "patient"))
-        from trellis.patients.models import Patient
 
         people = Patient.objects.in_bulk(list(patients.values()))
         for att in created:

@@ -18,10 +18,12 @@ from trellis.attendance import selectors, services
 from trellis.attendance.forms import CorrectionForm, UnlockForm, local_moment, parse_time, read_sheet
 from trellis.attendance.models import Attendance, AttendanceStatus
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
+from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
 from trellis.programs.models import AttendedModality, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.selectors import CalendarFilters, calendar, sessions_for_episodes
@@ -71,7 +73,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def _session(request: HttpRequest, session_id: Any) -> Session:
     return get_scoped_or_404(
         request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "episode__patient"),
-        session_id, capability=Cap.ATTENDANCE_MARK, site_path="site",
+        session_id, capability=Cap.ATTENDANCE_MARK,
     )
 
 
@@ -184,7 +186,7 @@ def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
 def _record(request: HttpRequest, record_id: Any, capability: str) -> Attendance:
     return get_scoped_or_404(
         request, Attendance.objects.select_related("session__site", "episode__patient", "locked_by"), record_id,
-        capability=capability, site_path="session__site", patient_path="episode__patient",
+        capability=capability,
     )
 
 
@@ -249,9 +251,8 @@ LEDGER_WEEKS = 6
 @capability_required(Cap.PATIENT_VIEW)
 def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
     """Chart tab "Schedule & hours": the patient's upcoming sessions and treatment-hours ledger per episode."""
-    from trellis.patients.views import chart_context
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     allowed = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
     episodes = [
         e for e in Episode.objects.filter(patient=patient).select_related("program", "program__site", "track")
@@ -289,7 +290,7 @@ def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
 @capability_required(Cap.SCHEDULE_VIEW)
 def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
     track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
-                              capability=Cap.SCHEDULE_VIEW, site_path="program__site")
+                              capability=Cap.SCHEDULE_VIEW)
     site = track.program.site
     monday = _week_of(request, _site_today(site))
     sunday = monday + timedelta(days=6)

@@ -9,7 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from trellis.audit.chain import content_hash, seal_hash
-from trellis.audit.context import current
+from trellis.audit.context import current, roles_label
+from trellis.audit.middleware import client_ip
 from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
 
 __all__ = ["AuditAction", "record", "seal_pending"]
@@ -59,16 +60,10 @@ def record(
         actor = None
     ip = ua = path = None
     if request is not None:
-        from trellis.audit.middleware import client_ip
-
         ip, ua, path = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300], request.path[:300]
     elif ctx is not None:
         ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
-    roles = ""
-    if actor is not None:
-        from trellis.accounts.policies import roles_of
-
-        roles = ",".join(sorted(roles_of(actor)))
+    roles = roles_label(actor)
     if patient is None and obj is not None and _object_type(obj) == "patient":
         patient = obj
     site = site or _site_of(obj, patient)
@@ -142,3 +137,17 @@ def seal_pending(*, batch: int = 5000) -> int:
             head.sealed_count += len(seals)
             head.save(update_fields=["last_hash", "sealed_count"])
             total += len(seals)
+
+
+def record_scoped_read(*, obj: Any, patient: Any, capability: str) -> None:
+    record(action=AuditAction.READ, obj=obj, patient=patient)
+
+
+def record_scoped_denial(*, obj: Any, patient: Any, capability: str) -> None:
+    record(
+        action=AuditAction.DENIED,
+        obj=obj,
+        patient=patient,
+        outcome="denied",
+        detail={"reason": "outside site scope", "capability": capability},
+    )

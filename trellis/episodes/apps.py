@@ -7,6 +7,6 @@ class EpisodesConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_chart_tab
+        from trellis.core.registry import register_chart_tab
 
         register_chart_tab("episodes", "Episodes", "episodes:episodes_tab", Cap.PATIENT_VIEW, order=20)

@@ -4,14 +4,13 @@ from typing import Any
 
 from django import forms
 
+from trellis.accounts.models import User
 from trellis.episodes.models import DiagnosisRank, DischargeType, LevelChangeField
 from trellis.programs.models import LevelOfCare, Program, Track
 from trellis.referrals.viewutils import DATE
 
 
 def _staff_qs(site: Any, roles: list[str] | None = None) -> Any:
-    from trellis.accounts.models import User
-
     qs = User.objects.filter(memberships__site=site, is_active=True)
     if roles:
         qs = qs.filter(memberships__role__in=roles)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import LevelOfCare, Program, Track
 
@@ -33,6 +34,10 @@ class DischargeType(models.TextChoices):
 
 class Episode(BaseModel):
     """One admission of a patient to a program, admit to discharge (FHIR R4 EpisodeOfCare)."""
+
+    site_path = "program__site"
+    patient_path = "patient"
+    objects = ScopedManager()
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="episodes")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="episodes")
@@ -99,6 +104,10 @@ class EpisodeLevelChange(BaseModel):
     """A change of the recommended or authorized level of care within an episode; it pulls
     the next treatment-plan review in (trellis.careplans.schedule.next_review_due)."""
 
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
+
     episode = models.ForeignKey("episodes.Episode", on_delete=models.CASCADE, related_name="level_changes")
     field = models.CharField(max_length=12, choices=LevelChangeField.choices)
     from_level = models.CharField(max_length=10, choices=LevelOfCare.choices, blank=True)
@@ -116,6 +125,10 @@ class EpisodeLevelChange(BaseModel):
 
 class DischargeRecord(BaseModel):
     """Discharge details and the generated summary."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     episode = models.OneToOneField("episodes.Episode", on_delete=models.PROTECT, related_name="discharge_record")
     discharge_type = models.CharField(max_length=30, choices=DischargeType.choices)
@@ -139,6 +152,10 @@ class DischargeRecord(BaseModel):
 
 class HandoffTask(BaseModel):
     """Hand-off to the receiving clinician on a step-down or transfer."""
+
+    site_path = "to_episode__program__site"
+    patient_path = "to_episode__patient"
+    objects = ScopedManager()
 
     from_episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
     to_episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="handoff_tasks")

@@ -17,7 +17,7 @@ from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.consents.part2 import ABBREVIATED_NOTICE
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.episodes import forms as episode_forms
@@ -25,6 +25,7 @@ from trellis.episodes import policies, selectors, services
 from trellis.episodes.hooks import episode_panels
 from trellis.episodes.models import Diagnosis, DischargeRecord, Episode, EpisodeStatus, HandoffTask
 from trellis.episodes.summary import discharge_summary_pdf
+from trellis.patients.models import Patient
 from trellis.programs.models import LEVEL_RANK, Program
 from trellis.referrals.models import (
     IntakeAssessment,
@@ -41,7 +42,7 @@ def _load_episode(request: HttpRequest, episode_id: UUID, capability: str = Cap.
         request,
         Episode.objects.select_related("patient", "program__site", "track", "primary_clinician", "prescriber",
                                        "case_manager", "previous_episode__program"),
-        episode_id, capability=capability, site_path="program__site", patient_path="patient",
+        episode_id, capability=capability,
     )
 
 
@@ -52,7 +53,7 @@ def _deny(obj: Any, capability: str) -> None:
 
 @capability_required(Cap.PATIENT_VIEW)
 def episodes_tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "episodes"})
     episodes = list(selectors.episodes_for(request.user).filter(patient=patient).select_related("discharge_record"))
     site_ids = [s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)]
@@ -73,7 +74,7 @@ def episodes_tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
 @capability_required(Cap.EPISODE_ADMIT)
 def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, Cap.EPISODE_ADMIT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.EPISODE_ADMIT)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "admit"})
     sites = sites_with(request.user, Cap.EPISODE_ADMIT)
@@ -312,7 +313,7 @@ def export_summary(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 def handoff_done(request: HttpRequest, task_id: UUID) -> HttpResponse:
     task = get_scoped_or_404(request, HandoffTask.objects.select_related("to_episode__patient",
                                                                        "to_episode__program__site"),
-                             task_id, capability=Cap.PATIENT_VIEW, site_path="to_episode__program__site")
+                             task_id, capability=Cap.PATIENT_VIEW)
     if task.assigned_to_id != request.user.pk and not _can(request.user, Cap.EPISODE_ADMIT,
                                                             task.to_episode.program.site):
         _deny(task, Cap.EPISODE_ADMIT)
@@ -326,7 +327,7 @@ def handoff_done(request: HttpRequest, task_id: UUID) -> HttpResponse:
 # ---------------------------------------------------------------- diagnoses at intake (shown on the intake page)
 def _load_intake(request: HttpRequest, intake_id: UUID, capability: str) -> IntakeAssessment:
     return get_scoped_or_404(request, IntakeAssessment.objects.select_related("patient", "site", "clinician"),
-                             intake_id, capability=capability, site_path="site", patient_path="patient")
+                             intake_id, capability=capability)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 
 
@@ -59,6 +60,10 @@ class AttendedModality(models.TextChoices):
 
 
 class Program(BaseModel):
+    site_path = "site"
+    patient_path = None
+    objects = ScopedManager()
+
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="programs")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="programs")
     name = models.CharField(max_length=120)
@@ -106,6 +111,10 @@ class TrackKind(models.TextChoices):
 
 
 class Track(BaseModel):
+    site_path = "program__site"
+    patient_path = None
+    objects = ScopedManager()
+
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="tracks")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=TrackKind.choices, default=TrackKind.GENERAL)
@@ -126,6 +135,10 @@ class Track(BaseModel):
 
 
 class Room(BaseModel):
+    site_path = "site"
+    patient_path = None
+    objects = ScopedManager()
+
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="rooms")
     name = models.CharField(max_length=80)
     capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])

@@ -39,7 +39,7 @@ def program_edit(request: HttpRequest, program_id: Any = None) -> HttpResponse:
     program = None
     if program_id is not None:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     form = forms.ProgramForm(request.POST or None, sites=sites,
                              initial=_program_form_initial(program) if program else None)
     if program is not None:
@@ -63,11 +63,11 @@ def track_edit(request: HttpRequest, program_id: Any = None, track_id: Any = Non
     track = None
     if track_id is not None:
         track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
-                                  capability=Cap.PROGRAM_MANAGE, site_path="program__site")
+                                  capability=Cap.PROGRAM_MANAGE)
         program = track.program
     else:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     initial = {"name": track.name, "kind": track.kind, "description": track.description,
                "active": track.active} if track else None
     form = forms.TrackForm(request.POST or None, initial=initial)
@@ -89,7 +89,7 @@ def room_edit(request: HttpRequest, room_id: Any = None) -> HttpResponse:
     room = None
     if room_id is not None:
         room = get_scoped_or_404(request, Room.objects.select_related("site"), room_id,
-                                 capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                 capability=Cap.PROGRAM_MANAGE)
     initial = {"site": room.site_id, "name": room.name, "capacity": room.capacity, "active": room.active} if room else None
     form = forms.RoomForm(request.POST or None, sites=sites, initial=initial)
     if room is not None:

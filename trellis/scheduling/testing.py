@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.patients.models import PatientSite
 from trellis.programs.models import LevelOfCare, Program, Room, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.recurrence import local_to_utc
@@ -38,8 +39,6 @@ def make_room(site: Any, *, name: str = "Group Room A", capacity: int = 12) -> R
 
 
 def admit(patient: Any, track: Track, *, admitted_on: date, discharged_on: date | None = None) -> Episode:
-    from trellis.patients.models import PatientSite
-
     PatientSite.objects.get_or_create(patient=patient, site=track.program.site)
     return Episode.objects.create(
         patient=patient,

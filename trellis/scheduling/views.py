@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
+from trellis.patients.models import Patient
 from trellis.programs.models import Program
 from trellis.scheduling import forms, policies, selectors, services
 from trellis.scheduling.models import FeedToken, Session, SessionSeries
@@ -81,9 +82,8 @@ def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filter
     patient_id = form.value("patient")
     if not patient_id:
         return None
-    from trellis.core.access import get_patient_or_404
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     filters.patient = patient
     record(action=AuditAction.READ, obj=patient, detail={"view": "patient_schedule"})
     return patient
@@ -139,7 +139,7 @@ def _session(request: HttpRequest, session_id: Any, capability: str = Cap.SCHEDU
     return get_scoped_or_404(
         request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "series", "program",
                                                 "episode__patient"),
-        session_id, capability=capability, site_path="site",
+        session_id, capability=capability,
     )
 
 
@@ -325,7 +325,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.SCHEDULE_MANAGE)
 def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
     series = get_scoped_or_404(request, SessionSeries.objects.select_related("site", "program"), series_id,
-                               capability=Cap.SCHEDULE_MANAGE, site_path="site")
+                               capability=Cap.SCHEDULE_MANAGE)
     sites = [series.site]
     initial = {
         "program": series.program_id, "tracks": list(series.tracks.all()), "title": series.title, "topic": series.topic,
@@ -464,7 +464,6 @@ def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
 
 def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
-    from trellis.accounts.policies import has_capability
     from trellis.scheduling.ical import build_staff_calendar
 
     token = selectors.find_feed_token(secret)
