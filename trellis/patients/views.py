@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import now, today_in
 from trellis.core.errors import ConflictError, DomainError
@@ -35,9 +35,9 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         searched = True
         results = selectors.search_patients(request.user, form.cleaned_data["q"])
-        # A search result list shows identities: audit it as a read of each listed patient? That floods the
-        # trail; HIPAA audit guidance asks for access to records, so we log the search itself with the count.
-        record(action=AuditAction.READ, object_type="patient_search", detail={"results": len(results)})
+        # The result list shows identities: one event naming every patient listed (never the search terms).
+        if not record_list_read(view="patient_search", patients=results):
+            record(action=AuditAction.READ, object_type="patient_search", detail={"results": 0})
     template = "patients/_results.html" if request.htmx else "patients/search.html"
     return render(request, template, {"form": form, "results": results, "searched": searched})
 

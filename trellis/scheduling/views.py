@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
@@ -125,8 +125,10 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     filters.include_cancelled = True
     (cal_day,) = selectors.calendar(request.user, filters, with_patients=True)
     names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    shown = [m.patient for e in cal_day.entries if e.session.site_id in names_ok
+             for m in (e.roster.members if e.roster else [])]
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
-           detail={"sessions": len(cal_day.entries)})
+           detail={"sessions": len(cal_day.entries), "patients": [str(p.public_id) for p in shown]})
     return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok})
 
 
@@ -172,6 +174,10 @@ def _session_context(request: HttpRequest, session: Session, **extra: Any) -> di
         }),
         "add_form": forms.RosterAddForm(episodes=eligible),
     }
+    if context["names_ok"]:
+        # The roster and the add-a-patient list both show names: one list-read event for the page.
+        record_list_read(view="session_roster", site=site,
+                         patients=[m.episode.patient for m in roster.members] + [e.patient for e in eligible])
     context.update(extra)
     return context
 
@@ -375,6 +381,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     )
     form = forms.AppointmentForm(request.POST or None, episodes=episodes, staff=_staff(sites), sites=sites,
                                  initial={"local_date": today})
+    record_list_read(view="appointment_form", patients=[e.patient for e in episodes])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
