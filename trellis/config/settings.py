@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "trellis.attendance",
     "trellis.referrals",
     "trellis.consents",
+    "trellis.episodes",
     "trellis.careplans",
     "trellis.documentation",
 ]

@@ -33,7 +33,7 @@ class SessionSeries(BaseModel):
     tracks = models.ManyToManyField("programs.Track", blank=True, related_name="session_series")
     # A recurring individual appointment (weekly therapy) names the episode instead of tracks.
     episode = models.ForeignKey(
-        "programs.Episode", null=True, blank=True, on_delete=models.PROTECT, related_name="session_series"
+        "episodes.Episode", null=True, blank=True, on_delete=models.PROTECT, related_name="session_series"
     )
     title = models.CharField(max_length=120)
     topic = models.CharField(max_length=200, blank=True)
@@ -113,7 +113,7 @@ class Session(BaseModel):
     )
     tracks = models.ManyToManyField("programs.Track", blank=True, related_name="sessions")
     episode = models.ForeignKey(
-        "programs.Episode",
+        "episodes.Episode",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -228,7 +228,7 @@ class RosterChange(BaseModel):
     """An exception to a session's derived roster: one patient added to, or excused from, one occurrence."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="roster_changes")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="roster_changes")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="roster_changes")
     kind = models.CharField(max_length=8, choices=RosterChangeKind.choices)
     reason = models.CharField(max_length=200, blank=True)
 

@@ -7,7 +7,8 @@ from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
-from trellis.programs.models import Episode, EpisodeStatus, Program, Track
+from trellis.episodes.models import Diagnosis, DiagnosisStage, Episode, EpisodeStatus
+from trellis.programs.models import Program, Track
 
 
 def programs_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Program]:
@@ -42,3 +43,11 @@ def episodes_of_patient(patient: Any) -> QuerySet[Episode]:
     return Episode.objects.filter(patient=patient).select_related(
         "program", "program__site", "track", "primary_clinician"
     )
+
+
+def episode_diagnoses(episode: Any, stage: str = DiagnosisStage.ADMISSION) -> list[Diagnosis]:
+    return list(Diagnosis.objects.filter(episode=episode, stage=stage, entered_in_error=False))
+
+
+def intake_diagnoses(intake: Any) -> list[Diagnosis]:
+    return list(Diagnosis.objects.filter(intake=intake, entered_in_error=False))

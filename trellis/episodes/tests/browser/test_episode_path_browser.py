@@ -9,7 +9,7 @@ import pytest
 
 from trellis.careplans.models import PlanStatus, TreatmentPlan
 from trellis.core.clock import today_in
-from trellis.programs.models import DischargeRecord, Episode, EpisodeStatus, HandoffTask
+from trellis.episodes.models import DischargeRecord, Episode, EpisodeStatus, HandoffTask
 from trellis.referrals import services as referral_services
 from trellis.referrals.models import Referral, ReferralStatus
 from trellis.referrals.tests.builders import make_program, make_track

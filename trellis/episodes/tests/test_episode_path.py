@@ -7,18 +7,21 @@ import datetime as dt
 
 import pytest
 
+from trellis.audit.models import AuditEvent
+from trellis.audit.services import AuditAction
 from trellis.careplans import services as plan_services
 from trellis.careplans.models import CareDeadline, DeadlineKind, PlanStatus, ProgressRating, TreatmentPlan
 from trellis.consents import services as consent_services
 from trellis.consents.models import ConsentKind
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.episodes import services as lifecycle
+from trellis.episodes.models import Diagnosis, DischargeType, Episode, EpisodeStatus, HandoffTask
 from trellis.patients.models import Patient
 from trellis.patients.services import DuplicatePatientWarning
-from trellis.programs import lifecycle
-from trellis.programs.models import DischargeType, Episode, EpisodeStatus, HandoffTask, LevelOfCare
+from trellis.programs.models import LevelOfCare
 from trellis.referrals import services as referral_services
-from trellis.referrals.models import Diagnosis, ReferralStatus
+from trellis.referrals.models import ReferralStatus
 from trellis.referrals.selectors import criteria_for_program
 from trellis.referrals.tests.builders import NO_RISK, make_program, make_track, met_findings, sign
 
@@ -64,10 +67,10 @@ def test_full_path(site, make_staff):
                                             presenting_problem="Depression after job loss")
     referral_services.save_intake(intake=intake, changed_by=therapist, patient_goals="Sleep and get back to work",
                                   hrsn_answers={"living_situation": "worried", "transportation": "yes"})
-    referral_services.add_diagnosis(patient=patient, intake=intake, code="F33.1", rank="primary",
-                                    diagnosed_on=today, diagnosed_by=therapist)
-    referral_services.add_diagnosis(patient=patient, intake=intake, code="f411", rank="secondary",
-                                    diagnosed_on=today, diagnosed_by=therapist)
+    lifecycle.add_diagnosis(patient=patient, intake=intake, code="F33.1", rank="primary",
+                            diagnosed_on=today, diagnosed_by=therapist)
+    lifecycle.add_diagnosis(patient=patient, intake=intake, code="f411", rank="secondary",
+                            diagnosed_on=today, diagnosed_by=therapist)
     referral_services.record_risk_screen(patient=patient, site=site, intake=intake, administered_by=therapist,
                                          answers=NO_RISK)
     intake = referral_services.complete_intake(intake=intake, completed_by=therapist)
@@ -99,6 +102,10 @@ def test_full_path(site, make_staff):
     assert referral.status == ReferralStatus.ADMITTED and referral.episode == episode
     assert episode.recommended_level == "php" and episode.authorized_level == "php"
     assert Diagnosis.objects.filter(episode=episode).count() == 2
+    # one admission service, one audit event for the new episode
+    created = AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="episode",
+                                        object_id=str(episode.public_id))
+    assert created.count() == 1 and created.get().detail["admission"] is True
     deadlines = {d.kind: d.due_on for d in CareDeadline.objects.filter(episode=episode)}
     assert deadlines[DeadlineKind.INITIAL_PLAN] == today + dt.timedelta(days=7)
     assert deadlines[DeadlineKind.CERTIFICATION] == today
@@ -176,7 +183,7 @@ def test_full_path(site, make_staff):
                                                     "remission (primary)"]
     assert final.summary["hours"]["available"] is True
     assert "weeks" in final.summary["hours"]
-    from trellis.programs.summary import discharge_summary_pdf
+    from trellis.episodes.summary import discharge_summary_pdf
 
     pdf = discharge_summary_pdf(new_episode, final)
     assert pdf.startswith(b"%PDF")

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from trellis.attendance.services import MarkEntry, mark_attendance
-from trellis.programs import lifecycle
+from trellis.episodes import services as lifecycle
 from trellis.referrals.tests.builders import admitted_episode, make_program, make_track
 from trellis.scheduling.selectors import roster_for_session
 from trellis.scheduling.testing import make_session

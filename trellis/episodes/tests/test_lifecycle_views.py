@@ -13,7 +13,7 @@ from django.urls import reverse
 from trellis.consents.models import Disclosure
 from trellis.core.clock import today_in
 from trellis.core.testing.factories import PatientFactory
-from trellis.programs.models import Episode, EpisodeStatus
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.referrals.tests.builders import (
     admitted_episode,
     determination,
@@ -37,7 +37,7 @@ def test_admit_refused_lists_missing_consents_then_succeeds(client_for, site, th
     track = make_track(program)
     determination(patient, program, therapist)
     c = client_for(therapist)
-    url = reverse("programs:admit", kwargs={"patient_id": patient.public_id})
+    url = reverse("episodes:admit", kwargs={"patient_id": patient.public_id})
     page = c.get(url, {"program": program.public_id})
     assert page.status_code == 200 and b"Required consents are missing" in page.content
     data = {"program": program.pk, "track": track.pk, "admitted_on": today_in(site.zone).isoformat(),
@@ -51,12 +51,12 @@ def test_admit_refused_lists_missing_consents_then_succeeds(client_for, site, th
     assert response.status_code == 302
     episode = Episode.objects.get()
     assert episode.track == track and episode.authorized_level == "php"
-    page = c.get(reverse("programs:episode", kwargs={"episode_id": episode.public_id}))
+    page = c.get(reverse("episodes:episode", kwargs={"episode_id": episode.public_id}))
     assert page.status_code == 200 and b"Initial treatment plan due" in page.content
 
 
 def test_admit_denied_for_wrong_role_and_other_site(client_for, site, other_site, make_staff, patient):
-    url = reverse("programs:admit", kwargs={"patient_id": patient.public_id})
+    url = reverse("episodes:admit", kwargs={"patient_id": patient.public_id})
     assert client_for(make_staff("front_desk")).get(url).status_code == 403
     assert client_for(make_staff("therapist", at=other_site)).get(url).status_code == 404
 
@@ -64,18 +64,18 @@ def test_admit_denied_for_wrong_role_and_other_site(client_for, site, other_site
 def test_episode_pages_other_site_404(client_for, site, other_site, make_staff, therapist, patient):
     episode = admitted_episode(patient, make_program(site), therapist)
     outsider = make_staff("therapist", at=other_site)
-    for name in ("programs:episode", "programs:discharge", "programs:step_down"):
+    for name in ("episodes:episode", "episodes:discharge", "episodes:step_down"):
         url = reverse(name, kwargs={"episode_id": episode.public_id})
         assert client_for(outsider).get(url).status_code == 404, name
         assert client_for(therapist).get(url).status_code == 200, name
     assert client_for(make_staff("front_desk")).get(
-        reverse("programs:discharge", kwargs={"episode_id": episode.public_id})).status_code == 403
+        reverse("episodes:discharge", kwargs={"episode_id": episode.public_id})).status_code == 403
 
 
 def test_discharge_view_bad_input_then_summary_pdf(client_for, site, therapist, patient):
     episode = admitted_episode(patient, make_program(site), therapist)
     c = client_for(therapist)
-    url = reverse("programs:discharge", kwargs={"episode_id": episode.public_id})
+    url = reverse("episodes:discharge", kwargs={"episode_id": episode.public_id})
     today = today_in(site.zone)
     before = (episode.admitted_on - dt.timedelta(days=1)).isoformat()
     response = c.post(url, {"discharged_on": before, "discharge_type": "completed", "reason": "Done"})
@@ -90,7 +90,7 @@ def test_discharge_view_bad_input_then_summary_pdf(client_for, site, therapist, 
     assert response.status_code == 302
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.DISCHARGED and episode.discharge_record.aftercare_flag
-    pdf = c.get(reverse("programs:summary_pdf", kwargs={"episode_id": episode.public_id}))
+    pdf = c.get(reverse("episodes:summary_pdf", kwargs={"episode_id": episode.public_id}))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
@@ -99,13 +99,13 @@ def test_step_down_view(client_for, site, therapist, patient):
     iop = make_program(site, level="iop", name="IOP")
     episode = admitted_episode(patient, php, therapist)
     c = client_for(therapist)
-    url = reverse("programs:step_down", kwargs={"episode_id": episode.public_id})
+    url = reverse("episodes:step_down", kwargs={"episode_id": episode.public_id})
     today = today_in(site.zone).isoformat()
     response = c.post(url, {"to_program": iop.pk, "discharged_on": today, "receiving_clinician": therapist.pk,
                             "reason": "Stable"})
     assert response.status_code == 302
     new = Episode.objects.get(previous_episode=episode)
-    page = c.get(reverse("programs:episode", kwargs={"episode_id": new.public_id}))
+    page = c.get(reverse("episodes:episode", kwargs={"episode_id": new.public_id}))
     assert b"Hand-off" in page.content and b"Mark hand-off done" in page.content
 
 
@@ -121,7 +121,7 @@ def test_referral_letter_view_refused_without_release(client_for, site, therapis
     referral.save()
     episode = admitted_episode(patient, program, therapist, referral=referral)
     c = client_for(therapist)
-    response = c.post(reverse("programs:referral_letter", kwargs={"episode_id": episode.public_id}), follow=True)
+    response = c.post(reverse("episodes:referral_letter", kwargs={"episode_id": episode.public_id}), follow=True)
     assert b"42 CFR Part 2 consent" in response.content
     assert not Disclosure.objects.exists()
 
@@ -130,7 +130,7 @@ def test_episodes_tab_query_count_is_bounded(client_for, site, therapist):
     programs = [make_program(site, name=f"P{i}") for i in range(3)]
     patient = PatientFactory(primary_site=site)
     c = client_for(therapist)
-    url = reverse("programs:episodes_tab", kwargs={"patient_id": patient.public_id})
+    url = reverse("episodes:episodes_tab", kwargs={"patient_id": patient.public_id})
     admitted_episode(patient, programs[0], therapist)
     c.get(url)
     with CaptureQueriesContext(connection) as small:
@@ -150,10 +150,10 @@ def test_plan_tab_renders(client_for, site, therapist, patient):
 
 
 def test_episode_diagnosis_add(client_for, site, therapist, patient, make_staff):
-    from trellis.referrals.models import Diagnosis
+    from trellis.episodes.models import Diagnosis
 
     episode = admitted_episode(patient, make_program(site), therapist)
-    url = reverse("programs:diagnosis_add", kwargs={"episode_id": episode.public_id})
+    url = reverse("episodes:diagnosis_add", kwargs={"episode_id": episode.public_id})
     c = client_for(therapist)
     today = today_in(site.zone).isoformat()
     response = c.post(url, {"code": "F99.99", "rank": "secondary", "diagnosed_on": today}, follow=True)

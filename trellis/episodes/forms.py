@@ -4,13 +4,13 @@ from typing import Any
 
 from django import forms
 
-from trellis.programs.models import DischargeType, LevelChangeField, LevelOfCare, Program, Track
+from trellis.accounts.models import User
+from trellis.episodes.models import DiagnosisRank, DischargeType, LevelChangeField
+from trellis.programs.models import LevelOfCare, Program, Track
 from trellis.referrals.viewutils import DATE
 
 
 def _staff_qs(site: Any, roles: list[str] | None = None) -> Any:
-    from trellis.accounts.models import User
-
     qs = User.objects.filter(memberships__site=site, is_active=True)
     if roles:
         qs = qs.filter(memberships__role__in=roles)
@@ -89,3 +89,11 @@ class StepDownForm(forms.Form):
 
 class ExportForm(forms.Form):
     recipient_name = forms.CharField(max_length=300, label="Recipient (as named on the release)")
+
+
+class DiagnosisForm(forms.Form):
+    code = forms.CharField(max_length=10, label="ICD-10-CM code",
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. F33.1 or 'panic'"}))
+    rank = forms.ChoiceField(choices=DiagnosisRank.choices)
+    diagnosed_on = forms.DateField(widget=DATE)
+    onset_on = forms.DateField(required=False, widget=DATE)

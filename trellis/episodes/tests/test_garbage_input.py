@@ -7,15 +7,16 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from trellis.careplans.models import TreatmentPlan
 from trellis.consents import services as consent_services
-from trellis.programs import lifecycle
-from trellis.programs.models import HandoffTask
+from trellis.episodes import services as lifecycle
+from trellis.episodes.models import Diagnosis, HandoffTask
+from trellis.programs.models import Room, Track
 from trellis.referrals import services as referral_services
-from trellis.referrals.models import Diagnosis, IntakeAssessment, LevelOfCareDetermination, SuicideRiskScreen
+from trellis.referrals.models import IntakeAssessment, LevelOfCareDetermination, SuicideRiskScreen
 from trellis.referrals.tests.builders import NO_RISK, admitted_episode, make_program, simple_plan
 
 pytestmark = pytest.mark.django_db
 
-NAMESPACES = ("referrals", "consents", "careplans", "programs")
+NAMESPACES = ("referrals", "consents", "careplans", "episodes", "programs")
 GARBAGE = {
     key: value
     for key in (
@@ -54,8 +55,8 @@ def world(site, make_staff, patient):
     referral = referral_services.create_referral(site=site, created_by=director, first_name="A", last_name="B",
                                                  source=source)
     intake = referral_services.start_intake(patient=patient, site=site, clinician=director)
-    referral_services.add_diagnosis(patient=patient, intake=intake, code="F33.1", rank="primary",
-                                    diagnosed_on=episode.admitted_on, diagnosed_by=director)
+    lifecycle.add_diagnosis(patient=patient, intake=intake, code="F33.1", rank="primary",
+                            diagnosed_on=episode.admitted_on, diagnosed_by=director)
     screen = referral_services.record_risk_screen(patient=patient, site=site, administered_by=director,
                                                   answers=NO_RISK)
     consent = consent_services.create_consent(patient=patient, site=site, kind="treatment", created_by=director)
@@ -67,6 +68,8 @@ def world(site, make_staff, patient):
         "referral_id": referral.public_id, "intake_id": intake.public_id, "screen_id": screen.public_id,
         "determination_id": LevelOfCareDetermination.objects.first().public_id, "source_id": source.public_id,
         "consent_id": consent.public_id, "program_id": program.public_id,
+        "track_id": Track.objects.create(program=program, name="Garbage track").public_id,
+        "room_id": Room.objects.create(site=site, name="Garbage room", capacity=4).public_id,
         "task_id": HandoffTask.objects.get(pk=task.pk).public_id,
         "diagnosis_id": Diagnosis.objects.filter(intake=intake).first().public_id, "kind": "goal",
         "director": director,

@@ -1,6 +1,7 @@
-"""Episode lifecycle: admission with consents and level-of-care checks, level changes, discharge with
-summary, and step-down (issue 4, sections 3, 5, 8). Builds on programs.services (admit_patient /
-discharge_episode); rosters follow automatically because they are derived from active episodes."""
+"""Episode writes: admission (consents, level-of-care criteria and risk checks), level changes, discharge with
+its summary, step-down with the hand-off, diagnoses (ICD-10-CM), and the disclosures built from an episode
+(letter to the referral source, summary export). Rosters follow automatically because they are derived from
+active episodes; apps above episodes take part through trellis.episodes.hooks."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.dispatch import Signal
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from trellis.audit.services import AuditAction, record
+from trellis.consents.models import DisclosureMethod
+from trellis.consents.services import disclose, missing_for_admission, notice_for, require_release
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
-from trellis.programs import services as episode_services
-from trellis.programs.models import (
-    LEVEL_RANK,
+from trellis.episodes import hooks
+from trellis.episodes.hooks import episode_admitted, episode_discharged
+from trellis.episodes.models import (
+    Diagnosis,
+    DiagnosisRank,
+    DiagnosisStage,
     DischargeRecord,
     DischargeType,
     Episode,
@@ -24,20 +30,29 @@ from trellis.programs.models import (
     EpisodeStatus,
     HandoffTask,
     LevelChangeField,
-    LevelOfCare,
-    Program,
-    Track,
 )
+from trellis.episodes.summary import build_summary, discharge_summary_pdf, referral_letter_pdf
+from trellis.patients.models import FlagKind
+from trellis.patients.services import link_patient_to_site, set_flag
+from trellis.programs.models import LEVEL_RANK, LevelOfCare, Program, Track
+from trellis.referrals import icd10
+from trellis.referrals.models import IntakeAssessment, Referral
+from trellis.referrals.selectors import latest_determination, latest_intake, unresolved_high_risk
+from trellis.referrals.services import mark_referral_admitted
+
+__all__ = ["episode_admitted", "episode_discharged"]  # re-exported hooks (sent after commit)
 
 # Aftercare follow-up within 7 days of discharge: NCQA HEDIS "Follow-Up After Hospitalization for
 # Mental Illness" (FUH) and "Follow-Up After Emergency Department Visit for Mental Illness" (FUM)
 # 7-day rates - used here as program policy for PHP/IOP discharges.
 AFTERCARE_MAX_DAYS = 7
 
-# Hooks for later capabilities (e.g. outcome questionnaires at admission and discharge). Sent after the
-# transaction commits, with sender=Episode and episode=<Episode>.
-episode_admitted = Signal()
-episode_discharged = Signal()
+
+def _overlapping(patient: Any, program: Program, admitted_on: dt.date) -> Episode | None:
+    """An episode of this patient in this program that is still open on (or after) that date."""
+    return Episode.objects.filter(patient=patient, program=program).filter(
+        Q(discharged_on__isnull=True) | Q(discharged_on__gte=admitted_on)
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -54,11 +69,8 @@ class AdmissionCheck:
 def check_admission(*, patient: Any, program: Program, admitted_on: dt.date, determination: Any = None,
                     require_determination: bool = True) -> AdmissionCheck:
     """Everything that blocks an admission, as a list of messages that say what to fix."""
-    from trellis.consents.services import missing_for_admission
-    from trellis.referrals.selectors import latest_determination, unresolved_high_risk
-
     problems: list[str] = []
-    clash = episode_services._overlapping(patient, program, admitted_on)
+    clash = _overlapping(patient, program, admitted_on)
     if clash is not None:
         problems.append(
             f"This patient already has an episode in {program.name} from {clash.admitted_on:%m/%d/%Y} that overlaps "
@@ -105,12 +117,12 @@ def admit(
     """Admit a patient: refused while required consents are missing (listed), while the program's admission
     criteria are not met without a director's override, or while a high-risk screen has no safety plan.
     Creates the episode, links the patient to the site, moves intake diagnoses onto the episode, marks the
-    referral admitted and sets the plan and certification deadlines."""
-    from trellis.careplans.services import schedule_admission_deadlines
-    from trellis.referrals.models import Diagnosis, IntakeAssessment
-    from trellis.referrals.selectors import latest_intake
-    from trellis.referrals.services import mark_referral_admitted
-
+    referral admitted and (through hooks.admitting) sets the plan and certification deadlines. This is the only
+    way an episode is created, and it writes one audit event."""
+    if track is not None and track.program_id != program.pk:
+        raise DomainError("That track belongs to another program.", field="track")
+    if program.organization_id != patient.organization_id:
+        raise DomainError("That program belongs to another organization.", field="program")
     if admitted_on > today_in(program.site.zone) + dt.timedelta(days=30):
         raise DomainError("The admission date is more than 30 days ahead.", field="admitted_on")
     for role, user in (("primary_clinician", primary_clinician), ("prescriber", prescriber),
@@ -120,20 +132,23 @@ def admit(
     for name, level in (("recommended_level", recommended_level), ("authorized_level", authorized_level)):
         if level and level not in LevelOfCare.values:
             raise DomainError("Choose a level of care.", field=name)
-    check = check_admission(patient=patient, program=program, admitted_on=admitted_on, determination=determination,
-                            require_determination=require_determination)
-    if not check.ok:
-        raise DomainError(" ".join(check.problems), code="admission_blocked")
-    determination = check.determination
-    if recommended_level is None and determination is not None:
-        recommended_level = determination.recommended_level
     with transaction.atomic():
-        episode = episode_services.admit_patient(
-            patient=patient, program=program, admitted_on=admitted_on, track=track,
+        # Lock the patient row so two concurrent admissions cannot both pass the overlap check.
+        type(patient).objects.select_for_update().filter(pk=patient.pk).first()
+        check = check_admission(patient=patient, program=program, admitted_on=admitted_on,
+                                determination=determination, require_determination=require_determination)
+        if not check.ok:
+            raise DomainError(" ".join(check.problems), code="admission_blocked")
+        determination = check.determination
+        if recommended_level is None and determination is not None:
+            recommended_level = determination.recommended_level
+        episode = Episode.objects.create(
+            patient=patient, program=program, track=track, admitted_on=admitted_on, status=EpisodeStatus.ACTIVE,
+            recommended_level=recommended_level or program.level_of_care, authorized_level=authorized_level,
             primary_clinician=primary_clinician, prescriber=prescriber, case_manager=case_manager,
-            recommended_level=recommended_level, authorized_level=authorized_level,
             previous_episode=previous_episode, created_by=admitted_by,
         )
+        link_patient_to_site(patient=patient, site=program.site)
         if determination is not None:
             type(determination).objects.filter(pk=determination.pk).update(episode=episode)
         if intake is None and previous_episode is None:
@@ -145,15 +160,15 @@ def admit(
             )
         if referral is not None:
             mark_referral_admitted(referral=referral, episode=episode, changed_by=admitted_by)
-        schedule_admission_deadlines(episode=episode)
         if program.is_part2:
             # Staff see at a glance that this chart holds 42 CFR Part 2 records (disclosure rules differ).
-            from trellis.patients.models import FlagKind
-            from trellis.patients.services import set_flag
-
             set_flag(patient=patient, kind=FlagKind.PART2, label="42 CFR Part 2 records")
+        # Plan and certification deadlines (careplans) are set by receivers of this hook.
+        hooks.admitting.send(sender=Episode, episode=episode)
+        # The one audit event of an admission.
         record(action=AuditAction.CREATE, obj=episode, patient=patient, site=program.site,
-               detail={"admission": True, "override": bool(determination and determination.overridden_at)})
+               detail={"admission": True, "program": str(program.public_id),
+                       "override": bool(determination and determination.overridden_at)})
         transaction.on_commit(lambda: episode_admitted.send(sender=Episode, episode=episode))
     return episode
 
@@ -161,9 +176,7 @@ def admit(
 def change_level(*, episode: Episode, field: str, to_level: str, changed_on: dt.date, reason: str,
                  changed_by: Any) -> EpisodeLevelChange:
     """Change the clinically recommended or the payer-authorized level within an episode; the next plan
-    review is pulled in (careplans.schedule.next_review_due)."""
-    from trellis.careplans.services import level_changed
-
+    review is pulled in by receivers of hooks.level_changing (care plans)."""
     if field not in LevelChangeField.values:
         raise DomainError("Choose which level changes.", field="field")
     if to_level not in LevelOfCare.values:
@@ -187,7 +200,7 @@ def change_level(*, episode: Episode, field: str, to_level: str, changed_on: dt.
         setattr(current, attr, to_level)
         current.version += 1
         current.save()
-        level_changed(episode=current, changed_on=changed_on)
+        hooks.level_changing.send(sender=Episode, episode=current, changed_on=changed_on)
         record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.program.site,
                detail={"field": attr, "from": from_level, "to": to_level})
     return change
@@ -204,8 +217,6 @@ def aftercare_flag(discharged_on: dt.date, aftercare_on: dt.date | None, provide
 
 
 def _validate_codes(codes: list[tuple[str, str]]) -> list[tuple[Any, str]]:
-    from trellis.referrals import icd10
-
     items = []
     primaries = 0
     for code, rank in codes:
@@ -234,10 +245,6 @@ def discharge(
     """Discharge an episode: type, reason, discharge diagnoses (ICD-10-CM), medications, aftercare (flagged
     when missing or more than 7 days out) and a generated summary. Open plan/certification deadlines are
     cancelled; future rosters drop the patient because rosters follow active episodes."""
-    from trellis.careplans.services import cancel_open_deadlines
-    from trellis.referrals.models import Diagnosis, DiagnosisStage
-    from trellis.referrals.selectors import unresolved_high_risk
-
     if discharge_type not in DischargeType.values:
         raise DomainError("Choose the discharge type.", field="discharge_type")
     if not reason.strip():
@@ -257,24 +264,30 @@ def discharge(
                           "plan before the patient leaves.")
     coded = _validate_codes(diagnoses or [])
     with transaction.atomic():
-        current = episode_services.discharge_episode(
-            episode=episode, discharged_on=discharged_on, discharge_type=discharge_type, reason=reason.strip(),
-            changed_by=discharged_by,
-        )
+        current = Episode.objects.select_for_update().get(pk=episode.pk)
+        if current.status == EpisodeStatus.DISCHARGED:
+            raise DomainError("This episode is already discharged.")
+        current.status = EpisodeStatus.DISCHARGED
+        current.discharged_on = discharged_on
+        current.discharge_type = discharge_type
+        current.discharge_reason = reason.strip()
+        current.version += 1
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.program.site,
+               detail={"discharge_type": discharge_type})
         for item, rank in coded:
             Diagnosis.objects.create(
                 patient=current.patient, episode=current, stage=DiagnosisStage.DISCHARGE, code=item.code,
-                description=item.description, code_set_version=_code_set_version(), rank=rank,
+                description=item.description, code_set_version=icd10.CODE_SET_VERSION, rank=rank,
                 diagnosed_on=discharged_on, diagnosed_by=discharged_by, created_by=discharged_by,
             )
-        cancel_open_deadlines(episode=current)
+        # Open plan and certification deadlines are cancelled by receivers of this hook (care plans).
+        hooks.discharging.send(sender=Episode, episode=current)
         rec = DischargeRecord.objects.create(
             episode=current, discharge_type=discharge_type, reason=reason.strip(), medications=medications.strip(),
             aftercare_provider=aftercare_provider.strip(), aftercare_on=aftercare_on,
             aftercare_flag=aftercare_flag(discharged_on, aftercare_on, aftercare_provider), created_by=discharged_by,
         )
-        from trellis.programs.summary import build_summary
-
         rec.summary = build_summary(current, rec)
         rec.summary_generated_at = now()
         rec.save(update_fields=["summary", "summary_generated_at", "updated_at"])
@@ -282,12 +295,6 @@ def discharge(
                detail={"discharge_type": discharge_type, "aftercare_flag": bool(rec.aftercare_flag)})
         transaction.on_commit(lambda: episode_discharged.send(sender=Episode, episode=current))
     return rec
-
-
-def _code_set_version() -> str:
-    from trellis.referrals.icd10 import CODE_SET_VERSION
-
-    return CODE_SET_VERSION
 
 
 def step_down(
@@ -306,8 +313,6 @@ def step_down(
 ) -> tuple[DischargeRecord, Episode, HandoffTask]:
     """Discharge to a lower level and open the new episode there, without re-entering the patient; the
     receiving clinician gets a hand-off task. Diagnoses carry over to the new episode."""
-    from trellis.referrals.models import Diagnosis, DiagnosisStage
-
     if to_program.organization_id != episode.program.organization_id:
         raise DomainError("Unknown program.", field="to_program")
     if LEVEL_RANK.get(to_program.level_of_care, 0) >= LEVEL_RANK.get(episode.program.level_of_care, 0):
@@ -370,8 +375,6 @@ def complete_handoff(*, task: HandoffTask, completed_by: Any) -> HandoffTask:
 # ---------------------------------------------------------------- disclosures (letters / exports)
 def referral_for(episode: Episode) -> Any:
     """The referral that led to this episode (following the step-down chain back)."""
-    from trellis.referrals.models import Referral
-
     current: Episode | None = episode
     for _ in range(20):
         if current is None:
@@ -398,10 +401,6 @@ def part2_applies(episode: Episode) -> bool:
 def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, Any]:
     """Letter to the referral source: generated only with a release in force naming that source (a 42 CFR
     Part 2 consent when Part 2 applies). The letter carries the notice; the disclosure is recorded."""
-    from trellis.consents.models import DisclosureMethod
-    from trellis.consents.services import disclose, notice_for, require_release
-    from trellis.programs.summary import referral_letter_pdf
-
     referral = referral_for(episode)
     if referral is None or referral.source is None:
         raise DomainError("This episode has no referral source to write to.")
@@ -425,10 +424,6 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
 def export_discharge_summary(*, episode: Episode, exported_by: Any, recipient_name: str,
                              recipient_source: Any = None) -> tuple[bytes, Any]:
     """Discharge summary sent to an outside party: same release rule as the letter."""
-    from trellis.consents.models import DisclosureMethod
-    from trellis.consents.services import disclose, notice_for, require_release
-    from trellis.programs.summary import discharge_summary_pdf
-
     rec = DischargeRecord.objects.filter(episode=episode).first()
     if rec is None:
         raise DomainError("Discharge the episode first; the summary is generated at discharge.")
@@ -445,3 +440,75 @@ def export_discharge_summary(*, episode: Episode, exported_by: Any, recipient_na
         recipient_name=recipient_name or consent.recipient_name, consent=consent, episode=episode, content=pdf, on=day,
     )
     return pdf, disclosure
+
+
+# ---------------------------------------------------------------- diagnoses
+def add_diagnosis(
+    *,
+    patient: Any,
+    code: str,
+    rank: str,
+    diagnosed_on: dt.date,
+    diagnosed_by: Any,
+    intake: IntakeAssessment | None = None,
+    episode: Any = None,
+    stage: str = DiagnosisStage.ADMISSION,
+    onset_on: dt.date | None = None,
+) -> Diagnosis:
+    """Add an ICD-10-CM diagnosis (validated, billable code) to an intake and/or episode."""
+    try:
+        item = icd10.validate(code)
+    except icd10.InvalidCode as exc:
+        raise DomainError(str(exc), field="code") from exc
+    if rank not in DiagnosisRank.values:
+        raise DomainError("Choose primary or secondary.", field="rank")
+    if intake is None and episode is None:
+        raise DomainError("A diagnosis belongs to an intake or an episode.")
+    for owner in (intake, episode):
+        if owner is not None and owner.patient_id != patient.pk:
+            raise DomainError("That record belongs to another patient.")
+    if onset_on is not None and onset_on > diagnosed_on:
+        raise DomainError("The onset date is after the diagnosis date.", field="onset_on")
+    with transaction.atomic():
+        qs = Diagnosis.objects.filter(patient=patient, stage=stage, entered_in_error=False, code=item.code)
+        qs = qs.filter(intake=intake) if intake is not None else qs.filter(episode=episode)
+        if qs.exists():
+            raise DomainError(f"{item.code} is already on the list.", field="code")
+        if rank == DiagnosisRank.PRIMARY:
+            prim = Diagnosis.objects.filter(stage=stage, rank=DiagnosisRank.PRIMARY, entered_in_error=False)
+            prim = prim.filter(intake=intake) if intake is not None else prim.filter(episode=episode)
+            if prim.exists():
+                raise DomainError("There is already a primary diagnosis; add this one as secondary or change "
+                                  "the primary first.", field="rank")
+        try:
+            with transaction.atomic():
+                dx = Diagnosis.objects.create(
+                    patient=patient, intake=intake, episode=episode, stage=stage, code=item.code,
+                    description=item.description, code_set_version=icd10.CODE_SET_VERSION, rank=rank,
+                    onset_on=onset_on, diagnosed_on=diagnosed_on, diagnosed_by=diagnosed_by, created_by=diagnosed_by,
+                )
+        except IntegrityError as exc:
+            raise DomainError("There is already a primary diagnosis.", field="rank") from exc
+        record(action=AuditAction.CREATE, obj=dx, patient=patient, site=(intake or episode).site,
+               detail={"code": item.code, "rank": rank, "stage": stage})
+    return dx
+
+
+def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: Any) -> Diagnosis:
+    with transaction.atomic():
+        current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
+        current.entered_in_error = True
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, detail={"entered_in_error": True})
+    return current
+
+
+def resolve_diagnosis(*, diagnosis: Diagnosis, resolved_on: dt.date, changed_by: Any) -> Diagnosis:
+    if resolved_on < diagnosis.diagnosed_on:
+        raise DomainError("The resolved date cannot be before the diagnosis date.", field="resolved_on")
+    with transaction.atomic():
+        current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
+        current.resolved_on = resolved_on
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, detail={"resolved": True})
+    return current

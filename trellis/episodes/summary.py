@@ -1,72 +1,27 @@
 """Discharge summary (data + PDF) and the letter to the referral source.
 
-Attended hours by ISO week come from the attendance ledger (trellis.attendance.selectors.treatment_hours);
-if that module is unavailable the summary says so rather than guessing. Outcome scores at admission and
-discharge will be added when outcome measures exist (later issue)."""
+Attended hours by ISO week (the attendance ledger) and treatment-plan progress come from the apps that own
+them, registered as summary parts (trellis.episodes.hooks.register_summary_part: "hours", "plan_progress");
+without them the summary says so rather than guessing. Outcome scores at admission and discharge are not
+in Trellis yet."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
-from trellis.programs.models import DischargeRecord, Episode
+from trellis.episodes.hooks import summary_parts
+from trellis.episodes.models import Diagnosis, DiagnosisStage, DischargeRecord, Episode
+from trellis.referrals.models import SuicideRiskScreen
 
-
-def attended_hours_by_week(episode: Episode) -> dict[str, Any]:
-    end = episode.discharged_on or episode.admitted_on
-    try:
-        from trellis.attendance.selectors import treatment_hours
-    except ImportError:  # pragma: no cover - attendance ledger not installed
-        return {"available": False, "weeks": [], "total_minutes": 0,
-                "note": "Attendance ledger not available; hours not included."}
-    ledger = treatment_hours(episode, episode.admitted_on, end)
-    weeks = [
-        {
-            "label": w.label,
-            "monday": w.monday.isoformat(),
-            "attended_minutes": w.attended_minutes,
-            "scheduled_minutes": w.scheduled_minutes,
-            "days_attended": w.days_attended,
-        }
-        for w in ledger.weeks
-    ]
-    return {"available": True, "weeks": weeks, "total_minutes": ledger.total.attended_minutes, "note": ""}
-
-
-def _plan_progress(episode: Episode) -> list[dict[str, Any]]:
-    from trellis.careplans.models import ObjectiveProgress, PlanObjective, PlanStatus, TreatmentPlan
-
-    plan = (
-        TreatmentPlan.objects.filter(episode=episode)
-        .exclude(status=PlanStatus.DRAFT, version__gt=1)
-        .order_by("-version")
-        .first()
-    ) or TreatmentPlan.objects.filter(episode=episode).order_by("-version").first()
-    if plan is None:
-        return []
-    objectives = PlanObjective.objects.filter(goal__problem__plan=plan).select_related("goal__problem")
-    latest: dict[str, str] = {}
-    for p in ObjectiveProgress.objects.filter(review__plan__episode=episode).select_related("objective", "review"
-                                                                                            ).order_by("review__reviewed_on"):
-        latest[str(p.objective.lineage)] = p.get_rating_display()
-    return [
-        {
-            "problem": o.goal.problem.statement,
-            "goal": o.goal.statement,
-            "objective": o.statement,
-            "status": o.get_status_display(),
-            "last_progress": latest.get(str(o.lineage), "Not yet reviewed"),
-        }
-        for o in objectives
-    ]
+NO_HOURS = {"available": False, "weeks": [], "total_minutes": 0,
+            "note": "Attendance ledger not available; hours not included."}
 
 
 def build_summary(episode: Episode, rec: DischargeRecord) -> dict[str, Any]:
-    from trellis.referrals.models import Diagnosis, DiagnosisStage, SuicideRiskScreen
-
     dx = Diagnosis.objects.filter(episode=episode, entered_in_error=False).order_by("stage", "rank", "id")
     screen = SuicideRiskScreen.objects.filter(patient=episode.patient).order_by("-administered_at").first()
-    hours = attended_hours_by_week(episode)
+    parts = summary_parts(episode)
     return {
         "program": episode.program.name,
         "site": episode.program.site.name,
@@ -88,8 +43,8 @@ def build_summary(episode: Episode, rec: DischargeRecord) -> dict[str, Any]:
             "date": rec.aftercare_on.isoformat() if rec.aftercare_on else "",
             "flag": rec.aftercare_flag,
         },
-        "hours": hours,
-        "plan_progress": _plan_progress(episode),
+        "hours": parts.get("hours", NO_HOURS),
+        "plan_progress": parts.get("plan_progress", []),
         "last_risk_screen": screen.get_risk_display() if screen else "",
         "outcomes": "Outcome measures at admission and discharge: not yet available in Trellis.",
     }
