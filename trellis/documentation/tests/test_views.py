@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.documentation import services
-from trellis.documentation.views import chart as chart_views
 from trellis.documentation.models import Note, NoteStatus, ParticipantNote, Signature
 from trellis.documentation.pdf import extract_text
 from trellis.documentation.tests.conftest import DAY, SHARED_OK, participant_ok
+from trellis.documentation.views import chart as chart_views
 
 pytestmark = pytest.mark.django_db
 
