@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test import Client
 from django.urls import URLPattern, reverse
 
 from trellis.accounts.models import Role, SiteMembership
@@ -209,6 +210,11 @@ def test_no_get_route_writes_for_any_role(demo_world, client_for, client):
     tables = _tables()
     clients = [(label, client_for(user)) for label, user in _people(ctx, extra)]  # signing in writes; done here
     clients.append(("anonymous", client))
+    # Signed in with a password but not yet enrolled in two-step sign-in (every page leads to enrolment).
+    newcomer = make_staff("therapist", ctx.sites[0], force_mfa=True)
+    enrolling = Client()
+    enrolling.force_login(newcomer)
+    clients.append(("not_enrolled", enrolling))
     best: dict[str, int] = {}
     problems: dict[str, dict] = {}
     for label, c in clients:
