@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from trellis.audit.chain import content_hash, seal_hash
-from trellis.audit.context import current
+from trellis.audit.context import current, roles_label
+from trellis.audit.middleware import client_ip
 from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
 
-__all__ = ["AuditAction", "record", "seal_pending"]
+__all__ = ["AuditAction", "record", "record_list_read", "seal_pending"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +61,10 @@ def record(
         actor = None
     ip = ua = path = None
     if request is not None:
-        from trellis.audit.middleware import client_ip
-
         ip, ua, path = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300], request.path[:300]
     elif ctx is not None:
         ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
-    roles = ""
-    if actor is not None:
-        from trellis.accounts.policies import roles_of
-
-        roles = ",".join(sorted(roles_of(actor)))
+    roles = roles_label(actor)
     if patient is None and obj is not None and _object_type(obj) == "patient":
         patient = obj
     site = site or _site_of(obj, patient)
@@ -142,3 +138,34 @@ def seal_pending(*, batch: int = 5000) -> int:
             head.sealed_count += len(seals)
             head.save(update_fields=["last_hash", "sealed_count"])
             total += len(seals)
+
+
+def record_scoped_read(*, obj: Any, patient: Any, capability: str) -> None:
+    record(action=AuditAction.READ, obj=obj, patient=patient)
+
+
+def record_scoped_denial(*, obj: Any, patient: Any, capability: str) -> None:
+    record(
+        action=AuditAction.DENIED,
+        obj=obj,
+        patient=patient,
+        outcome="denied",
+        detail={"reason": "outside site scope", "capability": capability},
+    )
+
+
+def record_list_read(*, view: str, patients: Iterable[Any], site: Any = None) -> AuditEvent | None:
+    """One READ event for a page that lists patients (names, MRNs), naming every patient shown by public id.
+
+    One event per list, not one per row: the trail answers "who saw this patient's name, where, when" by the
+    ids in `detail` without a flood of rows for every census or search page (HIPAA 45 CFR 164.312(b) audit
+    controls). Nothing is written when the list is empty."""
+    shown = [str(p.public_id) for p in patients]
+    if not shown:
+        return None
+    return record(
+        action=AuditAction.READ,
+        object_type="patient_list",
+        site=site,
+        detail={"view": view, "patients": shown},
+    )

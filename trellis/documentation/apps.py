@@ -10,7 +10,8 @@ class DocumentationConfig(AppConfig):
         from trellis.accounts.capabilities import Cap
         from trellis.accounts.signals import organization_created
         from trellis.attendance.signals import attendance_marked
-        from trellis.web.navigation import register_chart_tab, register_nav
+        from trellis.core.registry import register_chart_tab, register_nav, register_today_counter
+        from trellis.documentation.selectors import today_counters
 
         from . import hooks
 
@@ -22,3 +23,4 @@ class DocumentationConfig(AppConfig):
         register_nav("note_templates", "Note templates", "documentation:template_list", Cap.PROGRAM_MANAGE,
                      order=820)
         register_chart_tab("notes", "Notes", "documentation:chart_notes", Cap.NOTE_WRITE, order=40)
+        register_today_counter("notes", today_counters, capability=Cap.NOTE_WRITE, order=10)

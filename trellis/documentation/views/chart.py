@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
+from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
 from trellis.programs.models import Episode
 
@@ -35,7 +36,7 @@ def _chart_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
 @require_GET
 def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     # Clinical notes are shown to clinical staff only (HIPAA minimum necessary, 45 CFR 164.502(b), 164.514(d)).
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
     # Without a chosen range the tab opens on the last two weeks, so a long stay stays readable.
     default_start = today_in(patient.primary_site.zone) - dt.timedelta(days=DEFAULT_CHART_DAYS)
     form = DateRangeForm(request.GET or None, initial={"start": default_start})
@@ -140,7 +141,7 @@ PDF_COMPRESS = True  # tests may switch this off to read the text
 @capability_required(Cap.NOTE_PRINT)
 @require_GET
 def chart_note_pdf(request: HttpRequest, patient_id: Any, participant_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_PRINT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_PRINT)
     cn = selectors.chart_note(patient=patient, participant_id=participant_id)
     if cn is None or not policies.can_print(request.user, cn.session.site):
         record(action=AuditAction.DENIED, patient=patient, object_type="documentation.note_pdf", outcome="denied")
@@ -155,7 +156,7 @@ def chart_note_pdf(request: HttpRequest, patient_id: Any, participant_id: Any) -
 @capability_required(Cap.NOTE_PRINT)
 @require_GET
 def chart_notes_pdf(request: HttpRequest, patient_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_PRINT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_PRINT)
     form = DateRangeForm(request.GET)
     if not form.is_valid():
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))

@@ -26,8 +26,7 @@ from ..note_schema import Scope
 
 
 def _load_note(request: HttpRequest, note_id: Any, capability: str = Cap.NOTE_WRITE) -> Note:
-    return get_scoped_or_404(request, selectors.note_detail_queryset(), note_id, capability=capability,
-                             site_path="session__site")
+    return get_scoped_or_404(request, selectors.note_detail_queryset(), note_id, capability=capability)
 
 
 def _context(request: HttpRequest, note: Note, **form_state: Any) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 from trellis.programs.models import Episode
 
 from .. import policies, selectors, services
@@ -31,7 +32,7 @@ def private_list(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
     episode = (Episode.objects.filter(patient=patient, program__site__in=sites_with(request.user, Cap.NOTE_WRITE))
                .select_related("program__site", "patient").order_by("-admitted_on").first())
     if episode is None:

@@ -24,7 +24,7 @@ from ..models import Note
 def _load_session(request: HttpRequest, session_id: Any) -> Any:
     return get_scoped_or_404(request, Session.objects.select_related("site", "site__organization", "program",
                                                                      "facilitator"),
-                             session_id, capability=Cap.NOTE_WRITE, site_path="site")
+                             session_id, capability=Cap.NOTE_WRITE)
 
 
 @capability_required(Cap.NOTE_WRITE)

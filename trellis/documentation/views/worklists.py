@@ -49,7 +49,7 @@ def _programs_for(user: Any) -> list[Any]:
 @require_GET
 def program_worklist(request: HttpRequest, program_id: Any) -> HttpResponse:
     program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                capability=Cap.PROGRAM_MANAGE)
     wl = selectors.worklist(program=program)
     return render(request, "documentation/worklist.html",
                   {"wl": wl, "scope": "program", "program": program, "programs": _programs_for(request.user)})
