@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.attendance.models import Attendance
 from trellis.core.registry import TodayContext, TodayCounter
 
 from . import policies
@@ -38,18 +39,6 @@ from .services import NAMES_PATH, SHARED_KEY, NoteConflict, section_hashes, veri
 
 SIGNED_STATUSES = (NoteStatus.AWAITING_COSIGN, NoteStatus.COMPLETE)
 DEFAULT_WORKLIST_DAYS = 60
-
-
-def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
-    return Attendance
-
-
-def _session_model() -> Any:
-    from trellis.scheduling.models import Session
-
-    return Session
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -79,7 +68,7 @@ def unbillable_services(
 ) -> QuerySet:
     """Attended services whose documentation is not complete ("not billable"), oldest first.
     ``start``/``end`` bound the session start time (aware datetimes)."""
-    qs = attendances if attendances is not None else _attendance_model().objects.all()
+    qs = attendances if attendances is not None else Attendance.objects.all()
     qs = qs.filter(status__in=ATTENDED_STATUSES)
     if start is not None:
         qs = qs.filter(session__starts_at__gte=start)
@@ -155,7 +144,7 @@ def note_screen(note: Note) -> NoteScreen:
             "episode__patient__legal_last_name", "episode__patient__legal_first_name", "pk")
     )
     attendance = list(
-        _attendance_model().objects.filter(session_id=note.session_id)
+        Attendance.objects.filter(session_id=note.session_id)
         .select_related("episode", "episode__patient").order_by("pk")
     )
     objectives = current_objectives(p.episode for p in participants)
@@ -400,7 +389,6 @@ def worklist(
     """
     now = now or timezone.now()
     since = now - dt.timedelta(days=days)
-    Attendance = _attendance_model()
     att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
                                     session__starts_at__gte=since)
     notes = Note.objects.filter(session__starts_at__gte=since)

@@ -12,8 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import StaffProfile
+from trellis.accounts.policies import has_capability
+from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import ConflictError, DomainError
+from trellis.programs.models import ServiceType
 
 from . import policies
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES, SERVICE_FALLBACK
@@ -136,8 +141,6 @@ def create_template(
     make_default: bool = False,
 ) -> NoteTemplate:
     """A new organization template, starting as a copy of another template's latest version."""
-    from trellis.programs.models import ServiceType
-
     key, name = (key or "").strip(), (name or "").strip()
     if service_type not in ServiceType.values:
         raise DomainError("Choose a service type.", field="service_type")
@@ -186,15 +189,9 @@ def current_template_version(*, organization: Any, service_type: str, key: str |
 # ---------------------------------------------------------------------------------------------------------
 # Starting notes
 # ---------------------------------------------------------------------------------------------------------
-def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
-    return Attendance
-
-
 def _attended(session: Any) -> list[Any]:
     return list(
-        _attendance_model().objects.filter(session=session, status__in=ATTENDED_STATUSES)
+        Attendance.objects.filter(session=session, status__in=ATTENDED_STATUSES)
         .select_related("episode", "episode__patient").order_by("pk")
     )
 
@@ -471,7 +468,7 @@ NAMES_PATH = "names"
 def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> dict[str, list[FieldError]]:
     """Names of the session's patients found where they would reach another patient's chart (see privacy.py)."""
     names: dict[int, set[str]] = {}
-    for a in _attendance_model().objects.filter(session_id=note.session_id).select_related("episode__patient"):
+    for a in Attendance.objects.filter(session_id=note.session_id).select_related("episode__patient"):
         pt = a.episode.patient
         names[a.episode_id] = {pt.legal_first_name, pt.legal_last_name, pt.preferred_name or ""}
     for p in participants:
@@ -497,8 +494,6 @@ def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> di
 
 
 def _staff_profile(user: Any) -> Any:
-    from trellis.accounts.models import StaffProfile
-
     return StaffProfile.objects.filter(user=user).select_related("supervisor").first()
 
 
@@ -621,7 +616,7 @@ def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Ad
         patient = part.episode.patient
     if note.kind == NoteKind.GROUP:
         # Addenda are copied into charts like the note itself: no other patient's name (see privacy.py).
-        roster = list(_attendance_model().objects.filter(session_id=note.session_id)
+        roster = list(Attendance.objects.filter(session_id=note.session_id)
                       .select_related("episode__patient"))
         names = {a.episode_id: {a.episode.patient.legal_first_name, a.episode.patient.legal_last_name,
                                 a.episode.patient.preferred_name or ""} for a in roster}
@@ -685,14 +680,11 @@ def _clean_private_text(text: str) -> str:
 @transaction.atomic
 def create_private_note(*, author: Any, episode: Any, text: str, kind: str = PrivateNoteKind.PSYCHOTHERAPY,
                         session: Any = None) -> PrivateNote:
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.policies import has_capability
-
     if not has_capability(author, Cap.NOTE_WRITE, episode.program.site):
         raise NotAllowed("You may not write notes for this patient.")
     if kind not in PrivateNoteKind.values:
         raise DomainError("Choose the kind of private note.", field="kind")
-    if session is not None and not _attendance_model().objects.filter(session=session, episode=episode).exists():
+    if session is not None and not Attendance.objects.filter(session=session, episode=episode).exists():
         raise DomainError("That session is not one of this patient's sessions.", field="session")
     pn = PrivateNote.objects.create(author=author, episode=episode, session=session, kind=kind,
                                     text=_clean_private_text(text), created_by=author)
