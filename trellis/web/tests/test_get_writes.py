@@ -25,7 +25,7 @@ from trellis.core import demo
 from trellis.core.clock import now
 from trellis.core.testing.factories import make_staff
 from trellis.core.tests.test_url_walk import ALL_PATTERNS
-from trellis.documentation.selectors import private_notes_for
+from trellis.documentation.services import create_private_note
 from trellis.scheduling.services import create_feed_token
 
 pytestmark = pytest.mark.django_db
@@ -113,10 +113,8 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
     episode = signed_part.episode
     intake = _first(_model("IntakeAssessment").objects.filter(diagnoses__isnull=False, patient__primary_site=site)
                     .distinct(), "intake with a diagnosis")
-    # Private notes are read only through documentation's author-only selector.
-    private = next((n for m in SiteMembership.objects.filter(site=site).select_related("user").order_by("pk")
-                    for n in private_notes_for(m.user).filter(episode__program__site=site)[:1]), None)
-    assert private is not None, "the demo data has no private note to walk with"
+    # The demo writes private notes only now and then; the walk always has one (author only).
+    private = create_private_note(author=draft.author, episode=episode, text="Process notes for the walk.")
     no_note = _first(Session.objects.filter(site=site, ends_at__lt=now(), attendance__isnull=False)
                      .exclude(notes__isnull=False).distinct(), "ended session without a note")
     future = _first(Session.objects.filter(site=site, starts_at__gt=now()).order_by("starts_at"), "future session")
