@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, reverse
@@ -149,6 +150,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "private_id": [private.public_id],
         "token_id": [token.public_id],
         "secret": [secret],
+        "token": [default_token_generator.make_token(owner)],  # a valid password-set link for user_id
         "kind": ["problem"],
     }
     return values, {"draft_author": owner, "private_author": private.author}
