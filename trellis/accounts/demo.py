@@ -6,7 +6,8 @@ from datetime import time, timedelta
 
 from django.contrib.auth.hashers import make_password
 
-from trellis.accounts.models import Credential, Organization, Role, Site, SiteMembership, StaffProfile, User
+from trellis.accounts.models import Credential, Role, Site, SiteMembership, StaffProfile, User
+from trellis.accounts.services import create_organization
 from trellis.core.demo import DEMO_PASSWORD, DemoContext
 
 SITES = [
@@ -47,7 +48,7 @@ DEMO_NPIS = ["1234567893", "1932102084", "1457392844", "1861478253", "1598764320
 
 
 def seed(ctx: DemoContext) -> None:
-    org = Organization.objects.create(name="Cedar Ridge Behavioral Health", relax_mfa_in_dev=True)
+    org = create_organization(name="Cedar Ridge Behavioral Health", relax_mfa_in_dev=True)
     ctx.org = org
     for (name, code, addr, city, state, zip_, tz, phone, npi, accent, welcome) in SITES:
         ctx.sites.append(
