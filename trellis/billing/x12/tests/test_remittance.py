@@ -1,0 +1,154 @@
+"""835 parser: paid, partially paid, denied, reversal and PLB; balancing; malformed and non-835 input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from trellis.billing.x12 import codes
+from trellis.billing.x12.remittance import RemittanceParseError, parse_835
+from trellis.billing.x12.tests import samples
+from trellis.billing.x12.validate import validate_x12
+from trellis.billing.x12.writer import write_837p
+
+
+def _claims() -> dict:
+    remit = parse_835(samples.full_835())
+    return {c.patient_control_number: c for c in remit.payments[0].claims}
+
+
+def test_fixture_is_a_valid_835_for_pyx12() -> None:
+    result = validate_x12(samples.full_835())
+    assert result.valid, result.errors
+
+
+def test_header_payment_and_trace() -> None:
+    remit = parse_835(samples.full_835())
+    assert remit.interchange_control_number == "000000101"
+    payment = remit.payments[0]
+    assert payment.total_paid == Decimal("305")
+    assert payment.payment_method == "CHK"
+    assert payment.trace_number == "EFT20260120"
+    assert payment.payer_name == "ACME HEALTH PLAN"
+    assert payment.payee_identifier == "1234567893"
+    assert str(payment.payment_date) == "2026-01-20"
+    assert [c.patient_control_number for c in payment.claims] == [
+        "TR0000000103", "TR0000000101", "TR0000000102", "TR0000000104",
+    ]
+
+
+def test_paid_in_full() -> None:
+    claim = _claims()["TR0000000103"]
+    assert (claim.status_code, claim.charge, claim.paid) == ("1", Decimal("150"), Decimal("150"))
+    assert claim.all_adjustments() == []
+    assert claim.service_lines[0].line_control_number == "PS3-0"
+
+
+def test_partially_paid_with_line_level_adjustments() -> None:
+    claim = _claims()["TR0000000101"]
+    assert claim.paid == Decimal("300") and claim.patient_responsibility == Decimal("60")
+    assert len(claim.service_lines) == 3
+    line = claim.service_lines[1]
+    assert (line.procedure_code, line.charge, line.paid, line.allowed) == ("90853", 150, 100, 120)
+    assert [(a.group_code, a.reason_code, a.amount) for a in line.adjustments] == [
+        ("CO", "45", Decimal("30")), ("PR", "3", Decimal("20")),
+    ]
+    assert str(line.service_date) == "2026-01-06" and line.line_control_number == "PS1-1"
+    patient_resp = sum(a.amount for a in claim.all_adjustments() if a.group_code == "PR")
+    assert patient_resp == claim.patient_responsibility
+
+
+def test_denied_claim_level_cas() -> None:
+    claim = _claims()["TR0000000102"]
+    assert claim.is_denied and claim.paid == 0
+    adj = claim.adjustments[0]
+    assert (adj.group_code, adj.reason_code, adj.amount) == ("CO", "197", Decimal("150"))
+    assert codes.carc("197").description.startswith("Precertification/notification/authorization")
+
+
+def test_reversal() -> None:
+    claim = _claims()["TR0000000104"]
+    assert claim.is_reversal
+    assert claim.charge == Decimal("-150") and claim.paid == Decimal("-120")
+    assert claim.adjustments[0].amount == Decimal("-30")
+
+
+def test_provider_level_adjustments() -> None:
+    plb = parse_835(samples.full_835()).payments[0].provider_adjustments
+    assert [(p.reason_code, p.reference, p.amount) for p in plb] == [
+        ("WO", "PAY0009", Decimal("30")), ("L6", "", Decimal("-5")),
+    ]
+    assert str(plb[0].fiscal_period_end) == "2026-12-31"
+
+
+def test_balanced_file_has_no_balance_errors() -> None:
+    assert parse_835(samples.full_835()).balance_errors() == []
+
+
+def test_bpr_not_equal_to_claims_minus_plb_is_reported() -> None:
+    text = samples.build_835(samples.PAID_IN_FULL + samples.PLB, bpr_total="150")  # should be 125
+    errors = parse_835(text).balance_errors()
+    assert len(errors) == 1 and "BPR02 total 150" in errors[0] and "= 125" in errors[0]
+
+
+def test_claim_that_does_not_balance_is_reported() -> None:
+    body = ["LX*1", "CLP*TR9*1*200*150**12*PAY9*11*1", "CAS*CO*45*10"]
+    errors = parse_835(samples.build_835(body, bpr_total="150")).balance_errors()
+    assert errors == ["Claim TR9: charge 200 minus adjustments 10 does not equal paid 150."]
+
+
+def test_an_837_is_refused_with_a_clear_message() -> None:
+    claim_file = write_837p(samples.interchange(samples.per_service_week()))
+    with pytest.raises(RemittanceParseError, match="837 health care claim, not an 835"):
+        parse_835(claim_file)
+
+
+def test_other_transaction_in_hp_group_is_refused() -> None:
+    text = samples.build_835(samples.PAID_IN_FULL, bpr_total="150", st01="277")
+    with pytest.raises(RemittanceParseError, match="277 claim status response, not an 835"):
+        parse_835(text)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "not an X12 file"),
+        ("hello world, this is not a remittance at all" * 5, "not an X12 file"),
+        ("%PDF-1.4 binary", "not an X12 file"),
+    ],
+)
+def test_garbage_is_refused(content: str, message: str) -> None:
+    with pytest.raises(RemittanceParseError, match=message):
+        parse_835(content)
+
+
+def test_truncated_file_is_refused() -> None:
+    text = samples.full_835()
+    cut = text[: text.index("SE*")]
+    with pytest.raises(RemittanceParseError, match="SE trailer is missing"):
+        parse_835(cut)
+
+
+def test_wrong_segment_count_is_refused() -> None:
+    text = samples.full_835().replace("\nSE*", "\nSE*1", 1)
+    with pytest.raises(RemittanceParseError, match="SE01 says"):
+        parse_835(text)
+
+
+def test_bad_amount_and_bad_group_code_are_refused() -> None:
+    with pytest.raises(RemittanceParseError, match="is not an amount"):
+        parse_835(samples.build_835(["LX*1", "CLP*TR1*1*12X*0**12*P*11*1"], bpr_total="0"))
+    with pytest.raises(RemittanceParseError, match="not CO, PR, OI or PI"):
+        parse_835(samples.build_835(["LX*1", "CLP*TR1*4*10*0**12*P*11*1", "CAS*ZZ*45*10"], bpr_total="0"))
+
+
+def test_code_list_names_its_source_and_marks_unconfirmed() -> None:
+    assert "x12.org" in codes.source() and codes.version()
+    for code in ("1", "2", "3", "45", "50", "96", "97", "197", "204", "16", "18", "29", "109", "151", "252"):
+        info = codes.carc(code)
+        assert info.known and info.description and info.next_step, code
+    assert codes.rarc("N130").known
+    assert codes.rarc("N362").label.endswith("(description to confirm)")
+    unknown = codes.carc("9999")
+    assert not unknown.known and "unknown code" in unknown.description
