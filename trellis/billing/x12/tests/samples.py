@@ -116,11 +116,12 @@ PAID_IN_FULL = [
     "REF*6R*PS3-0",
 ]
 PARTIALLY_PAID = [
-    "CLP*TR0000000101*1*450*300*60*12*PAY0001*11*1",
+    # Two group sessions paid at the allowed amount less the copay; the third denied (frequency not supported).
+    "CLP*TR0000000101*1*450*200*40*12*PAY0001*11*1",
     "NM1*QC*1*DOE*JANE****MI*ACM123456789",
     *[
         seg
-        for n in range(3)
+        for n in range(2)
         for seg in (
             "SVC*HC:90853*150*100**1",
             f"DTM*472*2026010{5 + n}",
@@ -130,6 +131,11 @@ PARTIALLY_PAID = [
             "AMT*B6*120",
         )
     ],
+    "SVC*HC:90853*150*0**1",
+    "DTM*472*20260107",
+    "CAS*CO*151*150",
+    "REF*6R*PS1-2",
+    "LQ*HE*N362",
 ]
 DENIED = [
     "CLP*TR0000000102*4*150*0**12*PAY0002*11*1",
@@ -145,5 +151,5 @@ PLB = ["PLB*1234567893*20261231*WO:PAY0009*30*L6*-5"]
 
 
 def full_835() -> str:
-    # Claims paid 150 + 300 + 0 - 120 = 330; PLB 30 - 5 = 25; BPR02 = 330 - 25 = 305.
-    return build_835(PAID_IN_FULL + PARTIALLY_PAID + DENIED + REVERSAL + PLB, bpr_total="305")
+    # Claims paid 150 + 200 + 0 - 120 = 230; PLB 30 - 5 = 25; BPR02 = 230 - 25 = 205.
+    return build_835(PAID_IN_FULL + PARTIALLY_PAID + DENIED + REVERSAL + PLB, bpr_total="205")

@@ -27,7 +27,7 @@ def test_header_payment_and_trace() -> None:
     remit = parse_835(samples.full_835())
     assert remit.interchange_control_number == "000000101"
     payment = remit.payments[0]
-    assert payment.total_paid == Decimal("305")
+    assert payment.total_paid == Decimal("205")
     assert payment.payment_method == "CHK"
     assert payment.trace_number == "EFT20260120"
     assert payment.payer_name == "ACME HEALTH PLAN"
@@ -47,7 +47,7 @@ def test_paid_in_full() -> None:
 
 def test_partially_paid_with_line_level_adjustments() -> None:
     claim = _claims()["TR0000000101"]
-    assert claim.paid == Decimal("300") and claim.patient_responsibility == Decimal("60")
+    assert claim.paid == Decimal("200") and claim.patient_responsibility == Decimal("40")
     assert len(claim.service_lines) == 3
     line = claim.service_lines[1]
     assert (line.procedure_code, line.charge, line.paid, line.allowed) == ("90853", 150, 100, 120)
@@ -57,6 +57,9 @@ def test_partially_paid_with_line_level_adjustments() -> None:
     assert str(line.service_date) == "2026-01-06" and line.line_control_number == "PS1-1"
     patient_resp = sum(a.amount for a in claim.all_adjustments() if a.group_code == "PR")
     assert patient_resp == claim.patient_responsibility
+    denied_line = claim.service_lines[2]
+    assert denied_line.paid == 0 and denied_line.remark_codes == ["N362"]
+    assert [(a.group_code, a.reason_code, a.amount) for a in denied_line.adjustments] == [("CO", "151", 150)]
 
 
 def test_denied_claim_level_cas() -> None:
