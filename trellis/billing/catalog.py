@@ -56,6 +56,9 @@ CODES: dict[str, Code] = {
         Code("0906", "revenue", "Behavioral health - intensive outpatient services, chemical dependency", NUBC_SOURCE),
         Code("0912", "revenue", "Partial hospitalization - less intensive", NUBC_SOURCE),
         Code("0913", "revenue", "Partial hospitalization - intensive", NUBC_SOURCE),
+        Code("0914", "revenue", "Behavioral health treatment - individual therapy", NUBC_SOURCE, confirmed=False),
+        Code("0915", "revenue", "Behavioral health treatment - group therapy", NUBC_SOURCE, confirmed=False),
+        Code("0916", "revenue", "Behavioral health treatment - family therapy", NUBC_SOURCE, confirmed=False),
         # Condition codes.
         Code("41", "condition", "Partial hospitalization (Medicare)", NUBC_SOURCE),
         Code("92", "condition", "Intensive outpatient program (Medicare IOP, from 2024-01-01)",

@@ -23,6 +23,7 @@ and attendance selectors and the coverage boundary. Rules and their sources:
 - has_lines          a claim has at least one line
 - line_amounts       charges positive and units positive
 - procedure_codes    every procedure code is in the billing catalogue (so a typo cannot be billed)
+- billing_provider   the site (billing provider) has a 9-digit ZIP+4 and a 9-digit EIN (837 IG 2010AA N403, REF*EI)
 - payer_id           payer id present and well formed (alphanumeric, 2-80 characters: NM109 AN 2/80)
 - frequency          a replacement (7) or void (8) carries the payer's claim number (837 IG REF*F8)
 """
@@ -80,6 +81,9 @@ class ClaimFacts:
     frequency_code: str = "1"
     payer_claim_number: str = ""
     extra_authorizations: tuple[AuthorizationInfo, ...] = field(default=())
+    rendering_named: bool = False  # a rendering clinician is on the claim (then their NPI is required)
+    billing_postal_code: str = "000000000"
+    billing_tax_id: str = "000000000"
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,8 @@ def diagnosis_codes(facts: ClaimFacts) -> list[Problem]:
 
 @rule("npi")
 def npi(facts: ClaimFacts) -> list[Problem]:
-    checks = [("billing provider (site)", facts.billing_npi, True), ("rendering clinician", facts.rendering_npi, False),
+    checks = [("billing provider (site)", facts.billing_npi, True),
+              ("rendering clinician", facts.rendering_npi, facts.rendering_named),
               ("attending clinician", facts.attending_npi, facts.claim_type == "institutional"),
               ("supervising clinician", facts.supervising_npi, False)]
     out = []
@@ -305,6 +310,19 @@ def procedure_codes(facts: ClaimFacts) -> list[Problem]:
         for line in facts.lines
         if not catalog.is_known_procedure(line.code)
     ]
+
+
+@rule("billing_provider")
+def billing_provider(facts: ClaimFacts) -> list[Problem]:
+    out = []
+    if len(re.sub(r"\D", "", facts.billing_postal_code)) != 9:
+        out.append(Problem("billing_provider", f"Claim {facts.reference} billing provider (site)",
+                           "the site's ZIP code needs all 9 digits (ZIP+4) on claims: complete it on the "
+                           "Organization page."))
+    if len(re.sub(r"\D", "", facts.billing_tax_id)) != 9:
+        out.append(Problem("billing_provider", f"Claim {facts.reference} billing provider (site)",
+                           "the site's tax id (EIN) needs 9 digits: correct it on the Organization page."))
+    return out
 
 
 _PAYER_ID = re.compile(r"^[A-Za-z0-9]{2,80}$")

@@ -10,6 +10,7 @@ from trellis.billing.services.charges import (
 )
 from trellis.billing.services.claims import (
     ClaimError,
+    appeal_claim,
     create_claims,
     replace_claim,
     scrub_claims,
@@ -19,7 +20,7 @@ from trellis.billing.services.claims import (
 from trellis.billing.services.remittances import ImportSummary, RemittanceRefused, import_remittance
 
 __all__ = [
-    "BatchRefused", "CaptureResult", "ClaimError", "ImportSummary", "RemittanceRefused", "build_batches",
+    "BatchRefused", "CaptureResult", "ClaimError", "appeal_claim", "ImportSummary", "RemittanceRefused", "build_batches",
     "capture_charges", "correct_charge", "create_claims", "hold_charge", "import_remittance", "release_charge",
     "replace_claim", "scrub_claims", "set_claim_status", "submit_batch", "void_claim",
 ]

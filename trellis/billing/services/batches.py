@@ -169,8 +169,9 @@ def build_batches(
             if validate:
                 result = validate_x12(content)
                 if not result.valid:
-                    raise BatchRefused(f"Batch for {site.code} failed X12 validation (pyx12): nothing was stored.",
-                                       result.errors)
+                    first = "; ".join(result.errors[:3])
+                    raise BatchRefused(f"Batch for {site.code} failed X12 validation (pyx12): {first}. Nothing was "
+                                       "stored.", result.errors)
             batch = ClaimBatch.objects.create(
                 organization=organization, site=site, claim_type=claim_type, interchange_control_number=control,
                 group_control_number=control, content=content,

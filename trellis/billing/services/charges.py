@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,7 @@ from trellis.billing.models import (
     ChargeStatus,
     Claim,
     ClaimStatus,
+    Documentation,
 )
 from trellis.billing.selectors import day_minutes, documentation_status, worst_documentation
 from trellis.billing.services.claims import rebuild_after_correction
@@ -50,13 +52,14 @@ def _modifiers_and_pos(profile: Any, modality: str) -> tuple[str, str]:
 
 def capture_charges(
     *, organization: Any, through: date, coverage_for: CoverageLookup, since: date | None = None,
-    actor: Any = None,
+    episodes: Iterable[Any] | None = None, actor: Any = None,
 ) -> CaptureResult:
     """Create charges for attended services up to `through` that have none yet (idempotent).
 
-    Per-service profiles: one charge per attended service, coded by service type and minutes (CPT time rule,
-    trellis.billing.catalog). Per-diem profiles: one charge per attended day. The documentation status
-    (signed or not) is recorded; unsigned services are still captured and the scrubber holds them back.
+    Per-service profiles: one charge per attended service with a signed (and, when required, co-signed) note,
+    coded by service type and minutes (CPT time rule, trellis.billing.catalog); unsigned services wait for a
+    later run. Per-diem profiles: one charge per attended day, recording the worst documentation status of
+    the day's services so the scrubber holds the day until every note is signed.
     """
     result = CaptureResult()
     index = ProfileIndex(organization)
@@ -70,6 +73,8 @@ def capture_charges(
     )
     if since is not None:
         attended = attended.filter(session__local_date__gte=since)
+    if episodes is not None:
+        attended = attended.filter(episode__in=list(episodes))
     rows = list(attended)
     docs = documentation_status(a.pk for a in rows)
     per_diem_days: dict[tuple[int, date], list[Attendance]] = defaultdict(list)
@@ -103,9 +108,14 @@ def capture_charges(
             if fee is None:
                 result.skipped.append(f"{ref}: the {profile.payer_name} fee schedule has no rate for {code}")
                 continue
+            if docs[att.pk] != Documentation.COMPLETE:
+                # Charges come from signed notes: the service is captured on a later run once it is signed
+                # (documentation's "not billable" worklist shows it meanwhile).
+                result.skipped.append(f"{ref}: note not signed yet ({docs[att.pk].replace('_', ' ')})")
+                continue
             modifier, pos = _modifiers_and_pos(profile, att.modality)
             supervisor = staff.supervisor if staff and staff.requires_cosign else None
-            result.created.append(Charge.objects.create(
+            result.created.append(Charge(
                 episode=att.episode, attendance=att, profile=profile, service_date=day, code=code,
                 modifiers=modifier, revenue_code=fee.revenue_code, place_of_service=pos, units=Decimal("1"),
                 minutes=att.minutes, amount=fee.rate, documentation=docs[att.pk], rendering_provider=facilitator,
@@ -113,6 +123,7 @@ def capture_charges(
             ))
         if per_diem_days:
             _capture_per_diem(per_diem_days, profiles_by_key, index, docs, result, actor)
+        result.created = Charge.objects.bulk_create(result.created, batch_size=500)
         if result.created:
             record(action=AuditAction.CREATE, object_type="billing.charge", object_id="capture", actor=actor,
                    detail={"charges": len(result.created), "through": through.isoformat()})
@@ -138,7 +149,7 @@ def _capture_per_diem(days: dict, profiles: dict, index: ProfileIndex, docs: dic
             result.skipped.append(f"episode {episode.public_id} {day:%Y-%m-%d}: the {profile.payer_name} fee "
                                   "schedule has no per-diem rate")
             continue
-        result.created.append(Charge.objects.create(
+        result.created.append(Charge(
             episode=episode, profile=profile, service_date=day, per_diem=True, code=fee.code,
             revenue_code=fee.revenue_code, place_of_service="", units=Decimal("1"),
             minutes=minutes.get((episode_id, day), sum(a.minutes for a in atts)), amount=fee.rate,

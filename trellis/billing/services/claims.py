@@ -255,12 +255,22 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
         payer_identifier=claim.payer_identifier, payer_name=claim.payer_name, coverage=coverage, today=today,
         timely_filing_days=coverage.payer.timely_filing_days if coverage_for and coverage else profile.timely_filing_days,
         rendering_npi=_npi(claim.rendering_provider), attending_npi=_npi(claim.attending_provider),
+        rendering_named=claim.rendering_provider_id is not None,
+        billing_postal_code=episode.program.site.postal_code, billing_tax_id=episode.program.site.tax_id,
         supervising_npi=_npi(claim.supervising_provider), authorization=auth,
         authorization_required=profile.requires_authorization,
         credentialed_npis=coverage.payer.credentialed_npis if coverage else None,
         part2=part2, part2_consent_to_payer=bool(consent), frequency_code=claim.frequency_code,
         payer_claim_number=claim.payer_claim_number,
     )
+
+
+@transaction.atomic
+def appeal_claim(*, claim: Claim, actor: Any) -> Claim:
+    """Record that a denied (or partly denied) claim was appealed; its denials leave the worklist."""
+    set_claim_status(claim=claim, status=ClaimStatus.APPEALED, actor=actor)
+    claim.remittances.filter(denied=True, worked_at__isnull=True).update(worked_at=timezone.now())
+    return claim
 
 
 @transaction.atomic

@@ -21,6 +21,8 @@ from trellis.billing.models import (
 from trellis.billing.submission import FileDropSubmitter
 from trellis.billing.tests.conftest import MEDICARE, MONDAY, TODAY
 from trellis.billing.x12.validate import validate_x12
+from trellis.consents.models import ConsentKind
+from trellis.consents.services import create_consent, sign_consent
 from trellis.documentation.models import Note, NoteStatus
 
 pytestmark = pytest.mark.django_db
@@ -52,10 +54,16 @@ def test_per_service_capture_codes_by_minutes_and_modality(world) -> None:  # no
     assert got == [
         ("90853", "", "11", Documentation.COMPLETE, Decimal("120")),
         ("90834", "", "11", Documentation.COMPLETE, Decimal("160")),
-        ("90837", "95", "10", Documentation.UNSIGNED, Decimal("210")),
     ]
-    assert len(result.skipped) == 1 and "under the 16-minute CPT minimum" in result.skipped[0]
+    assert [reason.split(": ", 1)[1] for reason in result.skipped] == [
+        "note not signed yet (unsigned)",
+        "Individual psychotherapy of 12 minutes is under the 16-minute CPT minimum.",
+    ]
     assert _capture(world).created == []  # idempotent
+    Note.objects.filter(participants__attendance__session__local_date=MONDAY + dt.timedelta(days=2)).update(
+        status=NoteStatus.COMPLETE, signed_at=dt.datetime(2026, 1, 8, tzinfo=dt.UTC), content_hash="x")
+    (video,) = _capture(world).created  # captured once signed: telehealth modifier 95, POS 10 (home)
+    assert (video.code, video.modifiers, video.place_of_service, video.amount) == ("90837", "95", "10", 210)
 
 
 def test_capture_skips_without_coverage_or_profile(world) -> None:  # noqa: ANN001
@@ -233,3 +241,20 @@ def test_void_of_unsent_claim_reopens_its_charges(world) -> None:  # noqa: ANN00
     assert Charge.objects.get().status == ChargeStatus.OPEN
     with pytest.raises(services.ClaimError, match="payer's claim number"):
         services.replace_claim(claim=claim, actor=None)
+
+
+def test_part2_program_needs_a_consent_naming_the_payer(world) -> None:  # noqa: ANN001
+    world.program.is_part2 = True
+    world.program.save()
+    ep = world.patient()
+    world.attend(ep, MONDAY)
+    _capture(world)
+    (claim,) = _claims(world)
+    problems = services.scrub_claims(claims=[claim], today=TODAY)[claim.pk]
+    assert [p.rule for p in problems] == ["part2_consent"] and "naming Acme Health" in problems[0].message
+    consent = create_consent(patient=ep.patient, site=world.site, kind=ConsentKind.PART2, created_by=None,
+                             recipient_name="Acme Health", information="Claims data", purpose="Payment",
+                             expires_on=dt.date.today() + dt.timedelta(days=365))
+    sign_consent(consent=consent, signer_name="Jane Doe0", collected_by=None, ip_address=None,
+                 signed_at=dt.datetime(2026, 1, 2, 15, 0, tzinfo=dt.UTC))
+    assert services.scrub_claims(claims=[claim], today=TODAY)[claim.pk] == []

@@ -47,11 +47,15 @@ def test_build_claims_writes_valid_files_and_prints_refusals(connected, tmp_path
     good = world.patient(n=1)
     world.attend(good, MONDAY)
     bad = world.patient(n=2)
-    world.attend(bad, MONDAY, note=NoteStatus.DRAFT, start=dt.time(11, 0))
+    world.attend(bad, MONDAY, start=dt.time(11, 0))
+    world.auths.pop(bad.pk)  # no authorization on file
+    unsigned = world.patient(n=3)
+    world.attend(unsigned, MONDAY, note=NoteStatus.DRAFT, start=dt.time(13, 0))
     output = _run("build_claims", "--out", str(tmp_path), "--through", "2026-01-11")
     assert "Charges captured: 2; claims created: 2" in output
+    assert "note not signed yet (unsigned)" in output
     refused = Claim.objects.get(episode=bad)
-    assert f"REFUSED {refused.patient_control_number}:" in output and "[documentation]" in output
+    assert f"REFUSED {refused.patient_control_number}:" in output and "[authorization]" in output
     assert "Claims scrubbed: 2; refused: 1; batched: 1 in 1 file(s)." in output
     (path,) = tmp_path.glob("*.x12")
     assert validate_x12(path.read_text()).valid
@@ -66,10 +70,11 @@ def test_build_claims_without_a_coverage_source_scrubs_existing_claims(world, tm
 
 def test_build_claims_fails_when_a_batch_cannot_be_built(connected, tmp_path) -> None:  # noqa: ANN001
     world = connected
-    world.attend(world.patient(), MONDAY)
-    world.site.postal_code = "12345"
-    world.site.save()
-    with pytest.raises(CommandError, match="could not be written"):
+    episode = world.patient()
+    world.attend(episode, MONDAY)
+    episode.patient.state = "ZZ"  # not a US state: only pyx12's code-value check catches it
+    episode.patient.save()
+    with pytest.raises(CommandError, match="failed X12 validation"):
         _run("build_claims", "--out", str(tmp_path), "--through", "2026-01-11")
     assert ClaimBatch.objects.count() == 0 and list(tmp_path.iterdir()) == []
 

@@ -101,6 +101,16 @@ def test_npi_check_digit() -> None:
     assert [p.rule for p in problems] == ["npi"] and "fails the check digit" in problems[0].message
     assert rules_fired(clean(billing_npi="")) == {"npi"}
     assert rules_fired(clean(claim_type="institutional", attending_npi="")) == {"npi"}
+    assert scrub.scrub(clean(rendering_npi="")) == []
+    missing = scrub.scrub(clean(rendering_npi="", rendering_named=True))
+    assert [p.rule for p in missing] == ["npi"] and "NPI is missing" in missing[0].message
+
+
+def test_billing_provider() -> None:
+    problems = scrub.scrub(clean(billing_postal_code="12345", billing_tax_id="12-345"))
+    assert [p.rule for p in problems] == ["billing_provider", "billing_provider"]
+    assert "ZIP+4" in problems[0].message and "EIN" in problems[1].message
+    assert scrub.scrub(clean(billing_postal_code="12345-6789", billing_tax_id="12-3456789")) == []
 
 
 def test_credentialing_only_when_recorded() -> None:
@@ -160,6 +170,7 @@ def test_every_rule_has_a_test() -> None:
     tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
     covered = {"documentation", "per_diem_minimum", "coverage_active", "diagnosis_codes", "credentialing",
                "timely_filing", "part2_consent", "claim_total", "diagnosis_pointers", "has_lines",
-               "line_amounts", "procedure_codes", "payer_id", "frequency", "authorization", "npi"}
+               "line_amounts", "procedure_codes", "payer_id", "frequency", "authorization", "npi",
+               "billing_provider"}
     assert covered == set(scrub.RULES)
     assert {"npi_check_digit", "authorization_missing_and_units_exhausted"} <= tested

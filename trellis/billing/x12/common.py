@@ -8,6 +8,7 @@ GE01 counts transaction sets; IEA01 counts functional groups).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,8 @@ REPETITION_SEP = "^"
 SEGMENT_TERMINATOR = "~"
 
 _DELIMITERS = re.compile(r"[*:^~\r\n]")
+# X12 extended character set (ASC X12 005010 syntax, character sets): printable ASCII only.
+_NOT_X12 = re.compile(r"[^\x20-\x7e]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -28,7 +31,9 @@ class X12BuildError(ValueError):
 def text(value: object, *, field: str, max_len: int | None = None, required: bool = True) -> str:
     """A free-text or identifier element: delimiters removed, whitespace collapsed, upper case, length-capped."""
     raw = "" if value is None else str(value)
-    cleaned = _SPACES.sub(" ", _DELIMITERS.sub(" ", raw)).strip().upper()
+    # Transliterate accented letters (TOMÁS -> TOMAS); anything else outside the X12 set becomes a space.
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    cleaned = _SPACES.sub(" ", _NOT_X12.sub(" ", _DELIMITERS.sub(" ", ascii_text))).strip().upper()
     if required and not cleaned:
         raise X12BuildError(f"{field} is empty: fill it in before building the claim file.")
     if max_len is not None:

@@ -8,6 +8,7 @@ import pytest
 
 from trellis.billing.x12 import codes
 from trellis.billing.x12.remittance import RemittanceParseError, parse_835
+from trellis.billing.x12.remittance_writer import write_835
 from trellis.billing.x12.tests import samples
 from trellis.billing.x12.validate import validate_x12
 from trellis.billing.x12.writer import write_837p
@@ -155,3 +156,20 @@ def test_code_list_names_its_source_and_marks_unconfirmed() -> None:
     assert codes.rarc("N362").label.endswith("(description to confirm)")
     unknown = codes.carc("9999")
     assert not unknown.known and "unknown code" in unknown.description
+
+
+def test_write_then_parse_round_trip_and_pyx12_accepts_it() -> None:
+    original = parse_835(samples.full_835())
+    env = samples.ENVELOPE
+    text = write_835(env, original.payments)
+    assert validate_x12(text).valid
+    again = parse_835(text)
+    a, b = original.payments[0], again.payments[0]
+    assert (a.total_paid, a.trace_number, len(a.claims)) == (b.total_paid, b.trace_number, len(b.claims))
+    for ca, cb in zip(a.claims, b.claims, strict=True):
+        assert (ca.patient_control_number, ca.status_code, ca.charge, ca.paid, ca.patient_responsibility) == (
+            cb.patient_control_number, cb.status_code, cb.charge, cb.paid, cb.patient_responsibility)
+        assert ca.all_adjustments() == cb.all_adjustments()
+        assert [s.line_control_number for s in ca.service_lines] == [s.line_control_number for s in cb.service_lines]
+    assert a.provider_adjustments == b.provider_adjustments
+    assert again.balance_errors() == []

@@ -146,6 +146,13 @@ def test_delimiters_in_names_cannot_break_the_file() -> None:
     assert validate_x12(out).valid
 
 
+def test_non_ascii_names_are_transliterated() -> None:
+    provider = dataclasses.replace(samples.THERAPIST, first_name="Tomás", last_name="Núñez-Ødegård")
+    out = write_837p(samples.interchange(dataclasses.replace(samples.per_service_week(), rendering_provider=provider)))
+    assert "NM1*82*1*NUNEZ-DEGARD*TOMAS****XX*" in out
+    assert out.isascii() and validate_x12(out).valid
+
+
 def test_broken_file_is_reported_invalid() -> None:
     """The reference can fail: pyx12 rejects a file with a wrong SE count and one missing the CLM segment."""
     good = write_837p(samples.interchange(samples.per_service_week()))
