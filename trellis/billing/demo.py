@@ -183,31 +183,37 @@ def _line_payment(line: Any, paid: Decimal, adjustments: list[Adjustment], allow
                           line_control_number=line.line_control_number, allowed=allowed, adjustments=adjustments)
 
 
+OUTCOMES = ["paid", "denied_197", "paid", "partial", "paid", "denied_50", "paid"]
+
+
 def _pay(claim: Claim, n: int) -> ClaimPayment:
-    """Paid at 80% of charges with a $20 copay on the first line; every 5th denied (197 or 50), every 7th
-    partially paid (last line 151)."""
+    """Cycle of outcomes: paid at 80% of charges with a $20 copay on the first line, denied (CARC 197
+    authorization absent, or 50 medical necessity), partially paid (CARC 151 on the last line)."""
+    outcome = OUTCOMES[n % len(OUTCOMES)]
     lines = list(claim.lines.all())
     cp = ClaimPayment(claim.patient_control_number, "1", claim.total_charge, Decimal("0"), Decimal("0"),
                       "MC" if claim.claim_filing_indicator == "MC" else "12", f"PCN{claim.pk:08d}",
                       "13" if claim.claim_type == ClaimType.INSTITUTIONAL else "11", "1",
                       claim.episode.patient.legal_last_name, claim.episode.patient.legal_first_name, claim.member_id)
-    if n % 5 == 4:
+    if outcome.startswith("denied"):
         cp.status_code = "4"
-        reason = "197" if n % 10 == 4 else "50"
-        cp.adjustments.append(Adjustment("CO", reason, claim.total_charge))
+        cp.adjustments.append(Adjustment("CO", outcome.split("_")[1], claim.total_charge))
         return cp
     for index, line in enumerate(lines):
-        if n % 7 == 6 and index == len(lines) - 1 and len(lines) > 1:
-            sp = _line_payment(line, Decimal("0"), [Adjustment("CO", "151", line.amount)], None)
+        allowed = (line.amount * Decimal("0.80")).quantize(Decimal("0.01"))
+        copay = min(Decimal("20"), allowed) if index == 0 else Decimal("0")
+        adj = [Adjustment("CO", "45", line.amount - allowed)]
+        if copay:
+            adj.append(Adjustment("PR", "3", copay))
+        paid = allowed - copay
+        if outcome == "partial" and index == len(lines) - 1:
+            cut = paid if len(lines) > 1 else (paid / 2).quantize(Decimal("0.01"))
+            adj.append(Adjustment("CO", "151", cut))
+            paid -= cut
+        sp = _line_payment(line, paid, adj, allowed)
+        if outcome == "partial" and index == len(lines) - 1:
             sp.remark_codes.append("N362")
-        else:
-            allowed = (line.amount * Decimal("0.80")).quantize(Decimal("0.01"))
-            copay = min(Decimal("20"), allowed) if index == 0 else Decimal("0")
-            adj = [Adjustment("CO", "45", line.amount - allowed)]
-            if copay:
-                adj.append(Adjustment("PR", "3", copay))
-            sp = _line_payment(line, allowed - copay, adj, allowed)
-            cp.patient_responsibility += copay
+        cp.patient_responsibility += copay
         cp.paid += sp.paid
         cp.service_lines.append(sp)
     return cp
@@ -227,13 +233,15 @@ def _remit(ctx: DemoContext, org: Any) -> None:
     for claim in to_pay:
         by_payer.setdefault((claim.payer_identifier, claim.episode.program.site.npi), []).append(claim)
     payments = []
+    counter = 0
     site_names = {c.episode.program.site.npi: c.episode.program.site for c in to_pay}
     for number, ((payer_id, npi), claims) in enumerate(sorted(by_payer.items()), start=1):
         first = claims[0]
         payment = Payment(f"{number:04d}", "I", Decimal("0"), "C", "ACH", ctx.today - timedelta(days=2),
                           f"EFT{ctx.today:%y%m%d}{number:03d}", "1512345678", payer_name=first.payer_name,
                           payer_identifier=payer_id, payee_name=org.name, payee_identifier=npi)
-        payment.claims = [_pay(claim, n) for n, claim in enumerate(claims)]
+        payment.claims = [_pay(claim, counter + n) for n, claim in enumerate(claims)]
+        counter += len(claims)
         if number == 1:
             payment.provider_adjustments.append(ProviderAdjustment(npi, date(ctx.today.year, 12, 31), "WO",
                                                                    "PRIOR-OVERPAY-1", Decimal("25.00")))

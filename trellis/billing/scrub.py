@@ -82,6 +82,7 @@ class ClaimFacts:
     payer_claim_number: str = ""
     extra_authorizations: tuple[AuthorizationInfo, ...] = field(default=())
     rendering_named: bool = False  # a rendering clinician is on the claim (then their NPI is required)
+    supervising_named: bool = False  # likewise for a supervising clinician (837P 2310D needs an NPI)
     billing_postal_code: str = "000000000"
     billing_tax_id: str = "000000000"
 
@@ -217,7 +218,7 @@ def npi(facts: ClaimFacts) -> list[Problem]:
     checks = [("billing provider (site)", facts.billing_npi, True),
               ("rendering clinician", facts.rendering_npi, facts.rendering_named),
               ("attending clinician", facts.attending_npi, facts.claim_type == "institutional"),
-              ("supervising clinician", facts.supervising_npi, False)]
+              ("supervising clinician", facts.supervising_npi, facts.supervising_named)]
     out = []
     for who, value, required in checks:
         if not value:

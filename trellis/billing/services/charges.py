@@ -50,6 +50,19 @@ def _modifiers_and_pos(profile: Any, modality: str) -> tuple[str, str]:
     return "", profile.place_of_service
 
 
+def _npi_of(user: Any) -> str:
+    profile = getattr(user, "profile", None) if user is not None else None
+    return (profile.npi if profile else "") or ""
+
+
+def _rendering(session: Any) -> Any:
+    """The rendering clinician: the facilitator, or the co-facilitator when only they hold an NPI (a
+    facilitator without an NPI - e.g. a peer specialist - cannot render a billed service)."""
+    if not _npi_of(session.facilitator) and _npi_of(session.co_facilitator):
+        return session.co_facilitator
+    return session.facilitator
+
+
 def capture_charges(
     *, organization: Any, through: date, coverage_for: CoverageLookup, since: date | None = None,
     episodes: Iterable[Any] | None = None, actor: Any = None,
@@ -68,7 +81,8 @@ def capture_charges(
                                   episode__program__organization=organization)
         .exclude(pk__in=Charge.objects.filter(attendance__isnull=False).exclude(status=ChargeStatus.VOID)
                  .values("attendance_id"))
-        .select_related("session", "session__facilitator__profile", "episode__program", "episode__patient")
+        .select_related("session", "session__facilitator__profile", "session__co_facilitator__profile",
+                        "episode__program", "episode__patient")
         .order_by("session__local_date", "pk")
     )
     if since is not None:
@@ -96,7 +110,7 @@ def capture_charges(
                 per_diem_days[(att.episode_id, day)].append(att)
                 profiles_by_key[(att.episode_id, day)] = profile
                 continue
-            facilitator = att.session.facilitator
+            facilitator = _rendering(att.session)
             staff = getattr(facilitator, "profile", None)
             try:
                 code = catalog.per_service_code(att.session.service_type, att.minutes,
@@ -107,6 +121,10 @@ def capture_charges(
             fee = index.fee(profile, day=day, code=code)
             if fee is None:
                 result.skipped.append(f"{ref}: the {profile.payer_name} fee schedule has no rate for {code}")
+                continue
+            if not _npi_of(facilitator):
+                result.skipped.append(f"{ref}: the rendering clinician has no NPI (record it on the staff profile; "
+                                      "a service by staff without an NPI is not billable)")
                 continue
             if docs[att.pk] != Documentation.COMPLETE:
                 # Charges come from signed notes: the service is captured on a later run once it is signed

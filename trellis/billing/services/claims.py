@@ -77,20 +77,23 @@ def create_claims(
     *, organization: Any, coverage_for: CoverageLookup, authorization_for: AuthorizationLookup | None = None,
     through: date | None = None, actor: Any = None,
 ) -> tuple[list[Claim], list[str]]:
-    """One draft claim per episode, billing profile and ISO week from the open charges. Returns the claims and
-    why any charge was left open (no coverage on the date)."""
+    """One draft claim per episode, billing profile, ISO week and (837P) rendering/supervising clinician from the
+    open charges - one rendering provider per claim, so the claim-level NM1*82 is right for every line.
+    Returns the claims and why any charge was left open (no coverage on the date)."""
     charges = (Charge.objects.filter(status=ChargeStatus.OPEN, episode__program__organization=organization)
                .select_related("profile", "episode__patient", "episode__program")
                .prefetch_related("episode__diagnoses").order_by("service_date", "pk"))
     if through is not None:
         charges = charges.filter(service_date__lte=through)
-    groups: dict[tuple[int, int, date], list[Charge]] = defaultdict(list)
+    groups: dict[tuple, list[Charge]] = defaultdict(list)
     for charge in charges:
-        groups[(charge.episode_id, charge.profile_id, _monday(charge.service_date))].append(charge)
+        providers = (() if charge.profile.claim_type == ClaimType.INSTITUTIONAL
+                     else (charge.rendering_provider_id, charge.supervising_provider_id))
+        groups[(charge.episode_id, charge.profile_id, _monday(charge.service_date), *providers)].append(charge)
     created: list[Claim] = []
     left: list[str] = []
     with transaction.atomic():
-        for (_, _, monday), group in groups.items():
+        for (_, _, monday, *_providers), group in groups.items():
             first = group[0]
             coverage = coverage_for(first.episode, first.service_date)
             if coverage is None:
@@ -256,6 +259,7 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
         timely_filing_days=coverage.payer.timely_filing_days if coverage_for and coverage else profile.timely_filing_days,
         rendering_npi=_npi(claim.rendering_provider), attending_npi=_npi(claim.attending_provider),
         rendering_named=claim.rendering_provider_id is not None,
+        supervising_named=claim.supervising_provider_id is not None,
         billing_postal_code=episode.program.site.postal_code, billing_tax_id=episode.program.site.tax_id,
         supervising_npi=_npi(claim.supervising_provider), authorization=auth,
         authorization_required=profile.requires_authorization,

@@ -66,6 +66,18 @@ def test_per_service_capture_codes_by_minutes_and_modality(world) -> None:  # no
     assert (video.code, video.modifiers, video.place_of_service, video.amount) == ("90837", "95", "10", 210)
 
 
+def test_capture_needs_a_rendering_clinician_with_an_npi(world, make_staff) -> None:  # noqa: ANN001
+    peer = make_staff("group_facilitator", full_name="Leo Peer")
+    ep = world.patient()
+    att = world.attend(ep, MONDAY, by=peer)
+    result = _capture(world)
+    assert result.created == [] and "has no NPI" in result.skipped[0]
+    att.session.co_facilitator = world.therapist  # a licensed co-facilitator renders it
+    att.session.save()
+    (charge,) = _capture(world).created
+    assert charge.rendering_provider == world.therapist
+
+
 def test_capture_skips_without_coverage_or_profile(world) -> None:  # noqa: ANN001
     ep = world.patient()
     world.attend(ep, MONDAY)

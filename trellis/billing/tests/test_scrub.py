@@ -104,6 +104,8 @@ def test_npi_check_digit() -> None:
     assert scrub.scrub(clean(rendering_npi="")) == []
     missing = scrub.scrub(clean(rendering_npi="", rendering_named=True))
     assert [p.rule for p in missing] == ["npi"] and "NPI is missing" in missing[0].message
+    assert rules_fired(clean(supervising_named=True)) == {"npi"}
+    assert scrub.scrub(clean(supervising_named=True, supervising_npi="1003000126")) == []
 
 
 def test_billing_provider() -> None:
