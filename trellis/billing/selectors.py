@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.selectors import treatment_hours_for_episodes
@@ -147,3 +147,98 @@ def denial_rate_by_reason(user: Any) -> dict[tuple[str, str], int]:
 def open_charge_total(user: Any) -> Decimal:
     value = charges_for(user).filter(status=ChargeStatus.OPEN).aggregate(total=Sum("amount"))["total"]
     return value or Decimal("0")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Receivables
+# ---------------------------------------------------------------------------------------------------------
+AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+OPEN_AR_STATUSES = (ClaimStatus.BATCHED, ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.PARTIALLY_PAID,
+                    ClaimStatus.DENIED, ClaimStatus.APPEALED)
+
+
+@dataclass
+class AgingRow:
+    payer: str
+    buckets: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), Decimal("0"))
+
+
+def _bucket(days: int) -> str:
+    if days <= 30:
+        return "0-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    return "90+"
+
+
+def ar_aging(user: Any, *, today: date) -> list[AgingRow]:
+    """Insurance A/R by payer and age since the claim was first batched: outstanding = charge - paid - patient
+    responsibility - contractual write-downs (CO-45). One query whatever the number of claims."""
+    rows = (
+        claims_for(user).filter(status__in=OPEN_AR_STATUSES, batch__isnull=False)
+        .annotate(contractual=Sum("remittances__adjustments__amount",
+                                  filter=Q(remittances__adjustments__group_code="CO",
+                                           remittances__adjustments__reason_code="45")))
+        .values_list("payer_name", "total_charge", "paid_amount", "patient_responsibility", "contractual",
+                     "batch__created_at")
+    )
+    table: dict[str, dict[str, Decimal]] = {}
+    for payer, total, paid, patient, contractual, batched_at in rows:
+        outstanding = total - paid - patient - (contractual or Decimal("0"))
+        if outstanding <= 0:
+            continue
+        buckets = table.setdefault(payer, dict.fromkeys(AGING_BUCKETS, Decimal("0")))
+        buckets[_bucket((today - batched_at.date()).days)] += outstanding
+    return [AgingRow(payer, buckets) for payer, buckets in sorted(table.items())]
+
+
+@dataclass(frozen=True)
+class BillingHome:
+    to_scrub: list[Claim]
+    to_scrub_count: int
+    ready: list[Claim]
+    ready_count: int
+    denials: list[DenialItem]
+    suspense: list[SuspenseItem]
+    batches: list[ClaimBatch]
+    aging: list[AgingRow]
+    open_charges: Decimal
+    held_charges: int
+    status_counts: dict[str, int]
+
+
+def billing_home(user: Any, *, today: date, limit: int = 25) -> BillingHome:
+    """The biller's work queues. A fixed number of queries whatever the data size."""
+    claims = claims_for(user)
+    counts = dict(claims.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    to_scrub = claims_to_scrub(user)
+    ready = claims_to_batch(user)
+    return BillingHome(
+        to_scrub=list(to_scrub[:limit]), to_scrub_count=counts.get(ClaimStatus.DRAFT, 0),
+        ready=list(ready[:limit]), ready_count=counts.get(ClaimStatus.SCRUBBED, 0),
+        denials=denials_for(user, limit=limit), suspense=list(suspense_for(user)[:limit]),
+        batches=list(batches_for(user)[:10]), aging=ar_aging(user, today=today),
+        open_charges=open_charge_total(user),
+        held_charges=charges_for(user).filter(status=ChargeStatus.HELD).count(),
+        status_counts=counts,
+    )
+
+
+def claim_detail(claim: Claim) -> dict[str, Any]:
+    """Lines with their charge's minutes and documentation status (never note text), remittances with
+    adjustment reasons from the code list."""
+    lines = list(claim.lines.select_related("charge").order_by("number"))
+    remits = list(claim.remittances.select_related("remittance").prefetch_related("adjustments")
+                  .order_by("remittance__posted_at", "id"))
+    adjustments = [
+        (row, [(adj, codes.carc(adj.reason_code)) for adj in row.adjustments.all()],
+         [codes.rarc(c) for c in row.remark_codes])
+        for row in remits
+    ]
+    return {"lines": lines, "remittances": adjustments}
