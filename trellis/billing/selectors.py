@@ -213,14 +213,20 @@ class BillingHome:
     status_counts: dict[str, int]
 
 
-def billing_home(user: Any, *, today: date, limit: int = 25) -> BillingHome:
+def billing_home(user: Any, *, today: date, limit: int = 15) -> BillingHome:
     """The biller's work queues. A fixed number of queries whatever the data size."""
     claims = claims_for(user)
     counts = dict(claims.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    to_scrub = claims_to_scrub(user)
+    to_scrub = list(claims_to_scrub(user)[:limit])
+    for claim in to_scrub:  # the row names the claim: show only where in it and what to fix
+        claim.fixes = [
+            {"where": (p["where"].removeprefix(f"Claim {claim.patient_control_number}").strip() or "claim").capitalize(),
+             "message": p["message"]}
+            for p in claim.scrub_problems
+        ]
     ready = claims_to_batch(user)
     return BillingHome(
-        to_scrub=list(to_scrub[:limit]), to_scrub_count=counts.get(ClaimStatus.DRAFT, 0),
+        to_scrub=to_scrub, to_scrub_count=counts.get(ClaimStatus.DRAFT, 0),
         ready=list(ready[:limit]), ready_count=counts.get(ClaimStatus.SCRUBBED, 0),
         denials=denials_for(user, limit=limit), suspense=list(suspense_for(user)[:limit]),
         batches=list(batches_for(user)[:10]), aging=ar_aging(user, today=today),
