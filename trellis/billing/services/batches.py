@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from trellis.attendance.models import Attendance
+from trellis.attendance.services import lock_attendance
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record
 from trellis.billing.models import (
@@ -130,7 +132,7 @@ def build_batches(
                              episode__program__organization=organization)
         .select_related("episode__patient", "episode__program__site", "rendering_provider__profile",
                         "attending_provider__profile", "supervising_provider__profile")
-        .prefetch_related("lines")
+        .prefetch_related("lines__charge")
         .order_by("pk")
     )
     groups: dict[tuple[int, str], list[Claim]] = defaultdict(list)
@@ -182,10 +184,33 @@ def build_batches(
                 set_claim_status(claim=claim, status=ClaimStatus.BATCHED, save=False)
                 claim.batch = batch
             Claim.objects.bulk_update(group, ["status", "status_changed_at", "batch"])
+            _lock_billed_attendance(group, actor, batch.filename)
             record(action=AuditAction.EXPORT, obj=batch, actor=actor, site=site,
                    detail={"claims": len(group), "claim_type": claim_type})
             batches.append(batch)
     return batches
+
+
+def _lock_billed_attendance(claims: list[Claim], actor: Any, reference: str) -> None:
+    """Attendance that went on a claim is locked (attendance app): corrections then need a biller's audited
+    unlock, and a corrected charge produces a replacement claim."""
+    ids, days = set(), set()
+    for claim in claims:
+        for line in claim.lines.all():
+            if line.charge.attendance_id:
+                ids.add(line.charge.attendance_id)
+            else:
+                days.add((claim.episode_id, line.service_date))
+    if days:
+        episode_ids = {e for e, _ in days}
+        dates = {d for _, d in days}
+        for pk, episode_id, day in Attendance.objects.filter(
+            episode_id__in=episode_ids, session__local_date__in=dates
+        ).values_list("pk", "episode_id", "session__local_date"):
+            if (episode_id, day) in days:
+                ids.add(pk)
+    if ids:
+        lock_attendance(attendances=Attendance.objects.filter(pk__in=ids), user=actor, reference=reference)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from trellis.attendance.models import Attendance
 from trellis.billing import services
 from trellis.billing.models import (
     BatchStatus,
@@ -117,6 +118,8 @@ def test_claim_scrub_batch_submit_end_to_end(world, tmp_path) -> None:  # noqa: 
     assert "REF*G1*AUTH0~" in batch.content and "NM1*82*1*NATARAJAN*PRIYA****XX*1245319599~" in batch.content
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.BATCHED and claim.batch == batch
+    locked = Attendance.objects.filter(episode=ep).values_list("lock_reference", flat=True)
+    assert set(locked) == {batch.filename}  # billed attendance is locked against silent edits
     submitter = FileDropSubmitter(tmp_path)
     services.submit_batch(batch=batch, submitter=submitter)
     files = list(tmp_path.iterdir())
@@ -140,6 +143,7 @@ def test_institutional_per_diem_week_batch_validates(world) -> None:  # noqa: AN
     assert claim.status == ClaimStatus.SCRUBBED, claim.scrub_problems
     (batch,) = services.build_batches(organization=world.site.organization, claims=[claim])
     assert validate_x12(batch.content).valid
+    assert Attendance.objects.filter(episode=ep, locked_at__isnull=False).count() == 3  # per-diem days locked
     assert f"CLM*{claim.patient_control_number}*1050***13:A:1**A*Y*Y~" in batch.content
     assert "HI*BG:92~" in batch.content and "DTP*434*RD8*20260105-20260111~" in batch.content
     assert "NM1*71*1*REYES*SAMUEL****XX*1003000126~" in batch.content
