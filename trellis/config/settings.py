@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "trellis.billing",
 ]
 
+# Password links sent by administrators (new accounts, resets) work once and for one day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -109,6 +112,7 @@ MIDDLEWARE = [
     "trellis.audit.middleware.AuditContextMiddleware",
     "trellis.accounts.middleware.IdleTimeoutMiddleware",
     "trellis.accounts.middleware.RequireMFAMiddleware",
+    "trellis.accounts.middleware.RequirePasswordChangeMiddleware",
     "trellis.accounts.middleware.ActiveSiteMiddleware",
     "trellis.core.middleware.NoStoreMiddleware",
     # axes must be last: it turns lockouts into a response
@@ -188,6 +192,16 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Mail to staff (password links, access changes) and patients (links). The console backend prints messages in
+# dev; production sets SMTP through these variables (see README, Configuration).
+EMAIL_BACKEND = os.environ.get("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("TRELLIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TRELLIS_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("TRELLIS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TRELLIS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("TRELLIS_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("TRELLIS_FROM_EMAIL", "Trellis <no-reply@trellis.invalid>")
 
 TRELLIS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("TRELLIS_IDLE_TIMEOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = 12 * 60 * 60  # hard ceiling for one working day; idle timeout is enforced separately
