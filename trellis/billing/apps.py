@@ -7,7 +7,8 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_nav
+        from trellis.billing.selectors import today_counters
+        from trellis.core.registry import register_nav, register_today_counter
 
-        # Until trellis.core.registry lands on main (then: trellis.core.registry.register_nav).
         register_nav("billing", "Billing", "billing:home", Cap.BILLING_VIEW, order=60)
+        register_today_counter("billing", today_counters, capability=Cap.BILLING_VIEW, order=60)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.selectors import treatment_hours_for_episodes
@@ -29,6 +30,7 @@ from trellis.billing.models import (
     SuspenseItem,
 )
 from trellis.billing.x12 import codes
+from trellis.core.registry import TodayContext, TodayCounter
 from trellis.documentation.models import NoteStatus, ParticipantNote
 
 _RANK = {NoteStatus.COMPLETE: 3, NoteStatus.AWAITING_COSIGN: 2, NoteStatus.DRAFT: 1}
@@ -66,6 +68,18 @@ def day_minutes(episodes: Sequence[Any], start: date, end: date) -> dict[tuple[i
 # ---------------------------------------------------------------------------------------------------------
 # Work queues
 # ---------------------------------------------------------------------------------------------------------
+def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    """Billers' counters on Today: claims to fix and denials to work (two queries)."""
+    to_fix = claims_to_scrub(user).count()
+    denials = (RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW)
+               .filter(denied=True, worked_at__isnull=True).count())
+    url = reverse("billing:home")
+    return [
+        TodayCounter(to_fix, "claims to fix or scrub before billing", f"{url}#to-scrub", "warn" if to_fix else ""),
+        TodayCounter(denials, "denials to work", f"{url}#denials", "danger" if denials else ""),
+    ]
+
+
 def charges_for(user: Any, capability: str = Cap.BILLING_VIEW) -> QuerySet[Charge]:
     return Charge.objects.restrict(user, capability).select_related("episode__program", "profile")
 

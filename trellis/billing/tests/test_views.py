@@ -126,3 +126,12 @@ def test_home_query_count_is_bounded(world, client_for, django_assert_max_num_qu
     with django_assert_max_num_queries(40) as large:
         biller.get(reverse("billing:home"))
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_today_shows_billers_their_queues_and_not_clinicians(world, client_for) -> None:  # noqa: ANN001
+    _claims(world)
+    biller = client_for(make_staff("biller", world.site))
+    page = biller.get(reverse("web:home")).content.decode()
+    assert "claims to fix or scrub before billing" in page and "denials to work" in page
+    therapist_page = client_for(world.therapist).get(reverse("web:home")).content.decode()
+    assert "claims to fix or scrub before billing" not in therapist_page
