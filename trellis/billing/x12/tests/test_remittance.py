@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trellis.billing.x12 import codes
-from trellis.billing.x12.remittance import RemittanceParseError, parse_835
+from trellis.billing.x12.remittance import (
+    Adjustment,
+    ClaimPayment,
+    Payment,
+    ProviderAdjustment,
+    RemittanceParseError,
+    ServicePayment,
+    parse_835,
+)
 from trellis.billing.x12.remittance_writer import write_835
 from trellis.billing.x12.tests import samples
 from trellis.billing.x12.validate import validate_x12
@@ -173,3 +184,43 @@ def test_write_then_parse_round_trip_and_pyx12_accepts_it() -> None:
         assert [s.line_control_number for s in ca.service_lines] == [s.line_control_number for s in cb.service_lines]
     assert a.provider_adjustments == b.provider_adjustments
     assert again.balance_errors() == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    claims=st.lists(
+        st.tuples(
+            st.sampled_from(["1", "4", "22"]),
+            st.lists(st.tuples(st.decimals(min_value=1, max_value=500, places=2),
+                               st.decimals(min_value=0, max_value=1, places=2)), min_size=1, max_size=4),
+        ),
+        min_size=1, max_size=6,
+    ),
+    plb=st.decimals(min_value=-50, max_value=50, places=2),
+)
+def test_property_written_835_balances_and_round_trips(claims, plb) -> None:  # noqa: ANN001
+    """Any payment built by the rules (line paid + CAS = charge; BPR = claims - PLB) parses back balanced."""
+    payment = Payment("0001", "I", Decimal("0"), "C", "CHK", date(2026, 1, 20), "TRACE1", "1512345678",
+                      payer_name="ACME", payee_name="CEDAR", payee_identifier="1234567893")
+    for n, (status, lines) in enumerate(claims):
+        sign = -1 if status == "22" else 1
+        cp = ClaimPayment(f"TR{n:04d}", status, Decimal("0"), Decimal("0"), Decimal("0"), "12", f"P{n}")
+        for k, (charge, share) in enumerate(lines):
+            paid = Decimal("0") if status == "4" else (charge * share).quantize(Decimal("0.01"))
+            adj = [Adjustment("CO", "45", sign * (charge - paid))] if charge != paid else []
+            cp.service_lines.append(ServicePayment("HC", "90853", (), sign * charge, sign * paid,
+                                                   line_control_number=f"L{n}-{k}", adjustments=adj))
+            cp.charge += sign * charge
+            cp.paid += sign * paid
+        payment.claims.append(cp)
+    if plb:
+        payment.provider_adjustments.append(ProviderAdjustment("1234567893", date(2026, 12, 31), "WO", "R1", plb))
+    payment.total_paid = sum((c.paid for c in payment.claims), Decimal("0")) - plb
+    if payment.total_paid < 0:
+        payment.credit_debit = "D"
+    parsed = parse_835(write_835(samples.ENVELOPE, [payment]))
+    assert parsed.balance_errors() == []
+    back = parsed.payments[0]
+    assert back.total_paid == payment.total_paid
+    assert [(c.patient_control_number, c.status_code, c.charge, c.paid) for c in back.claims] == [
+        (c.patient_control_number, c.status_code, c.charge, c.paid) for c in payment.claims]
