@@ -180,10 +180,11 @@ def build_batches(
                 content_sha256=hashlib.sha256(content.encode("ascii")).hexdigest(), claim_count=len(group),
                 total_charge=sum((c.total_charge for c in group), Decimal("0")), created_by=actor,
             )
-            for claim in group:
+            for claim in group:  # every transition checked; one UPDATE for the group
                 set_claim_status(claim=claim, status=ClaimStatus.BATCHED, save=False)
                 claim.batch = batch
-            Claim.objects.bulk_update(group, ["status", "status_changed_at", "batch"])
+            Claim.objects.filter(pk__in=[c.pk for c in group]).update(
+                status=ClaimStatus.BATCHED, status_changed_at=timezone.now(), batch=batch, updated_at=timezone.now())
             _lock_billed_attendance(group, actor, batch.filename)
             record(action=AuditAction.EXPORT, obj=batch, actor=actor, site=site,
                    detail={"claims": len(group), "claim_type": claim_type})
@@ -223,9 +224,10 @@ def submit_batch(*, batch: ClaimBatch, submitter: Submitter, actor: Any = None) 
     batch.status, batch.submitted_at, batch.submission_reference = BatchStatus.SUBMITTED, timezone.now(), reference
     batch.save(update_fields=["status", "submitted_at", "submission_reference", "updated_at"])
     claims = list(batch.claims.all())
-    for claim in claims:
+    for claim in claims:  # every transition checked; one UPDATE
         set_claim_status(claim=claim, status=ClaimStatus.SUBMITTED, save=False)
-    Claim.objects.bulk_update(claims, ["status", "status_changed_at"])
+    Claim.objects.filter(pk__in=[c.pk for c in claims]).update(
+        status=ClaimStatus.SUBMITTED, status_changed_at=timezone.now(), updated_at=timezone.now())
     record(action=AuditAction.DISCLOSE, obj=batch, actor=actor, site=batch.site,
            detail={"claims": len(claims), "submission": "file-drop"})
     return batch
