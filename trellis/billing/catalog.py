@@ -1,8 +1,8 @@
 """Billing code catalogue and code-selection rules (pure: no Django). Every code names its source.
 
-`confirmed=False` marks a fact the team could not re-check against the publisher from the build machines: a
-biller should confirm it (the billing page shows these as "to confirm"). CPT descriptors are AMA copyright and
-are paraphrased, not quoted.
+No live re-check against the publishers was possible from the build machines: `confirmed=True` marks facts the
+team is sure of, `confirmed=False` facts a biller should confirm. CPT descriptors are AMA copyright and are
+paraphrased, not quoted.
 """
 
 from __future__ import annotations

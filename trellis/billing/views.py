@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
 from trellis.audit.models import AuditAction
-from trellis.audit.services import record
+from trellis.audit.services import record, record_list_read
 from trellis.billing import lifecycle, policies, selectors, services
 from trellis.billing.models import Claim, ClaimBatch, ClaimStatus
 from trellis.billing.services.common import registered_authorization, registered_coverage
@@ -24,9 +24,8 @@ from trellis.core.access import get_scoped_or_404
 @capability_required(Cap.BILLING_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
     data = selectors.billing_home(request.user, today=timezone.localdate())
-    record(action=AuditAction.READ, object_type="billing_worklist",
-           detail={"to_scrub": len(data.to_scrub), "ready": len(data.ready), "denials": len(data.denials),
-                   "suspense": len(data.suspense)})
+    # The "to fix" queue names patients: one READ event naming every patient shown.
+    record_list_read(view="billing_home", patients=[c.episode.patient for c in data.to_scrub])
     return render(request, "billing/home.html", {
         "home": data, "statuses": ClaimStatus.choices, "buckets": selectors.AGING_BUCKETS,
         "can_manage": policies.can_manage_billing(request.user),

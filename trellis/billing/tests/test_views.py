@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from trellis.audit.models import AuditEvent
 from trellis.billing import services
 from trellis.billing.models import Claim, ClaimBatch, ClaimStatus
 from trellis.billing.tests.conftest import MONDAY, TODAY
@@ -47,6 +48,9 @@ def test_home_allowed_for_biller_and_denied_otherwise(world, client, client_for,
     body = page.content.decode()
     assert claim.patient_control_number in body and "Not scrubbed yet" in body
     assert NOTE_TEXT not in body
+    event = AuditEvent.objects.filter(object_type="patient_list").latest("pk")
+    assert event.detail["view"] == "billing_home"
+    assert event.detail["patients"] == [str(claim.episode.patient.public_id)]
     elsewhere = make_staff("biller", other_site)
     other = client_for(elsewhere).get(url)
     assert other.status_code == 200 and claim.patient_control_number not in other.content.decode()
