@@ -27,6 +27,7 @@ from trellis.billing.models import (
     ControlNumberCounter,
 )
 from trellis.billing.services.claims import set_claim_status
+from trellis.billing.services.common import chunked
 from trellis.billing.submission import Submitter
 from trellis.billing.x12 import claims as x12
 from trellis.billing.x12.common import Envelope, X12BuildError
@@ -127,14 +128,15 @@ def build_batches(
     """Scrubbed claims -> batches (one per site and claim type). All or nothing: if any file fails pyx12
     validation or cannot be written, BatchRefused is raised and no batch, control number or status changes."""
     created = created or timezone.now()
-    selected = list(
-        Claim.objects.filter(pk__in=[c.pk for c in claims], status=ClaimStatus.SCRUBBED,
-                             episode__program__organization=organization)
-        .select_related("episode__patient", "episode__program__site", "rendering_provider__profile",
-                        "attending_provider__profile", "supervising_provider__profile")
-        .prefetch_related("lines__charge")
-        .order_by("pk")
-    )
+    selected: list[Claim] = []
+    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 500 claims
+        selected += list(
+            Claim.objects.filter(pk__in=ids, status=ClaimStatus.SCRUBBED, episode__program__organization=organization)
+            .select_related("episode__patient", "episode__program__site", "rendering_provider__profile",
+                            "attending_provider__profile", "supervising_provider__profile")
+            .prefetch_related("lines__charge")
+            .order_by("pk")
+        )
     groups: dict[tuple[int, str], list[Claim]] = defaultdict(list)
     for claim in selected:
         groups[(claim.episode.program.site_id, claim.claim_type)].append(claim)
@@ -183,8 +185,10 @@ def build_batches(
             for claim in group:  # every transition checked; one UPDATE for the group
                 set_claim_status(claim=claim, status=ClaimStatus.BATCHED, save=False)
                 claim.batch = batch
-            Claim.objects.filter(pk__in=[c.pk for c in group]).update(
-                status=ClaimStatus.BATCHED, status_changed_at=timezone.now(), batch=batch, updated_at=timezone.now())
+            for ids in chunked([c.pk for c in group]):
+                Claim.objects.filter(pk__in=ids).update(
+                    status=ClaimStatus.BATCHED, status_changed_at=timezone.now(), batch=batch,
+                    updated_at=timezone.now())
             _lock_billed_attendance(group, actor, batch.filename)
             record(action=AuditAction.EXPORT, obj=batch, actor=actor, site=site,
                    detail={"claims": len(group), "claim_type": claim_type})
@@ -210,8 +214,8 @@ def _lock_billed_attendance(claims: list[Claim], actor: Any, reference: str) -> 
         ).values_list("pk", "episode_id", "session__local_date"):
             if (episode_id, day) in days:
                 ids.add(pk)
-    if ids:
-        lock_attendance(attendances=Attendance.objects.filter(pk__in=ids), user=actor, reference=reference)
+    for chunk in chunked(sorted(ids)):
+        lock_attendance(attendances=Attendance.objects.filter(pk__in=chunk), user=actor, reference=reference)
 
 
 @transaction.atomic
@@ -226,8 +230,9 @@ def submit_batch(*, batch: ClaimBatch, submitter: Submitter, actor: Any = None) 
     claims = list(batch.claims.all())
     for claim in claims:  # every transition checked; one UPDATE
         set_claim_status(claim=claim, status=ClaimStatus.SUBMITTED, save=False)
-    Claim.objects.filter(pk__in=[c.pk for c in claims]).update(
-        status=ClaimStatus.SUBMITTED, status_changed_at=timezone.now(), updated_at=timezone.now())
+    for ids in chunked([c.pk for c in claims]):
+        Claim.objects.filter(pk__in=ids).update(
+            status=ClaimStatus.SUBMITTED, status_changed_at=timezone.now(), updated_at=timezone.now())
     record(action=AuditAction.DISCLOSE, obj=batch, actor=actor, site=batch.site,
            detail={"claims": len(claims), "submission": "file-drop"})
     return batch

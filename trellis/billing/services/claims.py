@@ -28,7 +28,7 @@ from trellis.billing.models import (
     Documentation,
 )
 from trellis.billing.selectors import day_minutes, documentation_status, worst_documentation
-from trellis.billing.services.common import AuthorizationLookup, CoverageLookup
+from trellis.billing.services.common import AuthorizationLookup, CoverageLookup, chunked
 from trellis.consents.selectors import find_release
 from trellis.documentation.rules import ATTENDED_STATUSES
 
@@ -187,8 +187,16 @@ def scrub_claims(
 ) -> dict[int, list[scrub.Problem]]:
     """Run every scrubber rule on draft/scrubbed claims; ready claims become `scrubbed`, failing ones stay
     `draft` with their problems recorded. Live coverage/authorization lookups win over the claim's snapshot."""
+    results: dict[int, list[scrub.Problem]] = {}
+    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 500 claims
+        results.update(_scrub_chunk(ids, today, actor, coverage_for, authorization_for))
+    return results
+
+
+def _scrub_chunk(ids: list[int], today: date, actor: Any, coverage_for: CoverageLookup | None,
+                 authorization_for: AuthorizationLookup | None) -> dict[int, list[scrub.Problem]]:
     claim_list = list(
-        Claim.objects.filter(pk__in=[c.pk for c in claims], status__in=[ClaimStatus.DRAFT, ClaimStatus.SCRUBBED])
+        Claim.objects.filter(pk__in=ids, status__in=[ClaimStatus.DRAFT, ClaimStatus.SCRUBBED])
         .select_related("profile", "episode__patient", "episode__program__site", "rendering_provider__profile",
                         "attending_provider__profile", "supervising_provider__profile")
         .prefetch_related("lines__charge")
@@ -207,7 +215,7 @@ def scrub_claims(
         session__local_date__lte=end,
     ).values_list("pk", "episode_id", "session__local_date"):
         day_attendance[(ep_id, day)].append(att_id)
-    docs = documentation_status([a for ids in day_attendance.values() for a in ids])
+    docs = documentation_status([a for att_ids in day_attendance.values() for a in att_ids])
     results: dict[int, list[scrub.Problem]] = {}
     now = timezone.now()
     with transaction.atomic():

@@ -9,6 +9,13 @@ from typing import Any
 from trellis.billing.boundary import AuthorizationInfo, CoverageInfo, coverage_source
 from trellis.billing.models import BillingProfile, FeeScheduleEntry
 
+CHUNK = 500  # ids per IN (...) query: SQLite refuses very large expression trees (a 5,000-claim batch)
+
+
+def chunked(ids: list[int], size: int = CHUNK) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
 CoverageLookup = Callable[[Any, date], CoverageInfo | None]
 AuthorizationLookup = Callable[[Any, date], AuthorizationInfo | None]
 
