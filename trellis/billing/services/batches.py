@@ -27,7 +27,7 @@ from trellis.billing.models import (
     ControlNumberCounter,
 )
 from trellis.billing.services.claims import set_claim_status
-from trellis.billing.services.common import chunked
+from trellis.billing.services.common import CHUNK, chunked
 from trellis.billing.submission import Submitter
 from trellis.billing.x12 import claims as x12
 from trellis.billing.x12.common import Envelope, X12BuildError
@@ -129,7 +129,7 @@ def build_batches(
     validation or cannot be written, BatchRefused is raised and no batch, control number or status changes."""
     created = created or timezone.now()
     selected: list[Claim] = []
-    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 500 claims
+    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 200 claims
         selected += list(
             Claim.objects.filter(pk__in=ids, status=ClaimStatus.SCRUBBED, episode__program__organization=organization)
             .select_related("episode__patient", "episode__program__site", "rendering_provider__profile",
@@ -199,12 +199,17 @@ def build_batches(
 def _lock_billed_attendance(claims: list[Claim], actor: Any, reference: str) -> None:
     """Attendance that went on a claim is locked (attendance app): corrections then need a biller's audited
     unlock, and a corrected charge produces a replacement claim."""
+    for start in range(0, len(claims), CHUNK):
+        _lock_chunk(claims[start:start + CHUNK], actor, reference)
+
+
+def _lock_chunk(claims: list[Claim], actor: Any, reference: str) -> None:
     ids, days = set(), set()
     for claim in claims:
         for line in claim.lines.all():
             if line.charge.attendance_id:
                 ids.add(line.charge.attendance_id)
-            else:
+            elif line.charge.per_diem:
                 days.add((claim.episode_id, line.service_date))
     if days:
         episode_ids = {e for e, _ in days}

@@ -188,7 +188,7 @@ def scrub_claims(
     """Run every scrubber rule on draft/scrubbed claims; ready claims become `scrubbed`, failing ones stay
     `draft` with their problems recorded. Live coverage/authorization lookups win over the claim's snapshot."""
     results: dict[int, list[scrub.Problem]] = {}
-    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 500 claims
+    for ids in chunked(sorted(c.pk for c in claims)):  # a fixed number of queries per 200 claims
         results.update(_scrub_chunk(ids, today, actor, coverage_for, authorization_for))
     return results
 
