@@ -87,6 +87,7 @@ def suggest(
     seconds = sum((hi - lo).total_seconds() for lo, hi in clipped)
     arrived, departed = clipped[0][0], clipped[-1][1]
     late = (arrived - session_start).total_seconds() > LATE_GRACE_MINUTES * 60
-    early = (session_end - departed).total_seconds() > LATE_GRACE_MINUTES * 60
+    still_there = periods[-1][1] is None and now < session_end
+    early = not still_there and (session_end - departed).total_seconds() > LATE_GRACE_MINUTES * 60
     status = "late" if late else ("left_early" if early else "present")
     return Suggestion(arrived, departed, int(seconds // 60), len(clipped) - 1, had_video, status)

@@ -53,6 +53,8 @@ class MemorySender:
     outbox: list[PatientMessage] = []  # noqa: RUF012
 
     def send(self, message: PatientMessage) -> bool:
+        if not message.to_email:
+            return False
         MemorySender.outbox.append(message)
         return True
 
