@@ -184,4 +184,4 @@ def test_presence_kinds_cover_the_pure_module():
     from trellis.telehealth import presence
 
     known = set(PresenceKind.values)
-    assert presence.CONNECT | presence.DISCONNECT | presence.ENTER_SESSION | presence.EXIT_SESSION <= known
+    assert known >= presence.CONNECT | presence.DISCONNECT | presence.ENTER_SESSION | presence.EXIT_SESSION
