@@ -24,7 +24,8 @@ class DeviceCheckForm(forms.Form):
     camera = forms.BooleanField(required=False)
     microphone = forms.BooleanField(required=False)
     speaker = forms.BooleanField(required=False, label="I heard the test sound")
-    network = forms.ChoiceField(choices=[(v, v) for v in ("good", "fair", "poor", "unknown")], required=False)
+    # Anything but good/fair/poor is stored as "unknown" by the service: a device check never blocks joining.
+    network = forms.CharField(required=False, max_length=20)
 
 
 class WaitingRoomForm(forms.ModelForm):

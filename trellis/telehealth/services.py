@@ -6,6 +6,7 @@ Every write is one transaction with its audit event; channel-layer notifications
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
@@ -54,6 +55,15 @@ TELEHEALTH_MODALITIES = frozenset({Modality.TELEHEALTH, Modality.HYBRID})
 def _send(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:  # pragma: no cover - CHANNEL_LAYERS is always configured
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Services run in sync threads (views, database_sync_to_async); a caller on an event loop's thread
+        # cannot block on the layer. Nothing is lost for correctness: pages load the current state.
+        logger.info("telehealth: notification skipped (called on an event loop thread)")
         return
     try:
         async_to_sync(layer.group_send)(group, payload)

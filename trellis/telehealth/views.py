@@ -64,7 +64,9 @@ PROBLEM_TEXT = {
 def _patient_page(request: HttpRequest, template: str, room: WaitingRoom | None, **context: Any) -> HttpResponse:
     context.setdefault("room", room)
     response = render(request, template, context, status=context.pop("status", 200))
-    response["Referrer-Policy"] = "no-referrer"  # the join token must not leak to any other page
+    # Never send the page's path (it may hold the join token) as a referrer; "no-referrer" would make form
+    # posts carry "Origin: null", which CSRF protection rightly refuses.
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 

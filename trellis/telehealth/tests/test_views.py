@@ -34,7 +34,7 @@ def test_patient_flow_identity_consent_device_wait(scene):
     for phi in (patient.legal_first_name, patient.legal_last_name, "Process group"):
         assert phi not in title(page)
     assert patient.legal_last_name not in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "strict-origin"
     assert JoinLink.objects.get(pk=item.link.pk).verified_at is None  # GET wrote nothing
 
     wrong = c.post(url, {"date_of_birth": "1900-01-01"})

@@ -7,7 +7,7 @@
   function mark(name, ok, text) {
     var el = box.querySelector('[data-check="' + name + '"]');
     el.textContent = text; el.className = "badge " + (ok ? "badge-success" : "badge-warn");
-    if (form.elements[name]) form.elements[name].value = ok ? "1" : "";
+    if (name !== "network" && form.elements[name]) form.elements[name].value = ok ? "1" : "";
   }
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     navigator.mediaDevices.getUserMedia({ video: true, audio: true }).then(function (stream) {
