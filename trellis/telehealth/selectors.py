@@ -116,7 +116,8 @@ def patient_status(link: JoinLink) -> dict[str, Any]:
     session = link.session
     room = room_state(session)
     local = session.local_start
-    starts = local.strftime("%-I:%M %p").lower()
+    starts = local.strftime("%-I:%M %p")
+    started = session.starts_at <= timezone.now()
     late = room.late_minutes if room else 0
     kind = "group" if session.is_group else "appointment"
     ended = bool(room and room.ended_at)
@@ -132,7 +133,7 @@ def patient_status(link: JoinLink) -> dict[str, Any]:
     elif link.state == LobbyState.BREAKOUT:
         headline, detail = "You are in a private room with a clinician.", ""
     else:
-        headline = f"Your {kind} starts at {starts}."
+        headline = f"Your {kind} {'started' if started else 'starts'} at {starts}."
         detail = "Your clinician will admit you shortly. Please keep this page open."
     return {
         "state": link.state,

@@ -59,7 +59,7 @@ def test_patient_flow_identity_consent_device_wait(scene):
     assert link.device_check["camera"] is True and link.device_check["network"] == "good"
     wait = c.get(reverse("telehealth:visit_wait"))
     body = wait.content.decode()
-    assert wait.status_code == 200 and "Your group starts at" in body
+    assert wait.status_code == 200 and "Your group started at" in body
     assert f"/ws/telehealth/patient/{link.public_id}/" in body
     assert patient.legal_last_name not in body and patient.legal_last_name not in title(wait)
 

@@ -63,7 +63,7 @@ def test_link_to_video_to_attendance(media_browser, asgi_server, site, make_staf
     p.get_by_label("I heard the test sound").check()
     p.screenshot(path=str(tmp_path / "3-device.png"))
     p.get_by_role("button", name="Continue to the waiting room").click()
-    p.get_by_text("Your group starts at").wait_for()
+    p.get_by_text("Your group started at").wait_for()
     p.get_by_text("Connected.").wait_for()
     p.screenshot(path=str(tmp_path / "4-waiting.png"))
 
