@@ -94,6 +94,7 @@ def _device_summary(check: dict[str, Any]) -> str:
 def lobby_payload(session: Session, rows: list[JoinLink] | None = None) -> list[dict[str, Any]]:
     """Plain data for the staff lobby (staff only: carries patient names)."""
     out = []
+    zone = session.site.zone
     for link in rows if rows is not None else lobby_rows(session):
         p = link.episode.patient
         out.append({
@@ -105,6 +106,7 @@ def lobby_payload(session: Session, rows: list[JoinLink] | None = None) -> list[
             "reason": link.state_reason,
             "connected": link.connected,
             "waiting_since": link.waiting_since.isoformat() if link.waiting_since else None,
+            "since_label": link.waiting_since.astimezone(zone).strftime("%-I:%M %p") if link.waiting_since else "",
             "device": _device_summary(link.device_check),
             "device_ok": bool(link.device_check and link.device_check.get("camera") and link.device_check.get("microphone")),
         })

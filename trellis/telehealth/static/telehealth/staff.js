@@ -14,10 +14,10 @@
   var TONES = { waiting: "badge-warn", admitted: "badge-success", breakout: "badge-info", not_seen: "badge-neutral",
                 removed: "badge-neutral", not_arrived: "badge-neutral" };
 
-  function since(iso) {
+  function since(iso, label) {
     if (!iso) return "—";
-    var d = new Date(iso), mins = Math.max(0, Math.floor((Date.now() - d.getTime()) / 60000));
-    return d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" }) + " (" + mins + " min)";
+    var mins = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
+    return label + " (" + mins + " min)";  // label is the clinic's local time, formatted by the server
   }
   function button(label, action, link, extra) {
     var b = document.createElement("button");
@@ -42,7 +42,7 @@
       }
       if (r.reason) { var rs = document.createElement("div"); rs.className = "text-sm"; rs.textContent = r.reason; st.appendChild(rs); }
       tr.appendChild(st);
-      var w = document.createElement("td"); w.textContent = r.state === "waiting" ? since(r.waiting_since) : "—"; tr.appendChild(w);
+      var w = document.createElement("td"); w.textContent = r.state === "waiting" ? since(r.waiting_since, r.since_label) : "—"; tr.appendChild(w);
       var dev = document.createElement("td"); dev.textContent = r.device; if (!r.device_ok) dev.className = "th-warn-text"; tr.appendChild(dev);
       var act = document.createElement("td"); act.className = "actions";
       if (canHost) {
