@@ -85,13 +85,13 @@ class Cluster:
                     "TRELLIS_DATA_DIR": self.tmp.name, "DJANGO_SETTINGS_MODULE": "trellis.config.settings",
                     "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
-        done = subprocess.run([PY, "-c", PREPARE, str(sessions), str(per_session)], cwd=ROOT, env=self.env,
+        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)  # noqa: S603
+        done = subprocess.run([PY, "-c", PREPARE, str(sessions), str(per_session)], cwd=ROOT, env=self.env,  # noqa: S603
                               check=True, capture_output=True, text=True)
         self.plan = json.loads(done.stdout.split("JSON", 1)[1])
         self.ports = [free_port(), free_port()]
         self.procs = [
-            subprocess.Popen([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
+            subprocess.Popen([PY, "-m", "daphne",  # noqa: S603 "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
                              cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for port in self.ports
         ]

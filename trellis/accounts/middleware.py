@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import ROLES_READING_PATIENT_DATA
 from trellis.accounts.policies import roles_of, user_sites
+from trellis.audit.services import AuditAction, record
 
 LAST_SEEN_KEY = "trellis_last_seen"
 ACTIVE_SITE_KEY = "trellis_active_site"
@@ -39,8 +40,6 @@ class IdleTimeoutMiddleware:
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - int(last_seen) > idle_timeout_seconds(request.user):
-                from trellis.audit.services import AuditAction, record
-
                 record(action=AuditAction.LOGOUT, object_type="session", detail={"reason": "inactivity"})
                 logout(request)
                 messages.info(request, "You were signed out after a period of inactivity.")
@@ -83,6 +82,21 @@ class RequireMFAMiddleware:
 
             target = "accounts:mfa_verify" if user_has_device(user, confirmed=True) else "accounts:mfa_setup"
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+
+class RequirePasswordChangeMiddleware:
+    """An administrator required a new password: until it is chosen, only that page (and sign-out) opens."""
+
+    ALLOWED = ("/accounts/password/", "/accounts/logout/", "/accounts/mfa/", "/static/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.must_change_password and not request.path.startswith(self.ALLOWED):
+            return redirect("accounts:password_change")
         return self.get_response(request)
 
 

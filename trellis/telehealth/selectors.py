@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.models import Attendance
+from trellis.audit.services import AuditAction, record
+from trellis.core.registry import TodayContext
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.telehealth.models import (
     IN_SESSION_STATES,
@@ -213,3 +215,20 @@ def waiting_now(sessions: list[Session]) -> dict[int, list[JoinLink]]:
 
 def marked_episode_ids(session: Session) -> set[int]:
     return set(Attendance.objects.filter(session=session).values_list("episode_id", flat=True))
+
+
+def today_waiting(user: Any, ctx: TodayContext) -> dict[str, Any] | None:
+    """Today's card: who is waiting in the video lobbies of today's sessions at the sites in view.
+    Hidden when there is no video session today. Names shown are audited as one read."""
+    sessions = list(
+        telehealth_sessions(user, ctx.day, capability=Cap.TELEHEALTH_LOBBY).filter(site__in=ctx.sites)[:50]
+    )
+    if not sessions:
+        return None
+    waiting = waiting_now(sessions)
+    rows = [{"session": s, "waiting": waiting.get(s.pk, [])} for s in sessions]
+    patients = [link.episode.patient for links in waiting.values() for link in links]
+    if patients:
+        record(action=AuditAction.READ, object_type="telehealth_lobby",
+               detail={"view": "today", "patients": [str(p.public_id) for p in patients]})
+    return {"rows": rows, "waiting_total": len(patients)}

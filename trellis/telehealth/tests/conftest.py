@@ -42,7 +42,7 @@ def video_session(site: Any, facilitator: Any, track: Any, *, start_offset: int 
 
 def sign_telehealth(patient: Any, site: Any) -> None:
     consent = create_consent(patient=patient, site=site, kind=ConsentKind.TELEHEALTH, created_by=None)
-    sign_consent(consent=consent, signer_name="Signed", collected_by=None, ip_address=None)
+    sign_consent(consent=consent, signer_name=patient.legal_name, collected_by=None, ip_address=None)
 
 
 @pytest.fixture(autouse=True)

@@ -155,3 +155,23 @@ def test_waiting_room_branding_admin(scene, client_for, make_staff):
     room = WaitingRoom.objects.get(site=scene.site)
     assert room.accent_color == "#225588" and room.lead_minutes == 10
     assert client_for(scene.clinician).get(reverse("telehealth:rooms")).status_code == 403
+
+
+def test_consent_refuses_another_name(scene):
+    item = issue(scene)
+    c = Client()
+    c.post(reverse("telehealth:join", args=[item.token]),
+           {"date_of_birth": item.link.episode.patient.date_of_birth.isoformat()})
+    page = c.post(reverse("telehealth:visit_consent"), {"signer_name": "Somebody Else", "agree": "on"})
+    assert page.status_code == 422
+    assert not Consent.objects.filter(patient=item.link.episode.patient, kind=ConsentKind.TELEHEALTH,
+                                      status=ConsentStatus.ACTIVE).exists()
+
+
+def test_today_shows_who_is_waiting(scene, client_for, make_staff):
+    item = issue(scene)
+    services.patient_connected(link=item.link, device="d")
+    page = client_for(make_staff("front_desk")).get(reverse("web:home"))
+    body = page.content.decode()
+    assert "Video lobbies" in body and "1 waiting" in body
+    assert item.link.episode.patient.legal_last_name in body
