@@ -91,8 +91,9 @@ class Cluster:
         self.plan = json.loads(done.stdout.split("JSON", 1)[1])
         self.ports = [free_port(), free_port()]
         self.procs = [
-            subprocess.Popen([PY, "-m", "daphne",  # noqa: S603 "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
-                             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(  # noqa: S603 - fixed argv, no user input
+                [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
+                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for port in self.ports
         ]
         deadline = time.monotonic() + 120
