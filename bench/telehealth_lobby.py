@@ -78,10 +78,19 @@ def free_port() -> int:
 class Cluster:
     """A scratch database and two daphne processes sharing Redis."""
 
-    def __init__(self, *, sessions: int, per_session: int, redis_url: str = "redis://127.0.0.1:6379/0") -> None:
+    def __init__(self, *, sessions: int, per_session: int, redis_url: str = "redis://127.0.0.1:6379/0",
+                 database_url: str = "") -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="trellis-bench-")
-        db = Path(self.tmp.name) / "bench.sqlite3"
-        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "REDIS_URL": redis_url,
+        self.pg_name = ""
+        if database_url.startswith("postgres"):
+            self.pg_name = database_url.rsplit("/", 1)[1]
+            self.admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+            self._pg(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
+            self._pg(f'CREATE DATABASE "{self.pg_name}"')
+        else:
+            database_url = f"sqlite:///{Path(self.tmp.name) / 'bench.sqlite3'}"
+        self.log = open(Path(self.tmp.name) / "daphne.log", "w")  # noqa: SIM115 - closed in close()
+        self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                     "TRELLIS_DATA_DIR": self.tmp.name, "DJANGO_SETTINGS_MODULE": "trellis.config.settings",
                     "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -93,7 +102,7 @@ class Cluster:
         self.procs = [
             subprocess.Popen(  # noqa: S603 - fixed argv, no user input
                 [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
             for port in self.ports
         ]
         deadline = time.monotonic() + 120
@@ -108,6 +117,12 @@ class Cluster:
                         raise RuntimeError("daphne did not start") from None
                     time.sleep(0.3)
 
+    def _pg(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
     def url(self, index: int, path: str) -> str:
         return f"ws://127.0.0.1:{self.ports[index]}{path}"
 
@@ -119,6 +134,12 @@ class Cluster:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        self.log.close()
+        errors = (Path(self.tmp.name) / "daphne.log").read_text()
+        if "Traceback" in errors:
+            print("daphne reported errors:\n" + errors[-4000:], file=sys.stderr)
+        if self.pg_name:
+            self._pg(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
         self.tmp.cleanup()
 
 
@@ -142,6 +163,7 @@ async def run(cluster: Cluster) -> dict[str, list[float]]:
     """Connect every lobby and patient; return lobby and admit delivery latencies in milliseconds."""
     lobby_ms: list[float] = []
     admit_ms: list[float] = []
+    connect_slots = asyncio.Semaphore(10)  # open sockets ten at a time (a burst of 200 handshakes is not the metric)
 
     async def one_session(plan: dict) -> None:
         staff = await connect(cluster.url(0, f"/ws/telehealth/session/{plan['session']}/"), plan["cookie"])
@@ -164,7 +186,8 @@ async def run(cluster: Cluster) -> dict[str, list[float]]:
         reader = asyncio.create_task(staff_reader())
         patients = []
         for n, link in enumerate(plan["links"]):
-            ws = await connect(cluster.url(n % 2, f"/ws/telehealth/patient/{link['id']}/"))
+            async with connect_slots:
+                ws = await connect(cluster.url(n % 2, f"/ws/telehealth/patient/{link['id']}/"))
             patients.append((link, ws))
         for link, ws in patients:
             waiters[link["id"]] = asyncio.get_running_loop().create_future()
@@ -201,11 +224,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/trellis_telehealth_bench",
+                        help="a scratch database (dropped and recreated); 'sqlite' for a temporary SQLite file")
     args = parser.parse_args()
     per_session = max(1, args.clients // args.sessions - 1)  # one clinician lobby + patients per session
     started = time.monotonic()
-    cluster = Cluster(sessions=args.sessions, per_session=per_session)
-    print(f"setup {time.monotonic() - started:.1f}s; {args.sessions} lobbies + {args.sessions * per_session} patients "
+    cluster = Cluster(sessions=args.sessions, per_session=per_session, database_url=args.database_url)
+    print(f"database {cluster.env['DATABASE_URL'].split(':')[0]}; setup {time.monotonic() - started:.1f}s; {args.sessions} lobbies + {args.sessions * per_session} patients "
           f"= {args.sessions * (per_session + 1)} WebSocket clients on 2 daphne processes (Redis channel layer)")
     try:
         result = asyncio.run(run(cluster))

@@ -194,8 +194,9 @@ def _overview(request: HttpRequest) -> dict[str, Any]:
     waiting = selectors.waiting_now(sessions)
     counts = selectors.waiting_counts(sessions)
     rows = [{"session": s, "waiting": waiting.get(s.pk, []), "counts": dict(counts.get(s.pk, {}))} for s in sessions]
-    if any(r["waiting"] for r in rows):
-        record(action=AuditAction.READ, object_type="telehealth_lobby", detail={"view": "site_lobby"})
+    shown = [str(link.episode.patient.public_id) for r in rows for link in r["waiting"]]
+    if shown:
+        record(action=AuditAction.READ, object_type="telehealth_lobby", detail={"view": "site_lobby", "patients": shown})
     return {"rows": rows, "day": day, "mine": mine, "site": site}
 
 

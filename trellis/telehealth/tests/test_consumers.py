@@ -49,6 +49,14 @@ def ready_link(scene, index: int = 0) -> JoinLink:
     return link
 
 
+async def room_of(comm: WebsocketCommunicator) -> str:
+    """The next room the socket is put in (leaving a room first announces key None)."""
+    while True:
+        msg = await until(comm, "room")
+        if msg["key"] is not None:
+            return msg["key"]
+
+
 async def until(comm: WebsocketCommunicator, kind: str, timeout: float = 3) -> dict:
     """Next message of this type (skipping others)."""
     while True:
@@ -285,3 +293,32 @@ def test_bad_origin_is_refused(scene):
         assert not connected
 
     async_to_sync(run)()
+
+
+def test_breakout_moves_patient_and_clinician_to_a_private_room(scene):
+    link = ready_link(scene)
+    cookie = staff_cookie(scene.clinician)
+
+    async def run():
+        staff = staff_comm(scene.session, cookie)
+        await staff.connect()
+        await until(staff, "lobby")
+        patient = patient_comm(link)
+        await patient.connect()
+        await patient.send_json_to({"type": "hello", "token": consumers.make_patient_token(link, "d1")})
+        await until(patient, "status")
+        await staff.send_json_to({"type": "join-room"})
+        assert (await until(staff, "room"))["key"] == "main"
+        await staff.send_json_to({"type": "breakout", "link": str(link.public_id)})
+        private = f"bo{link.public_id.hex}"
+        assert await room_of(staff) == private
+        assert await room_of(patient) == private
+        await staff.send_json_to({"type": "return", "link": str(link.public_id)})
+        assert await room_of(staff) == "main"
+        assert await room_of(patient) == "main"
+        await patient.disconnect()
+        await staff.disconnect()
+
+    async_to_sync(run)()
+    kinds = list(PresenceEvent.objects.filter(link=link).values_list("kind", flat=True))
+    assert "breakout" in kinds and kinds.count("admit") == 1
