@@ -232,3 +232,15 @@ def today_waiting(user: Any, ctx: TodayContext) -> dict[str, Any] | None:
         record(action=AuditAction.READ, object_type="telehealth_lobby",
                detail={"view": "today", "patients": [str(p.public_id) for p in patients]})
     return {"rows": rows, "waiting_total": len(patients)}
+
+
+def session_waiting(user: Any, session: Session) -> dict[str, Any] | None:
+    """The attendance screen's card for a video session: who is waiting in its lobby now, who is in it."""
+    if session.modality not in ("telehealth", "hybrid"):
+        return None
+    rows = lobby_rows(session)
+    if not rows:
+        return None
+    waiting = [link for link in rows if link.state == LobbyState.WAITING and link.connected]
+    inside = [link for link in rows if link.state in IN_SESSION_STATES]
+    return {"session": session, "waiting": waiting, "inside": inside}

@@ -175,3 +175,12 @@ def test_today_shows_who_is_waiting(scene, client_for, make_staff):
     body = page.content.decode()
     assert "Video lobbies" in body and "1 waiting" in body
     assert item.link.episode.patient.legal_last_name in body
+
+
+def test_attendance_screen_shows_who_is_waiting(scene, client_for):
+    item = issue(scene)
+    services.patient_connected(link=item.link, device="d")
+    page = client_for(scene.clinician).get(reverse("attendance:mark", args=[scene.session.public_id]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "Video lobby" in body
+    assert f"Waiting now: {item.link.episode.patient.legal_first_name}" in body
