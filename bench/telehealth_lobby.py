@@ -101,7 +101,8 @@ class Cluster:
         self.ports = [free_port(), free_port()]
         self.procs = [
             subprocess.Popen(  # noqa: S603 - fixed argv, no user input
-                [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "trellis.config.asgi:application"],
+                [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--websocket_connect_timeout", "60",
+                 "trellis.config.asgi:application"],
                 cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
             for port in self.ports
         ]

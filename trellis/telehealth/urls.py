@@ -7,10 +7,10 @@ app_name = "telehealth"
 urlpatterns = [
     # Patients (no sign-in; the link and date of birth identify them)
     path("j/<str:token>/", views.join, name="join"),
-    path("visit/", views.visit, name="visit"),
-    path("visit/consent/", views.visit_consent, name="visit_consent"),
-    path("visit/device/", views.visit_device, name="visit_device"),
-    path("visit/wait/", views.visit_wait, name="visit_wait"),
+    path("visit/", views.visit, name="join_next"),
+    path("visit/consent/", views.visit_consent, name="join_consent"),
+    path("visit/device/", views.visit_device, name="join_device"),
+    path("visit/wait/", views.visit_wait, name="join_wait"),
     # Staff
     path("lobby/", views.lobby, name="lobby"),
     path("lobby/list/", views.lobby_list, name="lobby_list"),

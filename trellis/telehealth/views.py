@@ -89,7 +89,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         if services.confirm_identity(link=link, date_of_birth=form.cleaned_data["date_of_birth"]):
             request.session.cycle_key()
             request.session[SESSION_LINK] = str(link.public_id)
-            return redirect("telehealth:visit")
+            return redirect("telehealth:join_next")
         link.refresh_from_db(fields=["failed_checks"])
         if link.failed_checks >= services.MAX_IDENTITY_ATTEMPTS:
             return _problem(request, LinkProblem.LOCKED, link)
@@ -119,10 +119,10 @@ def visit(request: HttpRequest) -> HttpResponse:
     if refused:
         return refused
     if not _has_consent(link):
-        return redirect("telehealth:visit_consent")
+        return redirect("telehealth:join_consent")
     if request.session.get(SESSION_DEVICE_OK) != str(link.public_id):
-        return redirect("telehealth:visit_device")
-    return redirect("telehealth:visit_wait")
+        return redirect("telehealth:join_device")
+    return redirect("telehealth:join_wait")
 
 
 def visit_consent(request: HttpRequest) -> HttpResponse:
@@ -130,7 +130,7 @@ def visit_consent(request: HttpRequest) -> HttpResponse:
     if refused:
         return refused
     if _has_consent(link):
-        return redirect("telehealth:visit")
+        return redirect("telehealth:join_next")
     text = ensure_default_texts(organization=link.session.site.organization)[ConsentKind.TELEHEALTH]
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -140,7 +140,7 @@ def visit_consent(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return redirect("telehealth:visit")
+            return redirect("telehealth:join_next")
     return _patient_page(request, "telehealth/patient_consent.html", selectors.waiting_room_for(link.session),
                          form=form, text=text, status=422 if request.method == "POST" else 200)
 
@@ -153,7 +153,7 @@ def visit_device(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.record_device_check(link=link, result=form.cleaned_data)
         request.session[SESSION_DEVICE_OK] = str(link.public_id)
-        return redirect("telehealth:visit_wait")
+        return redirect("telehealth:join_wait")
     return _patient_page(request, "telehealth/patient_device.html", selectors.waiting_room_for(link.session),
                          form=form)
 
@@ -163,7 +163,7 @@ def visit_wait(request: HttpRequest) -> HttpResponse:
     if refused:
         return refused
     if not _has_consent(link):
-        return redirect("telehealth:visit_consent")
+        return redirect("telehealth:join_consent")
     device = secrets.token_hex(8)
     return _patient_page(
         request, "telehealth/patient_wait.html", selectors.waiting_room_for(link.session),

@@ -42,22 +42,22 @@ def test_patient_flow_identity_consent_device_wait(scene):
     bad = c.post(url, {"date_of_birth": "not a date"})
     assert bad.status_code == 422 and "Enter your date of birth" in bad.content.decode()
     ok = c.post(url, {"date_of_birth": patient.date_of_birth.isoformat()})
-    assert ok.status_code == 302 and ok["Location"] == reverse("telehealth:visit")
+    assert ok.status_code == 302 and ok["Location"] == reverse("telehealth:join_next")
     assert item.token not in ok["Location"]
 
-    assert c.get(reverse("telehealth:visit"))["Location"] == reverse("telehealth:visit_consent")
-    consent_page = c.get(reverse("telehealth:visit_consent"))
+    assert c.get(reverse("telehealth:join_next"))["Location"] == reverse("telehealth:join_consent")
+    consent_page = c.get(reverse("telehealth:join_consent"))
     assert consent_page.status_code == 200 and "Telehealth" in consent_page.content.decode()
-    assert c.post(reverse("telehealth:visit_consent"), {"signer_name": "Alex Rivera"}).status_code == 422
-    c.post(reverse("telehealth:visit_consent"), {"signer_name": "Alex Rivera", "agree": "on"})
+    assert c.post(reverse("telehealth:join_consent"), {"signer_name": "Alex Rivera"}).status_code == 422
+    c.post(reverse("telehealth:join_consent"), {"signer_name": "Alex Rivera", "agree": "on"})
     consent = Consent.objects.get(patient=patient, kind=ConsentKind.TELEHEALTH)
     assert consent.status == ConsentStatus.ACTIVE and consent.signer_name == "Alex Rivera"
 
-    assert c.get(reverse("telehealth:visit"))["Location"] == reverse("telehealth:visit_device")
-    c.post(reverse("telehealth:visit_device"), {"camera": "1", "microphone": "1", "network": "good", "speaker": "1"})
+    assert c.get(reverse("telehealth:join_next"))["Location"] == reverse("telehealth:join_device")
+    c.post(reverse("telehealth:join_device"), {"camera": "1", "microphone": "1", "network": "good", "speaker": "1"})
     link = JoinLink.objects.get(pk=item.link.pk)
     assert link.device_check["camera"] is True and link.device_check["network"] == "good"
-    wait = c.get(reverse("telehealth:visit_wait"))
+    wait = c.get(reverse("telehealth:join_wait"))
     body = wait.content.decode()
     assert wait.status_code == 200 and "Your group started at" in body
     assert f"/ws/telehealth/patient/{link.public_id}/" in body
@@ -70,7 +70,7 @@ def test_consent_already_on_file_skips_the_step(scene):
     c = Client()
     c.post(reverse("telehealth:join", args=[item.token]),
            {"date_of_birth": item.link.episode.patient.date_of_birth.isoformat()})
-    assert c.get(reverse("telehealth:visit"))["Location"] == reverse("telehealth:visit_device")
+    assert c.get(reverse("telehealth:join_next"))["Location"] == reverse("telehealth:join_device")
 
 
 @pytest.mark.parametrize("problem,expected", [
@@ -89,7 +89,7 @@ def test_calm_messages_for_bad_links(scene, problem, expected):
 
 
 def test_visit_pages_without_a_verified_link_refuse_calmly():
-    for name in ("telehealth:visit", "telehealth:visit_consent", "telehealth:visit_device", "telehealth:visit_wait"):
+    for name in ("telehealth:join_next", "telehealth:join_consent", "telehealth:join_device", "telehealth:join_wait"):
         page = Client().get(reverse(name))
         assert page.status_code == 404 and "We could not find this link" in page.content.decode()
 
@@ -162,7 +162,7 @@ def test_consent_refuses_another_name(scene):
     c = Client()
     c.post(reverse("telehealth:join", args=[item.token]),
            {"date_of_birth": item.link.episode.patient.date_of_birth.isoformat()})
-    page = c.post(reverse("telehealth:visit_consent"), {"signer_name": "Somebody Else", "agree": "on"})
+    page = c.post(reverse("telehealth:join_consent"), {"signer_name": "Somebody Else", "agree": "on"})
     assert page.status_code == 422
     assert not Consent.objects.filter(patient=item.link.episode.patient, kind=ConsentKind.TELEHEALTH,
                                       status=ConsentStatus.ACTIVE).exists()
