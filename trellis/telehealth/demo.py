@@ -48,11 +48,15 @@ def seed(ctx: DemoContext) -> None:
     )
     rosters = rosters_for_sessions(sessions, with_patients=False)
     links: list[JoinLink] = []
+    samples: list[str] = []  # a few usable links for today's sessions still to come, printed by seed_demo
     for session in sessions:
         for member in rosters[session.pk].members:
+            raw = secrets.token_urlsafe(32)
+            if session.ends_at > now and len(samples) < 3:
+                samples.append(f"/telehealth/j/{raw}/ ({session.title}, {session.time_range}, {session.site.code})")
             links.append(JoinLink(
                 session=session, episode_id=member.episode.pk,
-                token_hash=JoinLink.hash_token(secrets.token_urlsafe(32)),
+                token_hash=JoinLink.hash_token(raw),
                 valid_from=session.starts_at - lead.get(session.site_id, timedelta(minutes=15)),
                 valid_until=session.ends_at, sent_at=session.starts_at - timedelta(hours=20), sent_to="email",
             ))
@@ -83,4 +87,6 @@ def seed(ctx: DemoContext) -> None:
                                             "had_video", "device_check"])
     ctx.say(f"{len(rooms)} branded waiting rooms; {len(links)} join links for {len(sessions)} video sessions "
             "yesterday and today "
-            f"({len(events)} presence events for those already over). Send fresh links from a session's lobby.")
+            f"({len(events)} presence events for those already over).")
+    for sample in samples:
+        ctx.say(f"  patient join link (date of birth from the chart): {sample}")
