@@ -138,7 +138,8 @@ class Cluster:
         self.log.close()
         errors = (Path(self.tmp.name) / "daphne.log").read_text()
         if "Traceback" in errors:
-            print("daphne reported errors:\n" + errors[-4000:], file=sys.stderr)
+            start = errors.index("Traceback")
+            print("daphne reported errors:\n" + errors[max(0, start - 500):start + 4000], file=sys.stderr)
         if self.pg_name:
             self._pg(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
         self.tmp.cleanup()
@@ -150,7 +151,9 @@ async def connect(url: str, cookie: str = ""):  # noqa: ANN201
     headers = {"Origin": "http://127.0.0.1"}
     if cookie:
         headers["Cookie"] = cookie
-    return await websockets.connect(url, additional_headers=headers, max_size=2**20, open_timeout=60)
+    # No client keepalive pings: on a loaded 2-core machine a late pong would close sockets mid-measurement.
+    return await websockets.connect(url, additional_headers=headers, max_size=2**20, open_timeout=60,
+                                    ping_interval=None)
 
 
 async def next_of(ws, kind: str, timeout: float = 60) -> dict:  # noqa: ANN001
