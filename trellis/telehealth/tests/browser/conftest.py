@@ -3,7 +3,6 @@ sharing the test database and the in-memory channel layer (pytest-django's live_
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -41,17 +40,12 @@ def asgi_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def media_browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TRELLIS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required but missing at {CHROMIUM}")
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS + MEDIA_ARGS)
-        yield instance
-        instance.close()
+def media_browser(browser: Any) -> Iterator[Any]:
+    """A second Chromium with fake camera/microphone, launched from the shared Playwright instance (one
+    process cannot run two sync Playwright instances); `browser` skips when Chromium is missing."""
+    instance = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS + MEDIA_ARGS)
+    yield instance
+    instance.close()
 
 
 def staff_context(browser: Any, base_url: str, user: Any) -> Any:
