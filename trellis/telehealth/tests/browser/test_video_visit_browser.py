@@ -5,12 +5,14 @@ attendance."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from trellis.attendance.models import Attendance
+from trellis.audit.models import AuditEvent
 from trellis.core.testing.factories import PatientFactory
 from trellis.scheduling.testing import admit, make_program, make_track
 from trellis.telehealth import services
@@ -109,3 +111,11 @@ def test_link_to_video_to_attendance(media_browser, asgi_server, site, make_staf
     assert att.minutes == expected.minutes and att.modality == "video" and att.status == expected.status
     staff.close()
     patient_ctx.close()
+    # Let the server finish the clinician's disconnect (its presence write and audit seal) before the test
+    # database is flushed: on PostgreSQL a write still in flight deadlocks with the flush's TRUNCATE.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        PresenceEvent.objects.filter(session=session, user=clinician, kind="leave").exists()
+        and not AuditEvent.objects.filter(seal__isnull=True).exists()
+    ):
+        time.sleep(0.2)
