@@ -33,6 +33,11 @@ class Cap:
     BILLING_VIEW = "billing.view"
     BILLING_MANAGE = "billing.manage"
     REPORTS_VIEW = "reports.view"
+    # --- telehealth (waiting rooms, lobby, video) ---
+    TELEHEALTH_LOBBY = "telehealth.lobby"  # see who is waiting: name, state, since when, device check
+    TELEHEALTH_HOST = "telehealth.host"  # admit/breakout/not-seen, video, confirm presence into attendance
+    TELEHEALTH_LINKS = "telehealth.links"  # send and revoke join links
+    TELEHEALTH_MANAGE = "telehealth.manage"  # waiting-room branding, video provider
 
 
 _CLINICAL_CORE = frozenset(
@@ -80,6 +85,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 ROLES_READING_PATIENT_DATA = frozenset(
     role for role, caps in ROLE_CAPABILITIES.items() if Cap.PATIENT_VIEW in caps
 )
+
+
+# --- telehealth grants (minimum necessary, 45 CFR 164.502(b)) -------------------------------------------
+# Clinicians who run sessions host them and see their lobby. Front desk sees the lobby of their site and
+# sends/revokes links (scheduling work, the same people who greet in-person arrivals) but does not host
+# video or see clinical content. Billers and org admins do not see who is waiting; org admins and
+# directors manage branding and the video provider.
+_TELEHEALTH_HOSTS = (Role.PROGRAM_DIRECTOR, Role.THERAPIST, Role.GROUP_FACILITATOR, Role.PRESCRIBER, Role.NURSE,
+                     Role.CASE_MANAGER, Role.PEER_SPECIALIST)
+for _role in _TELEHEALTH_HOSTS:
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.TELEHEALTH_LOBBY, Cap.TELEHEALTH_HOST,
+                                                           Cap.TELEHEALTH_LINKS}
+ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.TELEHEALTH_LOBBY, Cap.TELEHEALTH_LINKS}
+ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
+ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
+# --- end telehealth grants ------------------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:

@@ -46,6 +46,8 @@ class MarkEntry:
     absence_reason: str = ""
     # The record's version the user saw (0: not yet marked); None skips the check (imports, demo data).
     expected_version: int | None = None
+    # Minutes actually present when less than arrival→departure (e.g. telehealth disconnect gaps subtracted).
+    minutes: int | None = None
 
 
 @dataclass
@@ -130,7 +132,12 @@ def _compute(entry: MarkEntry, session: Session, length: int) -> _Computed:
     if not attended:
         modality = ""
     validate_minutes(result.minutes, session_length=length)
-    return _Computed(entry, result.minutes, result.arrived_at, result.departed_at, modality,
+    minutes = result.minutes
+    if entry.minutes is not None and attended:
+        if not 0 <= entry.minutes <= result.minutes:
+            raise MinutesError("Minutes present cannot exceed the time between arrival and departure.", "minutes")
+        minutes = entry.minutes
+    return _Computed(entry, minutes, result.arrived_at, result.departed_at, modality,
                      (entry.absence_reason or "").strip()[:200] if not attended else "")
 
 

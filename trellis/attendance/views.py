@@ -27,6 +27,7 @@ from trellis.attendance.models import Attendance, AttendanceStatus
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.registry import session_panels
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
@@ -142,6 +143,18 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
     return context
 
 
+def _session_panels(request: HttpRequest, session: Session) -> list[dict[str, Any]]:
+    """Cards other apps add to the session's attendance screen (e.g. who is waiting in the video lobby)."""
+    panels = []
+    for panel in session_panels():
+        if panel.capability and not has_capability(request.user, panel.capability, session.site):
+            continue
+        context = panel.provider(request.user, session)
+        if context is not None:
+            panels.append({"key": panel.key, "template": panel.template_name, **context})
+    return panels
+
+
 @capability_required(Cap.ATTENDANCE_MARK)
 def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
     session = _session(request, session_id)
@@ -149,7 +162,8 @@ def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
     if request.method != "POST":
         record(action=AuditAction.READ, obj=session, site=session.site,
                detail={"view": "attendance_sheet"})
-        return render(request, "attendance/mark.html", _sheet_context(request, session))
+        return render(request, "attendance/mark.html", _sheet_context(request, session,
+                                                                      panels=_session_panels(request, session)))
 
     sheet = selectors.attendance_sheet(session)
     by_pid = {str(r.episode.public_id): r.episode for r in sheet.rows}

@@ -1,3 +1,5 @@
 """WebSocket routes; telehealth waiting rooms and live lobbies register here."""
 
-websocket_urlpatterns: list = []
+from trellis.telehealth.routing import websocket_urlpatterns as telehealth_routes
+
+websocket_urlpatterns: list = [*telehealth_routes]

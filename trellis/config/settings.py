@@ -11,6 +11,7 @@ Environment:
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "trellis.careplans",
     "trellis.documentation",
     "trellis.billing",
+    "trellis.telehealth",
 ]
 
 # Password links sent by administrators (new accounts, resets) work once and for one day.
@@ -162,10 +164,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's 5 s blocking pop:
+        # under load the read timed out first and closed WebSockets with 1011. Give reads headroom.
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Telehealth -----------------------------------------------------------------------------------
+# ICE servers handed to browsers for WebRTC (JSON list of RTCIceServer dicts). None are needed when
+# everyone is on one network; across the internet add STUN, and TURN for restrictive firewalls, e.g.
+# [{"urls": "stun:stun.example.org:3478"}, {"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]
+TRELLIS_ICE_SERVERS = json.loads(os.environ.get("TRELLIS_ICE_SERVERS", "[]") or "[]")
+# LiveKit (optional SFU for larger groups, chosen per organization): API key and secret of the
+# organization's own LiveKit server. Only used when an organization selects the LiveKit provider.
+LIVEKIT_API_KEY = os.environ.get("LIVEKIT_API_KEY", "")
+LIVEKIT_API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "")
+# How join links reach patients: dotted path to a sender class (trellis/telehealth/senders.py).
+TRELLIS_PATIENT_SENDER = os.environ.get(
+    "TRELLIS_PATIENT_SENDER",
+    "trellis.telehealth.senders.EmailSender" if PRODUCTION else "trellis.telehealth.senders.ConsoleSender",
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 
 # --- Authentication and account security ---------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

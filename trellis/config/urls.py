@@ -12,6 +12,7 @@ APPS_WITH_URLS = [
     "careplans",
     "documentation",
     "billing",
+    "telehealth",
 ]
 
 urlpatterns = [

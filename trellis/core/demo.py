@@ -28,6 +28,7 @@ SEEDERS = [
     "careplans",
     "documentation",
     "billing",
+    "telehealth",
 ]
 
 DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only

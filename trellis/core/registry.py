@@ -158,3 +158,30 @@ def today_sections() -> list[TodaySection]:
 
 def chart_panels() -> list[ChartPanel]:
     return sorted(_CHART_PANELS.values(), key=lambda p: (p.order, p.key))
+
+
+# --- Session panels: cards on a session's attendance screen contributed by higher apps (telehealth's "who is
+# waiting in the video lobby"). `provider(user, session)` returns a context dict, or None to hide the card.
+SessionPanelProvider = Callable[[Any, Any], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class SessionPanel:
+    key: str
+    template_name: str
+    provider: SessionPanelProvider
+    capability: str | None
+    order: int = 100
+
+
+_SESSION_PANELS: dict[str, SessionPanel] = {}
+
+
+def register_session_panel(
+    key: str, template_name: str, provider: SessionPanelProvider, *, capability: str | None, order: int = 100
+) -> None:
+    _SESSION_PANELS[key] = SessionPanel(key, template_name, provider, capability, order)
+
+
+def session_panels() -> list[SessionPanel]:
+    return sorted(_SESSION_PANELS.values(), key=lambda p: (p.order, p.key))
