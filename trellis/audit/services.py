@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from trellis.audit.chain import content_hash, seal_hash
 from trellis.audit.context import current
-from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
+from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal, AuditSealQueue
+from trellis.core.health import is_database_outage
 
 __all__ = ["AuditAction", "record", "seal_pending"]
 
@@ -89,7 +91,7 @@ def record(
         "detail": detail or {},
     }
     # Inserted inside the caller's transaction (it commits or rolls back with the audited change) and without
-    # any lock; the seal that chains it is appended once the transaction has committed.
+    # any lock, together with its place in the seal queue; it is chained once the transaction has committed.
     event = AuditEvent.objects.create(
         occurred_at=fields["occurred_at"],
         actor_id=fields["actor_id"],
@@ -107,38 +109,74 @@ def record(
         detail=fields["detail"],
         content_hash=content_hash(fields),
     )
-    if connection.in_atomic_block:
-        transaction.on_commit(_seal_after_commit)
-    else:
-        _seal_after_commit()
+    AuditSealQueue.objects.create(event=event)
+    _seal_when_committed()
     return event
 
 
-def _seal_after_commit() -> None:
+def _seal_when_committed() -> None:
+    """Arrange one seal run for everything recorded so far: after the response inside a request (the
+    middleware runs it once the response has been sent), else once after the current transaction commits."""
+    ctx = current.get()
+    if ctx is not None and ctx.seal_after_response:
+        ctx.seal_due = True
+    elif connection.in_atomic_block:
+        if not any(entry[1] is seal_after_commit for entry in connection.run_on_commit):
+            transaction.on_commit(seal_after_commit)
+    else:
+        seal_after_commit()
+
+
+def seal_after_commit() -> None:
+    """Seal what has committed; never fails the caller (the data is committed, `seal_audit` seals leftovers)."""
     try:
         seal_pending()
-    except Exception:  # the data is committed; `manage.py seal_audit` (cron) seals what is left
+    except DatabaseError as exc:
+        if is_database_outage(exc):
+            logger.warning("audit sealing postponed: database unavailable (%s)", type(exc.__cause__ or exc).__name__)
+        else:
+            logger.exception("audit sealing failed; run manage.py seal_audit")
+    except Exception:
         logger.exception("audit sealing failed; run manage.py seal_audit")
 
 
-def seal_pending(*, batch: int = 5000) -> int:
-    """Chain every committed, unsealed event, in id order, after the current head. Returns how many."""
+def claimable(limit: int) -> QuerySet:
+    """The oldest queued events no other sealer is working on, with their content hashes (primary-key order).
+    Reads the queue table and the events by primary key; never the rest of the trail."""
+    return (
+        AuditSealQueue.objects.select_for_update(skip_locked=True, of=("self",))
+        .order_by("event_id")
+        .values_list("event_id", "event__content_hash")[:limit]
+    )
+
+
+def seal_batch(*, limit: int = 500) -> int:
+    """One short transaction: claim up to `limit` queued events, then (and only then) take the chain head and
+    append their seals after it. Returns how many were sealed."""
+    with transaction.atomic():
+        claimed = list(claimable(limit))
+        if not claimed:
+            return 0
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        prev, sealed_at, seals = head.last_hash, timezone.now(), []
+        for event_id, digest in claimed:
+            link = seal_hash(prev, event_id, digest)
+            seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
+            prev = link
+        AuditSeal.objects.bulk_create(seals)
+        AuditSealQueue.objects.filter(event_id__in=[event_id for event_id, _ in claimed]).delete()
+        AuditChainHead.objects.filter(pk=head.pk).update(last_hash=prev, sealed_count=F("sealed_count") + len(seals))
+        return len(seals)
+
+
+def seal_pending(*, batch: int = 500) -> int:
+    """Chain every committed event waiting in the queue, batch by batch. Returns how many were sealed.
+
+    Concurrent sealers claim disjoint batches (SKIP LOCKED on PostgreSQL; SQLite serializes writers) and then
+    append to the chain one after the other; an event claimed by another sealer is sealed by that one."""
     total = 0
     while True:
-        with transaction.atomic():
-            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-            pending = list(
-                AuditEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", "content_hash")[:batch]
-            )
-            if not pending:
-                return total
-            prev, sealed_at, seals = head.last_hash, timezone.now(), []
-            for event_id, digest in pending:
-                link = seal_hash(prev, event_id, digest)
-                seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
-                prev = link
-            AuditSeal.objects.bulk_create(seals)
-            head.last_hash = prev
-            head.sealed_count += len(seals)
-            head.save(update_fields=["last_hash", "sealed_count"])
-            total += len(seals)
+        sealed = seal_batch(limit=batch)
+        total += sealed
+        if sealed < batch:
+            return total

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import csv
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
 from trellis.audit.forms import AuditFilterForm
-from trellis.audit.selectors import audit_events_for
+from trellis.audit.selectors import audit_events_for, audit_page
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_patient_or_404
 
@@ -17,6 +16,11 @@ from trellis.core.access import get_patient_or_404
 class _Echo:
     def write(self, value: str) -> str:
         return value
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 @capability_required(Cap.AUDIT_VIEW)
@@ -56,11 +60,12 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="trellis-audit.csv"'
         return response
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = audit_page(events, before=_cursor(request, "before"), after=_cursor(request, "after"))
     if patient is not None:
         record(action=AuditAction.READ, obj=patient, object_type="audit_report")
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "before", "after"):
+        query.pop(key, None)
     return render(
         request,
         "audit/report.html",
