@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -14,7 +16,7 @@ from trellis.audit.context import current
 from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal, AuditSealQueue
 from trellis.core.health import is_database_outage
 
-__all__ = ["AuditAction", "record", "seal_pending"]
+__all__ = ["AuditAction", "AuditEntry", "record", "record_many", "seal_pending"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,20 @@ def _site_of(obj: Any, patient: Any) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event for `record_many`: the same meaning as `record`'s arguments."""
+
+    action: str
+    obj: Any = None
+    patient: Any = None
+    object_type: str | None = None
+    object_id: str | None = None
+    outcome: str = "success"
+    detail: dict[str, Any] | None = None
+    site: Any = None
+
+
 def record(
     *,
     action: str,
@@ -53,7 +69,19 @@ def record(
     request: Any = None,
     site: Any = None,
 ) -> AuditEvent:
-    """Append one event to the chain. `detail` holds ids and field names only, never PHI."""
+    """Append one event to the trail. `detail` holds ids and field names only, never PHI."""
+    entry = AuditEntry(
+        action=action, obj=obj, patient=patient, object_type=object_type, object_id=object_id, outcome=outcome,
+        detail=detail, site=site,
+    )
+    return record_many([entry], actor=actor, request=request)[0]
+
+
+def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: Any = None) -> list[AuditEvent]:
+    """Append several events by one actor in two INSERTs (the events, their places in the seal queue),
+    whatever their number: for writes that touch a whole group at once."""
+    if not entries:
+        return []
     ctx = current.get()
     if actor is None:
         actor = getattr(request, "user", None) if request is not None else (ctx.user if ctx else None)
@@ -71,47 +99,36 @@ def record(
         from trellis.accounts.policies import roles_of
 
         roles = ",".join(sorted(roles_of(actor)))
-    if patient is None and obj is not None and _object_type(obj) == "patient":
-        patient = obj
-    site = site or _site_of(obj, patient)
-    fields: dict[str, Any] = {
-        "occurred_at": timezone.now().isoformat(),
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_label": actor.email if actor is not None else "",
-        "roles": roles[:200],
-        "action": str(action),
-        "object_type": object_type or _object_type(obj),
-        "object_id": object_id if object_id is not None else _object_id(obj),
-        "patient_id": patient.pk if patient is not None else None,
-        "site_id": site.pk if site is not None else None,
-        "ip_address": ip,
-        "user_agent": ua or "",
-        "request_path": path or "",
-        "outcome": outcome,
-        "detail": detail or {},
-    }
-    # Inserted inside the caller's transaction (it commits or rolls back with the audited change) and without
-    # any lock, together with its place in the seal queue; it is chained once the transaction has committed.
-    event = AuditEvent.objects.create(
-        occurred_at=fields["occurred_at"],
-        actor_id=fields["actor_id"],
-        actor_label=fields["actor_label"],
-        roles=fields["roles"],
-        action=fields["action"],
-        object_type=fields["object_type"],
-        object_id=fields["object_id"],
-        patient_id=fields["patient_id"],
-        site_id=fields["site_id"],
-        ip_address=fields["ip_address"],
-        user_agent=fields["user_agent"],
-        request_path=fields["request_path"],
-        outcome=outcome,
-        detail=fields["detail"],
-        content_hash=content_hash(fields),
-    )
-    AuditSealQueue.objects.create(event=event)
+    occurred_at = timezone.now().isoformat()
+    events = []
+    for entry in entries:
+        patient, obj = entry.patient, entry.obj
+        if patient is None and obj is not None and _object_type(obj) == "patient":
+            patient = obj
+        site = entry.site or _site_of(obj, patient)
+        fields: dict[str, Any] = {
+            "occurred_at": occurred_at,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_label": actor.email if actor is not None else "",
+            "roles": roles[:200],
+            "action": str(entry.action),
+            "object_type": entry.object_type or _object_type(obj),
+            "object_id": entry.object_id if entry.object_id is not None else _object_id(obj),
+            "patient_id": patient.pk if patient is not None else None,
+            "site_id": site.pk if site is not None else None,
+            "ip_address": ip,
+            "user_agent": ua or "",
+            "request_path": path or "",
+            "outcome": entry.outcome,
+            "detail": entry.detail or {},
+        }
+        events.append(AuditEvent(**fields, content_hash=content_hash(fields)))
+    # Inserted inside the caller's transaction (they commit or roll back with the audited change) and without
+    # any lock, together with their places in the seal queue; they are chained once the transaction commits.
+    events = AuditEvent.objects.bulk_create(events)
+    AuditSealQueue.objects.bulk_create([AuditSealQueue(event_id=event.pk) for event in events])
     _seal_when_committed()
-    return event
+    return events
 
 
 def _seal_when_committed() -> None:

@@ -18,7 +18,15 @@ from django.utils import timezone
 from trellis.audit.chain import GENESIS_HASH, content_hash, seal_hash
 from trellis.audit.middleware import AuditContextMiddleware
 from trellis.audit.models import AuditChainHead, AuditEvent, AuditSeal, AuditSealQueue
-from trellis.audit.services import AuditAction, claimable, record, seal_after_commit, seal_pending
+from trellis.audit.services import (
+    AuditAction,
+    AuditEntry,
+    claimable,
+    record,
+    record_many,
+    seal_after_commit,
+    seal_pending,
+)
 
 
 def _filler_events(n: int) -> None:
@@ -39,6 +47,26 @@ def test_each_event_is_queued_and_the_queue_empties_when_sealed(patient):
     head = AuditChainHead.objects.get(pk=1)
     assert head.last_hash == AuditSeal.objects.order_by("-id").first().hash
     assert seal_pending() == 0
+
+
+@pytest.mark.django_db
+def test_record_many_writes_a_group_in_a_constant_number_of_queries(patient, make_staff, site):
+    from trellis.core.testing.factories import PatientFactory
+
+    actor = make_staff("therapist")
+    record(action=AuditAction.READ, obj=patient, actor=actor)  # the actor's roles are now cached
+    counts = []
+    for size in (2, 20):
+        patients = [PatientFactory(primary_site=site) for _ in range(size)]
+        entries = [AuditEntry(action=AuditAction.UPDATE, obj=p, detail={"field": "status"}) for p in patients]
+        with CaptureQueriesContext(connection) as ctx:
+            events = record_many(entries, actor=actor)
+        counts.append(len(ctx.captured_queries))
+        assert [e.patient_id for e in events] == [p.pk for p in patients]
+        assert all(e.pk and e.site_id == site.pk and e.roles == "therapist" for e in events)
+    assert counts[0] == counts[1] == 2
+    assert seal_pending() == 23
+    call_command("verify_audit", grace_seconds=0)
 
 
 @pytest.mark.django_db
