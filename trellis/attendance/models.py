@@ -12,6 +12,7 @@ from django.db.models import F, Q
 
 from trellis.attendance.minutes import STATUS_LABELS
 from trellis.attendance.minutes import Status as _Status
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import AttendedModality
 
@@ -26,6 +27,10 @@ class AttendanceStatus(models.TextChoices):
 
 
 class Attendance(BaseModel):
+    site_path = "session__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
+
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, related_name="attendance")
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="attendance")
     status = models.CharField(max_length=24, choices=AttendanceStatus.choices)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from trellis.audit.context import AuditContext, current
-from trellis.audit.services import seal_after_commit
+from trellis.audit.sealing import seal_after_response
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -39,5 +39,5 @@ class AuditContextMiddleware:
         if ctx.seal_due:
             # One seal run for all the events of this request, once the response has been sent (Django runs
             # a response's closers after the last byte, before the request's database connection is released).
-            response._resource_closers.append(seal_after_commit)  # noqa: SLF001
+            response._resource_closers.append(seal_after_response)  # noqa: SLF001
         return response

@@ -5,8 +5,8 @@ Two insert-only tables, and one work queue:
   takes no lock, so audited writes never serialize on (or deadlock over) the chain;
 - AuditSeal links each committed event into the chain (hash of the previous seal + the event's content hash).
   Seals are appended in a short transaction after commit, in batches (and by `manage.py seal_audit`);
-- AuditSealQueue holds one row per committed-but-unsealed event (inserted with the event, deleted when it is
-  sealed), so sealing finds its work by primary key in a small table instead of searching the whole trail.
+- AuditSealQueue holds one row per unsealed event (inserted with the event by a database trigger, deleted
+  when it is sealed), so sealing finds its work by primary key in a small table instead of searching the whole trail.
 An edited event no longer matches its content hash; a deleted event takes its seal with it (the foreign key
 forbids otherwise) and breaks the seal chain; a removed tail no longer matches the chain head
 (`manage.py verify_audit`). In production the app's database role gets INSERT/SELECT only on both tables

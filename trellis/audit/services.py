@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from trellis.audit.chain import content_hash, seal_hash
-from trellis.audit.context import current
-from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal, AuditSealQueue
-from trellis.core.health import is_database_outage
+from trellis.audit.chain import content_hash
+from trellis.audit.context import current, roles_label
+from trellis.audit.middleware import client_ip
+from trellis.audit.models import AuditAction, AuditEvent
+from trellis.audit.sealing import seal_pending, seal_when_committed
 
-__all__ = ["AuditAction", "AuditEntry", "record", "record_many", "seal_pending"]
-
-logger = logging.getLogger(__name__)
-
+__all__ = ["AuditAction", "AuditEntry", "record", "record_list_read", "record_many", "seal_pending"]
 
 def _object_type(obj: Any) -> str:
     return obj._meta.label_lower.split(".")[-1] if obj is not None and hasattr(obj, "_meta") else ""
@@ -78,8 +73,8 @@ def record(
 
 
 def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: Any = None) -> list[AuditEvent]:
-    """Append several events by one actor in two INSERTs (the events, their places in the seal queue),
-    whatever their number: for writes that touch a whole group at once."""
+    """Append several events by one actor in one INSERT, whatever their number: for writes that touch a whole
+    group at once."""
     if not entries:
         return []
     ctx = current.get()
@@ -89,16 +84,10 @@ def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: An
         actor = None
     ip = ua = path = None
     if request is not None:
-        from trellis.audit.middleware import client_ip
-
         ip, ua, path = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300], request.path[:300]
     elif ctx is not None:
         ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
-    roles = ""
-    if actor is not None:
-        from trellis.accounts.policies import roles_of
-
-        roles = ",".join(sorted(roles_of(actor)))
+    roles = roles_label(actor)
     occurred_at = timezone.now().isoformat()
     events = []
     for entry in entries:
@@ -124,76 +113,39 @@ def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: An
         }
         events.append(AuditEvent(**fields, content_hash=content_hash(fields)))
     # Inserted inside the caller's transaction (they commit or roll back with the audited change) and without
-    # any lock, together with their places in the seal queue; they are chained once the transaction commits.
+    # any lock; a database trigger puts them in the seal queue (migration audit 0003), and they are chained
+    # once the transaction has committed.
     events = AuditEvent.objects.bulk_create(events)
-    AuditSealQueue.objects.bulk_create([AuditSealQueue(event_id=event.pk) for event in events])
-    _seal_when_committed()
+    seal_when_committed()
     return events
 
 
-def _seal_when_committed() -> None:
-    """Arrange one seal run for everything recorded so far: after the response inside a request (the
-    middleware runs it once the response has been sent), else once after the current transaction commits."""
-    ctx = current.get()
-    if ctx is not None and ctx.seal_after_response:
-        ctx.seal_due = True
-    elif connection.in_atomic_block:
-        if not any(entry[1] is seal_after_commit for entry in connection.run_on_commit):
-            transaction.on_commit(seal_after_commit)
-    else:
-        seal_after_commit()
+def record_scoped_read(*, obj: Any, patient: Any, capability: str) -> None:
+    record(action=AuditAction.READ, obj=obj, patient=patient)
 
 
-def seal_after_commit() -> None:
-    """Seal what has committed; never fails the caller (the data is committed, `seal_audit` seals leftovers)."""
-    try:
-        seal_pending()
-    except DatabaseError as exc:
-        if is_database_outage(exc):
-            logger.warning("audit sealing postponed: database unavailable (%s)", type(exc.__cause__ or exc).__name__)
-        else:
-            logger.exception("audit sealing failed; run manage.py seal_audit")
-    except Exception:
-        logger.exception("audit sealing failed; run manage.py seal_audit")
-
-
-def claimable(limit: int) -> QuerySet:
-    """The oldest queued events no other sealer is working on, with their content hashes (primary-key order).
-    Reads the queue table and the events by primary key; never the rest of the trail."""
-    return (
-        AuditSealQueue.objects.select_for_update(skip_locked=True, of=("self",))
-        .order_by("event_id")
-        .values_list("event_id", "event__content_hash")[:limit]
+def record_scoped_denial(*, obj: Any, patient: Any, capability: str) -> None:
+    record(
+        action=AuditAction.DENIED,
+        obj=obj,
+        patient=patient,
+        outcome="denied",
+        detail={"reason": "outside site scope", "capability": capability},
     )
 
 
-def seal_batch(*, limit: int = 500) -> int:
-    """One short transaction: claim up to `limit` queued events, then (and only then) take the chain head and
-    append their seals after it. Returns how many were sealed."""
-    with transaction.atomic():
-        claimed = list(claimable(limit))
-        if not claimed:
-            return 0
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        prev, sealed_at, seals = head.last_hash, timezone.now(), []
-        for event_id, digest in claimed:
-            link = seal_hash(prev, event_id, digest)
-            seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
-            prev = link
-        AuditSeal.objects.bulk_create(seals)
-        AuditSealQueue.objects.filter(event_id__in=[event_id for event_id, _ in claimed]).delete()
-        AuditChainHead.objects.filter(pk=head.pk).update(last_hash=prev, sealed_count=F("sealed_count") + len(seals))
-        return len(seals)
+def record_list_read(*, view: str, patients: Iterable[Any], site: Any = None) -> AuditEvent | None:
+    """One READ event for a page that lists patients (names, MRNs), naming every patient shown by public id.
 
-
-def seal_pending(*, batch: int = 500) -> int:
-    """Chain every committed event waiting in the queue, batch by batch. Returns how many were sealed.
-
-    Concurrent sealers claim disjoint batches (SKIP LOCKED on PostgreSQL; SQLite serializes writers) and then
-    append to the chain one after the other; an event claimed by another sealer is sealed by that one."""
-    total = 0
-    while True:
-        sealed = seal_batch(limit=batch)
-        total += sealed
-        if sealed < batch:
-            return total
+    One event per list, not one per row: the trail answers "who saw this patient's name, where, when" by the
+    ids in `detail` without a flood of rows for every census or search page (HIPAA 45 CFR 164.312(b) audit
+    controls). Nothing is written when the list is empty."""
+    shown = [str(p.public_id) for p in patients]
+    if not shown:
+        return None
+    return record(
+        action=AuditAction.READ,
+        object_type="patient_list",
+        site=site,
+        detail={"view": view, "patients": shown},
+    )

@@ -10,7 +10,8 @@ from trellis.accounts.policies import capability_required
 from trellis.audit.forms import AuditFilterForm
 from trellis.audit.selectors import audit_events_for, audit_page
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404
+from trellis.core.access import get_scoped_or_404
+from trellis.patients.models import Patient
 
 
 class _Echo:
@@ -31,7 +32,7 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if data.get("patient"):
-            patient = get_patient_or_404(request, data["patient"], Cap.PATIENT_VIEW)
+            patient = get_scoped_or_404(request, Patient, data["patient"], capability=Cap.PATIENT_VIEW)
         events = audit_events_for(
             request.user,
             actor=data.get("actor"),

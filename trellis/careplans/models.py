@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import ServiceType
 
@@ -22,6 +23,10 @@ class PlanStatus(models.TextChoices):
 class TreatmentPlan(BaseModel):
     """One version of an episode's treatment plan. A review creates the next version; old
     versions stay readable; signed versions are immutable."""
+
+    site_path = "episode__program__site"
+    patient_path = "patient"
+    objects = ScopedManager()
 
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="treatment_plans")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
@@ -145,6 +150,10 @@ class ReviewReason(models.TextChoices):
 
 
 class PlanReview(BaseModel):
+    site_path = "plan__episode__program__site"
+    patient_path = "plan__patient"
+    objects = ScopedManager()
+
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
     resulting_plan = models.OneToOneField(
         TreatmentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="from_review"
@@ -195,6 +204,10 @@ class CertificationKind(models.TextChoices):
 
 class PhysicianCertification(BaseModel):
     """Physician (re)certification, 42 CFR 424.24(e) - see trellis.careplans.schedule."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="certifications")
     kind = models.CharField(max_length=16, choices=CertificationKind.choices)

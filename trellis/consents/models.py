@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 
 
@@ -58,6 +59,10 @@ class ConsentText(BaseModel):
 
 
 class Consent(BaseModel):
+    site_path = "site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="consents")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=ConsentKind.choices)
@@ -172,6 +177,10 @@ class DisclosureMethod(models.TextChoices):
 class Disclosure(BaseModel):
     """One disclosure of patient information to an outside party: the accounting of
     disclosures (42 CFR 2.25 as amended 2024; 45 CFR 164.528). Append-only."""
+
+    site_path = "site"
+    patient_path = "patient"
+    objects = ScopedManager()
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="disclosures")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")

@@ -16,20 +16,21 @@ from trellis.accounts.policies import capability_required
 from trellis.audit.services import AuditAction, record
 from trellis.consents import forms, policies, selectors, services
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 from trellis.referrals.viewutils import apply_error, chart_context, ip_of, patient_site_for
 
 
 def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
     return get_scoped_or_404(request, Consent.objects.select_related("patient", "site", "text", "collected_by"),
-                             consent_id, capability=capability, site_path="site", patient_path="patient")
+                             consent_id, capability=capability)
 
 
 @capability_required(Cap.PATIENT_VIEW)
 def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "consents"})
     consents = list(selectors.consents_for_patient(patient))
     today = today_in(patient.primary_site.zone)
@@ -43,7 +44,7 @@ def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
 @capability_required(Cap.CONSENT_MANAGE)
 def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, Cap.CONSENT_MANAGE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.CONSENT_MANAGE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "new"})
     form = forms.ConsentForm(request.POST or None, organization=patient.organization,
@@ -137,7 +138,7 @@ def expire(request: HttpRequest, consent_id: UUID) -> HttpResponse:
 @capability_required(Cap.PATIENT_VIEW)
 def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     """Accounting of disclosures the patient can receive (42 CFR 2.25 as amended 2024; 45 CFR 164.528)."""
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     disclosures = list(selectors.disclosures_for_patient(patient))
     if request.GET.get("format") == "pdf":
         if not request.user.is_authenticated:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.core.access import ScopedManager, ScopedQuerySet
 from trellis.core.errors import DomainError
 from trellis.core.models import BaseModel
 
@@ -120,7 +121,7 @@ PROTECTED_NOTE_FIELDS = ("session_id", "episode_id", "kind", "template_version_i
                          "signed_at", "signed_by_id", "content_hash", "is_late", "cosign_required")
 
 
-class NoteQuerySet(models.QuerySet):
+class NoteQuerySet(ScopedQuerySet):
     def update(self, **kwargs: Any) -> int:
         touched = {f for f in kwargs if f in PROTECTED_NOTE_FIELDS or f"{f}_id" in PROTECTED_NOTE_FIELDS}
         if kwargs.get("status") == NoteStatus.DRAFT:
@@ -136,6 +137,9 @@ class NoteQuerySet(models.QuerySet):
 class Note(BaseModel):
     """One note for a session occurrence: a group note (episode empty; one ParticipantNote per attendee) or an
     individual note for one patient (episode set; exactly one ParticipantNote)."""
+
+    site_path = "session__site"
+    patient_path = "episode__patient"
 
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, related_name="notes")
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
@@ -209,7 +213,7 @@ class Note(BaseModel):
         raise DomainError("Notes are clinical records and are never deleted.")
 
 
-class ParticipantNoteQuerySet(models.QuerySet):
+class ParticipantNoteQuerySet(ScopedQuerySet):
     def update(self, **kwargs: Any) -> int:
         if self.exclude(note__status=NoteStatus.DRAFT).exists():
             raise _signed_error()
@@ -222,6 +226,9 @@ class ParticipantNoteQuerySet(models.QuerySet):
 class ParticipantNote(BaseModel):
     """One patient's individualized section of a note (the only part that appears in that patient's chart,
     together with the note's shared section)."""
+
+    site_path = "note__session__site"
+    patient_path = "episode__patient"
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="participants")
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="participant_notes")
@@ -253,6 +260,10 @@ class ParticipantNote(BaseModel):
 class Addendum(BaseModel):
     """Text added to a signed note; the original is never edited. ``episode`` set: about that patient only
     (shown only in that patient's chart); empty: about the whole note (shown with the shared section)."""
+
+    site_path = "note__session__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
@@ -318,6 +329,10 @@ class PrivateNote(BaseModel):
     """Author-only process notes kept apart from the record (45 CFR 164.501 psychotherapy notes; 42 CFR 2.11 SUD
     counseling notes). Never shown in the chart, search, prints, exports or disclosures: only the author can
     list or open them (selectors filter by author; no other selector in Trellis joins this table)."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")

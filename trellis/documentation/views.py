@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 
 from . import pdf as pdfmod
 from . import policies, selectors, services
@@ -68,8 +69,7 @@ def _session_defaults(note: Note) -> dict[str, dict[str, Any]]:
 
 
 def _load_note(request: HttpRequest, note_id: Any, capability: str = Cap.NOTE_WRITE) -> Note:
-    return get_scoped_or_404(request, selectors.note_detail_queryset(), note_id, capability=capability,
-                             site_path="session__site")
+    return get_scoped_or_404(request, selectors.note_detail_queryset(), note_id, capability=capability)
 
 
 def _note_context(
@@ -186,7 +186,7 @@ def program_worklist(request: HttpRequest, program_id: Any) -> HttpResponse:
     from trellis.programs.models import Program
 
     program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                capability=Cap.PROGRAM_MANAGE)
     wl = selectors.worklist(program=program)
     return render(request, "documentation/worklist.html",
                   {"wl": wl, "scope": "program", "program": program, "programs": _programs_for(request.user)})
@@ -200,7 +200,7 @@ def _load_session(request: HttpRequest, session_id: Any) -> Any:
 
     return get_scoped_or_404(request, Session.objects.select_related("site", "site__organization", "program",
                                                                      "facilitator"),
-                             session_id, capability=Cap.NOTE_WRITE, site_path="site")
+                             session_id, capability=Cap.NOTE_WRITE)
 
 
 @capability_required(Cap.NOTE_WRITE)
@@ -427,7 +427,7 @@ def _chart_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
 @require_GET
 def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     # Clinical notes are shown to clinical staff only (HIPAA minimum necessary, 45 CFR 164.502(b), 164.514(d)).
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
     # Without a chosen range the tab opens on the last two weeks, so a long stay stays readable.
     from trellis.core.clock import today_in
 
@@ -536,7 +536,7 @@ PDF_COMPRESS = True  # tests may switch this off to read the text
 @capability_required(Cap.NOTE_PRINT)
 @require_GET
 def chart_note_pdf(request: HttpRequest, patient_id: Any, participant_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_PRINT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_PRINT)
     cn = selectors.chart_note(patient=patient, participant_id=participant_id)
     if cn is None or not policies.can_print(request.user, cn.session.site):
         record(action=AuditAction.DENIED, patient=patient, object_type="documentation.note_pdf", outcome="denied")
@@ -551,7 +551,7 @@ def chart_note_pdf(request: HttpRequest, patient_id: Any, participant_id: Any) -
 @capability_required(Cap.NOTE_PRINT)
 @require_GET
 def chart_notes_pdf(request: HttpRequest, patient_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_PRINT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_PRINT)
     form = DateRangeForm(request.GET)
     if not form.is_valid():
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
@@ -581,7 +581,7 @@ def private_list(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, capability=Cap.NOTE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
     from trellis.programs.models import Episode
 
     episode = (Episode.objects.filter(patient=patient, program__site__in=sites_with(request.user, Cap.NOTE_WRITE))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 
+from trellis.core.access import ScopedQuerySet
 from trellis.core.models import BaseModel
 from trellis.core.validators import validate_phone
 
@@ -18,7 +21,18 @@ class SexAtBirth(models.TextChoices):
     UNKNOWN = "U", "Unknown"
 
 
+class PatientQuerySet(ScopedQuerySet["Patient"]):
+    def at_sites(self, site_ids: Iterable[int]) -> PatientQuerySet:
+        # A patient may be linked to several sites: EXISTS keeps one row per patient (a join would repeat it).
+        linked = PatientSite.objects.filter(patient=OuterRef("pk"), site_id__in=list(site_ids))
+        return self.filter(Exists(linked))
+
+
 class Patient(BaseModel):
+    site_path = "care_sites"
+    patient_path = "self"
+    objects = PatientQuerySet.as_manager()
+
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=12)
     legal_first_name = models.CharField(max_length=80)

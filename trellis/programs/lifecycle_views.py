@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 from trellis.programs import lifecycle, lifecycle_forms, lifecycle_policies
 from trellis.programs.models import (
     LEVEL_RANK,
@@ -35,7 +36,7 @@ def _load_episode(request: HttpRequest, episode_id: UUID, capability: str = Cap.
         request,
         Episode.objects.select_related("patient", "program__site", "track", "primary_clinician", "prescriber",
                                        "case_manager", "previous_episode__program"),
-        episode_id, capability=capability, site_path="program__site", patient_path="patient",
+        episode_id, capability=capability,
     )
 
 
@@ -49,7 +50,7 @@ def episodes_tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.programs.selectors import episodes_for
     from trellis.referrals.models import IntakeAssessment, LevelOfCareDetermination, SuicideRiskScreen
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "episodes"})
     episodes = list(episodes_for(request.user).filter(patient=patient).select_related("discharge_record"))
     site_ids = [s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)]
@@ -72,7 +73,7 @@ def episodes_tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.referrals.models import Referral
 
-    patient = get_patient_or_404(request, patient_id, Cap.EPISODE_ADMIT)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.EPISODE_ADMIT)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "admit"})
     sites = sites_with(request.user, Cap.EPISODE_ADMIT)
@@ -329,7 +330,7 @@ def export_summary(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 def handoff_done(request: HttpRequest, task_id: UUID) -> HttpResponse:
     task = get_scoped_or_404(request, HandoffTask.objects.select_related("to_episode__patient",
                                                                        "to_episode__program__site"),
-                             task_id, capability=Cap.PATIENT_VIEW, site_path="to_episode__program__site")
+                             task_id, capability=Cap.PATIENT_VIEW)
     if task.assigned_to_id != request.user.pk and not _can(request.user, Cap.EPISODE_ADMIT,
                                                             task.to_episode.program.site):
         _deny(task, Cap.EPISODE_ADMIT)

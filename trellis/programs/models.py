@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 
 
@@ -61,6 +62,10 @@ class AttendedModality(models.TextChoices):
 
 
 class Program(BaseModel):
+    site_path = "site"
+    patient_path = None
+    objects = ScopedManager()
+
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="programs")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="programs")
     name = models.CharField(max_length=120)
@@ -108,6 +113,10 @@ class TrackKind(models.TextChoices):
 
 
 class Track(BaseModel):
+    site_path = "program__site"
+    patient_path = None
+    objects = ScopedManager()
+
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="tracks")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=TrackKind.choices, default=TrackKind.GENERAL)
@@ -128,6 +137,10 @@ class Track(BaseModel):
 
 
 class Room(BaseModel):
+    site_path = "site"
+    patient_path = None
+    objects = ScopedManager()
+
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="rooms")
     name = models.CharField(max_length=80)
     capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -163,6 +176,10 @@ class DischargeType(models.TextChoices):
 
 class Episode(BaseModel):
     """One admission of a patient to a program, admit to discharge (FHIR R4 EpisodeOfCare)."""
+
+    site_path = "program__site"
+    patient_path = "patient"
+    objects = ScopedManager()
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="episodes")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="episodes")
@@ -232,6 +249,10 @@ class EpisodeLevelChange(BaseModel):
     """A change of the recommended or authorized level of care within an episode; it pulls
     the next treatment-plan review in (trellis.careplans.schedule.next_review_due)."""
 
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
+
     episode = models.ForeignKey("programs.Episode", on_delete=models.CASCADE, related_name="level_changes")
     field = models.CharField(max_length=12, choices=LevelChangeField.choices)
     from_level = models.CharField(max_length=10, choices=LevelOfCare.choices, blank=True)
@@ -248,6 +269,10 @@ class EpisodeLevelChange(BaseModel):
 
 class DischargeRecord(BaseModel):
     """Discharge details and the generated summary (issue 4, section 8)."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     episode = models.OneToOneField("programs.Episode", on_delete=models.PROTECT, related_name="discharge_record")
     discharge_type = models.CharField(max_length=30, choices=DischargeType.choices)
@@ -268,6 +293,10 @@ class DischargeRecord(BaseModel):
 
 class HandoffTask(BaseModel):
     """Hand-off to the receiving clinician on a step-down or transfer."""
+
+    site_path = "to_episode__program__site"
+    patient_path = "to_episode__patient"
+    objects = ScopedManager()
 
     from_episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")
     to_episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="handoff_tasks")

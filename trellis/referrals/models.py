@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import LevelOfCare
 
@@ -112,6 +113,10 @@ class LossReason(BaseModel):
 
 
 class Referral(BaseModel):
+    site_path = "site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="referrals")
     program = models.ForeignKey("programs.Program", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -189,6 +194,10 @@ class IntakeStatus(models.TextChoices):
 
 
 class IntakeAssessment(BaseModel):
+    site_path = "site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="intakes")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="intakes")
@@ -286,6 +295,10 @@ class RiskLevel(models.TextChoices):
 class SuicideRiskScreen(BaseModel):
     """C-SSRS screen version (see trellis.referrals.cssrs for wording, skip logic and triage)."""
 
+    site_path = "site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="risk_screens")
     intake = models.ForeignKey(IntakeAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="risk_screens")
     episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -345,6 +358,10 @@ class ProgramAdmissionCriteria(BaseModel):
 
 
 class LevelOfCareDetermination(BaseModel):
+    site_path = "program__site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="loc_determinations")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
     intake = models.ForeignKey(IntakeAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.core.access import get_patient_or_404, get_scoped_or_404
+from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.patients.models import Patient
 from trellis.referrals import forms, icd10, policies, selectors, services
 from trellis.referrals.models import (
     IntakeAssessment,
@@ -152,10 +153,9 @@ def referral_create(request: HttpRequest) -> HttpResponse:
 def _load_referral(request: HttpRequest, referral_id: UUID, capability: str = Cap.REFERRAL_VIEW) -> Referral:
     return get_scoped_or_404(
         request, Referral.objects.select_related("site", "source", "owner", "program", "patient", "loss_reason"),
-        referral_id, capability=Cap.REFERRAL_VIEW, site_path="site", patient_path="patient",
+        referral_id, capability=Cap.REFERRAL_VIEW,
     ) if capability == Cap.REFERRAL_VIEW else get_scoped_or_404(
         request, Referral.objects.select_related("site", "source", "patient"), referral_id, capability=capability,
-        site_path="site", patient_path="patient",
     )
 
 
@@ -278,7 +278,7 @@ def icd10_search(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- intake
 @capability_required(Cap.INTAKE_WRITE)
 def intake_start(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     site = patient_site_for(request, patient, Cap.INTAKE_WRITE)
     if request.method != "POST":
         return redirect("patients:chart", patient_id=patient.public_id)
@@ -289,7 +289,7 @@ def intake_start(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
 def _load_intake(request: HttpRequest, intake_id: UUID, capability: str = Cap.PATIENT_VIEW) -> IntakeAssessment:
     return get_scoped_or_404(request, IntakeAssessment.objects.select_related("patient", "site", "clinician"),
-                             intake_id, capability=capability, site_path="site", patient_path="patient")
+                             intake_id, capability=capability)
 
 
 @capability_required(Cap.PATIENT_VIEW)
@@ -362,7 +362,7 @@ def diagnosis_error(request: HttpRequest, intake_id: UUID, diagnosis_id: UUID) -
 # ---------------------------------------------------------------- C-SSRS
 @capability_required(Cap.INTAKE_WRITE)
 def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "screen_new"})
     intake_obj = None
@@ -388,7 +388,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 @capability_required(Cap.PATIENT_VIEW)
 def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
     obj = get_scoped_or_404(request, SuicideRiskScreen.objects.select_related("patient", "site", "administered_by"),
-                            screen_id, capability=Cap.PATIENT_VIEW, site_path="site", patient_path="patient")
+                            screen_id, capability=Cap.PATIENT_VIEW)
     plan = obj.safety_plans.order_by("-id").first()
     initial = {k: getattr(plan, k) for k, _ in forms.cssrs.SAFETY_PLAN_SECTIONS} if plan else {}
     form = forms.SafetyPlanForm(request.POST or None, initial=initial)
@@ -420,7 +420,7 @@ def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
 def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     from trellis.programs.models import Program
 
-    patient = get_patient_or_404(request, patient_id, Cap.INTAKE_WRITE)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "determination_new"})
     site_ids = [s.pk for s in sites_with(request.user, Cap.INTAKE_WRITE)]
@@ -463,7 +463,7 @@ def determination(request: HttpRequest, determination_id: UUID) -> HttpResponse:
     obj = get_scoped_or_404(
         request, LevelOfCareDetermination.objects.select_related("patient", "program__site", "determined_by",
                                                                  "overridden_by"),
-        determination_id, capability=Cap.PATIENT_VIEW, site_path="program__site", patient_path="patient",
+        determination_id, capability=Cap.PATIENT_VIEW,
     )
     can_override = policies.can_override_criteria(request.user, obj.program.site)
     form = forms.OverrideForm(request.POST or None)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import Modality, ServiceType
 from trellis.scheduling.recurrence import WEEKDAY_NAMES, describe_weekdays
@@ -19,6 +20,10 @@ from trellis.scheduling.recurrence import WEEKDAY_NAMES, describe_weekdays
 
 class SessionSeries(BaseModel):
     """A recurring weekly template ("DBT skills, Mon/Wed/Fri 09:00–10:30, Room B, trauma track")."""
+
+    site_path = "site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="session_series")
     program = models.ForeignKey(
@@ -90,6 +95,10 @@ class SessionStatus(models.TextChoices):
 
 class Session(BaseModel):
     """One occurrence of a series, or a one-off session / individual appointment."""
+
+    site_path = "site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
 
     series = models.ForeignKey(
         SessionSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
-from trellis.audit.services import AuditAction, record
+from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.patients.models import Patient
 from trellis.programs.models import Episode, Program, Room, Track
 from trellis.programs.selectors import active_on
 from trellis.scheduling import forms, policies, selectors, services
@@ -80,9 +81,8 @@ def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filter
     patient_id = form.value("patient")
     if not patient_id:
         return None
-    from trellis.core.access import get_patient_or_404
 
-    patient = get_patient_or_404(request, patient_id)
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     filters.patient = patient
     record(action=AuditAction.READ, obj=patient, detail={"view": "patient_schedule"})
     return patient
@@ -124,8 +124,10 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     filters.include_cancelled = True
     (cal_day,) = selectors.calendar(request.user, filters, with_patients=True)
     names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    shown = [m.patient for e in cal_day.entries if e.session.site_id in names_ok
+             for m in (e.roster.members if e.roster else [])]
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
-           detail={"sessions": len(cal_day.entries)})
+           detail={"sessions": len(cal_day.entries), "patients": [str(p.public_id) for p in shown]})
     return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok})
 
 
@@ -138,7 +140,7 @@ def _session(request: HttpRequest, session_id: Any, capability: str = Cap.SCHEDU
     return get_scoped_or_404(
         request, Session.objects.select_related("site", "facilitator", "co_facilitator", "room", "series", "program",
                                                 "episode__patient"),
-        session_id, capability=capability, site_path="site",
+        session_id, capability=capability,
     )
 
 
@@ -171,6 +173,10 @@ def _session_context(request: HttpRequest, session: Session, **extra: Any) -> di
         }),
         "add_form": forms.RosterAddForm(episodes=eligible),
     }
+    if context["names_ok"]:
+        # The roster and the add-a-patient list both show names: one list-read event for the page.
+        record_list_read(view="session_roster", site=site,
+                         patients=[m.episode.patient for m in roster.members] + [e.patient for e in eligible])
     context.update(extra)
     return context
 
@@ -324,7 +330,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.SCHEDULE_MANAGE)
 def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
     series = get_scoped_or_404(request, SessionSeries.objects.select_related("site", "program"), series_id,
-                               capability=Cap.SCHEDULE_MANAGE, site_path="site")
+                               capability=Cap.SCHEDULE_MANAGE)
     sites = [series.site]
     initial = {
         "program": series.program_id, "tracks": list(series.tracks.all()), "title": series.title, "topic": series.topic,
@@ -374,6 +380,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     )
     form = forms.AppointmentForm(request.POST or None, episodes=episodes, staff=_staff(sites), sites=sites,
                                  initial={"local_date": today})
+    record_list_read(view="appointment_form", patients=[e.patient for e in episodes])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -457,7 +464,7 @@ def program_edit(request: HttpRequest, program_id: Any = None) -> HttpResponse:
     program = None
     if program_id is not None:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     form = forms.ProgramForm(request.POST or None, sites=sites,
                              initial=_program_form_initial(program) if program else None)
     if program is not None:
@@ -481,11 +488,11 @@ def track_edit(request: HttpRequest, program_id: Any = None, track_id: Any = Non
     track = None
     if track_id is not None:
         track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
-                                  capability=Cap.PROGRAM_MANAGE, site_path="program__site")
+                                  capability=Cap.PROGRAM_MANAGE)
         program = track.program
     else:
         program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                    capability=Cap.PROGRAM_MANAGE)
     initial = {"name": track.name, "kind": track.kind, "description": track.description,
                "active": track.active} if track else None
     form = forms.TrackForm(request.POST or None, initial=initial)
@@ -507,7 +514,7 @@ def room_edit(request: HttpRequest, room_id: Any = None) -> HttpResponse:
     room = None
     if room_id is not None:
         room = get_scoped_or_404(request, Room.objects.select_related("site"), room_id,
-                                 capability=Cap.PROGRAM_MANAGE, site_path="site")
+                                 capability=Cap.PROGRAM_MANAGE)
     initial = {"site": room.site_id, "name": room.name, "capacity": room.capacity, "active": room.active} if room else None
     form = forms.RoomForm(request.POST or None, sites=sites, initial=initial)
     if room is not None:
@@ -555,7 +562,6 @@ def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
 
 def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
-    from trellis.accounts.policies import has_capability
     from trellis.scheduling.ical import build_staff_calendar
 
     token = selectors.find_feed_token(secret)

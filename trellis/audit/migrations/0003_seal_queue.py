@@ -1,8 +1,9 @@
 """A queue of events awaiting their seal, so sealing never searches the whole trail.
 
 Sealed trails are unchanged (they keep verifying); events that a stopped process left unsealed are queued,
-and the next `seal_audit` (or audited request) seals them. On PostgreSQL the queue is vacuumed eagerly: every
-row is deleted within moments of its insert.
+and the next `seal_audit` (or audited request) seals them. From now on a trigger queues every inserted event
+in the same statement's transaction (no extra query per event, and no insert path can skip the queue). On
+PostgreSQL the queue is vacuumed eagerly: every row is deleted within moments of its insert.
 """
 
 import django.db.models.deletion
@@ -20,6 +21,41 @@ def queue_unsealed(apps, schema_editor):  # noqa: ANN001, ANN201
             AuditSealQueue.objects.bulk_create(batch)
             batch = []
     AuditSealQueue.objects.bulk_create(batch)
+
+
+POSTGRES_TRIGGER = """
+CREATE FUNCTION audit_queue_new_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_auditsealqueue (event_id) SELECT id FROM new_events;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER audit_event_queued AFTER INSERT ON audit_auditevent
+    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION audit_queue_new_events();
+"""
+SQLITE_TRIGGER = """
+CREATE TRIGGER audit_event_queued AFTER INSERT ON audit_auditevent
+BEGIN
+    INSERT INTO audit_auditsealqueue (event_id) VALUES (NEW.id);
+END;
+"""
+
+
+def create_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_TRIGGER)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_TRIGGER)
+    else:
+        raise NotImplementedError(f"audit seal queue trigger for {vendor}")
+
+
+def drop_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_event_queued ON audit_auditevent")
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_queue_new_events()")
+    else:
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_event_queued")
 
 
 def tune_autovacuum(apps, schema_editor):  # noqa: ANN001, ANN201
@@ -51,5 +87,6 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(queue_unsealed, migrations.RunPython.noop),
+        migrations.RunPython(create_trigger, drop_trigger),
         migrations.RunPython(tune_autovacuum, migrations.RunPython.noop),
     ]
