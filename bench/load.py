@@ -202,6 +202,14 @@ def summarize(result: dict) -> list[str]:
         f"{sum(1 for s in samples if 400 <= s.status < 500)} | {sum(1 for s in samples if s.status >= 500)} |"
     )
     lines.append("")
+    client_errors = defaultdict(int)
+    for s in samples:
+        if 400 <= s.status < 500:
+            client_errors[f"{s.label} {s.status}"] += 1
+    if client_errors:
+        note = " (409: two staff changed the same rows at once; refused by the conflict check)" if any(
+            k.endswith(" 409") for k in client_errors) else ""
+        lines.append("4xx answers: " + ", ".join(f"{k} ×{v}" for k, v in sorted(client_errors.items())) + note)
     lines.append(
         f"throughput {len(samples) / result['elapsed']:.1f} requests/s over {result['elapsed']:.0f} s; "
         f"errors (5xx + failed connections) {errors}"
