@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from trellis.audit.services import AuditAction, record
-from trellis.consents import part2
+from trellis.consents import part2, signatures
 from trellis.consents.models import (
     Consent,
     ConsentKind,
@@ -179,6 +179,7 @@ def sign_consent(
     collected_by: Any,
     ip_address: str | None,
     signer_relationship: str = "self",
+    relationship_detail: str = "",
     signature_drawing: str = "",
     signed_at: dt.datetime | None = None,
 ) -> Consent:
@@ -187,6 +188,14 @@ def sign_consent(
     Part 2; 45 CFR 164.508(c) for other releases)."""
     if not signer_name.strip():
         raise DomainError("Type the signer's full name to sign.", field="signer_name")
+    signer_relationship = signer_relationship or signatures.SELF
+    if signer_relationship != signatures.SELF:
+        problem = signatures.representative_problem(typed=signer_name, relationship_kind=signer_relationship,
+                                                    relationship_detail=relationship_detail)
+        if problem:
+            field = "relationship_detail" if "related" in problem else "signer_name"
+            raise DomainError(problem, field=field if signer_relationship in signatures.REPRESENTATIVE_KINDS
+                              else "signer_relationship")
     if signature_drawing and (len(signature_drawing) > 20000 or not _PATH_RE.fullmatch(signature_drawing)):
         raise DomainError("The drawn signature could not be read; clear it and draw again (or sign by typing only).",
                           field="signature_drawing")
@@ -194,6 +203,14 @@ def sign_consent(
         current = Consent.objects.select_for_update(of=("self",)).select_related("patient", "site", "text").get(pk=consent.pk)
         if current.status != ConsentStatus.DRAFT:
             raise DomainError("This consent is already signed; signed consents cannot change.")
+        if signer_relationship == signatures.SELF:
+            problem = signatures.typed_name_problem(
+                typed=signer_name, legal_first=current.patient.legal_first_name,
+                legal_last=current.patient.legal_last_name, preferred=current.patient.preferred_name,
+            )
+            if problem:
+                raise DomainError(problem + " If someone else is signing for the patient, choose who they are.",
+                                  field="signer_name")
         stamp = signed_at or now()
         signed_on = local_date(stamp, current.site.zone)
         if ConsentKind.is_release(current.kind):
@@ -218,7 +235,10 @@ def sign_consent(
                 raise DomainError("The expiry date is before the signature date.", field="expires_on")
         text = render_signed_text(current)
         current.signer_name = signer_name.strip()
-        current.signer_relationship = signer_relationship or "self"
+        current.signer_relationship = (
+            signer_relationship if signer_relationship == signatures.SELF
+            else f"{signer_relationship}: {relationship_detail.strip()}"[:60]
+        )
         current.signature_drawing = signature_drawing
         current.signed_at = stamp
         current.signed_on = signed_on
@@ -229,7 +249,8 @@ def sign_consent(
         current.status = ConsentStatus.ACTIVE
         current.save()
         record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.site,
-               detail={"kind": current.kind, "text_sha256": current.signed_text_sha256})
+               detail={"kind": current.kind, "text_sha256": current.signed_text_sha256,
+                       "signed_by": signer_relationship})
     return current
 
 

@@ -26,9 +26,10 @@ def make_track(program: Program, name: str = "General") -> Track:
     return Track.objects.create(program=program, name=name)
 
 
-def sign(consent: Any, by: Any, name: str = "Alex Rivera", signed_at: Any = None) -> Any:
-    return consent_services.sign_consent(consent=consent, signer_name=name, collected_by=by, ip_address="127.0.0.1",
-                                         signed_at=signed_at)
+def sign(consent: Any, by: Any, name: str | None = None, signed_at: Any = None) -> Any:
+    """Signed by the patient, with their legal name unless the test types another."""
+    return consent_services.sign_consent(consent=consent, signer_name=name or consent.patient.legal_name,
+                                         collected_by=by, ip_address="127.0.0.1", signed_at=signed_at)
 
 
 def admission_consents(patient: Any, site: Any, by: Any, on: Any = None, kinds: Any = None) -> list[Any]:
