@@ -81,12 +81,14 @@ def _mark(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample])
     if status != 200:
         return
     action, fields = form_fields(html, action_contains=sheet)
-    toggled = []
+    toggled, changed = [], 0
     for name, value in fields:
         if name.startswith("modality-") and value in {"in_person", "video"}:
-            value = "video" if value == "in_person" else "in_person"
+            value, changed = ("video" if value == "in_person" else "in_person"), changed + 1
         if name != "action":
             toggled.append((name, value))
+    if not changed:
+        return  # nobody attended: nothing to change on this sheet
     toggled.append(("correction_reason", "load test"))
     status, _, ms = browser.post(action or sheet, toggled)
     out.append(Sample("mark attendance (POST)", status, ms))
