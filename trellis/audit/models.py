@@ -61,6 +61,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["patient", "occurred_at"], name="audit_patient_time"),
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+            # the audit report reads each site's newest events by id (keyset pages)
+            models.Index(fields=["site", "id"], name="audit_site_id"),
         ]
 
     def __str__(self) -> str:

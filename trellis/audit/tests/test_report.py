@@ -81,3 +81,28 @@ def test_report_pages_by_keyset_without_counting_the_trail(client_for, make_staf
     body = c.get(reverse("audit:report"), {"before": page1.older_cursor}).content.decode()
     assert f"before={older[-1]}" in body and f"after={older[0]}" in body
     assert c.get(reverse("audit:report"), {"before": "x' or 1=1"}).status_code == 200
+
+
+def test_report_reads_each_site_newest_first_on_an_index_not_by_sorting_the_trail(make_staff, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trellis.audit.selectors import audit_page_for
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan text checked here is SQLite's; PostgreSQL is measured in bench/")
+    admin = make_staff("org_admin")
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(occurred_at="2026-01-01T10:00:00+00:00", action="read", content_hash="0" * 64,
+                    site=patient.primary_site if i % 2 else None) for i in range(300)]
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        page = audit_page_for(admin)
+    assert len(page.object_list) == 50 and page.older_cursor is not None
+    with connection.cursor() as cursor:
+        for query in ctx.captured_queries:
+            if 'FROM "audit_auditevent"' not in query["sql"] or "LIMIT" not in query["sql"]:
+                continue
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+            assert "TEMP B-TREE" not in plan and "audit_site_id" in plan, plan
