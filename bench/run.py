@@ -125,7 +125,14 @@ def heavy_pages() -> list[tuple[str, str, str]]:
 
     patient = Patient.objects.order_by("pk").first()
     episode_model = Attendance._meta.get_field("episode").related_model
-    episode = episode_model.objects.filter(status="active").order_by("admitted_on", "pk").first()
+    from trellis.accounts.models import SiteMembership
+
+    director_sites = SiteMembership.objects.filter(user__email=DIRECTOR).values_list("site_id", flat=True)
+    # the chart with the most history that the director may open: the longest active episode at their sites
+    episode = (
+        episode_model.objects.filter(status="active", patient__primary_site_id__in=list(director_sites))
+        .order_by("admitted_on", "pk").first()
+    )
     busy = Attendance.objects.values("session_id").annotate(n=Count("id")).order_by("-n").first() or {}
     session = Session.objects.filter(pk=busy.get("session_id")).first()
     first_track = django_apps.get_model("programs", "Track").objects.order_by("pk").first()
@@ -360,7 +367,8 @@ def bench_load() -> None:
                 raise RuntimeError("uvicorn did not start")
         out(f"## Load test: {LOAD_USERS} simulated staff for {LOAD_SECONDS:.0f} s, uvicorn "
             f"{'--workers ' + str(LOAD_WORKERS) if SERVER_MODE != 'processes' else str(LOAD_WORKERS) + ' processes'}, "
-            f"pool max {settings.DB_POOL_MAX} per process\n")
+            + (f"pool max {settings.DB_POOL_MAX} per process" if connection.vendor == "postgresql" else "SQLite")
+            + "\n")
         out(f"{len(actors)} staff logins (facilitators of the last week's sessions, with their sites' charts, "
             "attendance sheets and draft notes), shared round-robin; no think time (closed loop). Mix: chart tabs "
             "40%, week calendar 15%, attendance sheet 15%, mark attendance 15% (sheet + POST switching every "
