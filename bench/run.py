@@ -145,7 +145,7 @@ def heavy_pages() -> list[tuple[str, str, str]]:
         ("Patient chart overview", DIRECTOR, "patients:chart", pid, ""),
         ("Chart: schedule & hours", DIRECTOR, "attendance:patient_hours", pid, ""),
         ("Chart: episodes", DIRECTOR, "programs:episodes_tab", pid, ""),
-        ("Chart: episodes", DIRECTOR, "episodes:tab", pid, ""),
+        ("Chart: episodes", DIRECTOR, "episodes:episodes_tab", pid, ""),
         ("Chart: treatment plan", DIRECTOR, "careplans:tab", pid, ""),
         ("Chart: consents", DIRECTOR, "consents:tab", pid, ""),
         ("Chart: notes", DIRECTOR, "documentation:chart_notes", pid, ""),

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "trellis.attendance",
     "trellis.referrals",
     "trellis.consents",
+    "trellis.episodes",
     "trellis.careplans",
     "trellis.documentation",
 ]

@@ -103,7 +103,7 @@ def publish_text(*, organization: Any, kind: str, version: str, title: str, body
             organization=organization, kind=kind, version=version, title=title, body=body, sha256=_digest(body),
             created_by=created_by,
         )
-        record(action=AuditAction.CREATE, obj=text)
+        record(action=AuditAction.CREATE, obj=text, actor=created_by)
     return text
 
 
@@ -168,7 +168,8 @@ def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **rel
             patient=patient, site=site, kind=kind, text=texts[kind], status=ConsentStatus.DRAFT,
             created_by=created_by, **release,
         )
-        record(action=AuditAction.CREATE, obj=consent, patient=patient, site=site, detail={"kind": kind})
+        record(action=AuditAction.CREATE, obj=consent, patient=patient, site=site, actor=created_by,
+               detail={"kind": kind})
     return consent
 
 
@@ -249,7 +250,7 @@ def sign_consent(
         current.status = ConsentStatus.ACTIVE
         current.save()
         record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.site,
-               detail={"kind": current.kind, "text_sha256": current.signed_text_sha256,
+               actor=collected_by, detail={"kind": current.kind, "text_sha256": current.signed_text_sha256,
                        "signed_by": signer_relationship})
     return current
 
@@ -271,7 +272,7 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
         current.revoked_by = revoked_by
         current.save()
         record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
-               detail={"revoked": True})
+               actor=revoked_by, detail={"revoked": True})
     return current
 
 
@@ -290,7 +291,7 @@ def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_
         current.expiration_event_on = occurred_on
         current.save()
         record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
-               detail={"expiration_event": True})
+               actor=recorded_by, detail={"expiration_event": True})
     return current
 
 
@@ -313,7 +314,7 @@ def set_required_kinds(*, program: Any, kinds: list[str], changed_by: Any) -> No
         ConsentRequirement.objects.filter(program=program).exclude(kind__in=kinds).delete()
         for kind in kinds:
             ConsentRequirement.objects.get_or_create(program=program, kind=kind)
-        record(action=AuditAction.UPDATE, obj=program, detail={"required_consents": sorted(kinds)})
+        record(action=AuditAction.UPDATE, obj=program, actor=changed_by, detail={"required_consents": sorted(kinds)})
 
 
 def missing_for_admission(*, patient: Any, program: Any, on: dt.date) -> list[str]:
@@ -400,6 +401,6 @@ def disclose(
             notice_text=notice, notice_version=notice_version,
             content_sha256=hashlib.sha256(content).hexdigest() if content else "", created_by=disclosed_by,
         )
-        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site,
+        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site, actor=disclosed_by,
                detail={"method": method, "part2": part2_applies, "consent": str(consent.public_id)})
     return disclosure

@@ -78,7 +78,7 @@ def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> A
 
 
 def admitted_episode(patient: Any, program: Program, by: Any, **kw: Any) -> Any:
-    from trellis.programs.lifecycle import admit
+    from trellis.episodes.services import admit
 
     admitted_on = kw.pop("admitted_on", today_in(program.site.zone))
     ready_to_admit(patient, program, by, on=admitted_on)
