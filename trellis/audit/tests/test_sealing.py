@@ -53,6 +53,7 @@ def test_every_inserted_event_is_queued_by_the_database_whatever_the_insert_path
 
 @pytest.mark.django_db
 def test_each_event_is_queued_and_the_queue_empties_when_sealed(patient):
+    seal_pending()  # the fixtures' own events (creating the organization)
     events = [record(action=AuditAction.READ, obj=patient) for _ in range(3)]
     assert set(AuditSealQueue.objects.values_list("event_id", flat=True)) == {e.pk for e in events}
     assert seal_pending() == 3
@@ -67,6 +68,7 @@ def test_record_many_writes_a_group_in_a_constant_number_of_queries(patient, mak
     from trellis.core.testing.factories import PatientFactory
 
     actor = make_staff("therapist")
+    seal_pending()  # the fixtures' own events (creating the organization)
     record(action=AuditAction.READ, obj=patient, actor=actor)  # the actor's roles are now cached
     counts = []
     for size in (2, 20):
@@ -83,16 +85,17 @@ def test_record_many_writes_a_group_in_a_constant_number_of_queries(patient, mak
 
 
 @pytest.mark.django_db
-def test_one_seal_run_per_transaction_not_per_event(patient, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        for _ in range(5):
-            record(action=AuditAction.READ, obj=patient)
-    assert callbacks.count(seal_after_commit) == 1
+def test_one_seal_run_per_transaction_not_per_event(patient):
+    for _ in range(5):
+        record(action=AuditAction.READ, obj=patient)
+    assert [entry[1] for entry in connection.run_on_commit].count(seal_after_commit) == 1
 
 
 @pytest.mark.django_db
-def test_a_request_seals_its_events_once_after_the_response(patient, make_staff, django_capture_on_commit_callbacks):
+def test_a_request_seals_its_events_once_after_the_response(patient, make_staff):
     user = make_staff("therapist")
+    seal_pending()  # the fixtures' own events (creating the organization)
+    sealed_before = AuditSeal.objects.count()
 
     def view(request):  # noqa: ANN001, ANN202
         for _ in range(4):
@@ -104,16 +107,17 @@ def test_a_request_seals_its_events_once_after_the_response(patient, make_staff,
     response = AuditContextMiddleware(view)(request)
     assert AuditSealQueue.objects.count() == 4  # nothing sealed while the request was being answered
     # What the server does once the response has been sent (minus closing the connection, as the test client).
-    # Here the test's transaction is still open, so the closer defers the seal run to its commit.
+    # Here the test's transaction is still open, so the closer defers the seal run to its commit: one run.
     request_finished.disconnect(close_old_connections)
     try:
-        with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True) as calls:
-            response.close()
+        response.close()
     finally:
         request_finished.connect(close_old_connections)
-    assert calls == [seal_after_commit]
+    assert [entry[1] for entry in connection.run_on_commit].count(seal_after_commit) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        seal_after_commit()  # what the commit runs
     assert not AuditSealQueue.objects.exists()
-    assert AuditSeal.objects.count() == 4
+    assert AuditSeal.objects.count() == sealed_before + 4
     head_locks = [q for q in ctx.captured_queries if "audit_auditchainhead" in q["sql"] and "SELECT" in q["sql"]]
     assert len(head_locks) == 1
 
@@ -166,6 +170,8 @@ def test_unsealed_events_are_found_through_the_queue_not_by_scanning_the_trail(p
 
 @pytest.mark.django_db(transaction=True)
 def test_events_are_sealed_when_their_transaction_commits(patient):
+    seal_pending()  # the fixtures' own events (creating the organization)
+    before = AuditEvent.objects.count()
     with transaction.atomic():
         event = record(action=AuditAction.READ, obj=patient)
         assert not AuditSeal.objects.filter(event=event).exists()
@@ -174,7 +180,7 @@ def test_events_are_sealed_when_their_transaction_commits(patient):
     with pytest.raises(RuntimeError), transaction.atomic():
         record(action=AuditAction.READ, obj=patient)
         raise RuntimeError("the audited change failed")
-    assert AuditEvent.objects.count() == 1  # the rolled-back event is gone with its change and its queue row
+    assert AuditEvent.objects.count() == before + 1  # the rolled-back event is gone with its change and queue row
     assert not AuditSealQueue.objects.exists()
 
 
@@ -184,6 +190,8 @@ def test_parallel_writers_are_sealed_exactly_once_by_their_own_seal_runs(patient
     (SKIP LOCKED) and append to one chain; every event is sealed once and the trail verifies."""
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers (PostgreSQL); SQLite allows one writer at a time")
+    seal_pending()  # the fixtures' own events (creating the organization)
+    before = AuditEvent.objects.count()
     errors: list[BaseException] = []
     start = threading.Barrier(8)
 
@@ -205,10 +213,10 @@ def test_parallel_writers_are_sealed_exactly_once_by_their_own_seal_runs(patient
     for t in threads:
         t.join(timeout=120)
     assert errors == []
-    assert AuditEvent.objects.count() == 160 == AuditSeal.objects.count()
-    assert AuditSeal.objects.values("event_id").distinct().count() == 160
+    assert AuditEvent.objects.count() == before + 160 == AuditSeal.objects.count()
+    assert AuditSeal.objects.values("event_id").distinct().count() == before + 160
     assert not AuditSealQueue.objects.exists()
-    assert AuditChainHead.objects.get(pk=1).sealed_count == 160
+    assert AuditChainHead.objects.get(pk=1).sealed_count == before + 160
     call_command("verify_audit", grace_seconds=0)
 
 
