@@ -51,36 +51,34 @@ def verify(
     seals: Iterable[Mapping[str, Any]],
     *,
     head_hash: str | None = None,
-    unsealed_grace_ids: set[int] | None = None,
 ) -> Break | None:
-    """The first problem in the trail, or None when it is intact.
+    """The first problem in the trail, or None when it is intact. Streams both inputs once (constant memory).
 
-    `events`: rows with `id`, the hashed fields and the stored `content_hash`.
-    `seals`: rows with `event_id`, `prev_hash`, `hash`, in seal (commit) order.
-    `unsealed_grace_ids`: events too recent to be sealed yet (their transaction may still be committing).
+    `events`: rows in id order with `id`, the hashed fields, the stored `content_hash`, `sealed` (a seal
+    exists) and `awaiting_seal` (unsealed but too recent to worry about: its transaction may still be
+    committing, or sealing has not run yet).
+    `seals`: rows in chain order with `event_id`, `prev_hash`, `hash` and `event_content_hash` (the stored
+    content hash of the sealed event; None when that event is missing), up to the chain head.
     """
-    stored: dict[int, str] = {}
+    first_unsealed: int | None = None
     for event in events:
         if content_hash(event) != event["content_hash"]:
             return Break(event["id"], "content does not match its hash (the event was changed)")
-        stored[event["id"]] = event["content_hash"]
+        if first_unsealed is None and not event["sealed"] and not event.get("awaiting_seal"):
+            first_unsealed = event["id"]
     prev = GENESIS_HASH
-    sealed: set[int] = set()
     last_event = 0
     for seal in seals:
         event_id = seal["event_id"]
         last_event = event_id
         if seal["prev_hash"] != prev:
             return Break(event_id, "seal chain broken (an earlier event and its seal were removed or changed)")
-        if event_id not in stored or seal_hash(prev, event_id, stored[event_id]) != seal["hash"]:
+        digest = seal["event_content_hash"]
+        if digest is None or seal_hash(prev, event_id, digest) != seal["hash"]:
             return Break(event_id, "seal does not match the event (the event or its hash was changed)")
         prev = seal["hash"]
-        sealed.add(event_id)
-    grace = unsealed_grace_ids or set()
-    unsealed = sorted(set(stored) - sealed - grace)
     if head_hash is not None and head_hash != prev:
-        first = unsealed[0] if unsealed else last_event
-        return Break(first, "newest seals are missing (chain head does not match)")
-    if unsealed:
-        return Break(unsealed[0], "event is not sealed (its seal was removed, or sealing is not running)")
+        return Break(first_unsealed or last_event, "newest seals are missing (chain head does not match)")
+    if first_unsealed is not None:
+        return Break(first_unsealed, "event is not sealed (its seal was removed, or sealing is not running)")
     return None

@@ -14,6 +14,9 @@ class AuditContext:
     ip_address: str | None = None
     user_agent: str = ""
     path: str = ""
+    # Set by AuditContextMiddleware: events recorded in this request are sealed once, after the response.
+    seal_after_response: bool = False
+    seal_due: bool = False
 
 
 current: ContextVar[AuditContext | None] = ContextVar("trellis_audit_context", default=None)

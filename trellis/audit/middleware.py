@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from trellis.audit.context import AuditContext, current
+from trellis.audit.sealing import seal_after_response
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -46,8 +47,14 @@ class AuditContextMiddleware:
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             path=request.path[:300],
         )
+        ctx.seal_after_response = True
         token = current.set(ctx)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             current.reset(token)
+        if ctx.seal_due:
+            # One seal run for all the events of this request, once the response has been sent (Django runs
+            # a response's closers after the last byte, before the request's database connection is released).
+            response._resource_closers.append(seal_after_response)  # noqa: SLF001
+        return response

@@ -1,10 +1,12 @@
 """Append-only, hash-chained audit trail (HIPAA §164.312(b) audit controls; §164.316 retention).
 
-Two insert-only tables:
+Two insert-only tables, and one work queue:
 - AuditEvent is written inside the business transaction with the SHA-256 of its own canonical content, and
   takes no lock, so audited writes never serialize on (or deadlock over) the chain;
 - AuditSeal links each committed event into the chain (hash of the previous seal + the event's content hash).
-  Seals are appended in a short transaction right after commit (and by `manage.py seal_audit`).
+  Seals are appended in a short transaction after commit, in batches (and by `manage.py seal_audit`);
+- AuditSealQueue holds one row per unsealed event (inserted with the event by a database trigger, deleted
+  when it is sealed), so sealing finds its work by primary key in a small table instead of searching the whole trail.
 An edited event no longer matches its content hash; a deleted event takes its seal with it (the foreign key
 forbids otherwise) and breaks the seal chain; a removed tail no longer matches the chain head
 (`manage.py verify_audit`). In production the app's database role gets INSERT/SELECT only on both tables
@@ -59,6 +61,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["patient", "occurred_at"], name="audit_patient_time"),
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+            # the audit report reads each site's newest events by id (keyset pages)
+            models.Index(fields=["site", "id"], name="audit_site_id"),
         ]
 
     def __str__(self) -> str:
@@ -104,3 +108,13 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head ({self.sealed_count} sealed)"
+
+
+class AuditSealQueue(models.Model):
+    """An event waiting for its seal. Not part of the evidence: removing a row only leaves the event unsealed,
+    which `verify_audit` reports once the grace period has passed."""
+
+    event = models.OneToOneField(AuditEvent, primary_key=True, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"event #{self.event_id} awaiting its seal"

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
 from django.utils import timezone
 
-from trellis.audit.chain import content_hash, seal_hash
+from trellis.audit.chain import content_hash
 from trellis.audit.context import current, roles_label
 from trellis.audit.middleware import client_ip
-from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
+from trellis.audit.models import AuditAction, AuditEvent
+from trellis.audit.sealing import seal_pending, seal_when_committed
 
-__all__ = ["AuditAction", "record", "record_list_read", "seal_pending"]
-
-logger = logging.getLogger(__name__)
-
+__all__ = ["AuditAction", "AuditEntry", "record", "record_list_read", "record_many", "seal_pending"]
 
 def _object_type(obj: Any) -> str:
     return obj._meta.label_lower.split(".")[-1] if obj is not None and hasattr(obj, "_meta") else ""
@@ -40,6 +37,20 @@ def _site_of(obj: Any, patient: Any) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event for `record_many`: the same meaning as `record`'s arguments."""
+
+    action: str
+    obj: Any = None
+    patient: Any = None
+    object_type: str | None = None
+    object_id: str | None = None
+    outcome: str = "success"
+    detail: dict[str, Any] | None = None
+    site: Any = None
+
+
 def record(
     *,
     action: str,
@@ -53,7 +64,19 @@ def record(
     request: Any = None,
     site: Any = None,
 ) -> AuditEvent:
-    """Append one event to the chain. `detail` holds ids and field names only, never PHI."""
+    """Append one event to the trail. `detail` holds ids and field names only, never PHI."""
+    entry = AuditEntry(
+        action=action, obj=obj, patient=patient, object_type=object_type, object_id=object_id, outcome=outcome,
+        detail=detail, site=site,
+    )
+    return record_many([entry], actor=actor, request=request)[0]
+
+
+def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: Any = None) -> list[AuditEvent]:
+    """Append several events by one actor in one INSERT, whatever their number: for writes that touch a whole
+    group at once."""
+    if not entries:
+        return []
     ctx = current.get()
     if actor is None:
         actor = getattr(request, "user", None) if request is not None else (ctx.user if ctx else None)
@@ -65,79 +88,36 @@ def record(
     elif ctx is not None:
         ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
     roles = roles_label(actor)
-    if patient is None and obj is not None and _object_type(obj) == "patient":
-        patient = obj
-    site = site or _site_of(obj, patient)
-    fields: dict[str, Any] = {
-        "occurred_at": timezone.now().isoformat(),
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_label": actor.email if actor is not None else "",
-        "roles": roles[:200],
-        "action": str(action),
-        "object_type": object_type or _object_type(obj),
-        "object_id": object_id if object_id is not None else _object_id(obj),
-        "patient_id": patient.pk if patient is not None else None,
-        "site_id": site.pk if site is not None else None,
-        "ip_address": ip,
-        "user_agent": ua or "",
-        "request_path": path or "",
-        "outcome": outcome,
-        "detail": detail or {},
-    }
-    # Inserted inside the caller's transaction (it commits or rolls back with the audited change) and without
-    # any lock; the seal that chains it is appended once the transaction has committed.
-    event = AuditEvent.objects.create(
-        occurred_at=fields["occurred_at"],
-        actor_id=fields["actor_id"],
-        actor_label=fields["actor_label"],
-        roles=fields["roles"],
-        action=fields["action"],
-        object_type=fields["object_type"],
-        object_id=fields["object_id"],
-        patient_id=fields["patient_id"],
-        site_id=fields["site_id"],
-        ip_address=fields["ip_address"],
-        user_agent=fields["user_agent"],
-        request_path=fields["request_path"],
-        outcome=outcome,
-        detail=fields["detail"],
-        content_hash=content_hash(fields),
-    )
-    if connection.in_atomic_block:
-        transaction.on_commit(_seal_after_commit)
-    else:
-        _seal_after_commit()
-    return event
-
-
-def _seal_after_commit() -> None:
-    try:
-        seal_pending()
-    except Exception:  # the data is committed; `manage.py seal_audit` (cron) seals what is left
-        logger.exception("audit sealing failed; run manage.py seal_audit")
-
-
-def seal_pending(*, batch: int = 5000) -> int:
-    """Chain every committed, unsealed event, in id order, after the current head. Returns how many."""
-    total = 0
-    while True:
-        with transaction.atomic():
-            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-            pending = list(
-                AuditEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", "content_hash")[:batch]
-            )
-            if not pending:
-                return total
-            prev, sealed_at, seals = head.last_hash, timezone.now(), []
-            for event_id, digest in pending:
-                link = seal_hash(prev, event_id, digest)
-                seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
-                prev = link
-            AuditSeal.objects.bulk_create(seals)
-            head.last_hash = prev
-            head.sealed_count += len(seals)
-            head.save(update_fields=["last_hash", "sealed_count"])
-            total += len(seals)
+    occurred_at = timezone.now().isoformat()
+    events = []
+    for entry in entries:
+        patient, obj = entry.patient, entry.obj
+        if patient is None and obj is not None and _object_type(obj) == "patient":
+            patient = obj
+        site = entry.site or _site_of(obj, patient)
+        fields: dict[str, Any] = {
+            "occurred_at": occurred_at,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_label": actor.email if actor is not None else "",
+            "roles": roles[:200],
+            "action": str(entry.action),
+            "object_type": entry.object_type or _object_type(obj),
+            "object_id": entry.object_id if entry.object_id is not None else _object_id(obj),
+            "patient_id": patient.pk if patient is not None else None,
+            "site_id": site.pk if site is not None else None,
+            "ip_address": ip,
+            "user_agent": ua or "",
+            "request_path": path or "",
+            "outcome": entry.outcome,
+            "detail": entry.detail or {},
+        }
+        events.append(AuditEvent(**fields, content_hash=content_hash(fields)))
+    # Inserted inside the caller's transaction (they commit or roll back with the audited change) and without
+    # any lock; a database trigger puts them in the seal queue (migration audit 0003), and they are chained
+    # once the transaction has committed.
+    events = AuditEvent.objects.bulk_create(events)
+    seal_when_committed()
+    return events
 
 
 def record_scoped_read(*, obj: Any, patient: Any, capability: str) -> None:

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import csv
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
 from trellis.audit.forms import AuditFilterForm
-from trellis.audit.selectors import audit_events_for
+from trellis.audit.models import AuditEvent
+from trellis.audit.selectors import AuditPage, audit_events_for, audit_page_for
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.patients.models import Patient
@@ -20,25 +20,27 @@ class _Echo:
         return value
 
 
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 @capability_required(Cap.AUDIT_VIEW)
 def audit_report(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, organization=request.user.organization)
-    events = audit_events_for(request.user).none()
+    filters: dict | None = None  # None: the filters are invalid, show no events
     patient = None
     if form.is_valid():
         data = form.cleaned_data
         if data.get("patient"):
             patient = get_scoped_or_404(request, Patient, data["patient"], capability=Cap.PATIENT_VIEW)
-        events = audit_events_for(
-            request.user,
-            actor=data.get("actor"),
-            patient=patient,
-            start=data.get("start"),
-            end=data.get("end"),
-            action=data.get("action") or None,
-        )
+        filters = {
+            "actor": data.get("actor"), "patient": patient, "start": data.get("start"), "end": data.get("end"),
+            "action": data.get("action") or None,
+        }
     elif not request.GET:
-        events = audit_events_for(request.user)
+        filters = {}
+    events = audit_events_for(request.user, **filters) if filters is not None else AuditEvent.objects.none()
     if request.GET.get("format") == "csv" and form.is_valid():
         record(action=AuditAction.EXPORT, object_type="audit_report", patient=patient, detail={"format": "csv"})
         writer = csv.writer(_Echo())
@@ -57,11 +59,16 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="trellis-audit.csv"'
         return response
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = (
+        audit_page_for(request.user, before=_cursor(request, "before"), after=_cursor(request, "after"), **filters)
+        if filters is not None
+        else AuditPage([], None, None)
+    )
     if patient is not None:
         record(action=AuditAction.READ, obj=patient, object_type="audit_report")
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "before", "after"):
+        query.pop(key, None)
     return render(
         request,
         "audit/report.html",

@@ -41,6 +41,11 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 if environment_problem(os.environ.get("TRELLIS_ENV")):
     raise ImproperlyConfigured(f"Refusing to start: {environment_problem(os.environ.get('TRELLIS_ENV'))}")
 TRELLIS_ENV = os.environ.get("TRELLIS_ENV", "dev")
@@ -106,6 +111,8 @@ PASSWORD_RESET_TIMEOUT = 24 * 3600
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # before anything that reads the session: a database that does not answer becomes a calm 503
+    "trellis.core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -147,14 +154,42 @@ TEMPLATES = [
 FORM_RENDERER = "trellis.web.forms.TrellisFormRenderer"
 
 # --- Database -------------------------------------------------------------------------------------
+# No persistent connections: under ASGI every request runs in its own thread, so a per-thread connection is
+# never reused and lingers until garbage collection. PostgreSQL connections come from a per-process psycopg
+# pool instead (README, "Production deployment": size it against the server's max_connections), and every
+# connection carries timeouts so a frozen or locked database makes requests fail fast with a 503
+# (trellis.core.middleware.DatabaseUnavailableMiddleware) instead of hanging.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'trellis.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DB_CONNECT_TIMEOUT = _env_int("TRELLIS_DB_CONNECT_TIMEOUT", 5)  # seconds (libpq's minimum is 2)
+DB_STATEMENT_TIMEOUT_MS = _env_int("TRELLIS_DB_STATEMENT_TIMEOUT_MS", 30_000)  # 0 turns it off
+DB_LOCK_TIMEOUT_MS = _env_int("TRELLIS_DB_LOCK_TIMEOUT_MS", 10_000)  # 0 turns it off
+DB_POOL_MIN = _env_int("TRELLIS_DB_POOL_MIN", 2)  # connections kept open per process
+DB_POOL_MAX = _env_int("TRELLIS_DB_POOL_MAX", 10)  # per process; 0 turns the pool off (external pooler)
+DB_POOL_TIMEOUT = _env_int("TRELLIS_DB_POOL_TIMEOUT", 10)  # seconds a request waits for a free connection
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    # A dead peer (network partition) is noticed within ~30 s rather than the kernel's default of hours.
+    options.setdefault("keepalives", 1)
+    options.setdefault("keepalives_idle", 10)
+    options.setdefault("keepalives_interval", 5)
+    options.setdefault("keepalives_count", 3)
+    options.setdefault("tcp_user_timeout", 30_000)
+    server_options = [f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}", f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"]
+    options["options"] = " ".join([options.get("options", ""), *server_options]).strip()
+    if DB_POOL_MAX > 0:
+        options.setdefault(
+            "pool",
+            {"min_size": min(DB_POOL_MIN, DB_POOL_MAX), "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT},
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets readers proceed while one writer commits; IMMEDIATE avoids lock upgrades deadlocking.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            # synchronous=FULL: with WAL, NORMAL can lose the last acknowledged commits on power loss
+            # (https://www.sqlite.org/pragma.html#pragma_synchronous); clinical data needs FULL.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
             "transaction_mode": "IMMEDIATE",
         }
     )
@@ -308,14 +343,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # a database outage is logged once per request by trellis.core.health, without a traceback
+    "filters": {"drop_outage_tracebacks": {"()": "trellis.core.health.DropOutageTracebacks"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # django.request logs full URLs of failing requests; URLs carry only opaque ids by convention.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["drop_outage_tracebacks"]},
         "axes": {"level": "WARNING"},
     },
 }
+
+TRELLIS_HEALTH_PATH = "/healthz"  # answered with JSON, also when the database is unavailable
 
 check_production_settings(globals())
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from trellis.accounts.policies import login_required_view, roles_of
 from trellis.audit.services import record_list_read
+from trellis.core.health import healthz as core_healthz
 from trellis.web.selectors import recent_patients_for, today_for
 
 
@@ -24,8 +24,4 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness/readiness for the reverse proxy: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+healthz = core_healthz  # liveness/readiness for the reverse proxy (503 JSON when the database does not answer)

@@ -47,3 +47,62 @@ def test_times_are_shown_in_the_sites_zone(client_for, make_staff, patient):
         record(action=AuditAction.READ, obj=patient, actor=admin)
     body = client_for(admin).get(reverse("audit:report")).content.decode()
     assert "Jan 15, 2026 12:30 EST" in body
+
+
+def test_report_pages_by_keyset_without_counting_the_trail(client_for, make_staff, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = make_staff("org_admin")
+    c = client_for(admin)
+    c.get(reverse("audit:report"))  # warm-up (sessions, OTP device)
+    counts = []
+    for total in (60, 180):
+        AuditEvent.objects.bulk_create(
+            [AuditEvent(occurred_at="2026-01-01T10:00:00+00:00", action="read", object_id=str(i), content_hash="0" * 64,
+                        patient=patient, site=patient.primary_site) for i in range(total - AuditEvent.objects.count())]
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            first = c.get(reverse("audit:report"))
+        counts.append(len(ctx.captured_queries))
+        assert not any("COUNT(" in q["sql"].upper() and "audit_auditevent" in q["sql"] for q in ctx.captured_queries)
+    assert counts[0] == counts[1]
+    page1 = first.context["page"]
+    ids = [e.pk for e in page1.object_list]
+    assert len(ids) == 50 and ids == sorted(ids, reverse=True)
+    assert page1.newer_cursor is None and page1.older_cursor == ids[-1]
+    second = c.get(reverse("audit:report"), {"before": page1.older_cursor}).context["page"]
+    older = list(AuditEvent.objects.filter(id__lt=ids[-1]).order_by("-id").values_list("id", flat=True)[:50])
+    assert [e.pk for e in second.object_list] == older
+    assert second.newer_cursor == older[0] and second.older_cursor == older[-1]
+    back = c.get(reverse("audit:report"), {"after": second.newer_cursor}).context["page"]
+    newer = list(AuditEvent.objects.filter(id__gt=older[0]).order_by("id").values_list("id", flat=True)[:50])
+    assert [e.pk for e in back.object_list] == newer[::-1]
+    body = c.get(reverse("audit:report"), {"before": page1.older_cursor}).content.decode()
+    assert f"before={older[-1]}" in body and f"after={older[0]}" in body
+    assert c.get(reverse("audit:report"), {"before": "x' or 1=1"}).status_code == 200
+
+
+def test_report_reads_each_site_newest_first_on_an_index_not_by_sorting_the_trail(make_staff, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trellis.audit.selectors import audit_page_for
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan text checked here is SQLite's; PostgreSQL is measured in bench/")
+    admin = make_staff("org_admin")
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(occurred_at="2026-01-01T10:00:00+00:00", action="read", content_hash="0" * 64,
+                    site=patient.primary_site if i % 2 else None) for i in range(300)]
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        page = audit_page_for(admin)
+    assert len(page.object_list) == 50 and page.older_cursor is not None
+    with connection.cursor() as cursor:
+        for query in ctx.captured_queries:
+            if 'FROM "audit_auditevent"' not in query["sql"] or "LIMIT" not in query["sql"]:
+                continue
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+            assert "TEMP B-TREE" not in plan and "audit_site_id" in plan, plan

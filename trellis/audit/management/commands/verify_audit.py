@@ -1,16 +1,22 @@
-"""Check the audit trail. Exit 0 when intact; exit 1 naming the first broken event."""
+"""Check the audit trail. Exit 0 when intact; exit 1 naming the first broken event.
+
+Streams the events and the seals from the database in chunks (server-side cursors on PostgreSQL), so memory
+stays constant however long the trail is.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import connection, transaction
 from django.utils import timezone
 
-from trellis.audit.chain import verify
+from trellis.audit.chain import GENESIS_HASH, verify
 from trellis.audit.models import AuditChainHead, AuditEvent, AuditSeal
 
 FIELDS = (
@@ -19,14 +25,30 @@ FIELDS = (
 )
 
 
-def stored_events() -> Iterator[dict[str, Any]]:
-    for row in AuditEvent.objects.order_by("id").values(*FIELDS).iterator(chunk_size=2000):
+class _Tally:
+    def __init__(self) -> None:
+        self.events = 0
+        self.awaiting = 0
+
+
+def stored_events(*, grace_from: datetime, tally: _Tally) -> Iterator[dict[str, Any]]:
+    rows = AuditEvent.objects.order_by("id").values(*FIELDS, "seal__id")
+    for row in rows.iterator(chunk_size=2000):
+        row["sealed"] = row.pop("seal__id") is not None
+        row["awaiting_seal"] = not row["sealed"] and row["occurred_at"] > grace_from
         row["occurred_at"] = row["occurred_at"].isoformat()
+        tally.events += 1
+        tally.awaiting += row["awaiting_seal"]
         yield row
 
 
-def stored_seals() -> Iterator[dict[str, Any]]:
-    yield from AuditSeal.objects.order_by("id").values("event_id", "prev_hash", "hash").iterator(chunk_size=5000)
+def stored_seals(*, up_to: int | None) -> Iterator[dict[str, Any]]:
+    """The first `up_to` seals in chain order. Seals are inserted while the chain head is locked, so id order
+    is chain order, and seals appended after the head was read are left for the next run."""
+    rows = AuditSeal.objects.order_by("id").values("event_id", "prev_hash", "hash", "event__content_hash")
+    for row in rows[:up_to].iterator(chunk_size=5000):
+        row["event_content_hash"] = row.pop("event__content_hash")
+        yield row
 
 
 class Command(BaseCommand):
@@ -39,17 +61,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        head = AuditChainHead.objects.filter(pk=1).first()
-        cutoff = timezone.now() - timedelta(seconds=options["grace_seconds"])
-        recent = set(
-            AuditEvent.objects.filter(seal__isnull=True, occurred_at__gt=cutoff).values_list("id", flat=True)
-        )
-        broken = verify(stored_events(), stored_seals(), head_hash=head.last_hash if head else None,
-                        unsealed_grace_ids=recent)
-        total = AuditEvent.objects.count()
+        grace_from = timezone.now() - timedelta(seconds=options["grace_seconds"])
+        tally = _Tally()
+        # On PostgreSQL a transaction lets the chunked reads use plain server-side cursors (outside one, Django
+        # declares them WITH HOLD, which copies the whole result on the server first). SQLite reads in chunks
+        # without one (there a transaction would hold the write lock).
+        with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+            head = AuditChainHead.objects.filter(pk=1).first()
+            broken = verify(
+                stored_events(grace_from=grace_from, tally=tally),
+                stored_seals(up_to=head.sealed_count if head else None),
+                head_hash=head.last_hash if head else GENESIS_HASH,  # no head row: there must be no seals
+            )
         if broken is None:
-            waiting = f", {len(recent)} awaiting their seal" if recent else ""
-            self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {total} events verified{waiting}."))
+            waiting = f", {tally.awaiting} awaiting their seal" if tally.awaiting else ""
+            self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {tally.events} events verified{waiting}."))
             return
         self.stderr.write(f"Audit chain BROKEN at event #{broken.event_id}: {broken.reason}.")
         sys.exit(1)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from trellis.accounts.models import Organization
 from trellis.core import demo
@@ -41,6 +41,13 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             demo.run(ctx, options.get("only"))
+        if connection.vendor == "postgresql":
+            # Fresh bulk-loaded tables have no statistics until autovacuum gets to them; without them the planner
+            # guesses row counts and can pick nested loops over thousands of rows.
+            analyzed = time.monotonic()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            ctx.log.append(f"ANALYZE {time.monotonic() - analyzed:.1f}s")
         for line in ctx.log:
             self.stdout.write(f"  {line}")
         timings = ", ".join(f"{label} {seconds:.1f}s" for label, seconds in ctx.timings.items())
