@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
@@ -13,6 +13,7 @@ from trellis.accounts.policies import sites_with
 from trellis.careplans.models import (
     CareDeadline,
     ObjectiveProgress,
+    ObjectiveStatus,
     PhysicianCertification,
     PlanGoal,
     PlanObjective,
@@ -128,9 +129,6 @@ def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
 def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
     """High-risk C-SSRS screens at the user's sites without a completed safety plan (the patient must not
     leave before it is done)."""
-    from django.db.models import Exists, OuterRef
-
-
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
     return list(
         SuicideRiskScreen.objects.filter(requires_safety_plan=True,
@@ -145,8 +143,6 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     """For each episode, the objectives of its current plan version - the active (signed) version, or while a
     review's new version awaits signatures, that newest version - excluding discontinued ones. Two queries for
     any number of episodes (used by documentation to link notes to objectives by `lineage`)."""
-    from trellis.careplans.models import ObjectiveStatus
-
     ids = [getattr(e, "pk", e) for e in episodes]
     result: dict[int, list[PlanObjective]] = {pk: [] for pk in ids}
     if not ids:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.core.clock import now
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
 from trellis.referrals.models import (
@@ -146,7 +147,6 @@ def pipeline_kpi(user: Any, site: Any, *, days: int = 90) -> Any:
     """Referral KPIs for a site over the last `days` days (one query)."""
     import datetime as dt
 
-    from trellis.core.clock import now
     from trellis.referrals.kpi import pipeline_kpi as compute
 
     since = now() - dt.timedelta(days=days)

@@ -18,6 +18,9 @@ from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient
+from trellis.patients.selectors import patients_for
+from trellis.patients.services import DuplicatePatientWarning
+from trellis.programs.models import Program
 from trellis.referrals import forms, icd10, policies, selectors, services
 from trellis.referrals.models import (
     IntakeAssessment,
@@ -242,9 +245,6 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     form = forms.ConvertForm(request.POST or None)
     duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        from trellis.patients.selectors import patients_for
-        from trellis.patients.services import DuplicatePatientWarning
-
         existing = None
         link_id = request.POST.get("link_patient")
         if link_id and _is_uuid(link_id):
@@ -383,8 +383,6 @@ def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
 # ---------------------------------------------------------------- level of care
 @capability_required(Cap.INTAKE_WRITE)
 def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    from trellis.programs.models import Program
-
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "determination_new"})
@@ -458,74 +456,4 @@ def determination(request: HttpRequest, determination_id: UUID) -> HttpResponse:
     context.update({"det": obj, "rows": rows, "criteria": crit, "form": form, "can_override": can_override})
     return render(request, "referrals/determination.html", context, status=400 if form.errors else 200)
 
-
-# ---------------------------------------------------------------- program admission requirements (data)
-@capability_required(Cap.PROGRAM_MANAGE)
-def admission_requirements(request: HttpRequest, program_id: UUID | None = None) -> HttpResponse:
-    """A program declares its admission criteria (as data) and the consents required before admission."""
-    from trellis.consents.services import required_kinds
-    from trellis.programs.models import Program
-    from trellis.referrals.criteria import TEMPLATES, asam_criteria
-
-    programs = Program.objects.filter(site__in=[s.pk for s in sites_with(request.user, Cap.PROGRAM_MANAGE)]
-                                      ).select_related("site")
-    program = programs.filter(public_id=program_id).first() if program_id else None
-    if program_id and program is None:
-        from django.http import Http404
-
-        raise Http404("Not found")
-    form = None
-    current = None
-    cert_rule = None
-    if program is not None:
-        current = selectors.criteria_for_program(program)
-        from trellis.referrals.models import ProgramAdmissionCriteria
-
-        stored = ProgramAdmissionCriteria.objects.filter(program=program).first()
-        initial: dict[str, Any] = {"template": (stored.template if stored and stored.template else current.key),
-                                   "consents": required_kinds(program)}
-        from trellis.careplans.services import program_certification_rule
-
-        cert_rule = program_certification_rule(program)
-        if cert_rule is not None:
-            initial.update(cert_initial_due_day=cert_rule.initial_due_day,
-                           cert_first_recert_day=cert_rule.first_recert_day,
-                           cert_recert_interval_days=cert_rule.recert_interval.days)
-        if current.key == "asam":
-            for dim in current.dimensions:
-                accepted = [int(f.key[1:]) for f in dim.findings if f.meets]
-                initial[f"asam_{dim.key}"] = max(accepted) if accepted else 0
-        form = forms.AdmissionRequirementsForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            template = form.cleaned_data["template"]
-            data = (asam_criteria(form.asam_limits()) if template == "asam" else TEMPLATES[template]).to_data()
-            from django.db import transaction
-
-            try:
-                with transaction.atomic():  # all three or nothing
-                    _save_requirements(form, program, data, template, cert_rule, request.user)
-            except DomainError as error:
-                apply_error(form, error)
-            else:
-                messages.success(request, "Admission requirements saved.")
-                return redirect("referrals:admission_requirements", program_id=program.public_id)
-    return render(request, "referrals/admission_requirements.html", {
-        "programs": programs, "program": program, "form": form, "criteria": current,
-        "cert_rule": cert_rule,
-    }, status=400 if form is not None and form.errors else 200)
-
-
-def _save_requirements(form: Any, program: Any, data: dict[str, Any], template: str, cert_rule: Any,
-                       user: Any) -> None:
-    from trellis.careplans.services import set_certification_policy
-    from trellis.consents.services import set_required_kinds
-
-    services.set_program_criteria(program=program, data=data, template=template, changed_by=user)
-    set_required_kinds(program=program, kinds=form.cleaned_data["consents"], changed_by=user)
-    if cert_rule is not None and form.cleaned_data.get("cert_recert_interval_days"):
-        set_certification_policy(
-            program=program, initial_due_day=form.cleaned_data.get("cert_initial_due_day") or 1,
-            first_recert_day=form.cleaned_data.get("cert_first_recert_day"),
-            recert_interval_days=form.cleaned_data["cert_recert_interval_days"], changed_by=user,
-        )
 
