@@ -15,7 +15,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from trellis.accounts.models import StaffProfile
+from trellis.attendance.models import Attendance
 from trellis.core.demo import DemoContext
+from trellis.scheduling.models import Session
 
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, SERVICE_FALLBACK
 from .hashing import addendum_payload, content_hash, note_payload
@@ -153,10 +156,6 @@ def _content(rng: Any, schema: TemplateSchema, scope: Scope, objectives: dict[st
 
 
 def seed(ctx: DemoContext) -> None:
-    from trellis.accounts.models import StaffProfile
-    from trellis.attendance.models import Attendance
-    from trellis.scheduling.models import Session
-
     from .services import ensure_default_templates
 
     rng = ctx.rng

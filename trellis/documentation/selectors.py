@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.attendance.models import Attendance
 from trellis.core.registry import TodayContext, TodayCounter
+from trellis.scheduling.models import Session
 
 from .models import (
     Addendum,
@@ -38,14 +40,10 @@ DEFAULT_WORKLIST_DAYS = 60
 
 
 def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
     return Attendance
 
 
 def _session_model() -> Any:
-    from trellis.scheduling.models import Session
-
     return Session
 
 

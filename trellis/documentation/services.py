@@ -12,8 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import StaffProfile
+from trellis.accounts.policies import has_capability
+from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import ConflictError, DomainError
+from trellis.programs.models import ServiceType
 
 from . import policies
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES, SERVICE_FALLBACK
@@ -129,8 +134,6 @@ def create_template(
     make_default: bool = False,
 ) -> NoteTemplate:
     """A new organization template, starting as a copy of another template's latest version."""
-    from trellis.programs.models import ServiceType
-
     key, name = (key or "").strip(), (name or "").strip()
     if service_type not in ServiceType.values:
         raise DomainError("Choose a service type.", field="service_type")
@@ -184,8 +187,6 @@ def current_template_version(
 # Starting notes
 # ---------------------------------------------------------------------------------------------------------
 def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
     return Attendance
 
 
@@ -472,8 +473,6 @@ def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> di
 
 
 def _staff_profile(user: Any) -> Any:
-    from trellis.accounts.models import StaffProfile
-
     return StaffProfile.objects.filter(user=user).select_related("supervisor").first()
 
 
@@ -655,9 +654,6 @@ def _clean_private_text(text: str) -> str:
 @transaction.atomic
 def create_private_note(*, author: Any, episode: Any, text: str, kind: str = PrivateNoteKind.PSYCHOTHERAPY,
                         session: Any = None) -> PrivateNote:
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.policies import has_capability
-
     if not has_capability(author, Cap.NOTE_WRITE, episode.program.site):
         raise NotAllowed("You may not write notes for this patient.")
     if kind not in PrivateNoteKind.values:
