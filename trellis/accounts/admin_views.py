@@ -25,11 +25,12 @@ from trellis.accounts.policies import (
 )
 from trellis.core.clock import now
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 
 
 def _apply_errors(form, error: Exception) -> None:  # noqa: ANN001
     if isinstance(error, DomainError):
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+        apply_domain_error(form, error)
     elif isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             for field, errs in error.error_dict.items():

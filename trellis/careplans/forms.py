@@ -6,9 +6,9 @@ from django import forms
 
 from trellis.careplans.models import ProgressRating, ReviewReason
 from trellis.consents.models import ConsentKind
+from trellis.core.forms import DATE
 from trellis.programs.models import ServiceType
 from trellis.referrals.criteria import ASAM_DIMENSIONS, RISK_LABELS
-from trellis.referrals.viewutils import DATE
 
 
 class ProblemForm(forms.Form):

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required
+from trellis.accounts.sites import pick_site
+from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import forms, policies, selectors, services
 from trellis.careplans.models import (
@@ -29,15 +31,16 @@ from trellis.consents.services import required_kinds
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_for
 from trellis.episodes.summary import render_pdf
 from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
 from trellis.programs.models import Program
 from trellis.referrals.criteria import TEMPLATES, asam_criteria
 from trellis.referrals.models import ProgramAdmissionCriteria
 from trellis.referrals.selectors import criteria_for_program
-from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
 
 
 def _deny(obj: Any, capability: str) -> None:
@@ -207,11 +210,11 @@ def plan_sign(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         try:
             services.sign_plan(
                 plan=plan, clinician=request.user, patient_signer_name=form.cleaned_data["patient_signer_name"],
-                patient_declined_reason=form.cleaned_data["patient_declined_reason"], ip_address=ip_of(request),
+                patient_declined_reason=form.cleaned_data["patient_declined_reason"], ip_address=client_ip(request),
                 expected_row_version=form.cleaned_data.get("row_version"),
             )
         except (ConflictError, DomainError) as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Version {plan.version} signed; the next review is on the worklist.")
             return redirect("careplans:plan", plan_id=plan.public_id)
@@ -231,7 +234,7 @@ def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
                                           progress=form.progress(), reviewed_on=form.cleaned_data["reviewed_on"],
                                           reason=form.cleaned_data["reason"])
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Review recorded. Version {review.resulting_plan.version} is ready to update "
                                       "and sign.")
@@ -316,7 +319,7 @@ def admission_requirements(request: HttpRequest, program_id: UUID | None = None)
                     changed_by=request.user,
                 )
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Admission requirements saved.")
                 return redirect("careplans:admission_requirements", program_id=program.public_id)

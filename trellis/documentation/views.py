@@ -16,10 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
+from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
+from trellis.episodes.models import Episode
 from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
+from trellis.programs.models import Program, ServiceType
+from trellis.scheduling.models import Session
 
 from . import pdf as pdfmod
 from . import policies, selectors, services
@@ -174,8 +181,6 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 
 def _programs_for(user: Any) -> list[Any]:
-    from trellis.programs.models import Program
-
     sites = sites_with(user, Cap.PROGRAM_MANAGE)
     return list(Program.objects.filter(site__in=sites, active=True).order_by("name")) if sites else []
 
@@ -183,8 +188,6 @@ def _programs_for(user: Any) -> list[Any]:
 @capability_required(Cap.PROGRAM_MANAGE)
 @require_GET
 def program_worklist(request: HttpRequest, program_id: Any) -> HttpResponse:
-    from trellis.programs.models import Program
-
     program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
                                 capability=Cap.PROGRAM_MANAGE)
     wl = selectors.worklist(program=program)
@@ -196,8 +199,6 @@ def program_worklist(request: HttpRequest, program_id: Any) -> HttpResponse:
 # Session -> notes
 # ---------------------------------------------------------------------------------------------------------
 def _load_session(request: HttpRequest, session_id: Any) -> Any:
-    from trellis.scheduling.models import Session
-
     return get_scoped_or_404(request, Session.objects.select_related("site", "site__organization", "program",
                                                                      "facilitator"),
                              session_id, capability=Cap.NOTE_WRITE)
@@ -207,7 +208,6 @@ def _load_session(request: HttpRequest, session_id: Any) -> Any:
 @require_GET
 def session_notes(request: HttpRequest, session_id: Any) -> HttpResponse:
     session = _load_session(request, session_id)
-    from trellis.attendance.models import Attendance
 
     attendance = list(Attendance.objects.filter(session=session).select_related("episode__patient").order_by("pk"))
     notes = {n.episode_id: n for n in Note.objects.filter(session=session).select_related("author")}
@@ -234,7 +234,6 @@ def session_notes(request: HttpRequest, session_id: Any) -> HttpResponse:
 @require_POST
 def start(request: HttpRequest, session_id: Any) -> HttpResponse:
     session = _load_session(request, session_id)
-    from trellis.attendance.models import Attendance
 
     template_version = None
     key = request.POST.get("template") or ""
@@ -418,8 +417,6 @@ def addendum(request: HttpRequest, note_id: Any) -> HttpResponse:
 # Patient chart tab and prints
 # ---------------------------------------------------------------------------------------------------------
 def _chart_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
-    from trellis.patients.views import chart_context
-
     return chart_context(request, patient, "notes")
 
 
@@ -429,7 +426,6 @@ def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     # Clinical notes are shown to clinical staff only (HIPAA minimum necessary, 45 CFR 164.502(b), 164.514(d)).
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
     # Without a chosen range the tab opens on the last two weeks, so a long stay stays readable.
-    from trellis.core.clock import today_in
 
     default_start = today_in(patient.primary_site.zone) - dt.timedelta(days=DEFAULT_CHART_DAYS)
     form = DateRangeForm(request.GET or None, initial={"start": default_start})
@@ -513,8 +509,6 @@ def _pdf_meta(request: HttpRequest, patient: Any, notes: list[selectors.ChartNot
 
 
 def _patient_is_part2(patient: Any) -> bool:
-    from trellis.episodes.models import Episode
-
     return Episode.objects.filter(patient=patient, program__is_part2=True).exists()
 
 
@@ -582,7 +576,6 @@ def private_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
-    from trellis.episodes.models import Episode
 
     episode = (Episode.objects.filter(patient=patient, program__site__in=sites_with(request.user, Cap.NOTE_WRITE))
                .select_related("program__site", "patient").order_by("-admitted_on").first())
@@ -595,7 +588,7 @@ def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
             services.create_private_note(author=request.user, episode=episode, text=form.cleaned_data["text"],
                                          kind=form.cleaned_data["kind"])
         except DomainError as exc:
-            form.add_error(exc.field if getattr(exc, "field", None) in form.fields else None, str(exc))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "Private note saved. Only you can see it.")
             return redirect("documentation:private_list")
@@ -645,8 +638,6 @@ def _org_templates(request: HttpRequest) -> Any:
 @capability_required(Cap.PROGRAM_MANAGE)
 @require_http_methods(["GET", "POST"])
 def template_list(request: HttpRequest) -> HttpResponse:
-    from trellis.programs.models import ServiceType
-
     organization = request.user.organization
     if organization is not None and not _org_templates(request).exists():
         services.ensure_default_templates(organization=organization)
@@ -661,7 +652,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"], service_type=form.cleaned_data["service_type"], copy_from=source,
                 make_default=form.cleaned_data["make_default"])
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "Template created. Edit its sections below; saving publishes a new version.")
             return redirect("documentation:template_detail", template_id=template.public_id)

@@ -5,11 +5,11 @@ from typing import Any
 from django import forms
 
 from trellis.accounts.models import User
+from trellis.core.forms import DATE, DATETIME
 from trellis.patients.models import SexAtBirth
 from trellis.programs.models import LevelOfCare, Program
 from trellis.referrals import cssrs, hrsn
 from trellis.referrals.models import LossReason, ReferralContact, ReferralSource, ReferralStatus, SourceKind
-from trellis.referrals.viewutils import DATE, DATETIME
 
 
 class ReferralSourceForm(forms.ModelForm):

@@ -14,12 +14,15 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.sites import patient_site_for, pick_site
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.patients.models import Patient
 from trellis.patients.selectors import patients_for
 from trellis.patients.services import DuplicatePatientWarning
+from trellis.patients.views import chart_context
 from trellis.programs.models import Program
 from trellis.referrals import forms, icd10, policies, selectors, services
 from trellis.referrals.models import (
@@ -31,7 +34,6 @@ from trellis.referrals.models import (
     ReferralStatus,
     SuicideRiskScreen,
 )
-from trellis.referrals.viewutils import apply_error, chart_context, patient_site_for, pick_site
 
 
 def _deny(request: HttpRequest, obj: Any, capability: str) -> None:
@@ -72,7 +74,7 @@ def source_edit(request: HttpRequest, source_id: UUID | None = None) -> HttpResp
                 try:
                     services.add_contact(source=source, created_by=request.user, **contact_form.cleaned_data)
                 except DomainError as error:
-                    apply_error(contact_form, error)
+                    apply_domain_error(contact_form, error)
                 else:
                     messages.success(request, "Contact added.")
                     return redirect("referrals:source_edit", source_id=source.public_id)
@@ -87,7 +89,7 @@ def source_edit(request: HttpRequest, source_id: UUID | None = None) -> HttpResp
                 else:
                     services.update_referral_source(source=source, changed_by=request.user, **data)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Referral source saved.")
                 return redirect("referrals:source_edit", source_id=source.public_id)
@@ -103,7 +105,7 @@ def loss_reasons(request: HttpRequest) -> HttpResponse:
         try:
             services.create_loss_reason(organization=org, **form.cleaned_data)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Reason added.")
             return redirect("referrals:loss_reasons")
@@ -144,7 +146,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         try:
             referral = services.create_referral(site=site, created_by=request.user, **data)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Referral added.")
             return redirect("referrals:detail", referral_id=referral.public_id)
@@ -191,7 +193,7 @@ def referral_edit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             services.update_referral(referral=referral, expected_version=form.cleaned_data.get("version")
                                      or referral.version, changed_by=request.user, **data)
         except (ConflictError, DomainError) as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Referral saved.")
             return redirect("referrals:detail", referral_id=referral.public_id)
@@ -259,7 +261,7 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             duplicates = [p for p in warning.matches if p.pk in visible]
             form.add_error(None, warning.message)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Chart created (MRN {patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.public_id)
@@ -309,7 +311,7 @@ def intake(request: HttpRequest, intake_id: UUID) -> HttpResponse:
                 if request.POST.get("complete"):
                     services.complete_intake(intake=obj, completed_by=request.user)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Intake completed." if request.POST.get("complete") else "Intake saved.")
                 return redirect("referrals:intake", intake_id=obj.public_id)
@@ -342,7 +344,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                 violence_risk_notes=form.cleaned_data.get("violence_risk_notes") or "",
             )
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             return redirect("referrals:screen", screen_id=screen.public_id)
     context = chart_context(request, patient, "episodes")
@@ -366,7 +368,7 @@ def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
                 services.save_safety_plan(screen=obj, changed_by=request.user,
                                           complete=form.cleaned_data["complete"], **sections)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Safety plan saved.")
                 return redirect("referrals:screen", screen_id=obj.public_id)
