@@ -60,7 +60,7 @@ def signed_in(email: str) -> Client:
 
 
 def measure(client: Client, url: str, data: dict | None = None) -> tuple[float, float, int, int]:
-    def request():  # noqa: ANN202
+    def request():
         return client.post(url, data) if data is not None else client.get(url)
 
     request()  # warm-up

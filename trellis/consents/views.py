@@ -156,7 +156,7 @@ def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     return render(request, "consents/accounting.html", context)
 
 
-def _accounting_pdf(patient, disclosures) -> bytes:  # noqa: ANN001
+def _accounting_pdf(patient, disclosures) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import letter

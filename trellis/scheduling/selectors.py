@@ -57,7 +57,7 @@ class Roster:
     def __len__(self) -> int:
         return len(self.members)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self.members)
 
 
