@@ -46,7 +46,7 @@ INTAKE_FIELDS = (
     "allergies", "strengths", "patient_goals",
 )
 
-# Pipeline (issue 4 section 1): received -> screening -> intake scheduled -> assessed -> admitted, or
+# Pipeline: received -> screening -> intake scheduled -> assessed -> admitted, or
 # closed as declined / not reached / referred elsewhere. Admission happens only through the admission
 # service (it needs consents and a level-of-care determination).
 _TIMESTAMP_FOR = {

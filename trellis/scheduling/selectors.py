@@ -1,6 +1,6 @@
 """Scheduling reads: rosters, calendars, a patient's sessions. Scoped to the user; bounded query counts.
 
-Roster rule (issue 3 §4): the roster of a group session is
+Roster rule: the roster of a group session is
     members of the session's track(s) whose episode is active on the session's site-local date
   + patients explicitly added to that occurrence
   − patients excused from that occurrence.

@@ -1,5 +1,5 @@
 """The full path referral -> patient -> intake -> admission -> plan -> reviews -> step-down -> discharge,
-through the services (issue 4, "Tests must show")."""
+through the services."""
 
 from __future__ import annotations
 
