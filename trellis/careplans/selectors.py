@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
 from trellis.careplans.models import (
     CareDeadline,
@@ -30,7 +31,7 @@ from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 WORKLIST_LIMIT = 200
 
 
-def plans_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
+def plans_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
     return TreatmentPlan.objects.filter(
         episode__program__site__in=[s.pk for s in sites_with(user, capability)]
     ).select_related("episode__program__site", "patient")
@@ -87,7 +88,7 @@ def open_deadlines(episode: Any) -> list[CareDeadline]:
     return list(CareDeadline.objects.filter(episode=episode, met_on__isnull=True, cancelled=False))
 
 
-def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
+def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
              kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
     """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
     site_ids = [s.pk for s in sites_with(user, Cap.PATIENT_VIEW)]
@@ -115,7 +116,7 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
     ]
 
 
-def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
+def handoffs_for(user: User, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
 
     return list(
@@ -126,7 +127,7 @@ def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
     )
 
 
-def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
+def safety_plans_due(user: User, *, limit: int = 50) -> list[Any]:
     """High-risk C-SSRS screens at the user's sites without a completed safety plan (the patient must not
     leave before it is done)."""
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
@@ -197,7 +198,7 @@ def plan_progress(episode: Any) -> list[dict[str, Any]]:
     ]
 
 
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Plan, review and certification deadlines: overdue, and due in the next days."""
     items = worklist(user, today=ctx.day, site=ctx.active_site)
     overdue = sum(1 for item in items if item["status"] == "overdue")

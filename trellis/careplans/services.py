@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import schedule
@@ -228,7 +229,7 @@ def add_intervention(*, objective: PlanObjective, description: str, modality: st
     return item
 
 
-def _touch(plan: TreatmentPlan, user: Any, what: str) -> None:
+def _touch(plan: TreatmentPlan, user: User, what: str) -> None:
     TreatmentPlan.objects.filter(pk=plan.pk).update(row_version=plan.row_version + 1)
     plan.row_version += 1
     record(action=AuditAction.UPDATE, obj=plan, patient=plan.patient, site=plan.episode.program.site,
@@ -408,7 +409,7 @@ def review_plan(
     return review
 
 
-def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], user: Any, day: dt.date
+def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], user: User, day: dt.date
                    ) -> TreatmentPlan:
     new = TreatmentPlan.objects.create(
         episode=plan.episode, patient=plan.patient, version=plan.version + 1, previous=plan, effective_on=day,

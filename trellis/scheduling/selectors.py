@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
@@ -173,14 +174,14 @@ def roster_for_session(session: Session) -> Roster:
 # --------------------------------------------------------------------------------------------------
 
 
-def sessions_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
+def sessions_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
     site_ids = [s.pk for s in sites_with(user, capability)]
     return Session.objects.filter(site_id__in=site_ids).select_related(
         "site", "facilitator", "co_facilitator", "room", "program", "series", "episode", "episode__patient"
     )
 
 
-def series_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
+def series_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
     site_ids = [s.pk for s in sites_with(user, capability)]
     return (
         SessionSeries.objects.filter(site_id__in=site_ids)
@@ -228,7 +229,7 @@ class CalendarDay:
 
 
 def calendar(
-    user: Any, filters: CalendarFilters, *, max_sessions: int = 2000, with_patients: bool = False
+    user: User, filters: CalendarFilters, *, max_sessions: int = 2000, with_patients: bool = False
 ) -> list[CalendarDay]:
     """Sessions for a date range, grouped by site-local day, with their rosters. Constant query count."""
     qs = sessions_for(user).filter(local_date__gte=filters.start, local_date__lte=filters.end)
@@ -338,7 +339,7 @@ def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> li
 FEED_AUDIT_TYPE = "ical_feed"  # object_type of the EXPORT event written on every feed fetch
 
 
-def feed_tokens_of(user: Any) -> list[FeedToken]:
+def feed_tokens_of(user: User) -> list[FeedToken]:
     """The user's calendar links, each with ``last_used_at``: when a calendar last fetched it, read from the audit
     trail (every fetch is an EXPORT event), so that fetching the feed writes nothing else. Two queries."""
     tokens = list(FeedToken.objects.filter(user=user).order_by("-created_at"))
@@ -362,7 +363,7 @@ def find_feed_token(secret: str) -> FeedToken | None:
     )
 
 
-def staff_feed_sessions(user: Any, start: date, end: date) -> list[Session]:
+def staff_feed_sessions(user: User, start: date, end: date) -> list[Session]:
     return list(
         Session.objects.filter(Q(facilitator=user) | Q(co_facilitator=user), local_date__gte=start, local_date__lte=end)
         .select_related("site", "room", "episode__patient")
@@ -378,7 +379,7 @@ def staff_choices(sites: Iterable[Any]) -> QuerySet[Any]:
     )
 
 
-def today_sessions(user: Any, ctx: TodayContext) -> dict[str, Any]:
+def today_sessions(user: User, ctx: TodayContext) -> dict[str, Any]:
     """The sessions this user facilitates today at the sites in view (Today's first card)."""
     sessions = list(
         Session.objects.filter(
