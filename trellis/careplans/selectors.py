@@ -32,9 +32,7 @@ WORKLIST_LIMIT = 200
 
 
 def plans_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
-    return TreatmentPlan.objects.filter(
-        episode__program__site__in=[s.pk for s in sites_with(user, capability)]
-    ).select_related("episode__program__site", "patient")
+    return TreatmentPlan.objects.restrict(user, capability).select_related("episode__program__site", "patient")
 
 
 def plan_versions(episode: Any) -> list[TreatmentPlan]:
@@ -120,8 +118,7 @@ def handoffs_for(user: User, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
 
     return list(
-        HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
-                                   to_episode__program__site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        HandoffTask.objects.restrict(user, Cap.PATIENT_VIEW).filter(assigned_to=user, completed_at__isnull=True)
         .select_related("to_episode__patient", "to_episode__program", "from_episode__program")
         .order_by("due_on")[:limit]
     )
@@ -132,8 +129,7 @@ def safety_plans_due(user: User, *, limit: int = 50) -> list[Any]:
     leave before it is done)."""
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
     return list(
-        SuicideRiskScreen.objects.filter(requires_safety_plan=True,
-                                         site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        SuicideRiskScreen.objects.restrict(user, Cap.PATIENT_VIEW).filter(requires_safety_plan=True)
         .exclude(Exists(done))
         .select_related("patient", "administered_by")
         .order_by("-administered_at")[:limit]

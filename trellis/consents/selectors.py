@@ -9,7 +9,6 @@ from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import sites_with
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure
 
 
@@ -18,7 +17,7 @@ def consents_for_patient(patient: Any) -> QuerySet[Consent]:
 
 
 def consents_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Consent]:
-    return Consent.objects.filter(site__in=[s.pk for s in sites_with(user, capability)]).select_related(
+    return Consent.objects.restrict(user, capability).select_related(
         "patient", "site", "text"
     )
 

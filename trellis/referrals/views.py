@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required
 from trellis.accounts.sites import patient_site_for, pick_site
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
@@ -388,8 +388,7 @@ def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "determination_new"})
-    site_ids = [s.pk for s in sites_with(request.user, Cap.INTAKE_WRITE)]
-    programs = Program.objects.filter(site_id__in=site_ids, active=True).select_related("site")
+    programs = Program.objects.restrict(request.user, Cap.INTAKE_WRITE).filter(active=True).select_related("site")
     program_id = request.GET.get("program") or request.POST.get("program_public_id")
     program = programs.filter(public_id=program_id).first() if _is_uuid(program_id) else None
     criteria = selectors.criteria_for_program(program) if program else None

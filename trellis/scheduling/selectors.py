@@ -20,7 +20,6 @@ from django.db.models import Max, Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import sites_with
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
@@ -175,16 +174,14 @@ def roster_for_session(session: Session) -> Roster:
 
 
 def sessions_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
-    site_ids = [s.pk for s in sites_with(user, capability)]
-    return Session.objects.filter(site_id__in=site_ids).select_related(
+    return Session.objects.restrict(user, capability).select_related(
         "site", "facilitator", "co_facilitator", "room", "program", "series", "episode", "episode__patient"
     )
 
 
 def series_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
-    site_ids = [s.pk for s in sites_with(user, capability)]
     return (
-        SessionSeries.objects.filter(site_id__in=site_ids)
+        SessionSeries.objects.restrict(user, capability)
         .select_related("site", "program", "facilitator", "co_facilitator", "room", "episode__patient")
         .prefetch_related("tracks")
     )
