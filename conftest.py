@@ -11,47 +11,47 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright sync AP
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings) -> None:  # noqa: ANN001
+def _fast_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def org(db):  # noqa: ANN001, ANN201
+def org(db):
     from trellis.core.testing.factories import OrganizationFactory
 
     return OrganizationFactory(name="Test Behavioral Health")
 
 
 @pytest.fixture
-def site(org):  # noqa: ANN001, ANN201
+def site(org):
     from trellis.core.testing.factories import SiteFactory
 
     return SiteFactory(organization=org, name="Main Campus", code="MAIN")
 
 
 @pytest.fixture
-def other_site(org):  # noqa: ANN001, ANN201
+def other_site(org):
     from trellis.core.testing.factories import SiteFactory
 
     return SiteFactory(organization=org, name="Riverside", code="RIV", time_zone="America/Chicago")
 
 
 @pytest.fixture
-def make_staff(site) -> Callable:  # noqa: ANN001
+def make_staff(site) -> Callable:
     from trellis.core.testing.factories import make_staff as _make
 
-    def factory(role: str = "therapist", at=None, **extra):  # noqa: ANN001, ANN202
+    def factory(role: str = "therapist", at=None, **extra):
         return _make(role, at or site, **extra)
 
     return factory
 
 
 @pytest.fixture
-def client_for(client) -> Callable:  # noqa: ANN001
+def client_for(client) -> Callable:
     """A test client signed in as `user` with MFA already verified (as after a TOTP challenge)."""
     from django.test import Client
 
-    def login(user):  # noqa: ANN001, ANN202
+    def login(user):
         c = Client()
         c.force_login(user)
         from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -66,7 +66,7 @@ def client_for(client) -> Callable:  # noqa: ANN001
 
 
 @pytest.fixture
-def patient(site):  # noqa: ANN001, ANN201
+def patient(site):
     from trellis.core.testing.factories import PatientFactory
 
     return PatientFactory(primary_site=site, legal_first_name="Alex", legal_last_name="Rivera")

@@ -118,7 +118,7 @@ MIX = (("chart", 40), ("calendar", 15), ("sheet", 15), ("mark", 15), ("today", 1
 
 def run_load(
     host: str, port: int, actors: list[Actor], *, users: int, seconds: float, week_url: str, seed: int = 7,
-    sample_connections=None,  # noqa: ANN001 - callable returning the server's connection count
+    sample_connections=None,  # a callable returning the server's connection count
 ) -> dict:
     deadline = time.monotonic() + seconds
     samples: list[Sample] = []

@@ -73,7 +73,7 @@ def out(line: str = "") -> None:
     print(line, flush=True)
 
 
-def signed_in(user) -> Client:  # noqa: ANN001
+def signed_in(user) -> Client:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from trellis.accounts.models import User
@@ -193,7 +193,7 @@ def bench_pages() -> None:
 
 # --- writes ---------------------------------------------------------------------------------------------------
 
-def _largest_past_session():  # noqa: ANN202
+def _largest_past_session():
     from django.db.models import Count
 
     from trellis.attendance.models import Attendance
@@ -206,7 +206,7 @@ def _largest_past_session():  # noqa: ANN202
     )
 
 
-def mark_attendance_once(client: Client, session_public_id) -> tuple[float, int, int, int]:  # noqa: ANN001
+def mark_attendance_once(client: Client, session_public_id) -> tuple[float, int, int, int]:
     url = reverse("attendance:mark", kwargs={"session_id": session_public_id})
     html = client.get(url).content.decode()
     action, fields = form_fields(html, action_contains=url)
@@ -242,7 +242,7 @@ def sign_notes(count: int) -> list[tuple[float, int, int, int]]:
     return done
 
 
-def sign_note_once(note) -> tuple[float, int, int, int] | None:  # noqa: ANN001
+def sign_note_once(note) -> tuple[float, int, int, int] | None:
     client = signed_in(note.author)
     html = client.get(reverse("documentation:note", kwargs={"note_id": note.public_id})).content.decode()
     try:

@@ -145,7 +145,7 @@ class Cluster:
         self.tmp.cleanup()
 
 
-async def connect(url: str, cookie: str = ""):  # noqa: ANN201
+async def connect(url: str, cookie: str = ""):
     import websockets
 
     headers = {"Origin": "http://127.0.0.1"}
@@ -156,7 +156,7 @@ async def connect(url: str, cookie: str = ""):  # noqa: ANN201
                                     ping_interval=None)
 
 
-async def next_of(ws, kind: str, timeout: float = 60) -> dict:  # noqa: ANN001
+async def next_of(ws, kind: str, timeout: float = 60) -> dict:
     while True:
         msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         if msg["type"] == kind:

@@ -25,11 +25,12 @@ from trellis.accounts.policies import (
 )
 from trellis.core.clock import now
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 
 
-def _apply_errors(form, error: Exception) -> None:  # noqa: ANN001
+def _apply_errors(form, error: Exception) -> None:
     if isinstance(error, DomainError):
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+        apply_domain_error(form, error)
     elif isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             for field, errs in error.error_dict.items():
@@ -59,7 +60,7 @@ def organization(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Cap.ORG_MANAGE)
-def site_edit(request: HttpRequest, site_id=None) -> HttpResponse:  # noqa: ANN001
+def site_edit(request: HttpRequest, site_id=None) -> HttpResponse:
     org = request.user.organization
     site = None
     if site_id is not None:
@@ -140,7 +141,7 @@ def _member(request: HttpRequest, user_id: Any) -> User:
 
 
 @capability_required(Cap.STAFF_MANAGE)
-def staff_edit(request: HttpRequest, user_id=None) -> HttpResponse:  # noqa: ANN001
+def staff_edit(request: HttpRequest, user_id=None) -> HttpResponse:
     member = _member(request, user_id) if user_id is not None else None
     form = _staff_form(request, member, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -211,7 +212,7 @@ def staff_force_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
 
 
 @capability_required(Cap.STAFF_MANAGE)
-def credential_add(request: HttpRequest, user_id) -> HttpResponse:  # noqa: ANN001
+def credential_add(request: HttpRequest, user_id) -> HttpResponse:
     member = selectors.staff_for(request.user).filter(public_id=user_id).first()
     if member is None:
         raise Http404("Not found")

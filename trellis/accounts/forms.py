@@ -95,7 +95,7 @@ class StaffForm(forms.Form):
     is_physician = forms.BooleanField(required=False, label="Physician (MD/DO) — may sign Medicare certifications")
     is_active = forms.BooleanField(required=False, initial=True, label="Active (may sign in)")
 
-    def __init__(self, *args, organization=None, sites=(), instance=None, grantable=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, organization=None, sites=(), instance=None, grantable=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         from trellis.accounts.models import Role, User
 

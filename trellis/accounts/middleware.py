@@ -23,7 +23,7 @@ ACTIVE_SITE_KEY = "trellis_active_site"
 MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/accounts/login/")
 
 
-def idle_timeout_seconds(user) -> int:  # noqa: ANN001
+def idle_timeout_seconds(user) -> int:
     org = getattr(user, "organization", None)
     minutes = org.idle_timeout_minutes if org else settings.TRELLIS_IDLE_TIMEOUT_MINUTES
     return max(1, int(minutes)) * 60
@@ -50,7 +50,7 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-def mfa_required_for(user) -> bool:  # noqa: ANN001
+def mfa_required_for(user) -> bool:
     if getattr(user, "force_mfa", False):
         return True
     if not (roles_of(user) & ROLES_READING_PATIENT_DATA):

@@ -226,5 +226,5 @@ class Credential(BaseModel):
     def __str__(self) -> str:
         return f"{self.license_type} {self.state} #{self.license_number}"
 
-    def is_expired_on(self, day) -> bool:  # noqa: ANN001
+    def is_expired_on(self, day) -> bool:
         return self.expires_on < day

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from trellis.accounts.models import User
 from trellis.attendance.ledger import (
     CANCELLED_BY_PROGRAM,
     UNMARKED,
@@ -166,7 +167,7 @@ def attended_hours_by_week(episode: Episode) -> dict[str, Any]:
     return {"available": True, "weeks": weeks, "total_minutes": ledger.total.attended_minutes, "note": ""}
 
 
-def current_care(user: Any, patient: Any, today: date) -> dict[str, Any]:
+def current_care(user: User, patient: Any, today: date) -> dict[str, Any]:
     """Chart overview card: active episodes with this ISO week's attended vs scheduled hours and the program's weekly target.
 
     Bounded: one query for episodes plus the ledger selector's fixed set of queries.

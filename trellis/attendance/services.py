@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability
 from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_minutes, validate_minutes
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
@@ -145,7 +146,7 @@ def mark_attendance(
     *,
     session: Session,
     entries: Sequence[MarkEntry],
-    user: Any,
+    user: User,
     correction_reason: str = "",
 ) -> list[Attendance]:
     """Record attendance for many roster members of one session in one transaction (all or nothing)."""
@@ -252,7 +253,7 @@ def mark_attendance(
 def correct_attendance(
     *,
     attendance: Attendance,
-    user: Any,
+    user: User,
     reason: str,
     status: str,
     arrived_at: datetime | None = None,
@@ -305,7 +306,7 @@ def correct_attendance(
     return att
 
 
-def lock_attendance(*, attendances: Iterable[Attendance], user: Any, reference: str = "") -> int:
+def lock_attendance(*, attendances: Iterable[Attendance], user: User, reference: str = "") -> int:
     """Billing claims these records (a day's services went on a claim). Idempotent."""
     ids = [a.pk for a in attendances]
     now = timezone.now()
@@ -324,14 +325,14 @@ def lock_attendance(*, attendances: Iterable[Attendance], user: Any, reference: 
     return len(rows)
 
 
-def lock_day(*, episode: Episode, day: date, user: Any, reference: str = "") -> int:
+def lock_day(*, episode: Episode, day: date, user: User, reference: str = "") -> int:
     """Lock every attendance record of ``episode`` on site-local ``day`` (what billing calls per claim day)."""
     return lock_attendance(
         attendances=Attendance.objects.filter(episode=episode, session__local_date=day), user=user, reference=reference
     )
 
 
-def unlock_attendance(*, attendance: Attendance, user: Any, reason: str) -> Attendance:
+def unlock_attendance(*, attendance: Attendance, user: User, reason: str) -> Attendance:
     """A biller re-opens a locked record so it can be corrected (HIPAA-audited with the reason)."""
     reason = (reason or "").strip()
     if not reason:

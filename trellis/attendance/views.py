@@ -27,6 +27,7 @@ from trellis.attendance.models import Attendance, AttendanceStatus
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.core.registry import session_panels
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
@@ -266,7 +267,7 @@ def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
             conflict = error.message
             status = 409
         except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Correction saved and recorded in the history.")
             return redirect("attendance:mark", session_id=session.public_id)

@@ -15,7 +15,7 @@ class AuditFilterForm(forms.Form):
     start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, organization=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, organization=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["actor"].queryset = User.objects.filter(organization=organization).order_by("full_name")
 

@@ -73,7 +73,7 @@ class AuditEvent(models.Model):
             raise RuntimeError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object):  # noqa: ANN201
+    def delete(self, *args: object, **kwargs: object):
         raise RuntimeError("Audit events are append-only.")
 
 
@@ -96,7 +96,7 @@ class AuditSeal(models.Model):
             raise RuntimeError("Audit seals are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object):  # noqa: ANN201
+    def delete(self, *args: object, **kwargs: object):
         raise RuntimeError("Audit seals are append-only.")
 
 

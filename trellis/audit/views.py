@@ -47,7 +47,7 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         header = ["event", "time (UTC)", "user", "roles", "action", "object type", "object id", "patient MRN",
                   "site", "ip", "outcome"]
 
-        def rows():  # noqa: ANN202
+        def rows():
             yield writer.writerow(header)
             for e in events.iterator(chunk_size=1000):
                 yield writer.writerow([

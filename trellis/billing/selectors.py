@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.attendance.selectors import treatment_hours_for_episodes
 from trellis.billing.models import (
     Charge,
@@ -68,7 +69,7 @@ def day_minutes(episodes: Sequence[Any], start: date, end: date) -> dict[tuple[i
 # ---------------------------------------------------------------------------------------------------------
 # Work queues
 # ---------------------------------------------------------------------------------------------------------
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Billers' counters on Today: claims to fix and denials to work (two queries)."""
     to_fix = claims_to_scrub(user).count()
     denials = (RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW)
@@ -80,31 +81,31 @@ def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
     ]
 
 
-def charges_for(user: Any, capability: str = Cap.BILLING_VIEW) -> QuerySet[Charge]:
+def charges_for(user: User, capability: str = Cap.BILLING_VIEW) -> QuerySet[Charge]:
     return Charge.objects.restrict(user, capability).select_related("episode__program", "profile")
 
 
-def claims_for(user: Any, capability: str = Cap.BILLING_VIEW) -> QuerySet[Claim]:
+def claims_for(user: User, capability: str = Cap.BILLING_VIEW) -> QuerySet[Claim]:
     return Claim.objects.restrict(user, capability).select_related("episode__patient", "episode__program")
 
 
-def claims_to_scrub(user: Any) -> QuerySet[Claim]:
+def claims_to_scrub(user: User) -> QuerySet[Claim]:
     return claims_for(user).filter(status=ClaimStatus.DRAFT).order_by("statement_from", "id")
 
 
-def claims_to_batch(user: Any) -> QuerySet[Claim]:
+def claims_to_batch(user: User) -> QuerySet[Claim]:
     return claims_for(user).filter(status=ClaimStatus.SCRUBBED).order_by("statement_from", "id")
 
 
-def batches_for(user: Any) -> QuerySet[ClaimBatch]:
+def batches_for(user: User) -> QuerySet[ClaimBatch]:
     return ClaimBatch.objects.restrict(user, Cap.BILLING_VIEW).select_related("site")
 
 
-def remittances_for(user: Any) -> QuerySet[Remittance]:
+def remittances_for(user: User) -> QuerySet[Remittance]:
     return Remittance.objects.restrict(user, Cap.BILLING_VIEW)
 
 
-def suspense_for(user: Any) -> QuerySet[SuspenseItem]:
+def suspense_for(user: User) -> QuerySet[SuspenseItem]:
     return (SuspenseItem.objects.restrict(user, Cap.BILLING_VIEW).filter(resolved_at__isnull=True)
             .select_related("remittance", "remittance_claim"))
 
@@ -126,7 +127,7 @@ class DenialItem:
     remarks: tuple[str, ...]
 
 
-def denials_for(user: Any, *, limit: int = 200) -> list[DenialItem]:
+def denials_for(user: User, *, limit: int = 200) -> list[DenialItem]:
     """Denied claims not yet worked, with CARC reason text and a suggested next step. Two queries."""
     rows = list(
         RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW)
@@ -147,7 +148,7 @@ def denials_for(user: Any, *, limit: int = 200) -> list[DenialItem]:
     return items
 
 
-def denial_rate_by_reason(user: Any) -> dict[tuple[str, str], int]:
+def denial_rate_by_reason(user: User) -> dict[tuple[str, str], int]:
     """Denied claim count by (payer, CARC) over the user's remittances. One query."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for payer, reason in (
@@ -158,7 +159,7 @@ def denial_rate_by_reason(user: Any) -> dict[tuple[str, str], int]:
     return dict(counts)
 
 
-def open_charge_total(user: Any) -> Decimal:
+def open_charge_total(user: User) -> Decimal:
     value = charges_for(user).filter(status=ChargeStatus.OPEN).aggregate(total=Sum("amount"))["total"]
     return value or Decimal("0")
 
@@ -191,7 +192,7 @@ def _bucket(days: int) -> str:
     return "90+"
 
 
-def ar_aging(user: Any, *, today: date) -> list[AgingRow]:
+def ar_aging(user: User, *, today: date) -> list[AgingRow]:
     """Insurance A/R by payer and age since the claim was first batched: outstanding = charge - paid - patient
     responsibility - contractual write-downs (CO-45). One query whatever the number of claims."""
     rows = (
@@ -227,7 +228,7 @@ class BillingHome:
     status_counts: dict[str, int]
 
 
-def billing_home(user: Any, *, today: date, limit: int = 15) -> BillingHome:
+def billing_home(user: User, *, today: date, limit: int = 15) -> BillingHome:
     """The biller's work queues. A fixed number of queries whatever the data size."""
     claims = claims_for(user)
     counts = dict(claims.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))

@@ -13,6 +13,8 @@ class CareplansConfig(AppConfig):
 
         register_chart_tab("plan", "Treatment plan", "careplans:tab", Cap.PATIENT_VIEW, order=30)
         register_nav("care_worklist", "Plans due", "careplans:worklist", Cap.PATIENT_VIEW, order=40)
+        register_nav("admission_requirements", "Admission requirements", "careplans:admission_programs",
+                     Cap.PROGRAM_MANAGE, order=820)
         # Plans and their deadlines concern whoever writes plans or admits (the plan is due from admission).
         register_today_counter("plans", today_counters, capability=Cap.CAREPLAN_WRITE, order=20)
         connect()

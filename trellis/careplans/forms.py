@@ -5,8 +5,10 @@ from typing import Any
 from django import forms
 
 from trellis.careplans.models import ProgressRating, ReviewReason
+from trellis.consents.models import ConsentKind
+from trellis.core.forms import DATE
 from trellis.programs.models import ServiceType
-from trellis.referrals.viewutils import DATE
+from trellis.referrals.criteria import ASAM_DIMENSIONS, RISK_LABELS
 
 
 class ProblemForm(forms.Form):
@@ -66,3 +68,34 @@ class ReviewForm(forms.Form):
             if rating:
                 out[o.pk] = (rating, self.cleaned_data.get(f"note_{o.pk}") or "")
         return out
+
+
+class AdmissionRequirementsForm(forms.Form):
+    template = forms.ChoiceField(choices=[
+        ("php_mh", "Partial hospitalization (mental health) - 42 CFR 424.24(e)(1)"),
+        ("iop_mh", "Intensive outpatient (mental health) - 42 CFR 424.24(e)(1)"),
+        ("asam", "ASAM six dimensions (substance use) - highest accepted risk rating per dimension"),
+    ], label="Admission criteria")
+    consents = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple,
+                                         label="Consents required before admission")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consents"].choices = ConsentKind.choices
+        for key, name3, _name4 in ASAM_DIMENSIONS:
+            self.fields[f"asam_{key}"] = forms.TypedChoiceField(
+                choices=RISK_LABELS, coerce=int, required=False, label=f"ASAM dimension {key[1]}: {name3}",
+                help_text="Highest risk rating this program accepts (used with the ASAM template).",
+            )
+
+        self.fields["cert_initial_due_day"] = forms.IntegerField(
+            min_value=1, required=False, label="Initial certification due by episode day",
+            help_text="Day 1 = admission day.")
+        self.fields["cert_first_recert_day"] = forms.IntegerField(
+            min_value=1, required=False, label="First recertification due by episode day")
+        self.fields["cert_recert_interval_days"] = forms.IntegerField(
+            min_value=1, required=False, label="Then recertify at least every (days)")
+
+    def asam_limits(self) -> dict[str, int]:
+        return {name[5:]: value for name, value in self.cleaned_data.items()
+                if name.startswith("asam_") and value is not None and value != ""}

@@ -4,7 +4,7 @@ All dates are calendar dates in the site's time zone. Intervals are calendar day
 a rule says months; month arithmetic clamps to the last day of a shorter month
 (31 Jan + 1 month = 28/29 Feb).
 
-Treatment plans (issue 4, section 6; program-configurable data on Program):
+Treatment plans (program-configurable data on Program):
 * the initial plan is due `plan_due_days` calendar days after the admission date
   (default 7: admitted Monday 1st -> due Monday 8th);
 * a plan is reviewed every `plan_review_days` days after the last plan version or review

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
 from trellis.careplans.models import (
     CareDeadline,
     ObjectiveProgress,
+    ObjectiveStatus,
     PhysicianCertification,
     PlanGoal,
     PlanObjective,
@@ -29,10 +31,8 @@ from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 WORKLIST_LIMIT = 200
 
 
-def plans_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
-    return TreatmentPlan.objects.filter(
-        episode__program__site__in=[s.pk for s in sites_with(user, capability)]
-    ).select_related("episode__program__site", "patient")
+def plans_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.restrict(user, capability).select_related("episode__program__site", "patient")
 
 
 def plan_versions(episode: Any) -> list[TreatmentPlan]:
@@ -86,7 +86,7 @@ def open_deadlines(episode: Any) -> list[CareDeadline]:
     return list(CareDeadline.objects.filter(episode=episode, met_on__isnull=True, cancelled=False))
 
 
-def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
+def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
              kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
     """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
     site_ids = [s.pk for s in sites_with(user, Cap.PATIENT_VIEW)]
@@ -114,27 +114,22 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
     ]
 
 
-def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
+def handoffs_for(user: User, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
 
     return list(
-        HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
-                                   to_episode__program__site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        HandoffTask.objects.restrict(user, Cap.PATIENT_VIEW).filter(assigned_to=user, completed_at__isnull=True)
         .select_related("to_episode__patient", "to_episode__program", "from_episode__program")
         .order_by("due_on")[:limit]
     )
 
 
-def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
+def safety_plans_due(user: User, *, limit: int = 50) -> list[Any]:
     """High-risk C-SSRS screens at the user's sites without a completed safety plan (the patient must not
     leave before it is done)."""
-    from django.db.models import Exists, OuterRef
-
-
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
     return list(
-        SuicideRiskScreen.objects.filter(requires_safety_plan=True,
-                                         site__in=[s.pk for s in sites_with(user, Cap.PATIENT_VIEW)])
+        SuicideRiskScreen.objects.restrict(user, Cap.PATIENT_VIEW).filter(requires_safety_plan=True)
         .exclude(Exists(done))
         .select_related("patient", "administered_by")
         .order_by("-administered_at")[:limit]
@@ -145,8 +140,6 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     """For each episode, the objectives of its current plan version - the active (signed) version, or while a
     review's new version awaits signatures, that newest version - excluding discontinued ones. Two queries for
     any number of episodes (used by documentation to link notes to objectives by `lineage`)."""
-    from trellis.careplans.models import ObjectiveStatus
-
     ids = [getattr(e, "pk", e) for e in episodes]
     result: dict[int, list[PlanObjective]] = {pk: [] for pk in ids}
     if not ids:
@@ -201,7 +194,7 @@ def plan_progress(episode: Any) -> list[dict[str, Any]]:
     ]
 
 
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Plan, review and certification deadlines: overdue, and due in the next days."""
     items = worklist(user, today=ctx.day, site=ctx.active_site)
     overdue = sum(1 for item in items if item["status"] == "overdue")

@@ -11,12 +11,14 @@ from typing import Any
 from django.db import transaction
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import schedule
 from trellis.careplans.models import (
     CareDeadline,
     CertificationKind,
+    CertificationPolicy,
     DeadlineKind,
     ObjectiveProgress,
     ObjectiveStatus,
@@ -31,10 +33,12 @@ from trellis.careplans.models import (
     ReviewReason,
     TreatmentPlan,
 )
+from trellis.consents.services import set_required_kinds
 from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.episodes.models import EpisodeStatus
 from trellis.programs.models import ServiceType
+from trellis.referrals.services import set_program_criteria
 
 
 # ---------------------------------------------------------------- deadlines
@@ -61,8 +65,6 @@ def certification_rule(episode: Any) -> schedule.CertificationRule | None:
 
 def program_certification_rule(program: Any) -> schedule.CertificationRule | None:
     """The program's cadence: its CertificationPolicy if set, else the regulatory default for its level."""
-    from trellis.careplans.models import CertificationPolicy
-
     if not program.requires_certification:
         return None
     default = schedule.rule_for_level(program.level_of_care)
@@ -81,8 +83,6 @@ def program_certification_rule(program: Any) -> schedule.CertificationRule | Non
 def set_certification_policy(*, program: Any, initial_due_day: int, first_recert_day: int | None,
                              recert_interval_days: int, changed_by: Any) -> Any:
     """Store a program's cadence. Stricter than the regulation is allowed; looser is refused."""
-    from trellis.careplans.models import CertificationPolicy
-
     default = schedule.rule_for_level(program.level_of_care)
     if default is None or not program.requires_certification:
         raise DomainError("This program does not require physician certification.")
@@ -229,7 +229,7 @@ def add_intervention(*, objective: PlanObjective, description: str, modality: st
     return item
 
 
-def _touch(plan: TreatmentPlan, user: Any, what: str) -> None:
+def _touch(plan: TreatmentPlan, user: User, what: str) -> None:
     TreatmentPlan.objects.filter(pk=plan.pk).update(row_version=plan.row_version + 1)
     plan.row_version += 1
     record(action=AuditAction.UPDATE, obj=plan, patient=plan.patient, site=plan.episode.program.site,
@@ -409,7 +409,7 @@ def review_plan(
     return review
 
 
-def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], user: Any, day: dt.date
+def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], user: User, day: dt.date
                    ) -> TreatmentPlan:
     new = TreatmentPlan.objects.create(
         episode=plan.episode, patient=plan.patient, version=plan.version + 1, previous=plan, effective_on=day,
@@ -484,3 +484,28 @@ def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | N
         _open_deadline(episode, DeadlineKind.RECERTIFICATION, nxt.due_on, rule.citation)
         record(action=AuditAction.SIGN, obj=cert, patient=episode.patient, site=site, detail={"kind": kind})
     return cert
+
+
+# ---------------------------------------------------------------- program admission requirements
+def set_admission_requirements(
+    *,
+    program: Any,
+    criteria_data: dict[str, Any],
+    template: str,
+    consent_kinds: list[str],
+    certification: dict[str, Any] | None,
+    changed_by: Any,
+) -> None:
+    """A program's admission requirements in one step: its level-of-care criteria (referrals), the consents
+    required before admission (consents) and, when given, its physician-certification cadence. All three are
+    saved or none (a refused cadence leaves the criteria and consents as they were).
+    ``certification`` holds ``initial_due_day``, ``first_recert_day`` and ``recert_interval_days``."""
+    with transaction.atomic():
+        set_program_criteria(program=program, data=criteria_data, template=template, changed_by=changed_by)
+        set_required_kinds(program=program, kinds=consent_kinds, changed_by=changed_by)
+        if certification is not None:
+            set_certification_policy(
+                program=program, initial_due_day=certification.get("initial_due_day") or 1,
+                first_recert_day=certification.get("first_recert_day"),
+                recert_interval_days=certification["recert_interval_days"], changed_by=changed_by,
+            )

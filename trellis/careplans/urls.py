@@ -6,6 +6,9 @@ app_name = "careplans"
 
 urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
+    path("admission-requirements/", views.admission_requirements, name="admission_programs"),
+    path("admission-requirements/<uuid:program_id>/", views.admission_requirements,
+         name="admission_requirements"),
     path("patients/<uuid:patient_id>/", views.tab, name="tab"),
     path("episodes/<uuid:episode_id>/plan/", views.plan_create, name="plan_create"),
     path("episodes/<uuid:episode_id>/certify/", views.certify, name="certify"),

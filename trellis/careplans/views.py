@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required
+from trellis.accounts.sites import pick_site
+from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import forms, policies, selectors, services
 from trellis.careplans.models import (
@@ -25,14 +27,20 @@ from trellis.careplans.models import (
     PlanStatus,
     TreatmentPlan,
 )
+from trellis.consents.services import required_kinds
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_for
 from trellis.episodes.summary import render_pdf
 from trellis.patients.models import Patient
-from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
+from trellis.patients.views import chart_context
+from trellis.programs.models import Program
+from trellis.referrals.criteria import TEMPLATES, asam_criteria
+from trellis.referrals.models import ProgramAdmissionCriteria
+from trellis.referrals.selectors import criteria_for_program
 
 
 def _deny(obj: Any, capability: str) -> None:
@@ -202,11 +210,11 @@ def plan_sign(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         try:
             services.sign_plan(
                 plan=plan, clinician=request.user, patient_signer_name=form.cleaned_data["patient_signer_name"],
-                patient_declined_reason=form.cleaned_data["patient_declined_reason"], ip_address=ip_of(request),
+                patient_declined_reason=form.cleaned_data["patient_declined_reason"], ip_address=client_ip(request),
                 expected_row_version=form.cleaned_data.get("row_version"),
             )
         except (ConflictError, DomainError) as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Version {plan.version} signed; the next review is on the worklist.")
             return redirect("careplans:plan", plan_id=plan.public_id)
@@ -226,7 +234,7 @@ def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
                                           progress=form.progress(), reviewed_on=form.cleaned_data["reviewed_on"],
                                           reason=form.cleaned_data["reason"])
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Review recorded. Version {review.resulting_plan.version} is ready to update "
                                       "and sign.")
@@ -267,3 +275,55 @@ def worklist(request: HttpRequest) -> HttpResponse:
                                                        "kinds": DeadlineKind.choices, "today": today,
                                                        "handoffs": selectors.handoffs_for(request.user),
                                                        "safety_plans": selectors.safety_plans_due(request.user)})
+
+
+# ---------------------------------------------------------------- program admission requirements (data)
+@capability_required(Cap.PROGRAM_MANAGE)
+def admission_requirements(request: HttpRequest, program_id: UUID | None = None) -> HttpResponse:
+    """A program declares its admission criteria (as data), the consents required before admission and its
+    physician-certification cadence (saved together by services.set_admission_requirements)."""
+    programs = Program.objects.restrict(request.user, Cap.PROGRAM_MANAGE).select_related("site")
+    program = get_scoped_or_404(request, programs, program_id, capability=Cap.PROGRAM_MANAGE) if program_id else None
+    form = None
+    current = None
+    cert_rule = None
+    if program is not None:
+        current = criteria_for_program(program)
+        stored = ProgramAdmissionCriteria.objects.filter(program=program).first()
+        initial: dict[str, Any] = {"template": (stored.template if stored and stored.template else current.key),
+                                   "consents": required_kinds(program)}
+        cert_rule = services.program_certification_rule(program)
+        if cert_rule is not None:
+            initial.update(cert_initial_due_day=cert_rule.initial_due_day,
+                           cert_first_recert_day=cert_rule.first_recert_day,
+                           cert_recert_interval_days=cert_rule.recert_interval.days)
+        if current.key == "asam":
+            for dim in current.dimensions:
+                accepted = [int(f.key[1:]) for f in dim.findings if f.meets]
+                initial[f"asam_{dim.key}"] = max(accepted) if accepted else 0
+        form = forms.AdmissionRequirementsForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            template = form.cleaned_data["template"]
+            data = (asam_criteria(form.asam_limits()) if template == "asam" else TEMPLATES[template]).to_data()
+            certification = None
+            if cert_rule is not None and form.cleaned_data.get("cert_recert_interval_days"):
+                certification = {
+                    "initial_due_day": form.cleaned_data.get("cert_initial_due_day"),
+                    "first_recert_day": form.cleaned_data.get("cert_first_recert_day"),
+                    "recert_interval_days": form.cleaned_data["cert_recert_interval_days"],
+                }
+            try:
+                services.set_admission_requirements(
+                    program=program, criteria_data=data, template=template,
+                    consent_kinds=form.cleaned_data["consents"], certification=certification,
+                    changed_by=request.user,
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                messages.success(request, "Admission requirements saved.")
+                return redirect("careplans:admission_requirements", program_id=program.public_id)
+    return render(request, "careplans/admission_requirements.html", {
+        "programs": programs, "program": program, "form": form, "criteria": current,
+        "cert_rule": cert_rule,
+    }, status=400 if form is not None and form.errors else 200)

@@ -16,7 +16,7 @@ from trellis.patients.models import FlagKind, PatientFlag
 from trellis.referrals.models import Referral
 
 
-def _at(day: dt.date, zone, hour: int = 9) -> dt.datetime:  # noqa: ANN001
+def _at(day: dt.date, zone, hour: int = 9) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
 
 
@@ -35,7 +35,7 @@ def seed(ctx: DemoContext) -> None:
                .select_related("source")}
     consents: list[Consent] = []
 
-    def signed(patient, site, kind, day, **extra) -> Consent:  # noqa: ANN001
+    def signed(patient, site, kind, day, **extra) -> Consent:
         text = texts[kind]
         body = f"{text.title} (version {text.version})\n\n{text.body}"
         c = Consent(

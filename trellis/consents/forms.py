@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 
 from trellis.consents.models import ConsentKind
+from trellis.core.forms import DATE
 from trellis.referrals.models import ReferralSource
-from trellis.referrals.viewutils import DATE
 
 
 class ConsentForm(forms.Form):

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import sites_with
+from trellis.accounts.models import User
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure
 
 
@@ -16,8 +16,8 @@ def consents_for_patient(patient: Any) -> QuerySet[Consent]:
     return Consent.objects.filter(patient=patient).select_related("text", "collected_by", "recipient_source", "site")
 
 
-def consents_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Consent]:
-    return Consent.objects.filter(site__in=[s.pk for s in sites_with(user, capability)]).select_related(
+def consents_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Consent]:
+    return Consent.objects.restrict(user, capability).select_related(
         "patient", "site", "text"
     )
 

@@ -13,14 +13,17 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
+from trellis.accounts.sites import patient_site_for
+from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.consents import forms, policies, selectors, services
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.patients.models import Patient
-from trellis.referrals.viewutils import apply_error, chart_context, ip_of, patient_site_for
+from trellis.patients.views import chart_context
 
 
 def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
@@ -56,7 +59,7 @@ def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                                               kind=form.cleaned_data["kind"], created_by=request.user,
                                               **form.release_data())
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             return redirect("consents:detail", consent_id=consent.public_id)
     context = chart_context(request, patient, "consents")
@@ -90,9 +93,9 @@ def sign(request: HttpRequest, consent_id: UUID) -> HttpResponse:
                                   signer_relationship=form.cleaned_data["signer_relationship"],
                                   relationship_detail=form.cleaned_data.get("relationship_detail") or "",
                                   signature_drawing=form.cleaned_data.get("signature_drawing") or "",
-                                  collected_by=request.user, ip_address=ip_of(request))
+                                  collected_by=request.user, ip_address=client_ip(request))
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Signed.")
             return redirect("consents:detail", consent_id=consent.public_id)
@@ -153,7 +156,7 @@ def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     return render(request, "consents/accounting.html", context)
 
 
-def _accounting_pdf(patient, disclosures) -> bytes:  # noqa: ANN001
+def _accounting_pdf(patient, disclosures) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import letter

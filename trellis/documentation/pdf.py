@@ -181,7 +181,7 @@ def _note_flowables(note: PdfNote, st: dict[str, ParagraphStyle]) -> list:
 def _build(story: list, meta: PdfMeta, *, compress: bool) -> bytes:
     buf = io.BytesIO()
 
-    def on_page(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback signature
+    def on_page(canvas, doc) -> None:  # reportlab's onPage callback signature
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         y = 0.45 * inch

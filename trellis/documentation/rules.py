@@ -7,10 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-# Attendance statuses (scheduling/attendance app). Only patients who were there get a clinical section in a group
-# note; absences are listed from attendance and get none.
-ATTENDED_STATUSES: frozenset[str] = frozenset({"present", "late", "left_early"})
-ABSENT_STATUSES: frozenset[str] = frozenset({"absent_excused", "absent_unexcused", "cancelled_by_program"})
+from trellis.attendance.minutes import ATTENDED_STATUSES
+
+# Attendance statuses are attendance's vocabulary (trellis.attendance.minutes, a pure module). Only patients who
+# were there (ATTENDED_STATUSES) get a clinical section in a group note; every other status (absences and
+# sessions the program cancelled) is listed from attendance and gets none.
 
 # Default signature deadline: 24 hours after the session ends. Programs configure their own
 # (Program.note_deadline_hours). Source: organizational policy, as required by The Joint Commission

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
 from trellis.attendance.models import Attendance
 from trellis.core.registry import TodayContext, TodayCounter
@@ -85,11 +86,11 @@ def unbillable_services(
 # ---------------------------------------------------------------------------------------------------------
 # Notes visible to a user
 # ---------------------------------------------------------------------------------------------------------
-def note_sites(user: Any) -> list[Any]:
+def note_sites(user: User) -> list[Any]:
     return list({*sites_with(user, Cap.NOTE_WRITE), *sites_with(user, Cap.NOTE_COSIGN)})
 
 
-def notes_for(user: Any) -> QuerySet:
+def notes_for(user: User) -> QuerySet:
     return Note.objects.filter(session__site__in=note_sites(user)).select_related(
         "session", "session__site", "session__program", "author", "template_version__template")
 
@@ -185,7 +186,7 @@ def session_defaults(note: Note) -> dict[str, dict[str, Any]]:
 
 def note_screen_context(
     *,
-    user: Any,
+    user: User,
     note: Note,
     shared: dict | None = None,
     participants: dict[str, dict] | None = None,
@@ -373,7 +374,7 @@ class Worklist:
 
 def worklist(
     *,
-    user: Any = None,
+    user: User = None,
     program: Any = None,
     sites: Iterable[Any] | None = None,
     now: dt.datetime | None = None,
@@ -456,13 +457,13 @@ def templates_for(organization: Any, service_type: str | None = None) -> QuerySe
     return qs
 
 
-def private_notes_for(user: Any) -> QuerySet:
+def private_notes_for(user: User) -> QuerySet:
     """Only the author's own private notes. No other selector in Trellis reads PrivateNote."""
     return PrivateNote.objects.filter(author=user).select_related("episode__patient", "episode__program",
                                                                   "session")
 
 
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
     work = worklist(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
     url = reverse("documentation:worklist")

@@ -13,7 +13,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.models import StaffProfile
+from trellis.accounts.models import StaffProfile, User
 from trellis.accounts.policies import has_capability
 from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, record
@@ -112,7 +112,7 @@ def ensure_default_templates(*, organization: Any) -> list[NoteTemplate]:
 
 
 @transaction.atomic
-def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any], user: Any) -> NoteTemplateVersion:
+def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any], user: User) -> NoteTemplateVersion:
     if any("\x00" in text for text in strings_in(schema)) or any("\x00" in str(k) for k in schema):
         raise DomainError("The template definition contains a NUL character; remove it.", field="schema")
     try:
@@ -133,7 +133,7 @@ def publish_template_version(*, template: NoteTemplate, schema: Mapping[str, Any
 def create_template(
     *,
     organization: Any,
-    user: Any,
+    user: User,
     key: str,
     name: str,
     service_type: str,
@@ -205,7 +205,7 @@ def _is_group(session: Any) -> bool:
 def start_note(
     *,
     session: Any,
-    user: Any,
+    user: User,
     template_version: NoteTemplateVersion | None = None,
     attendance: Any = None,
 ) -> Note:
@@ -262,7 +262,7 @@ def _missing_attendees(note: Note) -> list[Any]:
     return [a for a in _attended(note.session) if a.episode_id not in have]
 
 
-def _add_sections_locked(note: Note, user: Any) -> list[ParticipantNote]:
+def _add_sections_locked(note: Note, user: User) -> list[ParticipantNote]:
     """Add a section for each patient marked as attending since the draft was started. The caller holds the note's
     row lock and has checked that it is still a draft (bulk_create does not go through the signed-note guard).
     Sections of patients no longer marked as attending are kept (never silently dropped) and block signing."""
@@ -275,7 +275,7 @@ def _add_sections_locked(note: Note, user: Any) -> list[ParticipantNote]:
 
 
 @transaction.atomic
-def add_new_attendees(*, session: Any, user: Any) -> list[ParticipantNote]:
+def add_new_attendees(*, session: Any, user: User) -> list[ParticipantNote]:
     """Attendance of ``session`` was marked or corrected (attendance's ``attendance_marked`` hook, connected in
     apps.py): give patients now marked as attending a section on the session's draft group note. Under the note's
     row lock, so it cannot interleave with signing; a signed note is never touched."""
@@ -356,7 +356,7 @@ def changed_sections(
 def save_draft(
     *,
     note: Note,
-    user: Any,
+    user: User,
     expected_version: int,
     shared: Mapping[str, Any] | None = None,
     participants: Mapping[str, Mapping[str, Any]] | None = None,
@@ -493,12 +493,12 @@ def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> di
     return errors
 
 
-def _staff_profile(user: Any) -> Any:
+def _staff_profile(user: User) -> Any:
     return StaffProfile.objects.filter(user=user).select_related("supervisor").first()
 
 
 @transaction.atomic
-def sign_note(*, note: Note, user: Any) -> Note:
+def sign_note(*, note: Note, user: User) -> Note:
     note = Note.objects.select_for_update(of=("self",)).select_related(
         "session__site", "session__program", "template_version__template").get(pk=note.pk)
     _require(policies.can_sign(user, note))
@@ -558,7 +558,7 @@ def sign_note(*, note: Note, user: Any) -> Note:
 def save_and_sign(
     *,
     note: Note,
-    user: Any,
+    user: User,
     expected_version: int,
     shared: Mapping[str, Any] | None = None,
     participants: Mapping[str, Mapping[str, Any]] | None = None,
@@ -575,7 +575,7 @@ def save_and_sign(
 
 
 @transaction.atomic
-def cosign_note(*, note: Note, user: Any) -> Note:
+def cosign_note(*, note: Note, user: User) -> Note:
     note = Note.objects.select_for_update(of=("self",)).select_related("session__site", "template_version__template").get(
         pk=note.pk)
     _require(policies.can_cosign(user, note))
@@ -600,7 +600,7 @@ def cosign_note(*, note: Note, user: Any) -> Note:
 
 
 @transaction.atomic
-def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Addendum:
+def add_addendum(*, note: Note, user: User, text: str, episode: Any = None) -> Addendum:
     note = Note.objects.select_for_update(of=("self",)).select_related("session__site").get(pk=note.pk)
     _require(policies.can_add_addendum(user, note))
     text = (text or "").replace("\r\n", "\n").strip()
@@ -693,7 +693,7 @@ def create_private_note(*, author: Any, episode: Any, text: str, kind: str = Pri
 
 
 @transaction.atomic
-def update_private_note(*, private_note: PrivateNote, user: Any, text: str, expected_version: int) -> PrivateNote:
+def update_private_note(*, private_note: PrivateNote, user: User, text: str, expected_version: int) -> PrivateNote:
     _require(policies.can_use_private_note(user, private_note))
     updated = PrivateNote.objects.filter(pk=private_note.pk, version=expected_version).update(
         text=_clean_private_text(text), version=F("version") + 1, updated_at=timezone.now())

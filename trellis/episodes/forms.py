@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 
 from trellis.accounts.models import User
+from trellis.core.forms import DATE
 from trellis.episodes.models import DiagnosisRank, DischargeType, LevelChangeField
 from trellis.programs.models import LevelOfCare, Program, Track
-from trellis.referrals.viewutils import DATE
 
 
 def _staff_qs(site: Any, roles: list[str] | None = None) -> Any:

@@ -84,7 +84,7 @@ class Episode(BaseModel):
         return f"Episode {self.public_id} ({self.program})"
 
     @property
-    def site(self):  # noqa: ANN201
+    def site(self):
         return self.program.site
 
     def is_active_on(self, day: date) -> bool:

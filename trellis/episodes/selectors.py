@@ -6,19 +6,17 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import sites_with
+from trellis.accounts.models import User
 from trellis.episodes.models import Diagnosis, DiagnosisStage, Episode, EpisodeStatus
 from trellis.programs.models import Program, Track
 
 
-def programs_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Program]:
-    return Program.objects.filter(site__in=[s.pk for s in sites_with(user, capability)]).select_related("site")
+def programs_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Program]:
+    return Program.objects.restrict(user, capability).select_related("site")
 
 
-def episodes_for(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Episode]:
-    return Episode.objects.filter(
-        program__site__in=[s.pk for s in sites_with(user, capability)]
-    ).select_related("patient", "program", "program__site", "track", "primary_clinician")
+def episodes_for(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Episode]:
+    return Episode.objects.restrict(user, capability).select_related("patient", "program", "program__site", "track", "primary_clinician")
 
 
 def active_on(day: date) -> Q:

@@ -20,12 +20,14 @@ from trellis.consents.part2 import ABBREVIATED_NOTICE
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.episodes import forms as episode_forms
 from trellis.episodes import policies, selectors, services
 from trellis.episodes.hooks import episode_panels
 from trellis.episodes.models import Diagnosis, DischargeRecord, Episode, EpisodeStatus, HandoffTask
 from trellis.episodes.summary import discharge_summary_pdf
 from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
 from trellis.programs.models import LEVEL_RANK, Program
 from trellis.referrals.models import (
     IntakeAssessment,
@@ -34,7 +36,6 @@ from trellis.referrals.models import (
     Referral,
     SuicideRiskScreen,
 )
-from trellis.referrals.viewutils import apply_error, chart_context
 
 
 def _load_episode(request: HttpRequest, episode_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Episode:
@@ -111,7 +112,7 @@ def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                     authorized_level=data.get("authorized_level") or None, referral=referral,
                 )
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Admitted. Plan and certification deadlines are on the worklist.")
                 return redirect("episodes:episode", episode_id=episode.public_id)
@@ -213,7 +214,7 @@ def discharge(request: HttpRequest, episode_id: UUID) -> HttpResponse:
                 if error.field == "diagnoses":
                     form.add_error("primary_diagnosis", error.message)
                 else:
-                    apply_error(form, error)
+                    apply_domain_error(form, error)
             else:
                 messages.success(request, "Discharged. The summary is ready; future rosters no longer list the patient.")
                 return redirect("episodes:episode", episode_id=episode.public_id)
@@ -247,7 +248,7 @@ def step_down(request: HttpRequest, episode_id: UUID) -> HttpResponse:
                 handoff_note=data.get("handoff_note") or "", medications=data.get("medications") or "",
             )
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Stepped down. A hand-off task went to the receiving clinician.")
             return redirect("episodes:episode", episode_id=new.public_id)
@@ -341,7 +342,7 @@ def intake_diagnosis_add(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         try:
             services.add_diagnosis(patient=obj.patient, intake=obj, diagnosed_by=request.user, **form.cleaned_data)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             form = episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(obj.site.zone), "rank": "secondary"})
     diagnoses = selectors.intake_diagnoses(obj)

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability, sites_with
 from trellis.core.registry import chart_panels, chart_tabs
 from trellis.patients.models import Patient, PatientFlag, PatientSite
@@ -17,7 +18,7 @@ from trellis.patients.models import Patient, PatientFlag, PatientSite
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
 
-def patients_for(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Patient]:
+def patients_for(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Patient]:
     site_ids = [site.pk for site in sites_with(user, capability)]
     if not site_ids:
         return Patient.objects.none()
@@ -34,7 +35,7 @@ def parse_dob(text: str) -> date | None:
     return None
 
 
-def search_patients(user: Any, query: str, *, limit: int = 50) -> list[Patient]:
+def search_patients(user: User, query: str, *, limit: int = 50) -> list[Patient]:
     """Find by MRN, date of birth, or name ("smith", "jo smith", "smith, jo"). Bounded: 2 queries."""
     query = (query or "").strip()
     if len(query) < 2:
@@ -82,7 +83,7 @@ def chart_header(patient: Patient) -> Patient:
     )
 
 
-def chart_tabs_for(user: Any, patient: Patient) -> list[dict[str, Any]]:
+def chart_tabs_for(user: User, patient: Patient) -> list[dict[str, Any]]:
     """The chart tabs (registered by each app in trellis.core.registry) this user may open."""
     tabs = []
     for tab in chart_tabs():
@@ -96,7 +97,7 @@ def chart_tabs_for(user: Any, patient: Patient) -> list[dict[str, Any]]:
     return tabs
 
 
-def chart_overview_panels(user: Any, patient: Patient, today: date) -> list[dict[str, Any]]:
+def chart_overview_panels(user: User, patient: Patient, today: date) -> list[dict[str, Any]]:
     """The overview cards other apps registered (current care and hours, outcomes…) that this user may see."""
     panels = []
     for panel in chart_panels():

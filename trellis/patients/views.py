@@ -15,7 +15,7 @@ from trellis.patients.forms import FlagForm, PatientForm, PatientSearchForm
 from trellis.patients.models import Patient
 
 
-def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:  # noqa: ANN001
+def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:
     """Context every chart tab renders with: the header patient and the tabs this user may open."""
     header = selectors.chart_header(patient)
     return {
@@ -73,7 +73,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Cap.PATIENT_EDIT)
-def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def edit(request: HttpRequest, patient_id) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_EDIT)
     sites = sites_with(request.user, Cap.PATIENT_EDIT)
     if patient.primary_site not in sites:
@@ -103,7 +103,7 @@ def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
 
 
 @capability_required(Cap.PATIENT_VIEW)
-def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def chart(request: HttpRequest, patient_id) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
     context = chart_context(request, patient, "overview")
@@ -113,7 +113,7 @@ def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
 
 
 @capability_required(Cap.PATIENT_VIEW)
-def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:
     """Printable demographics and contacts for the paper chart or a front-desk binder (audited as a print)."""
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.PRINT, obj=patient, detail={"document": "face_sheet"})
@@ -124,7 +124,7 @@ def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN00
 
 
 @capability_required(Cap.PATIENT_EDIT)
-def flags(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def flags(request: HttpRequest, patient_id) -> HttpResponse:
     """Add a chart flag, or clear one (flags are deactivated, never deleted)."""
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_EDIT)
     if request.method != "POST":

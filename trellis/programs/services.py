@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from trellis.accounts.models import User
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
 from trellis.programs.models import Program, Room, Track
@@ -22,7 +23,7 @@ def _check_hours(minimum: Decimal | None, maximum: Decimal | None) -> None:
         raise DomainError("The weekly hours minimum is above the maximum.", field="weekly_hours_max")
 
 
-def save_program(*, user: Any, site: Any, program: Program | None = None, **fields: Any) -> Program:
+def save_program(*, user: User, site: Any, program: Program | None = None, **fields: Any) -> Program:
     data = {k: v for k, v in fields.items() if k in PROGRAM_FIELDS}
     _check_hours(data.get("weekly_hours_min"), data.get("weekly_hours_max"))
     with transaction.atomic():
@@ -43,7 +44,7 @@ def save_program(*, user: Any, site: Any, program: Program | None = None, **fiel
     return program
 
 
-def save_track(*, user: Any, program: Program, track: Track | None = None, name: str, kind: str,
+def save_track(*, user: User, program: Program, track: Track | None = None, name: str, kind: str,
                description: str = "", active: bool = True) -> Track:
     with transaction.atomic():
         clash = Track.objects.filter(program=program, name=name)
@@ -63,7 +64,7 @@ def save_track(*, user: Any, program: Program, track: Track | None = None, name:
     return track
 
 
-def save_room(*, user: Any, site: Any, room: Room | None = None, name: str, capacity: int, active: bool = True) -> Room:
+def save_room(*, user: User, site: Any, room: Room | None = None, name: str, capacity: int, active: bool = True) -> Room:
     if capacity is None or capacity < 1:
         raise DomainError("A room holds at least one person.", field="capacity")
     with transaction.atomic():

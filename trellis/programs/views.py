@@ -12,13 +12,9 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.programs import forms, services
 from trellis.programs.models import Program, Room, Track
-
-
-def apply_domain_error(form: Any, error: DomainError) -> None:
-    field = error.field if error.field in getattr(form, "fields", {}) else None
-    form.add_error(field, error.message)
 
 
 @capability_required(Cap.PROGRAM_MANAGE)

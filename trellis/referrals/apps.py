@@ -12,6 +12,4 @@ class ReferralsConfig(AppConfig):
 
         register_nav("referrals", "Referrals", "referrals:board", Cap.REFERRAL_VIEW, order=20)
         register_nav("referral_sources", "Referral sources", "referrals:sources", Cap.REFERRAL_VIEW, order=21)
-        register_nav("admission_requirements", "Admission requirements", "referrals:admission_programs",
-                     Cap.PROGRAM_MANAGE, order=820)
         register_today_counter("referrals", today_counters, capability=Cap.REFERRAL_MANAGE, order=30)

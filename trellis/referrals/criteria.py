@@ -4,7 +4,8 @@ A program declares a checklist of dimensions; each dimension lists the findings 
 the admitting clinician may record and which of them meet the program's criteria.
 The admitting clinician records one finding per dimension plus a rationale. If any
 dimension is not met, admission needs an explicit override with a reason by a program
-director (issue 4, section 3).
+director: unmet criteria are a clinical judgement the program's leadership owns, and the
+override and its reason stay on the record.
 
 Templates shipped:
 

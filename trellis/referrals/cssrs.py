@@ -17,7 +17,7 @@ Sources:
 Skip logic: items 1 and 2 always; items 3, 4, 5 only if item 2 is yes; item 6 always,
 and if item 6 is yes the sub-question "Was this within the past three months?".
 
-Trellis rule (issue 4, program policy): a HIGH result requires a completed safety plan
+Trellis rule (program policy): a HIGH result requires a completed safety plan
 before the patient leaves. Context: The Joint Commission NPSG.15.01.01 (suicide prevention)
 asks for screening with a validated tool and written procedures for patients at risk
 (element numbers to be confirmed); the Stanley-Brown Safety Planning Intervention is the

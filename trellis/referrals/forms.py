@@ -4,11 +4,12 @@ from typing import Any
 
 from django import forms
 
+from trellis.accounts.models import User
+from trellis.core.forms import DATE, DATETIME
 from trellis.patients.models import SexAtBirth
-from trellis.programs.models import LevelOfCare
+from trellis.programs.models import LevelOfCare, Program
 from trellis.referrals import cssrs, hrsn
 from trellis.referrals.models import LossReason, ReferralContact, ReferralSource, ReferralStatus, SourceKind
-from trellis.referrals.viewutils import DATE, DATETIME
 
 
 class ReferralSourceForm(forms.ModelForm):
@@ -49,8 +50,6 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args: Any, site: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from trellis.accounts.models import User
-        from trellis.programs.models import Program
 
         self.fields["source"].queryset = ReferralSource.objects.filter(organization=site.organization, active=True)
         self.fields["contact"].queryset = ReferralContact.objects.filter(source__organization=site.organization)
@@ -169,37 +168,3 @@ class OverrideForm(forms.Form):
 
 
 SOURCE_KIND_CHOICES = SourceKind.choices
-
-
-class AdmissionRequirementsForm(forms.Form):
-    template = forms.ChoiceField(choices=[
-        ("php_mh", "Partial hospitalization (mental health) - 42 CFR 424.24(e)(1)"),
-        ("iop_mh", "Intensive outpatient (mental health) - 42 CFR 424.24(e)(1)"),
-        ("asam", "ASAM six dimensions (substance use) - highest accepted risk rating per dimension"),
-    ], label="Admission criteria")
-    consents = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple,
-                                         label="Consents required before admission")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from trellis.consents.models import ConsentKind
-        from trellis.referrals.criteria import ASAM_DIMENSIONS, RISK_LABELS
-
-        self.fields["consents"].choices = ConsentKind.choices
-        for key, name3, _name4 in ASAM_DIMENSIONS:
-            self.fields[f"asam_{key}"] = forms.TypedChoiceField(
-                choices=RISK_LABELS, coerce=int, required=False, label=f"ASAM dimension {key[1]}: {name3}",
-                help_text="Highest risk rating this program accepts (used with the ASAM template).",
-            )
-
-        self.fields["cert_initial_due_day"] = forms.IntegerField(
-            min_value=1, required=False, label="Initial certification due by episode day",
-            help_text="Day 1 = admission day.")
-        self.fields["cert_first_recert_day"] = forms.IntegerField(
-            min_value=1, required=False, label="First recertification due by episode day")
-        self.fields["cert_recert_interval_days"] = forms.IntegerField(
-            min_value=1, required=False, label="Then recertify at least every (days)")
-
-    def asam_limits(self) -> dict[str, int]:
-        return {name[5:]: value for name, value in self.cleaned_data.items()
-                if name.startswith("asam_") and value is not None and value != ""}

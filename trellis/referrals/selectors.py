@@ -8,7 +8,9 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
+from trellis.core.clock import now
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
 from trellis.referrals.models import (
@@ -37,11 +39,11 @@ BOARD_COLUMNS = [
 BOARD_CARD_LIMIT = 50  # per column; older cards are reachable from the list view
 
 
-def _site_ids(user: Any, capability: str) -> list[int]:
+def _site_ids(user: User, capability: str) -> list[int]:
     return [s.pk for s in sites_with(user, capability)]
 
 
-def sources_for(user: Any) -> QuerySet[ReferralSource]:
+def sources_for(user: User) -> QuerySet[ReferralSource]:
     orgs = {s.organization_id for s in sites_with(user, Cap.REFERRAL_VIEW)}
     return ReferralSource.objects.filter(organization_id__in=orgs).prefetch_related("contacts")
 
@@ -50,13 +52,13 @@ def loss_reasons_for(organization: Any) -> QuerySet[LossReason]:
     return LossReason.objects.filter(organization=organization, active=True)
 
 
-def referrals_for(user: Any, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[Referral]:
+def referrals_for(user: User, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[Referral]:
     return Referral.objects.filter(site_id__in=_site_ids(user, capability)).select_related(
         "site", "source", "owner", "program", "loss_reason", "patient"
     )
 
 
-def board(user: Any, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
+def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
           source: Any = None) -> list[dict[str, Any]]:
     """Columns of the pipeline board for one site (one query per column, bounded); optionally only one
     owner's referrals or one source's."""
@@ -99,15 +101,15 @@ def intake_detail(intake: IntakeAssessment) -> IntakeAssessment:
     )
 
 
-def intakes_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[IntakeAssessment]:
+def intakes_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[IntakeAssessment]:
     return IntakeAssessment.objects.filter(site_id__in=_site_ids(user, capability))
 
 
-def screens_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[SuicideRiskScreen]:
+def screens_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[SuicideRiskScreen]:
     return SuicideRiskScreen.objects.filter(site_id__in=_site_ids(user, capability))
 
 
-def determinations_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[LevelOfCareDetermination]:
+def determinations_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[LevelOfCareDetermination]:
     return LevelOfCareDetermination.objects.filter(program__site_id__in=_site_ids(user, capability))
 
 
@@ -142,11 +144,10 @@ def latest_intake(patient: Any) -> IntakeAssessment | None:
     return IntakeAssessment.objects.filter(patient=patient).order_by("-assessed_on", "-id").first()
 
 
-def pipeline_kpi(user: Any, site: Any, *, days: int = 90) -> Any:
+def pipeline_kpi(user: User, site: Any, *, days: int = 90) -> Any:
     """Referral KPIs for a site over the last `days` days (one query)."""
     import datetime as dt
 
-    from trellis.core.clock import now
     from trellis.referrals.kpi import pipeline_kpi as compute
 
     since = now() - dt.timedelta(days=days)
@@ -155,7 +156,7 @@ def pipeline_kpi(user: Any, site: Any, *, days: int = 90) -> Any:
     return compute(rows)
 
 
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """The user's own referrals whose next step is due today or earlier."""
     due = (
         referrals_for(user, Cap.REFERRAL_MANAGE)

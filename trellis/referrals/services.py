@@ -9,9 +9,14 @@ from typing import Any
 
 from django.db import transaction
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
 from trellis.core.clock import now, today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.patients.models import FlagKind
+from trellis.patients.services import create_patient, link_patient_to_site, set_flag
+from trellis.programs.models import LevelOfCare
 from trellis.referrals import criteria as criteria_mod
 from trellis.referrals import cssrs, hrsn
 from trellis.referrals.models import (
@@ -41,7 +46,7 @@ INTAKE_FIELDS = (
     "allergies", "strengths", "patient_goals",
 )
 
-# Pipeline (issue 4 section 1): received -> screening -> intake scheduled -> assessed -> admitted, or
+# Pipeline: received -> screening -> intake scheduled -> assessed -> admitted, or
 # closed as declined / not reached / referred elsewhere. Admission happens only through the admission
 # service (it needs consents and a level-of-care determination).
 _TIMESTAMP_FOR = {
@@ -243,7 +248,6 @@ def convert_referral_to_patient(
 ) -> Any:
     """Create (or link) the patient chart from the referral without re-typing. Duplicate detection
     is the patients app's (DuplicatePatientWarning lists the matches)."""
-    from trellis.patients.services import create_patient, link_patient_to_site
 
     with transaction.atomic():
         current = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -369,9 +373,6 @@ def record_risk_screen(
             created_by=administered_by, **result.answers,
         )
         if result.risk in (cssrs.RiskLevel.HIGH, cssrs.RiskLevel.MODERATE):
-            from trellis.patients.models import FlagKind
-            from trellis.patients.services import set_flag
-
             set_flag(patient=patient, kind=FlagKind.SUICIDE_RISK, label=f"C-SSRS {result.risk.label.lower()}")
         record(action=AuditAction.CREATE, obj=screen, patient=patient, site=site, detail={"risk": result.risk.value})
     return screen
@@ -425,7 +426,6 @@ def record_loc_determination(
     determined_by: Any,
     intake: IntakeAssessment | None = None,
 ) -> LevelOfCareDetermination:
-    from trellis.programs.models import LevelOfCare
     from trellis.referrals.selectors import criteria_for_program
 
     if not rationale.strip():
@@ -452,8 +452,6 @@ def record_loc_determination(
 def override_loc_determination(*, determination: LevelOfCareDetermination, reason: str,
                                overridden_by: Any) -> LevelOfCareDetermination:
     """Admission despite unmet criteria: a program director's explicit override with a reason."""
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.policies import has_capability
 
     if not has_capability(overridden_by, Cap.EPISODE_OVERRIDE, determination.program.site):
         raise DomainError("Only a program director at this site can override the admission criteria.")

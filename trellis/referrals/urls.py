@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from trellis.referrals import views
 
@@ -12,8 +13,10 @@ urlpatterns = [
     path("sources/<uuid:source_id>/", views.source_edit, name="source_edit"),
     path("reasons/", views.loss_reasons, name="loss_reasons"),
     path("icd10/", views.icd10_search, name="icd10_search"),
-    path("programs/", views.admission_requirements, name="admission_programs"),
-    path("programs/<uuid:program_id>/", views.admission_requirements, name="admission_requirements"),
+    # The admission requirements screen moved to careplans (it also sets the certification cadence); the old
+    # addresses redirect.
+    path("programs/", RedirectView.as_view(pattern_name="careplans:admission_programs")),
+    path("programs/<uuid:program_id>/", RedirectView.as_view(pattern_name="careplans:admission_requirements")),
     path("<uuid:referral_id>/", views.referral_detail, name="detail"),
     path("<uuid:referral_id>/edit/", views.referral_edit, name="edit"),
     path("<uuid:referral_id>/move/", views.referral_move, name="move"),

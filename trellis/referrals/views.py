@@ -13,11 +13,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required
+from trellis.accounts.sites import patient_site_for, pick_site
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.patients.models import Patient
+from trellis.patients.selectors import patients_for
+from trellis.patients.services import DuplicatePatientWarning
+from trellis.patients.views import chart_context
+from trellis.programs.models import Program
 from trellis.referrals import forms, icd10, policies, selectors, services
 from trellis.referrals.models import (
     IntakeAssessment,
@@ -28,7 +34,6 @@ from trellis.referrals.models import (
     ReferralStatus,
     SuicideRiskScreen,
 )
-from trellis.referrals.viewutils import apply_error, chart_context, patient_site_for, pick_site
 
 
 def _deny(request: HttpRequest, obj: Any, capability: str) -> None:
@@ -69,7 +74,7 @@ def source_edit(request: HttpRequest, source_id: UUID | None = None) -> HttpResp
                 try:
                     services.add_contact(source=source, created_by=request.user, **contact_form.cleaned_data)
                 except DomainError as error:
-                    apply_error(contact_form, error)
+                    apply_domain_error(contact_form, error)
                 else:
                     messages.success(request, "Contact added.")
                     return redirect("referrals:source_edit", source_id=source.public_id)
@@ -84,7 +89,7 @@ def source_edit(request: HttpRequest, source_id: UUID | None = None) -> HttpResp
                 else:
                     services.update_referral_source(source=source, changed_by=request.user, **data)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Referral source saved.")
                 return redirect("referrals:source_edit", source_id=source.public_id)
@@ -100,7 +105,7 @@ def loss_reasons(request: HttpRequest) -> HttpResponse:
         try:
             services.create_loss_reason(organization=org, **form.cleaned_data)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Reason added.")
             return redirect("referrals:loss_reasons")
@@ -141,7 +146,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         try:
             referral = services.create_referral(site=site, created_by=request.user, **data)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Referral added.")
             return redirect("referrals:detail", referral_id=referral.public_id)
@@ -188,7 +193,7 @@ def referral_edit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             services.update_referral(referral=referral, expected_version=form.cleaned_data.get("version")
                                      or referral.version, changed_by=request.user, **data)
         except (ConflictError, DomainError) as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Referral saved.")
             return redirect("referrals:detail", referral_id=referral.public_id)
@@ -242,9 +247,6 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     form = forms.ConvertForm(request.POST or None)
     duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        from trellis.patients.selectors import patients_for
-        from trellis.patients.services import DuplicatePatientWarning
-
         existing = None
         link_id = request.POST.get("link_patient")
         if link_id and _is_uuid(link_id):
@@ -259,7 +261,7 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             duplicates = [p for p in warning.matches if p.pk in visible]
             form.add_error(None, warning.message)
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, f"Chart created (MRN {patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.public_id)
@@ -309,7 +311,7 @@ def intake(request: HttpRequest, intake_id: UUID) -> HttpResponse:
                 if request.POST.get("complete"):
                     services.complete_intake(intake=obj, completed_by=request.user)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Intake completed." if request.POST.get("complete") else "Intake saved.")
                 return redirect("referrals:intake", intake_id=obj.public_id)
@@ -342,7 +344,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                 violence_risk_notes=form.cleaned_data.get("violence_risk_notes") or "",
             )
         except DomainError as error:
-            apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             return redirect("referrals:screen", screen_id=screen.public_id)
     context = chart_context(request, patient, "episodes")
@@ -366,7 +368,7 @@ def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
                 services.save_safety_plan(screen=obj, changed_by=request.user,
                                           complete=form.cleaned_data["complete"], **sections)
             except DomainError as error:
-                apply_error(form, error)
+                apply_domain_error(form, error)
             else:
                 messages.success(request, "Safety plan saved.")
                 return redirect("referrals:screen", screen_id=obj.public_id)
@@ -383,13 +385,10 @@ def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
 # ---------------------------------------------------------------- level of care
 @capability_required(Cap.INTAKE_WRITE)
 def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    from trellis.programs.models import Program
-
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.INTAKE_WRITE)
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "determination_new"})
-    site_ids = [s.pk for s in sites_with(request.user, Cap.INTAKE_WRITE)]
-    programs = Program.objects.filter(site_id__in=site_ids, active=True).select_related("site")
+    programs = Program.objects.restrict(request.user, Cap.INTAKE_WRITE).filter(active=True).select_related("site")
     program_id = request.GET.get("program") or request.POST.get("program_public_id")
     program = programs.filter(public_id=program_id).first() if _is_uuid(program_id) else None
     criteria = selectors.criteria_for_program(program) if program else None
@@ -458,74 +457,4 @@ def determination(request: HttpRequest, determination_id: UUID) -> HttpResponse:
     context.update({"det": obj, "rows": rows, "criteria": crit, "form": form, "can_override": can_override})
     return render(request, "referrals/determination.html", context, status=400 if form.errors else 200)
 
-
-# ---------------------------------------------------------------- program admission requirements (data)
-@capability_required(Cap.PROGRAM_MANAGE)
-def admission_requirements(request: HttpRequest, program_id: UUID | None = None) -> HttpResponse:
-    """A program declares its admission criteria (as data) and the consents required before admission."""
-    from trellis.consents.services import required_kinds
-    from trellis.programs.models import Program
-    from trellis.referrals.criteria import TEMPLATES, asam_criteria
-
-    programs = Program.objects.filter(site__in=[s.pk for s in sites_with(request.user, Cap.PROGRAM_MANAGE)]
-                                      ).select_related("site")
-    program = programs.filter(public_id=program_id).first() if program_id else None
-    if program_id and program is None:
-        from django.http import Http404
-
-        raise Http404("Not found")
-    form = None
-    current = None
-    cert_rule = None
-    if program is not None:
-        current = selectors.criteria_for_program(program)
-        from trellis.referrals.models import ProgramAdmissionCriteria
-
-        stored = ProgramAdmissionCriteria.objects.filter(program=program).first()
-        initial: dict[str, Any] = {"template": (stored.template if stored and stored.template else current.key),
-                                   "consents": required_kinds(program)}
-        from trellis.careplans.services import program_certification_rule
-
-        cert_rule = program_certification_rule(program)
-        if cert_rule is not None:
-            initial.update(cert_initial_due_day=cert_rule.initial_due_day,
-                           cert_first_recert_day=cert_rule.first_recert_day,
-                           cert_recert_interval_days=cert_rule.recert_interval.days)
-        if current.key == "asam":
-            for dim in current.dimensions:
-                accepted = [int(f.key[1:]) for f in dim.findings if f.meets]
-                initial[f"asam_{dim.key}"] = max(accepted) if accepted else 0
-        form = forms.AdmissionRequirementsForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            template = form.cleaned_data["template"]
-            data = (asam_criteria(form.asam_limits()) if template == "asam" else TEMPLATES[template]).to_data()
-            from django.db import transaction
-
-            try:
-                with transaction.atomic():  # all three or nothing
-                    _save_requirements(form, program, data, template, cert_rule, request.user)
-            except DomainError as error:
-                apply_error(form, error)
-            else:
-                messages.success(request, "Admission requirements saved.")
-                return redirect("referrals:admission_requirements", program_id=program.public_id)
-    return render(request, "referrals/admission_requirements.html", {
-        "programs": programs, "program": program, "form": form, "criteria": current,
-        "cert_rule": cert_rule,
-    }, status=400 if form is not None and form.errors else 200)
-
-
-def _save_requirements(form: Any, program: Any, data: dict[str, Any], template: str, cert_rule: Any,
-                       user: Any) -> None:
-    from trellis.careplans.services import set_certification_policy
-    from trellis.consents.services import set_required_kinds
-
-    services.set_program_criteria(program=program, data=data, template=template, changed_by=user)
-    set_required_kinds(program=program, kinds=form.cleaned_data["consents"], changed_by=user)
-    if cert_rule is not None and form.cleaned_data.get("cert_recert_interval_days"):
-        set_certification_policy(
-            program=program, initial_due_day=form.cleaned_data.get("cert_initial_due_day") or 1,
-            first_recert_day=form.cleaned_data.get("cert_first_recert_day"),
-            recert_interval_days=form.cleaned_data["cert_recert_interval_days"], changed_by=user,
-        )
 

@@ -193,11 +193,11 @@ class Session(BaseModel):
         return self.room.capacity if self.room_id else None
 
     @property
-    def local_start(self):  # noqa: ANN201
+    def local_start(self):
         return self.starts_at.astimezone(self.site.zone)
 
     @property
-    def local_end(self):  # noqa: ANN201
+    def local_end(self):
         return self.ends_at.astimezone(self.site.zone)
 
     # Pre-formatted site-local strings in the product's one format (trellis.core.formats): Django templates

@@ -1,6 +1,6 @@
 """Scheduling reads: rosters, calendars, a patient's sessions. Scoped to the user; bounded query counts.
 
-Roster rule (issue 3 §4): the roster of a group session is
+Roster rule: the roster of a group session is
     members of the session's track(s) whose episode is active on the session's site-local date
   + patients explicitly added to that occurrence
   − patients excused from that occurrence.
@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import sites_with
+from trellis.accounts.models import User
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
@@ -57,7 +57,7 @@ class Roster:
     def __len__(self) -> int:
         return len(self.members)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self.members)
 
 
@@ -173,17 +173,15 @@ def roster_for_session(session: Session) -> Roster:
 # --------------------------------------------------------------------------------------------------
 
 
-def sessions_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
-    site_ids = [s.pk for s in sites_with(user, capability)]
-    return Session.objects.filter(site_id__in=site_ids).select_related(
+def sessions_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[Session]:
+    return Session.objects.restrict(user, capability).select_related(
         "site", "facilitator", "co_facilitator", "room", "program", "series", "episode", "episode__patient"
     )
 
 
-def series_for(user: Any, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
-    site_ids = [s.pk for s in sites_with(user, capability)]
+def series_for(user: User, capability: str = Cap.SCHEDULE_VIEW) -> QuerySet[SessionSeries]:
     return (
-        SessionSeries.objects.filter(site_id__in=site_ids)
+        SessionSeries.objects.restrict(user, capability)
         .select_related("site", "program", "facilitator", "co_facilitator", "room", "episode__patient")
         .prefetch_related("tracks")
     )
@@ -228,7 +226,7 @@ class CalendarDay:
 
 
 def calendar(
-    user: Any, filters: CalendarFilters, *, max_sessions: int = 2000, with_patients: bool = False
+    user: User, filters: CalendarFilters, *, max_sessions: int = 2000, with_patients: bool = False
 ) -> list[CalendarDay]:
     """Sessions for a date range, grouped by site-local day, with their rosters. Constant query count."""
     qs = sessions_for(user).filter(local_date__gte=filters.start, local_date__lte=filters.end)
@@ -338,7 +336,7 @@ def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> li
 FEED_AUDIT_TYPE = "ical_feed"  # object_type of the EXPORT event written on every feed fetch
 
 
-def feed_tokens_of(user: Any) -> list[FeedToken]:
+def feed_tokens_of(user: User) -> list[FeedToken]:
     """The user's calendar links, each with ``last_used_at``: when a calendar last fetched it, read from the audit
     trail (every fetch is an EXPORT event), so that fetching the feed writes nothing else. Two queries."""
     tokens = list(FeedToken.objects.filter(user=user).order_by("-created_at"))
@@ -362,7 +360,7 @@ def find_feed_token(secret: str) -> FeedToken | None:
     )
 
 
-def staff_feed_sessions(user: Any, start: date, end: date) -> list[Session]:
+def staff_feed_sessions(user: User, start: date, end: date) -> list[Session]:
     return list(
         Session.objects.filter(Q(facilitator=user) | Q(co_facilitator=user), local_date__gte=start, local_date__lte=end)
         .select_related("site", "room", "episode__patient")
@@ -378,7 +376,7 @@ def staff_choices(sites: Iterable[Any]) -> QuerySet[Any]:
     )
 
 
-def today_sessions(user: Any, ctx: TodayContext) -> dict[str, Any]:
+def today_sessions(user: User, ctx: TodayContext) -> dict[str, Any]:
     """The sessions this user facilitates today at the sites in view (Today's first card)."""
     sessions = list(
         Session.objects.filter(

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from trellis.accounts.models import User
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
@@ -207,7 +208,7 @@ def generate_occurrences(
     through: date,
     start: date | None = None,
     on_conflict: str = "raise",
-    user: Any = None,
+    user: User = None,
     check_conflicts: bool = True,
     audit: bool = True,
 ) -> GenerationResult:
@@ -292,7 +293,7 @@ def generate_occurrences(
 
 def create_series(
     *,
-    user: Any,
+    user: User,
     site: Any,
     title: str,
     service_type: str,
@@ -361,7 +362,7 @@ SERIES_EDITABLE = (
 )
 
 
-def update_series(*, series: SessionSeries, user: Any, version: int | None = None, tracks: Sequence[Track] | None = None,
+def update_series(*, series: SessionSeries, user: User, version: int | None = None, tracks: Sequence[Track] | None = None,
                   **changes: Any) -> SessionSeries:
     """Edit a series. Future, not individually changed occurrences follow the edit; past ones never change.
 
@@ -477,7 +478,7 @@ def _locked_session(session: Session, version: int | None = None) -> Session:
     return current
 
 
-def cancel_session(*, session: Session, user: Any, reason: str, version: int | None = None) -> Session:
+def cancel_session(*, session: Session, user: User, reason: str, version: int | None = None) -> Session:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give a reason for the cancellation (patients and billing will see it).", field="reason")
@@ -500,7 +501,7 @@ def cancel_session(*, session: Session, user: Any, reason: str, version: int | N
 def move_session(
     *,
     session: Session,
-    user: Any,
+    user: User,
     local_date: date,
     start_time: time,
     end_time: time,
@@ -542,7 +543,7 @@ def move_session(
 def restaff_session(
     *,
     session: Session,
-    user: Any,
+    user: User,
     facilitator: Any,
     co_facilitator: Any = None,
     reason: str = "",
@@ -574,7 +575,7 @@ def restaff_session(
 # --------------------------------------------------------------------------------------------------
 
 
-def create_closure(*, user: Any, organization: Any, on: date, reason: str, site: Any = None) -> OrganizationClosure:
+def create_closure(*, user: User, organization: Any, on: date, reason: str, site: Any = None) -> OrganizationClosure:
     """Close the organization (or one site) for a day: its scheduled sessions are cancelled with the reason."""
     reason = (reason or "").strip()
     if not reason:
@@ -607,7 +608,7 @@ def create_closure(*, user: Any, organization: Any, on: date, reason: str, site:
 
 def book_appointment(
     *,
-    user: Any,
+    user: User,
     episode: Episode,
     service_type: str,
     local_date: date,
@@ -664,7 +665,7 @@ def _refuse_patient_overlap(episode: Episode, starts_at: Any, ends_at: Any, loca
 
 def create_session(
     *,
-    user: Any,
+    user: User,
     site: Any,
     title: str,
     service_type: str,
@@ -716,7 +717,7 @@ def create_session(
 # --------------------------------------------------------------------------------------------------
 
 
-def add_to_roster(*, session: Session, episode: Episode, user: Any, reason: str = "") -> RosterChange:
+def add_to_roster(*, session: Session, episode: Episode, user: User, reason: str = "") -> RosterChange:
     """Add a patient to one occurrence. Refused without an active episode that day, or when the session is full.
 
     The session row is locked first, so two people adding the last seat at once are serialized and the
@@ -754,7 +755,7 @@ def add_to_roster(*, session: Session, episode: Episode, user: Any, reason: str 
     return change
 
 
-def excuse_from_roster(*, session: Session, episode: Episode, user: Any, reason: str) -> RosterChange:
+def excuse_from_roster(*, session: Session, episode: Episode, user: User, reason: str) -> RosterChange:
     """Take a patient off one occurrence's roster (planned absence agreed in advance)."""
     reason = (reason or "").strip()
     if not reason:
@@ -790,7 +791,7 @@ def excuse_from_roster(*, session: Session, episode: Episode, user: Any, reason:
 # --------------------------------------------------------------------------------------------------
 
 
-def create_feed_token(*, user: Any, label: str = "") -> tuple[FeedToken, str]:
+def create_feed_token(*, user: User, label: str = "") -> tuple[FeedToken, str]:
     """Returns the token row and the secret (shown once; only its SHA-256 is stored)."""
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -800,7 +801,7 @@ def create_feed_token(*, user: Any, label: str = "") -> tuple[FeedToken, str]:
     return token, secret
 
 
-def revoke_feed_token(*, token: FeedToken, user: Any) -> FeedToken:
+def revoke_feed_token(*, token: FeedToken, user: User) -> FeedToken:
     if token.user_id != user.pk:
         raise DomainError("You can only revoke your own calendar links.")
     with transaction.atomic():

@@ -18,6 +18,7 @@ from trellis.accounts.policies import capability_required, has_capability, sites
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
@@ -42,10 +43,6 @@ def _today(sites: list[Any]) -> date:
 def _staff(sites: list[Any]) -> Any:
     return selectors.staff_choices(sites)
 
-
-def _apply_error(form: Any, error: DomainError) -> None:
-    field = error.field if error.field in getattr(form, "fields", {}) else None
-    form.add_error(field, error.message)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,7 +202,7 @@ def session_cancel(request: HttpRequest, session_id: Any) -> HttpResponse:
             services.cancel_session(session=session, user=request.user, reason=form.cleaned_data["reason"],
                                     version=form.cleaned_data.get("version"))
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Session cancelled. The series and other dates are unchanged.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -224,7 +221,7 @@ def session_move(request: HttpRequest, session_id: Any) -> HttpResponse:
                                   start_time=d["start_time"], end_time=d["end_time"], room=d["room"],
                                   version=d.get("version"))
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Session moved. The series and other dates are unchanged.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -243,7 +240,7 @@ def session_restaff(request: HttpRequest, session_id: Any) -> HttpResponse:
                                      co_facilitator=d.get("co_facilitator"), reason=d.get("reason", ""),
                                      version=d.get("version"))
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Staffing changed for this session only.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -261,7 +258,7 @@ def roster_add(request: HttpRequest, session_id: Any) -> HttpResponse:
             services.add_to_roster(session=session, episode=form.cleaned_data["episode"], user=request.user,
                                    reason=form.cleaned_data.get("reason", ""))
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Added to this session.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -320,7 +317,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
                 capacity=d.get("capacity"),
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             count = series.sessions.count()
             messages.success(request, f"Series created with {count} upcoming sessions.")
@@ -353,7 +350,7 @@ def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
                 capacity=d.get("capacity"), active=d.get("active", False),
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Series saved. Upcoming sessions follow the change; past ones are unchanged.")
             return redirect("scheduling:series_edit", series_id=series.public_id)
@@ -391,7 +388,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
                 title=d.get("title", ""), modality=d["modality"], room=d.get("room"),
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Appointment booked.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -415,7 +412,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 capacity=d.get("capacity"),
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Session scheduled.")
             return redirect("scheduling:session", session_id=session.public_id)
@@ -432,7 +429,7 @@ def closures(request: HttpRequest) -> HttpResponse:
             services.create_closure(user=request.user, organization=request.user.organization, on=d["date"],
                                     reason=d["reason"], site=d.get("site"))
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, "Closure added; that day's sessions are cancelled with the reason.")
             return redirect("scheduling:closures")

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability, sites_with
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.clock import today_in
@@ -15,7 +16,7 @@ from trellis.core.registry import TodayContext, TodayCounter, today_counters, to
 from trellis.patients.selectors import patients_for
 
 
-def recent_patients_for(user: Any, limit: int = 8) -> list[Any]:
+def recent_patients_for(user: User, limit: int = 8) -> list[Any]:
     """Charts this user opened most recently (from their own audit trail), still within their scope."""
     ids: list[int] = []
     events = (
@@ -45,7 +46,7 @@ class Today:
         return self.ctx.day
 
 
-def today_for(user: Any, active_site: Any = None) -> Today:
+def today_for(user: User, active_site: Any = None) -> Today:
     sites = [active_site] if active_site is not None else sites_with(user, Cap.SCHEDULE_VIEW)
     zone_site = active_site or (sites[0] if sites else None)
     day = today_in(zone_site.zone) if zone_site else date.today()  # noqa: DTZ011 - no site: server date

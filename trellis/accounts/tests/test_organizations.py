@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_create_organization_is_audited_and_announced():
     seen = []
 
-    def receiver(sender, *, organization, created_by, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def receiver(sender, *, organization, created_by, **kwargs):
         seen.append((organization.name, created_by))
 
     organization_created.connect(receiver, dispatch_uid="test-receiver")
@@ -31,7 +31,7 @@ def test_create_organization_is_audited_and_announced():
 
 
 def test_a_failing_receiver_leaves_no_organization():
-    def receiver(sender, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def receiver(sender, **kwargs):
         raise DomainError("defaults could not be installed")
 
     organization_created.connect(receiver, dispatch_uid="failing-receiver")

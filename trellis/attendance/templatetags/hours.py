@@ -6,14 +6,14 @@ from typing import Any
 
 from django import template
 
+from trellis.programs.models import AttendedModality, ServiceType
+
 register = template.Library()
 
 
 @register.filter
 def label(value: str) -> str:
     """service_type / modality code -> readable label."""
-    from trellis.programs.models import AttendedModality, ServiceType
-
     for choices in (ServiceType, AttendedModality):
         if value in choices.values:
             return str(choices(value).label)

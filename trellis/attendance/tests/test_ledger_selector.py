@@ -21,14 +21,14 @@ def ny(day: date, hh: int, mm: int = 0) -> datetime:
 
 
 @pytest.fixture
-def week(time_machine, site, facilitator, therapist, track, enroll):  # noqa: ANN001, ANN201
+def week(time_machine, site, facilitator, therapist, track, enroll):
     """The crafted week of test_ledger_pure.py, in the database, for patient A (B shares the track)."""
     time_machine.move_to(datetime(2026, 3, 2, 12, tzinfo=UTC), tick=False)
     a, b = enroll(track, 2)
     tue, wed, thu, fri, sat, sun = (MON + timedelta(days=i) for i in range(1, 7))
     s = {}
 
-    def grp(key, day, start, end, service="group_psychotherapy", **kw):  # noqa: ANN001, ANN202
+    def grp(key, day, start, end, service="group_psychotherapy", **kw):
         s[key] = make_session(site=site, facilitator=facilitator, day=day, start=start, end=end, tracks=[track],
                               service_type=service, title=key, **kw)
 
@@ -46,7 +46,7 @@ def week(time_machine, site, facilitator, therapist, track, enroll):  # noqa: AN
 
     time_machine.move_to(datetime(2026, 3, 8, 20, tzinfo=UTC), tick=False)  # Sunday evening: mark everything
 
-    def mark(key, *entries):  # noqa: ANN001, ANN202
+    def mark(key, *entries):
         mark_attendance(session=s[key], user=facilitator, entries=list(entries))
 
     mark("mon_group", MarkEntry(a.pk, "present"), MarkEntry(b.pk, "present"))

@@ -21,12 +21,12 @@ WED = date(2026, 3, 4)
 
 
 @pytest.fixture
-def now(time_machine):  # noqa: ANN001, ANN201
+def now(time_machine):
     time_machine.move_to(datetime(2026, 3, 4, 16, tzinfo=UTC), tick=False)  # Wed 11:00 New York
 
 
 @pytest.fixture
-def group(now, site, facilitator, track, enroll):  # noqa: ANN001, ANN201
+def group(now, site, facilitator, track, enroll):
     members = enroll(track, 3)
     session = make_session(site=site, facilitator=facilitator, day=WED, start=time(9), end=time(10, 30),
                            tracks=[track], title="Morning process group")
@@ -34,15 +34,15 @@ def group(now, site, facilitator, track, enroll):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def colleague(make_staff):  # noqa: ANN001, ANN201
+def colleague(make_staff):
     return make_staff("group_facilitator")
 
 
-def sheet_url(session) -> str:  # noqa: ANN001
+def sheet_url(session) -> str:
     return reverse("attendance:mark", kwargs={"session_id": session.public_id})
 
 
-def form_of(response) -> dict[str, str]:  # noqa: ANN001
+def form_of(response) -> dict[str, str]:
     """The sheet as a browser would submit it untouched: every row's status/times and hidden baseline."""
     body = response.content.decode()
     data: dict[str, str] = {}

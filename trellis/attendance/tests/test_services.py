@@ -29,13 +29,13 @@ def at(hh: int, mm: int = 0) -> datetime:
 
 
 @pytest.fixture
-def during(time_machine):  # noqa: ANN001, ANN201
+def during(time_machine):
     time_machine.move_to(at(11, 0), tick=False)  # after the 09:00–10:30 group, same day
     return time_machine
 
 
 @pytest.fixture
-def group(site, facilitator, track):  # noqa: ANN001, ANN201
+def group(site, facilitator, track):
     return make_session(site=site, facilitator=facilitator, day=DAY, start=time(9, 0), end=time(10, 30), tracks=[track])
 
 

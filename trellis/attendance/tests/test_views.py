@@ -20,19 +20,19 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def now(time_machine):  # noqa: ANN001, ANN201
+def now(time_machine):
     time_machine.move_to(datetime(2026, 3, 4, 16, tzinfo=UTC), tick=False)  # Wed 11:00 New York
 
 
 @pytest.fixture
-def group(now, site, facilitator, track, enroll):  # noqa: ANN001, ANN201
+def group(now, site, facilitator, track, enroll):
     members = enroll(track, 3)
     session = make_session(site=site, facilitator=facilitator, day=WED, start=time(9), end=time(10, 30),
                            tracks=[track], title="Morning process group")
     return session, members
 
 
-def url(session) -> str:  # noqa: ANN001
+def url(session) -> str:
     return reverse("attendance:mark", kwargs={"session_id": session.public_id})
 
 

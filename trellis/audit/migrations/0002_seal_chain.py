@@ -8,7 +8,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def seal_existing(apps, schema_editor):  # noqa: ANN001, ANN201
+def seal_existing(apps, schema_editor):
     import hashlib
 
     from django.utils import timezone

@@ -10,7 +10,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def queue_unsealed(apps, schema_editor):  # noqa: ANN001, ANN201
+def queue_unsealed(apps, schema_editor):
     AuditEvent = apps.get_model("audit", "AuditEvent")
     AuditSealQueue = apps.get_model("audit", "AuditSealQueue")
     unsealed = AuditEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", flat=True)
@@ -40,7 +40,7 @@ END;
 """
 
 
-def create_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
+def create_trigger(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(POSTGRES_TRIGGER)
@@ -50,7 +50,7 @@ def create_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
         raise NotImplementedError(f"audit seal queue trigger for {vendor}")
 
 
-def drop_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
+def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP TRIGGER IF EXISTS audit_event_queued ON audit_auditevent")
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_queue_new_events()")
@@ -58,7 +58,7 @@ def drop_trigger(apps, schema_editor):  # noqa: ANN001, ANN201
         schema_editor.execute("DROP TRIGGER IF EXISTS audit_event_queued")
 
 
-def tune_autovacuum(apps, schema_editor):  # noqa: ANN001, ANN201
+def tune_autovacuum(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             "ALTER TABLE audit_auditsealqueue SET (autovacuum_vacuum_scale_factor = 0, "

@@ -53,13 +53,13 @@ def test_verify_streams_in_constant_memory():
     """verify() keeps no per-event state: its peak allocation does not grow with the length of the trail."""
     import tracemalloc
 
-    def streams(n: int):  # noqa: ANN202
-        def events():  # noqa: ANN202
+    def streams(n: int):
+        def events():
             for i in range(1, n + 1):
                 fields = {"id": i, "occurred_at": "2026-01-01T10:00:00+00:00", "action": "read", "object_id": str(i)}
                 yield {**fields, "content_hash": content_hash(fields), "sealed": True}
 
-        def seals():  # noqa: ANN202
+        def seals():
             prev = GENESIS_HASH
             for i in range(1, n + 1):
                 fields = {"id": i, "occurred_at": "2026-01-01T10:00:00+00:00", "action": "read", "object_id": str(i)}

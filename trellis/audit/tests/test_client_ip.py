@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from trellis.audit.middleware import client_ip
 
 
-def _request(forwarded: str | None, peer: str = "10.0.0.5"):  # noqa: ANN202
+def _request(forwarded: str | None, peer: str = "10.0.0.5"):
     extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
     return RequestFactory().get("/", REMOTE_ADDR=peer, **extra)
 

@@ -97,7 +97,7 @@ def test_a_request_seals_its_events_once_after_the_response(patient, make_staff)
     seal_pending()  # the fixtures' own events (creating the organization)
     sealed_before = AuditSeal.objects.count()
 
-    def view(request):  # noqa: ANN001, ANN202
+    def view(request):
         for _ in range(4):
             record(action=AuditAction.READ, obj=patient)
         return HttpResponse("ok")
@@ -136,7 +136,7 @@ def test_sealing_queries_do_not_grow_with_the_trail(patient):
     assert counts[0] == counts[1]
 
 
-def _plan_nodes(plan: dict):  # noqa: ANN202
+def _plan_nodes(plan: dict):
     yield plan
     for child in plan.get("Plans", []):
         yield from _plan_nodes(child)

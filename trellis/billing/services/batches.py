@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from trellis.accounts.models import User
 from trellis.attendance.models import Attendance
 from trellis.attendance.services import lock_attendance
 from trellis.audit.models import AuditAction
@@ -57,7 +58,7 @@ def _address(line1: str, city: str, state: str, postal: str, line2: str = "") ->
     return x12.Address(line1=line1, city=city, state=state, postal_code=postal, line2=line2)
 
 
-def _provider(user: Any) -> x12.Provider | None:
+def _provider(user: User) -> x12.Provider | None:
     if user is None:
         return None
     profile = getattr(user, "profile", None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
+from trellis.accounts.models import User
 from trellis.attendance.models import Attendance
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record
@@ -50,7 +51,7 @@ def _modifiers_and_pos(profile: Any, modality: str) -> tuple[str, str]:
     return "", profile.place_of_service
 
 
-def _npi_of(user: Any) -> str:
+def _npi_of(user: User) -> str:
     profile = getattr(user, "profile", None) if user is not None else None
     return (profile.npi if profile else "") or ""
 

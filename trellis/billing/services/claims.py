@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from trellis.accounts.models import User
 from trellis.attendance.models import Attendance
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record
@@ -176,7 +177,7 @@ def snapshot_authorization(claim: Claim) -> AuthorizationInfo | None:
                              codes=frozenset(data.get("codes") or ()))
 
 
-def _npi(user: Any) -> str:
+def _npi(user: User) -> str:
     profile = getattr(user, "profile", None) if user is not None else None
     return (profile.npi if profile else "") or ""
 

@@ -88,7 +88,7 @@ class World:
 
 
 @pytest.fixture
-def world(site, make_staff) -> World:  # noqa: ANN001
+def world(site, make_staff) -> World:
     site.postal_code = "12345-6789"
     site.save()
     program = make_program(site, name="Adult IOP")
@@ -122,7 +122,7 @@ def world(site, make_staff) -> World:  # noqa: ANN001
 
 
 @pytest.fixture
-def biller(make_staff):  # noqa: ANN001, ANN201
+def biller(make_staff):
     return make_staff("biller", full_name="Bea Biller")
 
 

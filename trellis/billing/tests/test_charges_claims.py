@@ -29,19 +29,19 @@ from trellis.documentation.models import Note, NoteStatus
 pytestmark = pytest.mark.django_db
 
 
-def _capture(world, **kw):  # noqa: ANN001, ANN003, ANN202
+def _capture(world, **kw):
     return services.capture_charges(organization=world.site.organization, through=TODAY,
                                     coverage_for=world.coverage_for, **kw)
 
 
-def _claims(world):  # noqa: ANN001, ANN202
+def _claims(world):
     claims, left = services.create_claims(organization=world.site.organization, coverage_for=world.coverage_for,
                                           authorization_for=world.authorization_for)
     assert left == []
     return claims
 
 
-def test_per_service_capture_codes_by_minutes_and_modality(world) -> None:  # noqa: ANN001
+def test_per_service_capture_codes_by_minutes_and_modality(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY, minutes=90)
     world.attend(ep, MONDAY + dt.timedelta(days=1), service_type="individual_therapy", minutes=45,
@@ -67,7 +67,7 @@ def test_per_service_capture_codes_by_minutes_and_modality(world) -> None:  # no
     assert (video.code, video.modifiers, video.place_of_service, video.amount) == ("90837", "95", "10", 210)
 
 
-def test_capture_needs_a_rendering_clinician_with_an_npi(world, make_staff) -> None:  # noqa: ANN001
+def test_capture_needs_a_rendering_clinician_with_an_npi(world, make_staff) -> None:
     peer = make_staff("group_facilitator", full_name="Leo Peer")
     ep = world.patient()
     att = world.attend(ep, MONDAY, by=peer)
@@ -79,7 +79,7 @@ def test_capture_needs_a_rendering_clinician_with_an_npi(world, make_staff) -> N
     assert charge.rendering_provider == world.therapist
 
 
-def test_capture_skips_without_coverage_or_profile(world) -> None:  # noqa: ANN001
+def test_capture_skips_without_coverage_or_profile(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     world.coverage.pop(ep.pk)
@@ -88,7 +88,7 @@ def test_capture_skips_without_coverage_or_profile(world) -> None:  # noqa: ANN0
     assert str(ep.patient.legal_last_name) not in result.skipped[0]  # opaque ids only
 
 
-def test_per_diem_capture_one_charge_per_day_with_day_minutes(world) -> None:  # noqa: ANN001
+def test_per_diem_capture_one_charge_per_day_with_day_minutes(world) -> None:
     ep = world.patient(MEDICARE)
     world.attend(ep, MONDAY, minutes=90)
     world.attend(ep, MONDAY, minutes=90, start=dt.time(11, 0))
@@ -99,7 +99,7 @@ def test_per_diem_capture_one_charge_per_day_with_day_minutes(world) -> None:  #
     ]
 
 
-def test_claim_scrub_batch_submit_end_to_end(world, tmp_path) -> None:  # noqa: ANN001
+def test_claim_scrub_batch_submit_end_to_end(world, tmp_path) -> None:
     ep = world.patient()
     for offset in (0, 2, 4):
         world.attend(ep, MONDAY + dt.timedelta(days=offset))
@@ -132,7 +132,7 @@ def test_claim_scrub_batch_submit_end_to_end(world, tmp_path) -> None:  # noqa: 
     assert claim.status == ClaimStatus.SUBMITTED
 
 
-def test_institutional_per_diem_week_batch_validates(world) -> None:  # noqa: ANN001
+def test_institutional_per_diem_week_batch_validates(world) -> None:
     ep = world.patient(MEDICARE)
     for offset in (0, 1, 3):
         world.attend(ep, MONDAY + dt.timedelta(days=offset), minutes=180)
@@ -149,7 +149,7 @@ def test_institutional_per_diem_week_batch_validates(world) -> None:  # noqa: AN
     assert "NM1*71*1*REYES*SAMUEL****XX*1003000126~" in batch.content
 
 
-def test_scrub_holds_unsigned_and_short_days_until_fixed(world) -> None:  # noqa: ANN001
+def test_scrub_holds_unsigned_and_short_days_until_fixed(world) -> None:
     ep = world.patient(MEDICARE)
     att = world.attend(ep, MONDAY, minutes=180, note=NoteStatus.DRAFT)
     world.attend(ep, MONDAY + dt.timedelta(days=1), minutes=120)
@@ -166,7 +166,7 @@ def test_scrub_holds_unsigned_and_short_days_until_fixed(world) -> None:  # noqa
     assert [p.rule for p in problems] == ["per_diem_minimum"]  # the signed note fixed the documentation rule
 
 
-def test_invalid_batch_is_refused_and_nothing_is_stored(world) -> None:  # noqa: ANN001
+def test_invalid_batch_is_refused_and_nothing_is_stored(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     _capture(world)
@@ -181,7 +181,7 @@ def test_invalid_batch_is_refused_and_nothing_is_stored(world) -> None:  # noqa:
     assert not ControlNumberCounter.objects.filter(last_value__gt=0).exists()
 
 
-def test_control_numbers_are_unique_and_increase(world) -> None:  # noqa: ANN001
+def test_control_numbers_are_unique_and_increase(world) -> None:
     batches = []
     for n in range(3):
         ep = world.patient(n=n)
@@ -195,7 +195,7 @@ def test_control_numbers_are_unique_and_increase(world) -> None:  # noqa: ANN001
     assert all(f"*{n:09d}*0*T*:~" in b.content for n, b in zip(numbers, batches, strict=True))
 
 
-def test_correction_after_submission_makes_a_replacement_claim(world, tmp_path) -> None:  # noqa: ANN001
+def test_correction_after_submission_makes_a_replacement_claim(world, tmp_path) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     world.attend(ep, MONDAY + dt.timedelta(days=1), start=dt.time(11, 0))
@@ -220,7 +220,7 @@ def test_correction_after_submission_makes_a_replacement_claim(world, tmp_path) 
     assert validate_x12(batch2.content).valid
 
 
-def test_correction_before_submission_rebuilds_the_claim(world) -> None:  # noqa: ANN001
+def test_correction_before_submission_rebuilds_the_claim(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     _capture(world)
@@ -233,7 +233,7 @@ def test_correction_before_submission_rebuilds_the_claim(world) -> None:  # noqa
     assert not Claim.objects.filter(replaces=claim).exists()
 
 
-def test_hold_and_release(world) -> None:  # noqa: ANN001
+def test_hold_and_release(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     (charge,) = _capture(world).created
@@ -246,7 +246,7 @@ def test_hold_and_release(world) -> None:  # noqa: ANN001
     assert len(_claims(world)) == 1
 
 
-def test_void_of_unsent_claim_reopens_its_charges(world) -> None:  # noqa: ANN001
+def test_void_of_unsent_claim_reopens_its_charges(world) -> None:
     ep = world.patient()
     world.attend(ep, MONDAY)
     _capture(world)
@@ -259,7 +259,7 @@ def test_void_of_unsent_claim_reopens_its_charges(world) -> None:  # noqa: ANN00
         services.replace_claim(claim=claim, actor=None)
 
 
-def test_part2_program_needs_a_consent_naming_the_payer(world) -> None:  # noqa: ANN001
+def test_part2_program_needs_a_consent_naming_the_payer(world) -> None:
     world.program.is_part2 = True
     world.program.save()
     ep = world.patient()

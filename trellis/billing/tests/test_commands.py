@@ -30,7 +30,7 @@ def _january() -> None:  # noqa: PT004
 
 
 @pytest.fixture
-def connected(world):  # noqa: ANN001, ANN201
+def connected(world):
     register_coverage_source(CoverageSource(world.coverage_for, world.authorization_for))
     yield world
     register_coverage_source(None)
@@ -42,7 +42,7 @@ def _run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_build_claims_writes_valid_files_and_prints_refusals(connected, tmp_path) -> None:  # noqa: ANN001
+def test_build_claims_writes_valid_files_and_prints_refusals(connected, tmp_path) -> None:
     world = connected
     good = world.patient(n=1)
     world.attend(good, MONDAY)
@@ -63,12 +63,12 @@ def test_build_claims_writes_valid_files_and_prints_refusals(connected, tmp_path
     assert bad.patient.legal_last_name not in output  # no PHI in the output
 
 
-def test_build_claims_without_a_coverage_source_scrubs_existing_claims(world, tmp_path) -> None:  # noqa: ANN001
+def test_build_claims_without_a_coverage_source_scrubs_existing_claims(world, tmp_path) -> None:
     output = _run("build_claims", "--out", str(tmp_path), "--through", "2026-01-11")
     assert "No coverage source is connected" in output and "batched: 0 in 0 file(s)" in output
 
 
-def test_build_claims_fails_when_a_batch_cannot_be_built(connected, tmp_path) -> None:  # noqa: ANN001
+def test_build_claims_fails_when_a_batch_cannot_be_built(connected, tmp_path) -> None:
     world = connected
     episode = world.patient()
     world.attend(episode, MONDAY)
@@ -79,12 +79,12 @@ def test_build_claims_fails_when_a_batch_cannot_be_built(connected, tmp_path) ->
     assert ClaimBatch.objects.count() == 0 and list(tmp_path.iterdir()) == []
 
 
-def test_build_claims_rejects_a_bad_date(world, tmp_path) -> None:  # noqa: ANN001
+def test_build_claims_rejects_a_bad_date(world, tmp_path) -> None:
     with pytest.raises(CommandError, match="--through must be a date"):
         _run("build_claims", "--out", str(tmp_path), "--through", "31/01/2026")
 
 
-def test_import_835_posts_and_is_idempotent(world, tmp_path) -> None:  # noqa: ANN001
+def test_import_835_posts_and_is_idempotent(world, tmp_path) -> None:
     path = tmp_path / "remit.835"
     path.write_text(samples.build_835(["LX*1", "CLP*TRNOPE*1*100*100**12*P1*11*1"], bpr_total="100"))
     output = _run("import_835", str(path))
@@ -93,7 +93,7 @@ def test_import_835_posts_and_is_idempotent(world, tmp_path) -> None:  # noqa: A
     assert "already posted" in again and Remittance.objects.count() == 1
 
 
-def test_import_835_refuses_an_837(world, tmp_path) -> None:  # noqa: ANN001
+def test_import_835_refuses_an_837(world, tmp_path) -> None:
     path = tmp_path / "claims.x12"
     path.write_text(write_837p(samples.interchange(samples.per_service_week())))
     with pytest.raises(CommandError, match="not an 835"):
@@ -103,19 +103,19 @@ def test_import_835_refuses_an_837(world, tmp_path) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize(("content", "message"), [(b"\x89PNG\r\n", "not an X12 text file"),
                                                   (b"hello", "not an X12 file")])
-def test_import_835_refuses_garbage(world, tmp_path, content: bytes, message: str) -> None:  # noqa: ANN001
+def test_import_835_refuses_garbage(world, tmp_path, content: bytes, message: str) -> None:
     path = tmp_path / "x.835"
     path.write_bytes(content)
     with pytest.raises(CommandError, match=message):
         _run("import_835", str(path))
 
 
-def test_import_835_missing_file(world, tmp_path) -> None:  # noqa: ANN001
+def test_import_835_missing_file(world, tmp_path) -> None:
     with pytest.raises(CommandError, match="is not a file"):
         _run("import_835", str(tmp_path / "nope.835"))
 
 
-def test_negative_payment_total_is_refused(world, tmp_path) -> None:  # noqa: ANN001
+def test_negative_payment_total_is_refused(world, tmp_path) -> None:
     path = tmp_path / "neg.835"
     path.write_text(samples.build_835(["LX*1", "CLP*TRX*22*-100*-100**12*P1*11*1"], bpr_total="-100"))
     with pytest.raises(CommandError, match="negative BPR02"):

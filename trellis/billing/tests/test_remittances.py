@@ -27,7 +27,7 @@ from trellis.core.testing.factories import make_staff
 pytestmark = pytest.mark.django_db
 
 
-def _submitted_claims(world, tmp_path, sessions_per_claim=(3, 1, 1, 1)):  # noqa: ANN001, ANN202
+def _submitted_claims(world, tmp_path, sessions_per_claim=(3, 1, 1, 1)):
     FeeScheduleEntry.objects.filter(code="90853").update(rate=Decimal("150"))
     for n, count in enumerate(sessions_per_claim):
         ep = world.patient(n=n)
@@ -51,11 +51,11 @@ def _submitted_claims(world, tmp_path, sessions_per_claim=(3, 1, 1, 1)):  # noqa
     return [Claim.objects.get(pk=c.pk) for c in claims]
 
 
-def _import(world, content):  # noqa: ANN001, ANN202
+def _import(world, content):
     return services.import_remittance(content=content, organization=world.site.organization)
 
 
-def test_posting_paid_partial_denied_reversal_and_plb(world, tmp_path) -> None:  # noqa: ANN001
+def test_posting_paid_partial_denied_reversal_and_plb(world, tmp_path) -> None:
     partial, denied, paid, reversed_ = _submitted_claims(world, tmp_path)
     Claim.objects.filter(pk=reversed_.pk).update(status=ClaimStatus.PAID, paid_amount=Decimal("120"))
     summary = _import(world, samples.full_835())
@@ -84,7 +84,7 @@ def test_posting_paid_partial_denied_reversal_and_plb(world, tmp_path) -> None: 
     assert remittance.code_list_version and remittance.trace_number == "EFT20260120"
 
 
-def test_reimporting_the_same_835_posts_nothing_twice(world, tmp_path) -> None:  # noqa: ANN001
+def test_reimporting_the_same_835_posts_nothing_twice(world, tmp_path) -> None:
     claims = _submitted_claims(world, tmp_path)
     Claim.objects.filter(pk=claims[3].pk).update(status=ClaimStatus.PAID, paid_amount=Decimal("120"))
     _import(world, samples.full_835())
@@ -97,7 +97,7 @@ def test_reimporting_the_same_835_posts_nothing_twice(world, tmp_path) -> None: 
     assert before == after
 
 
-def test_unknown_claims_go_to_suspense(world, tmp_path) -> None:  # noqa: ANN001
+def test_unknown_claims_go_to_suspense(world, tmp_path) -> None:
     _submitted_claims(world, tmp_path, sessions_per_claim=(1, 1, 1))
     body = samples.PAID_IN_FULL + ["CLP*TR9999999999*1*80*80**12*PAYX*11*1"]
     summary = _import(world, samples.build_835(body, bpr_total="230"))
@@ -109,31 +109,31 @@ def test_unknown_claims_go_to_suspense(world, tmp_path) -> None:  # noqa: ANN001
     assert [s.pk for s in biller_items] == [item.pk]
 
 
-def _biller(world):  # noqa: ANN001, ANN202
+def _biller(world):
     return make_staff("biller", world.site)
 
 
-def test_out_of_balance_835_is_refused_and_nothing_posted(world, tmp_path) -> None:  # noqa: ANN001
+def test_out_of_balance_835_is_refused_and_nothing_posted(world, tmp_path) -> None:
     _submitted_claims(world, tmp_path, sessions_per_claim=(1, 1, 1))
     with pytest.raises(services.RemittanceRefused, match="does not balance"):
         _import(world, samples.build_835(samples.PAID_IN_FULL + samples.PLB, bpr_total="150"))
     assert Remittance.objects.count() == 0
 
 
-def test_an_837_is_refused(world) -> None:  # noqa: ANN001
+def test_an_837_is_refused(world) -> None:
     content = samples.full_835().replace("GS*HP*", "GS*HC*").replace("005010X221A1", "005010X222A1")
     with pytest.raises(services.RemittanceRefused, match="837 health care claim, not an 835"):
         _import(world, content)
 
 
-def test_unknown_payee_is_refused(world) -> None:  # noqa: ANN001
+def test_unknown_payee_is_refused(world) -> None:
     content = samples.full_835().replace("*XX*1234567893", "*XX*1679576722")
     with pytest.raises(services.RemittanceRefused, match="payee NPI 1679576722"):
         _import(world, content)
     assert Remittance.objects.count() == 0
 
 
-def test_a_failure_midway_posts_nothing(world, tmp_path) -> None:  # noqa: ANN001
+def test_a_failure_midway_posts_nothing(world, tmp_path) -> None:
     claims = _submitted_claims(world, tmp_path, sessions_per_claim=(1, 1, 1))
     Claim.objects.filter(pk=claims[1].pk).update(status=ClaimStatus.DRAFT)  # a claim never sent cannot be paid
     body = samples.PAID_IN_FULL + ["CLP*TR0000000102*1*150*150**12*PAY2*11*1"]
@@ -143,7 +143,7 @@ def test_a_failure_midway_posts_nothing(world, tmp_path) -> None:  # noqa: ANN00
     assert Claim.objects.get(pk=claims[2].pk).status == ClaimStatus.SUBMITTED  # the first CLP rolled back
 
 
-def test_denial_worklist_has_reason_text_and_next_step(world, tmp_path, django_assert_max_num_queries) -> None:  # noqa: ANN001
+def test_denial_worklist_has_reason_text_and_next_step(world, tmp_path, django_assert_max_num_queries) -> None:
     claims = _submitted_claims(world, tmp_path)
     Claim.objects.filter(pk=claims[3].pk).update(status=ClaimStatus.PAID, paid_amount=Decimal("120"))
     _import(world, samples.full_835())

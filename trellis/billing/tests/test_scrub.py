@@ -18,7 +18,7 @@ COVERAGE = CoverageInfo(PAYER, "ACM1", active_from=date(2025, 1, 1), active_to=d
 AUTH = AuthorizationInfo("AUTH1", date(2026, 1, 1), date(2026, 1, 31), units_authorized=3)
 
 
-def clean(**changes) -> ClaimFacts:  # noqa: ANN003
+def clean(**changes) -> ClaimFacts:
     lines = (
         LineFacts(1, "90853", DAY, Decimal("120"), Decimal("1"), (1, 2)),
         LineFacts(2, "90834", date(2026, 1, 6), Decimal("160"), Decimal("1"), (1,)),
@@ -36,7 +36,7 @@ def rules_fired(facts: ClaimFacts) -> set[str]:
     return {p.rule for p in scrub.scrub(facts)}
 
 
-def with_line(facts: ClaimFacts, index: int = 0, **changes) -> ClaimFacts:  # noqa: ANN003
+def with_line(facts: ClaimFacts, index: int = 0, **changes) -> ClaimFacts:
     lines = list(facts.lines)
     lines[index] = dataclasses.replace(lines[index], **changes)
     return dataclasses.replace(facts, lines=tuple(lines))

@@ -26,7 +26,7 @@ def _january() -> None:  # noqa: PT004
         yield
 
 
-def _claims(world, n: int = 1):  # noqa: ANN001, ANN202
+def _claims(world, n: int = 1):
     for i in range(n):
         ep = world.patient(n=i)
         world.attend(ep, MONDAY + dt.timedelta(days=i % 5), start=dt.time(8 + i % 10, 0))
@@ -37,7 +37,7 @@ def _claims(world, n: int = 1):  # noqa: ANN001, ANN202
     return claims
 
 
-def test_home_allowed_for_biller_and_denied_otherwise(world, client, client_for, other_site) -> None:  # noqa: ANN001
+def test_home_allowed_for_biller_and_denied_otherwise(world, client, client_for, other_site) -> None:
     (claim,) = _claims(world)
     url = reverse("billing:home")
     assert client.get(url).status_code == 302  # anonymous -> sign in
@@ -57,7 +57,7 @@ def test_home_allowed_for_biller_and_denied_otherwise(world, client, client_for,
 
 
 def test_claim_page_shows_codes_minutes_and_note_status_never_note_text(world, client, client_for,
-                                                                        other_site) -> None:  # noqa: ANN001
+                                                                        other_site) -> None:
     (claim,) = _claims(world)
     services.scrub_claims(claims=[claim], today=TODAY)
     url = reverse("billing:claim", kwargs={"claim_id": claim.public_id})
@@ -72,7 +72,7 @@ def test_claim_page_shows_codes_minutes_and_note_status_never_note_text(world, c
     assert claim.episode.patient.legal_last_name not in page.context["request"].path  # no PHI in the URL
 
 
-def test_post_actions_need_billing_manage(world, client_for) -> None:  # noqa: ANN001
+def test_post_actions_need_billing_manage(world, client_for) -> None:
     _claims(world)
     admin = make_staff("org_admin", world.site)  # billing.view only
     biller = make_staff("biller", world.site)
@@ -91,7 +91,7 @@ def test_post_actions_need_billing_manage(world, client_for) -> None:  # noqa: A
     assert client_for(admin).get(reverse("billing:download", kwargs={"batch_id": batch.public_id})).status_code == 403
 
 
-def test_submit_is_idempotent_from_the_page(world, client_for, settings, tmp_path) -> None:  # noqa: ANN001
+def test_submit_is_idempotent_from_the_page(world, client_for, settings, tmp_path) -> None:
     settings.TRELLIS_CLAIMS_DROP_DIR = tmp_path
     claims = _claims(world)
     services.scrub_claims(claims=claims, today=TODAY)
@@ -104,7 +104,7 @@ def test_submit_is_idempotent_from_the_page(world, client_for, settings, tmp_pat
     assert Claim.objects.get().status == ClaimStatus.SUBMITTED
 
 
-def test_appeal_from_the_claim_page(world, client_for, tmp_path) -> None:  # noqa: ANN001
+def test_appeal_from_the_claim_page(world, client_for, tmp_path) -> None:
     (claim,) = _claims(world)
     Claim.objects.filter(pk=claim.pk).update(patient_control_number="TR0000000102", status=ClaimStatus.SUBMITTED)
     services.import_remittance(content=samples.build_835(samples.DENIED, bpr_total="0"),
@@ -120,7 +120,7 @@ def test_appeal_from_the_claim_page(world, client_for, tmp_path) -> None:  # noq
     assert "No denials to work" in biller.get(reverse("billing:home")).content.decode()
 
 
-def test_home_query_count_is_bounded(world, client_for, django_assert_max_num_queries) -> None:  # noqa: ANN001
+def test_home_query_count_is_bounded(world, client_for, django_assert_max_num_queries) -> None:
     biller = client_for(make_staff("biller", world.site))
     _claims(world, 1)
     biller.get(reverse("billing:home"))  # warm-up: the first request loads the session's site capabilities
@@ -132,7 +132,7 @@ def test_home_query_count_is_bounded(world, client_for, django_assert_max_num_qu
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_today_shows_billers_their_queues_and_not_clinicians(world, client_for) -> None:  # noqa: ANN001
+def test_today_shows_billers_their_queues_and_not_clinicians(world, client_for) -> None:
     _claims(world)
     biller = client_for(make_staff("biller", world.site))
     page = biller.get(reverse("web:home")).content.decode()

@@ -175,7 +175,7 @@ def _npi(value: str, field: str) -> str:
     return digits
 
 
-def _address(addr, who: str, *, zip9: bool = False) -> list[str]:  # noqa: ANN001
+def _address(addr, who: str, *, zip9: bool = False) -> list[str]:
     zip_digits = "".join(ch for ch in addr.postal_code if ch.isdigit())
     if zip9 and len(zip_digits) != 9:
         raise X12BuildError(f"{who} ZIP code needs all 9 digits (ZIP+4) in the 837 billing provider loop.")

@@ -1,4 +1,4 @@
-"""The episode-of-care demo covers what issue 4 asks for: referrals in every state, intakes with diagnoses,
+"""The episode-of-care demo shows each part of the episode path: referrals in every state, intakes with diagnoses,
 plans with reviews (some overdue), discharges of each type, one step-down."""
 
 from __future__ import annotations

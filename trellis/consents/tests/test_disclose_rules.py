@@ -23,11 +23,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def therapist(make_staff):  # noqa: ANN001, ANN201
+def therapist(make_staff):
     return make_staff("therapist")
 
 
-def _release(patient, site, therapist, *, kind=ConsentKind.PART2, days=90):  # noqa: ANN001, ANN202
+def _release(patient, site, therapist, *, kind=ConsentKind.PART2, days=90):
     consent = services.create_consent(
         patient=patient, site=site, kind=kind, created_by=therapist, recipient_name="Dr. Ana Lopez",
         information="Attendance", purpose="Care coordination",
@@ -36,7 +36,7 @@ def _release(patient, site, therapist, *, kind=ConsentKind.PART2, days=90):  # n
     return sign(consent, therapist)
 
 
-def _disclose(patient, site, therapist, consent):  # noqa: ANN001, ANN202
+def _disclose(patient, site, therapist, consent):
     return services.disclose(
         patient=patient, site=site, purpose="Care coordination", information="Attendance", method="fax",
         document_title="Attendance summary", disclosed_by=therapist, part2_applies=True,

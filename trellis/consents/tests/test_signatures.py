@@ -13,7 +13,7 @@ from trellis.consents.signatures import representative_problem, typed_name_probl
 
 
 @pytest.fixture
-def therapist(make_staff):  # noqa: ANN001, ANN201
+def therapist(make_staff):
     return make_staff("therapist")
 
 

@@ -57,7 +57,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN202, N805
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             obj.save()
 
@@ -87,6 +87,6 @@ class PatientFactory(DjangoModelFactory):
     sex_at_birth = "F"
 
     @factory.post_generation
-    def link_site(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN202, N805
+    def link_site(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             PatientSite.objects.get_or_create(patient=obj, site=obj.primary_site)

@@ -17,7 +17,7 @@ from trellis.core.health import DropOutageTracebacks
 pytestmark = pytest.mark.django_db
 
 
-def _outage_records(caplog) -> list[logging.LogRecord]:  # noqa: ANN001
+def _outage_records(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "trellis.database"]
 
 
@@ -31,7 +31,7 @@ class _Unreachable:
         self.ensure_connection()
 
 
-def _database_unreachable(monkeypatch) -> None:  # noqa: ANN001
+def _database_unreachable(monkeypatch) -> None:
     from trellis.core import health, middleware
 
     monkeypatch.setattr(middleware, "connection", _Unreachable())
@@ -76,7 +76,7 @@ def test_a_timeout_inside_a_view_is_a_503_not_a_500(client_for, make_staff, pati
     c = client_for(make_staff("therapist"))
     c.get(reverse("web:home"))
 
-    def timed_out(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def timed_out(*args, **kwargs):
         raise OperationalError("canceling statement due to statement timeout")
 
     monkeypatch.setattr(patient_views, "render", timed_out)

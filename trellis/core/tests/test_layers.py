@@ -1,6 +1,8 @@
 """The layer contract (trellis.core.layers) over the real import graph, and proof that the check can fail."""
 
+from pathlib import Path
 
+import trellis
 from trellis.core.layers import Import, check, collect_imports, layer_of
 
 
@@ -39,3 +41,8 @@ def test_collector_sees_a_function_level_import(tmp_path):
     found = collect_imports(tmp_path / "trellis")
     assert found == [Import("trellis.patients.views", "trellis.web.navigation", 2, False)]
     assert [v.reason for v in check(found)] == ["a lower layer imports a higher one"]
+
+
+def test_trellis_keeps_its_layers():
+    violations = check(collect_imports(Path(trellis.__file__).parent))
+    assert not violations, "\n".join(str(v) for v in violations)

@@ -30,22 +30,22 @@ class GroupFixture:
 
 
 @pytest.fixture
-def program(site):  # noqa: ANN001, ANN201
+def program(site):
     return make_program(site, name="Adult IOP")
 
 
 @pytest.fixture
-def track(program):  # noqa: ANN001, ANN201
+def track(program):
     return make_track(program, name="General")
 
 
 @pytest.fixture
-def facilitator(make_staff):  # noqa: ANN001, ANN201
+def facilitator(make_staff):
     return make_staff("group_facilitator", full_name="Fran Facilitator")
 
 
 @pytest.fixture
-def supervisor(make_staff):  # noqa: ANN001, ANN201
+def supervisor(make_staff):
     user = make_staff("therapist", full_name="Sam Supervisor")
     user.profile.credentials = "LCSW"
     user.profile.save()
@@ -53,7 +53,7 @@ def supervisor(make_staff):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def supervised(make_staff, supervisor):  # noqa: ANN001, ANN201
+def supervised(make_staff, supervisor):
     """A pre-licensure therapist whose notes need the supervisor's co-signature."""
     user = make_staff("therapist", full_name="Tess Trainee")
     user.profile.credentials = "LMSW"
@@ -74,7 +74,7 @@ def mark(session: Any, episode: Any, status: str = "present", minutes: int | Non
 
 
 @pytest.fixture
-def make_group(site, track, facilitator) -> Callable[..., GroupFixture]:  # noqa: ANN001
+def make_group(site, track, facilitator) -> Callable[..., GroupFixture]:
     """make_group(attended=10, absent=2, day=DAY, facilitator=None) -> GroupFixture with new patients."""
     counter = {"n": 0}
 
@@ -148,7 +148,7 @@ TEST_CLOCK = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_clock(request):  # noqa: ANN001, ANN202
+def _fixed_clock(request):
     if request.node.get_closest_marker("browser"):
         yield
         return

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed(make_group, facilitator):  # noqa: ANN001, ANN201
+def signed(make_group, facilitator):
     g = make_group(attended=2)
     note = services.start_note(session=g.session, user=facilitator)
     note = services.save_draft(note=note, user=facilitator, expected_version=note.version, shared=SHARED_OK,

@@ -20,7 +20,7 @@ from trellis.scheduling.testing import admit
 pytestmark = pytest.mark.django_db
 
 
-def _fill_and_sign(note, user):  # noqa: ANN001, ANN202
+def _fill_and_sign(note, user):
     parts = {str(p.public_id): participant_ok() for p in note.participants.all()}
     note = services.save_draft(note=note, user=user, expected_version=note.version, shared=SHARED_OK,
                                participants=parts)
@@ -28,7 +28,7 @@ def _fill_and_sign(note, user):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture
-def latecomer(make_group, track):  # noqa: ANN001, ANN201
+def latecomer(make_group, track):
     g = make_group(attended=2)
     episode = admit(PatientFactory(primary_site=g.session.site), track, admitted_on=DAY - dt.timedelta(days=3))
     return g, episode

@@ -64,3 +64,15 @@ def test_doc_state_and_billing():
     assert not documented_for_billing(attendance_status="present", facts=DocFacts(True, True, True, False))
     assert cosign_required(author_requires_cosign=True)
     assert not cosign_required(author_requires_cosign=False)
+
+
+def test_attendance_vocabulary_is_attendances():
+    from trellis.attendance import minutes
+    from trellis.attendance.models import AttendanceStatus
+    from trellis.documentation import rules
+
+    assert rules.ATTENDED_STATUSES is minutes.ATTENDED_STATUSES
+    not_attended = set(AttendanceStatus.values) - set(rules.ATTENDED_STATUSES)
+    assert not_attended == {"absent_excused", "absent_unexcused", "cancelled_by_program"}
+    assert all(not rules.attended(status) for status in not_attended)
+    assert all(rules.attended(status) for status in ("present", "late", "left_early"))

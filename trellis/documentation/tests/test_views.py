@@ -52,12 +52,12 @@ def whole_note(note: Note, *, plan: str = "Continue module 4.", shared: dict | N
 
 
 @pytest.fixture
-def group(make_group):  # noqa: ANN001, ANN201
+def group(make_group):
     return make_group(attended=3, absent=1)
 
 
 @pytest.fixture
-def draft(group, facilitator):  # noqa: ANN001, ANN201
+def draft(group, facilitator):
     return services.start_note(session=group.session, user=facilitator)
 
 
@@ -80,7 +80,7 @@ def test_note_screen_prefills_roster_from_attendance(client_for, facilitator, gr
     assert AuditEvent.objects.filter(action=AuditAction.READ, object_id=str(draft.public_id)).exists()
 
 
-def _count_queries(client, path) -> int:  # noqa: ANN001
+def _count_queries(client, path) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(path)
     assert response.status_code == 200
@@ -238,7 +238,7 @@ def test_session_notes_page_starts_a_group_note(client_for, facilitator, group):
 
 # --------------------------------------------------------------------------- chart and prints: isolation
 @pytest.fixture
-def signed_pair(client_for, facilitator, make_group):  # noqa: ANN001, ANN201
+def signed_pair(client_for, facilitator, make_group):
     g = make_group(attended=2)
     note = services.start_note(session=g.session, user=facilitator)
     pa, pb = note.participants.select_related("episode__patient").order_by("pk")
@@ -389,7 +389,7 @@ def test_signed_note_screen_shows_hash_verification(client_for, facilitator, dra
 
 
 # --------------------------------------------------------------------------- individual and medication notes
-def _appointment(site, track, clinician, service_type, title):  # noqa: ANN001, ANN202
+def _appointment(site, track, clinician, service_type, title):
     from trellis.core.testing.factories import PatientFactory
     from trellis.documentation.tests.conftest import mark
     from trellis.scheduling.testing import admit, make_session
@@ -471,7 +471,7 @@ def test_chart_and_worklist_query_counts_do_not_grow_with_data(client_for, facil
     g = make_group(attended=2)
     patient = g.episodes[0].patient
 
-    def sign(session_group):  # noqa: ANN001, ANN202
+    def sign(session_group):
         note = services.start_note(session=session_group.session, user=facilitator)
         note = services.save_draft(note=note, user=facilitator, expected_version=1, shared=SHARED_OK,
                                    participants={str(p.public_id): participant_ok()

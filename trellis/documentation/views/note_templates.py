@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.programs.models import ServiceType
 
 from .. import services
@@ -41,7 +42,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"], service_type=form.cleaned_data["service_type"], copy_from=source,
                 make_default=form.cleaned_data["make_default"])
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "Template created. Edit its sections below; saving publishes a new version.")
             return redirect("documentation:template_detail", template_id=template.public_id)

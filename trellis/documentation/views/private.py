@@ -14,6 +14,7 @@ from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.core.forms import apply_domain_error
 from trellis.episodes.models import Episode
 from trellis.patients.models import Patient
 
@@ -44,7 +45,7 @@ def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
             services.create_private_note(author=request.user, episode=episode, text=form.cleaned_data["text"],
                                          kind=form.cleaned_data["kind"])
         except DomainError as exc:
-            form.add_error(exc.field if getattr(exc, "field", None) in form.fields else None, str(exc))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "Private note saved. Only you can see it.")
             return redirect("documentation:private_list")

@@ -1,5 +1,5 @@
 """The full path referral -> patient -> intake -> admission -> plan -> reviews -> step-down -> discharge,
-through the services (issue 4, "Tests must show")."""
+through the services."""
 
 from __future__ import annotations
 
@@ -266,10 +266,10 @@ def test_admission_and_discharge_signals(site, make_staff, patient, django_captu
     therapist = make_staff("therapist")
     received = []
 
-    def on_admit(sender, episode, **kwargs):  # noqa: ANN001, ANN202
+    def on_admit(sender, episode, **kwargs):
         received.append(("admitted", episode.pk))
 
-    def on_discharge(sender, episode, **kwargs):  # noqa: ANN001, ANN202
+    def on_discharge(sender, episode, **kwargs):
         received.append(("discharged", episode.pk))
 
     lifecycle.episode_admitted.connect(on_admit)

@@ -12,7 +12,7 @@ from trellis.programs.models import Program, Room, Track
 pytestmark = pytest.mark.django_db
 
 
-def make_program(site):  # noqa: ANN001, ANN201
+def make_program(site):
     return Program.objects.create(organization=site.organization, site=site, name="Adult IOP", level_of_care="iop")
 
 

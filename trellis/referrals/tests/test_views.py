@@ -208,40 +208,13 @@ def test_determination_and_override_views(client_for, site, make_staff, patient)
     assert det.admissible and det.overridden_by == director
 
 
-def test_admission_requirements_page(client_for, site, other_site, make_staff, director):
-    from trellis.consents.services import required_kinds
-    from trellis.referrals.selectors import criteria_for_program
-
-    program = make_program(site, level="iop", part2=True, certification=False)
-    url = reverse("referrals:admission_requirements", kwargs={"program_id": program.public_id})
-    assert client_for(make_staff("therapist")).get(url).status_code == 403
-    assert client_for(make_staff("program_director", at=other_site)).get(url).status_code == 404
-    c = client_for(director)
-    page = c.get(url)
-    assert page.status_code == 200 and b"Acute intoxication" in page.content
-    data = {"template": "asam", "consents": ["treatment", "financial", "telehealth"],
-            "asam_d1": 0, "asam_d2": 1, "asam_d3": 2, "asam_d4": 3, "asam_d5": 3, "asam_d6": 2}
-    assert c.post(url, data).status_code == 302
-    crit = criteria_for_program(program)
-    d1 = crit.dimensions[0]
-    assert [f.key for f in d1.findings if f.meets] == ["r0"]
-    assert set(required_kinds(program)) == {"treatment", "financial", "telehealth", "part2_notice"}  # 2.22 always
-
-
-def test_admission_requirements_certification_cadence_all_or_nothing(client_for, site, director):
-    from trellis.careplans.models import CertificationPolicy
-    from trellis.referrals.models import ProgramAdmissionCriteria
-
-    program = make_program(site)  # PHP with certification
-    url = reverse("referrals:admission_requirements", kwargs={"program_id": program.public_id})
-    c = client_for(director)
-    assert b"Physician certification cadence" in c.get(url).content
-    base = {"template": "php_mh", "consents": ["treatment", "financial"], "cert_initial_due_day": 1}
-    response = c.post(url, {**base, "cert_first_recert_day": 25, "cert_recert_interval_days": 30})
-    assert response.status_code == 400 and b"by day 18" in response.content
-    assert not ProgramAdmissionCriteria.objects.filter(program=program).exists()  # nothing half-saved
-    assert c.post(url, {**base, "cert_first_recert_day": 15, "cert_recert_interval_days": 28}).status_code == 302
-    assert CertificationPolicy.objects.get(program=program).recert_interval_days == 28
+def test_old_admission_requirements_address_redirects(client_for, site, director):
+    program = make_program(site)
+    response = client_for(director).get(f"/referrals/programs/{program.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("careplans:admission_requirements",
+                                           kwargs={"program_id": program.public_id})
+    assert client_for(director).get("/referrals/programs/")["Location"] == reverse("careplans:admission_programs")
 
 
 def test_board_filters_owner_and_source(client_for, site, director, source, make_staff):

@@ -14,41 +14,41 @@ MONDAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def program(site):  # noqa: ANN001, ANN201
+def program(site):
     return make_program(site)
 
 
 @pytest.fixture
-def track(program):  # noqa: ANN001, ANN201
+def track(program):
     return make_track(program, name="Mood & Anxiety")
 
 
 @pytest.fixture
-def room(site):  # noqa: ANN001, ANN201
+def room(site):
     return make_room(site, capacity=10)
 
 
 @pytest.fixture
-def facilitator(make_staff):  # noqa: ANN001, ANN201
+def facilitator(make_staff):
     return make_staff("group_facilitator", full_name="Fran Facilitator")
 
 
 @pytest.fixture
-def therapist(make_staff):  # noqa: ANN001, ANN201
+def therapist(make_staff):
     return make_staff("therapist", full_name="Theo Therapist")
 
 
 @pytest.fixture
-def director(make_staff):  # noqa: ANN001, ANN201
+def director(make_staff):
     return make_staff("program_director", full_name="Dana Director")
 
 
 @pytest.fixture
-def enroll(site) -> Callable:  # noqa: ANN001
+def enroll(site) -> Callable:
     """enroll(track, n=1, admitted_on=..., discharged_on=None) -> list of episodes of new patients."""
     from trellis.core.testing.factories import PatientFactory
 
-    def _enroll(track, n: int = 1, *, admitted_on: date = date(2026, 1, 5), discharged_on=None, **names):  # noqa: ANN001, ANN202
+    def _enroll(track, n: int = 1, *, admitted_on: date = date(2026, 1, 5), discharged_on=None, **names):
         out = []
         for i in range(n):
             patient = PatientFactory(primary_site=track.program.site, legal_last_name=names.get("last", f"Zed{i:03d}"),

@@ -28,14 +28,14 @@ pytestmark = [
 ]
 
 
-def race(*calls):  # noqa: ANN002, ANN201
+def race(*calls):
     """Run the callables in parallel threads, started together; return (results, errors)."""
     barrier = threading.Barrier(len(calls))
     results: list = []
     errors: list = []
     lock = threading.Lock()
 
-    def run(fn):  # noqa: ANN001, ANN202
+    def run(fn):
         try:
             barrier.wait(timeout=10)
             value = fn()
@@ -56,7 +56,7 @@ def race(*calls):  # noqa: ANN002, ANN201
 
 
 @pytest.fixture
-def future(time_machine):  # noqa: ANN001, ANN201
+def future(time_machine):
     time_machine.move_to(datetime(2026, 3, 1, 17, tzinfo=UTC), tick=False)
 
 
@@ -85,7 +85,7 @@ def test_double_booking_a_facilitator_concurrently_exactly_one_succeeds(future, 
                                                                         enroll, attempt):
     a, b = enroll(track, 2)
 
-    def book(ep, start):  # noqa: ANN001, ANN202
+    def book(ep, start):
         return lambda: services.book_appointment(
             user=director, episode=ep, service_type="individual_therapy", local_date=date(2026, 3, 5),
             start_time=start, end_time=time(start.hour + 1, start.minute), facilitator=therapist,
@@ -101,7 +101,7 @@ def test_double_booking_a_facilitator_concurrently_exactly_one_succeeds(future, 
 def test_concurrent_series_creation_for_one_room_exactly_one_succeeds(future, site, facilitator, therapist, track):
     room = make_room(site, name="Contested")
 
-    def create(user, title):  # noqa: ANN001, ANN202
+    def create(user, title):
         return lambda: services.create_series(
             user=user, site=site, program=track.program, tracks=[track], title=title, service_type="skills_group",
             weekdays=[0, 2], start_time=time(9), end_time=time(10), starts_on=date(2026, 3, 2), facilitator=user,

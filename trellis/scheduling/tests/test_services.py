@@ -22,13 +22,13 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture
-def now(time_machine):  # noqa: ANN001, ANN201
+def now(time_machine):
     """Sunday 1 March 2026, 12:00 New York (17:00 UTC)."""
     time_machine.move_to(utc(2026, 3, 1, 17, 0), tick=False)
     return time_machine
 
 
-def series(site, facilitator, track=None, **kw):  # noqa: ANN001, ANN201
+def series(site, facilitator, track=None, **kw):
     data = dict(
         user=facilitator, site=site, title="DBT skills", service_type="skills_group",
         weekdays=[0, 2, 4], start_time=time(9, 0), end_time=time(10, 30), starts_on=date(2026, 3, 2),

@@ -17,12 +17,12 @@ WED = date(2026, 3, 4)
 
 
 @pytest.fixture
-def now(time_machine):  # noqa: ANN001, ANN201
+def now(time_machine):
     time_machine.move_to(datetime(2026, 3, 4, 16, tzinfo=UTC), tick=False)  # Wed 11:00 New York
 
 
 @pytest.fixture
-def schedule(now, site, facilitator, track, room, enroll):  # noqa: ANN001, ANN201
+def schedule(now, site, facilitator, track, room, enroll):
     members = enroll(track, 3)
     series = services.create_series(
         user=facilitator, site=site, program=track.program, tracks=[track], title="Morning process group",
@@ -67,7 +67,7 @@ def test_group_facilitator_cannot_create_series(schedule, facilitator, client_fo
     assert client_for(facilitator).get(reverse("scheduling:series_create")).status_code == 403
 
 
-def series_post(track, facilitator, room, **overrides):  # noqa: ANN001, ANN201
+def series_post(track, facilitator, room, **overrides):
     data = {
         "program": track.program.pk, "tracks": [track.pk], "title": "Relapse prevention", "topic": "",
         "service_type": "psychoeducation", "modality": "in_person", "weekdays": ["1", "3"], "start_time": "13:00",
@@ -233,7 +233,7 @@ def test_ical_feed_has_no_patient_names_and_is_revocable(schedule, facilitator, 
     assert c.post(reverse("scheduling:feed_revoke", kwargs={"token_id": other.public_id})).status_code == 404
 
 
-def _grow(site, facilitator_factory, track_factory, enroll, n_series: int, n_patients: int) -> None:  # noqa: ANN001
+def _grow(site, facilitator_factory, track_factory, enroll, n_series: int, n_patients: int) -> None:
     for i in range(n_series):
         track = track_factory(i)
         enroll(track, n_patients)

@@ -46,13 +46,13 @@ def sign_telehealth(patient: Any, site: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _memory_sender(settings) -> None:  # noqa: ANN001
+def _memory_sender(settings) -> None:
     settings.TRELLIS_PATIENT_SENDER = "trellis.telehealth.senders.MemorySender"
     MemorySender.outbox.clear()
 
 
 @pytest.fixture
-def scene(site, make_staff) -> Scene:  # noqa: ANN001
+def scene(site, make_staff) -> Scene:
     program = make_program(site, name="Adult IOP")
     track = make_track(program)
     clinician = make_staff("therapist", full_name="Dana Clinician")

@@ -15,7 +15,7 @@ from trellis.web.context_processors import DEFAULT_ACCENT, accent_pair, contrast
 pytestmark = pytest.mark.django_db
 
 
-def _request(user, path="/"):  # noqa: ANN001, ANN202
+def _request(user, path="/"):
     from trellis.accounts.models import User
 
     request = RequestFactory().get(path)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _production_like(settings):  # noqa: ANN001, ANN202
+def _production_like(settings):
     settings.DEBUG = False
 
 

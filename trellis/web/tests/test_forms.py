@@ -13,7 +13,7 @@ class SampleForm(forms.Form):
     telehealth = forms.BooleanField(required=False, help_text="Patients may join by video.")
     kind = forms.ChoiceField(choices=[("g", "Group"), ("i", "Individual")], widget=forms.RadioSelect)
 
-    def clean(self):  # noqa: ANN201
+    def clean(self):
         raise forms.ValidationError("The room is already booked at that time.")
 
 

@@ -49,7 +49,7 @@ def test_age_on_uses_object_method_or_attribute():
     class P:
         date_of_birth = dt.date(1990, 1, 1)
 
-        def age_on(self, on):  # noqa: ANN001, ANN202
+        def age_on(self, on):
             return 99
 
     assert age_on(P(), dt.date(2026, 1, 1)) == 99

@@ -14,7 +14,7 @@ from trellis.scheduling.testing import admit, make_program, make_room, make_trac
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _axe_serious(page) -> list[str]:  # noqa: ANN001
+def _axe_serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)

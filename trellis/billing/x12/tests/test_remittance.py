@@ -198,7 +198,7 @@ def test_write_then_parse_round_trip_and_pyx12_accepts_it() -> None:
     ),
     plb=st.decimals(min_value=-50, max_value=50, places=2),
 )
-def test_property_written_835_balances_and_round_trips(claims, plb) -> None:  # noqa: ANN001
+def test_property_written_835_balances_and_round_trips(claims, plb) -> None:
     """Any payment built by the rules (line paid + CAS = charge; BPR = claims - PLB) parses back balanced."""
     payment = Payment("0001", "I", Decimal("0"), "C", "CHK", date(2026, 1, 20), "TRACE1", "1512345678",
                       payer_name="ACME", payee_name="CEDAR", payee_identifier="1234567893")

@@ -72,7 +72,7 @@ def test_per_diem_content() -> None:
 
 @pytest.mark.parametrize("frequency", ["7", "8"])
 @pytest.mark.parametrize("writer", [write_837p, write_837i])
-def test_replacement_and_void_carry_payer_claim_number(frequency: str, writer) -> None:  # noqa: ANN001
+def test_replacement_and_void_carry_payer_claim_number(frequency: str, writer) -> None:
     base = samples.per_service_week() if writer is write_837p else samples.per_diem_iop_week()
     claim = dataclasses.replace(base, frequency_code=frequency, payer_claim_number="PAY0001")
     out = writer(samples.interchange(claim))
@@ -183,7 +183,7 @@ def test_amount_format() -> None:
         min_size=1, max_size=5,
     )
 )
-def test_property_counts_and_totals(claims) -> None:  # noqa: ANN001
+def test_property_counts_and_totals(claims) -> None:
     built = []
     for n, (line_count, code, charge, dependent) in enumerate(claims):
         lines = tuple(
@@ -200,5 +200,5 @@ def test_property_counts_and_totals(claims) -> None:  # noqa: ANN001
     assert written == {c.patient_control_number: amount(charge_total(c), field="t") for c in built}
 
 
-def charge_total(claim) -> Decimal:  # noqa: ANN001
+def charge_total(claim) -> Decimal:
     return sum((line.charge for line in claim.lines), Decimal("0"))

@@ -11,7 +11,7 @@ from trellis.documentation.models import Note, NoteStatus
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _axe_serious(page) -> list[str]:  # noqa: ANN001
+def _axe_serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)

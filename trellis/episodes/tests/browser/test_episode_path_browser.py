@@ -17,11 +17,11 @@ from trellis.referrals.tests.builders import make_program, make_track
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _form(page, action_part: str):  # noqa: ANN001, ANN202
+def _form(page, action_part: str):
     return page.locator(f"form[action*='{action_part}']").first
 
 
-def _axe_serious(page) -> list[str]:  # noqa: ANN001
+def _axe_serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)

@@ -14,7 +14,7 @@ pytestmark = [
 ]
 
 
-def _axe_blocking(page) -> list[str]:  # noqa: ANN001
+def _axe_blocking(page) -> list[str]:
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError:  # optional dependency: the rest of the test still runs
@@ -28,7 +28,7 @@ def _axe_blocking(page) -> list[str]:  # noqa: ANN001
 
 
 @pytest.fixture
-def staff_page(page, live_server, login_as, make_staff, site, other_site):  # noqa: ANN001, ANN201
+def staff_page(page, live_server, login_as, make_staff, site, other_site):
     from trellis.accounts.models import SiteMembership
 
     user = make_staff("org_admin", full_name="Dana Whitfield")

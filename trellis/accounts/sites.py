@@ -1,22 +1,13 @@
-"""Small helpers shared by the episode-of-care views (referrals, consents, careplans, programs lifecycle)."""
+"""Which of the user's sites a screen works at (from the request): a chosen site among those where the user
+holds a capability, and the site to record a patient's new record at."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.http import HttpRequest
 
 from trellis.accounts.policies import sites_with
-from trellis.core.errors import DomainError
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def apply_error(form: forms.Form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def pick_site(request: HttpRequest, capability: str, value: str | None = None) -> tuple[Any, list[Any]]:
@@ -31,18 +22,6 @@ def pick_site(request: HttpRequest, capability: str, value: str | None = None) -
     if chosen is None and sites:
         chosen = sites[0]
     return chosen, sites
-
-
-def ip_of(request: HttpRequest) -> str | None:
-    from trellis.audit.middleware import client_ip
-
-    return client_ip(request)
-
-
-def chart_context(request: HttpRequest, patient: Any, tab: str) -> dict[str, Any]:
-    from trellis.patients.views import chart_context as base
-
-    return base(request, patient, tab)
 
 
 def patient_site_for(request: HttpRequest, patient: Any, capability: str) -> Any:
