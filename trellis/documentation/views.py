@@ -52,22 +52,6 @@ def _local(dt_value: dt.datetime | None, site: Any) -> dt.datetime | None:
     return timezone.localtime(dt_value, _zone(site)) if dt_value else None
 
 
-def _session_defaults(note: Note) -> dict[str, dict[str, Any]]:
-    """Prefill start/end times of the shared section from the schedule (site time zone)."""
-    s = note.session
-    start, end = _local(s.starts_at, s.site), _local(s.ends_at, s.site)
-    out: dict[str, dict[str, Any]] = {}
-    for section in note.template_version.parsed.sections_for(Scope.SHARED):
-        keys = {f.key for f in section.fields}
-        vals: dict[str, Any] = {}
-        if "start_time" in keys and start:
-            vals["start_time"] = start.strftime("%H:%M")
-        if "end_time" in keys and end:
-            vals["end_time"] = end.strftime("%H:%M")
-        out[section.key] = vals
-    return out
-
-
 def _load_note(request: HttpRequest, note_id: Any, capability: str = Cap.NOTE_WRITE) -> Note:
     return get_scoped_or_404(request, selectors.note_detail_queryset(), note_id, capability=capability)
 
@@ -89,7 +73,7 @@ def _note_context(
     editable = bool(policies.can_edit(request.user, note))
     shared_content = shared if shared is not None else note.shared_content
     shared_sections = build_sections(schema, Scope.SHARED, shared_content, errors.get("shared", ()),
-                                     prefix=SHARED_PREFIX, defaults=_session_defaults(note) if editable else None)
+                                     prefix=SHARED_PREFIX, defaults=services.session_defaults(note) if editable else None)
     rows = []
     conflict_rows = []
     keys = [r.key for r in screen.rows]
@@ -369,7 +353,7 @@ def previous_shared(request: HttpRequest, note_id: Any) -> HttpResponse:
     if prev is not None and prev.template_version.template_id == note.template_version.template_id:
         content = {k: dict(v) for k, v in (prev.shared_content or {}).items()}
         # times come from this session's schedule, not the previous one
-        for section, vals in _session_defaults(note).items():
+        for section, vals in services.session_defaults(note).items():
             content.setdefault(section, {}).update(vals)
         record(action=AuditAction.READ, obj=prev, detail={"purpose": "copy_shared_section"})
     sections = build_sections(schema, Scope.SHARED, content, prefix=SHARED_PREFIX)
