@@ -6,17 +6,18 @@ from datetime import time, timedelta
 
 from django.contrib.auth.hashers import make_password
 
-from trellis.accounts.models import Credential, Organization, Role, Site, SiteMembership, StaffProfile, User
+from trellis.accounts.models import Credential, Role, Site, SiteMembership, StaffProfile, User
+from trellis.accounts.services import create_organization
 from trellis.core.demo import DEMO_PASSWORD, DemoContext
 
 SITES = [
     # name, code, address, city, state, zip, tz, phone, npi, accent, welcome
-    ("Cedar Ridge — Main Campus", "MAIN", "412 Linden Avenue", "Albany", "NY", "12203", "America/New_York",
+    ("Cedar Ridge — Main Campus", "MAIN", "412 Linden Avenue", "Albany", "NY", "12203-1701", "America/New_York",
      "(518) 555-0142", "1679576722", "#1f6f5c",
      "Welcome to Cedar Ridge. Take a breath — your group will start shortly."),
-    ("Cedar Ridge — Riverside", "RIV", "88 Water Street", "Troy", "NY", "12180", "America/New_York",
+    ("Cedar Ridge — Riverside", "RIV", "88 Water Street", "Troy", "NY", "12180-3408", "America/New_York",
      "(518) 555-0177", "1245319599", "#2d5a8c", "Welcome to Riverside. We're glad you're here."),
-    ("Cedar Ridge — Lakeview (Evening)", "LAKE", "2100 Shoreline Drive", "Saratoga Springs", "NY", "12866",
+    ("Cedar Ridge — Lakeview (Evening)", "LAKE", "2100 Shoreline Drive", "Saratoga Springs", "NY", "12866-2215",
      "America/New_York", "(518) 555-0190", "1003000126", "#7a4b8f",
      "Good evening, and welcome to Lakeview."),
 ]
@@ -43,11 +44,11 @@ STAFF = [
     ("Chris Morgan", "chris.morgan", Role.THERAPIST, 0, "LCSW", "Therapist (MFA walkthrough account)", "LCSW"),
 ]
 
-DEMO_NPIS = ["1234567893", "1932102084", "1457392844", "1861478253", "1598764320"]
+DEMO_NPIS = ["1234567893", "1932102084", "1457392847", "1861478257", "1598764326"]  # check digits valid (Luhn over 80840 + NPI)
 
 
 def seed(ctx: DemoContext) -> None:
-    org = Organization.objects.create(name="Cedar Ridge Behavioral Health", relax_mfa_in_dev=True)
+    org = create_organization(name="Cedar Ridge Behavioral Health", relax_mfa_in_dev=True)
     ctx.org = org
     for (name, code, addr, city, state, zip_, tz, phone, npi, accent, welcome) in SITES:
         ctx.sites.append(

@@ -1,13 +1,21 @@
-"""Sign-in events go to the audit trail (HIPAA §164.312(b) audit controls; §164.308(a)(5)(ii)(C) log-in monitoring)."""
+"""Sign-in events go to the audit trail (HIPAA §164.312(b) audit controls; §164.308(a)(5)(ii)(C) log-in monitoring).
+
+Hooks for the layers above accounts (they connect in their AppConfig.ready()):
+- ``organization_created``: sent by ``services.create_organization`` inside its transaction, with
+  ``organization`` and ``created_by`` (may be None). This is where an app installs what every organization needs
+  (documentation installs the default note templates), so no page has to create it when first viewed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from trellis.audit.services import AuditAction, record
+
+organization_created = Signal()
 
 
 @receiver(user_logged_in)

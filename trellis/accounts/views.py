@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from trellis.accounts import services
 from trellis.accounts.forms import EmailLoginForm, TOTPForm
@@ -61,13 +62,22 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+MFA_PENDING_KEY = "trellis_mfa_pending_key"
+
+
 @login_required_view
 def mfa_setup(request: HttpRequest) -> HttpResponse:
+    """Enrolment. Showing the page writes nothing: the new key waits in the signed-in session and the device is
+    stored by the first code posted (so that wrong codes are throttled), and confirmed by a correct one."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
         if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
             return redirect("accounts:mfa_verify")
-        device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
+        key = request.session.get(MFA_PENDING_KEY) or random_hex(20)
+        request.session[MFA_PENDING_KEY] = key
+        device = TOTPDevice(user=request.user, name="Authenticator app", confirmed=False, key=key)
+        if request.method == "POST":
+            device.save()
     form = TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
@@ -76,6 +86,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         elif device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            request.session.pop(MFA_PENDING_KEY, None)
             otp_login(request, device)
 
             record(action=AuditAction.UPDATE, obj=request.user, detail={"mfa": "enrolled"})

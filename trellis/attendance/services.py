@@ -20,6 +20,7 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import has_capability
 from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_minutes, validate_minutes
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
+from trellis.attendance.signals import attendance_marked
 from trellis.audit.bulk import AuditEntry, record_many
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import ConflictError, DomainError
@@ -240,6 +241,8 @@ def mark_attendance(
                          site=current.site, detail={"session": str(current.public_id), "correction": True})
               for att, _ in changed),
         ], actor=user)
+        if created or changed:
+            attendance_marked.send(sender=Attendance, session=current, user=user)
     return [*created, *(c[0] for c in changed)]
 
 
@@ -295,6 +298,7 @@ def correct_attendance(
                                             after=_snapshot(att))
         record(action=AuditAction.UPDATE, obj=att, patient=att.episode.patient, site=session.site,
                detail={"correction": True})
+        attendance_marked.send(sender=Attendance, session=session, user=user)
     return att
 
 

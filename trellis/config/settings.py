@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "trellis.episodes",
     "trellis.careplans",
     "trellis.documentation",
+    "trellis.billing",
 ]
 
 # Password links sent by administrators (new accounts, resets) work once and for one day.
@@ -303,3 +304,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # A group note saves every attendee's section in one POST (~25 fields per patient); allow large groups.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# --- Billing (X12 claim files) -----------------------------------------------------------------------
+# ISA06/GS02 and ISA08/GS03 identifiers agreed with the clearinghouse; ISA15 usage T (test) until the
+# clearinghouse moves the account to production (P).
+TRELLIS_X12_SENDER_ID = os.environ.get("TRELLIS_X12_SENDER_ID", "TRELLIS")
+TRELLIS_X12_RECEIVER_ID = os.environ.get("TRELLIS_X12_RECEIVER_ID", "CLEARINGHOUSE")
+TRELLIS_X12_RECEIVER_NAME = os.environ.get("TRELLIS_X12_RECEIVER_NAME", "CLEARINGHOUSE")
+TRELLIS_X12_USAGE = os.environ.get("TRELLIS_X12_USAGE", "T")
+# File-drop submission: where submitted batches are written for the clearinghouse's pick-up.
+TRELLIS_CLAIMS_DROP_DIR = Path(os.environ.get("TRELLIS_CLAIMS_DROP_DIR", DATA_DIR / "claims-outbox"))

@@ -27,6 +27,7 @@ SEEDERS = [
     "attendance",
     "careplans",
     "documentation",
+    "billing",
 ]
 
 DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only

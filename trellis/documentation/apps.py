@@ -8,8 +8,15 @@ class DocumentationConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
+        from trellis.accounts.signals import organization_created
+        from trellis.attendance.signals import attendance_marked
         from trellis.core.registry import register_chart_tab, register_nav, register_today_counter
         from trellis.documentation.selectors import today_counters
+
+        from . import hooks
+
+        organization_created.connect(hooks.on_organization_created, dispatch_uid="documentation.default_templates")
+        attendance_marked.connect(hooks.on_attendance_marked, dispatch_uid="documentation.new_attendees")
 
         register_nav("notes", "Notes to do", "documentation:worklist", Cap.NOTE_WRITE, order=40)
         register_nav("private_notes", "Private notes", "documentation:private_list", Cap.NOTE_WRITE, order=45)

@@ -15,7 +15,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from trellis.accounts.models import StaffProfile
+from trellis.attendance.models import Attendance
 from trellis.core.demo import DemoContext
+from trellis.scheduling.models import Session
 
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, SERVICE_FALLBACK
 from .hashing import addendum_payload, content_hash, note_payload
@@ -27,6 +30,8 @@ from .models import (
     NoteTemplate,
     NoteTemplateVersion,
     ParticipantNote,
+    PrivateNote,
+    PrivateNoteKind,
     Signature,
     SignatureKind,
 )
@@ -38,6 +43,7 @@ from .note_schema import (
 )
 from .plan_objectives import current_objectives
 from .rules import ATTENDED_STATUSES, DEFAULT_DEADLINE_HOURS
+from .services import ensure_default_templates
 
 CHUNK = 400
 
@@ -153,12 +159,6 @@ def _content(rng: Any, schema: TemplateSchema, scope: Scope, objectives: dict[st
 
 
 def seed(ctx: DemoContext) -> None:
-    from trellis.accounts.models import StaffProfile
-    from trellis.attendance.models import Attendance
-    from trellis.scheduling.models import Session
-
-    from .services import ensure_default_templates
-
     rng = ctx.rng
     if ctx.org is None:
         return
@@ -281,8 +281,6 @@ def seed(ctx: DemoContext) -> None:
                 sig.addendum_id = sig.addendum.pk
         Signature.objects.bulk_create(sigs, batch_size=2000)
     # A few private psychotherapy notes (author-only) for therapists with individual sessions.
-    from .models import PrivateNote, PrivateNoteKind
-
     private = []
     for s in [x for x in sessions if not x.is_group][-40:]:
         if rng.random() < 0.15:

@@ -17,8 +17,11 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.attendance.models import Attendance
 from trellis.core.registry import TodayContext, TodayCounter
 
+from . import policies
+from .forms import SHARED_PREFIX, build_sections, participant_prefix
 from .models import (
     Addendum,
     Note,
@@ -29,24 +32,13 @@ from .models import (
     PrivateNote,
     Signature,
 )
-from .note_schema import Scope, TemplateSchema
+from .note_schema import FieldError, Scope, TemplateSchema, display_sections
 from .plan_objectives import current_objectives
 from .rules import ATTENDED_STATUSES, DEFAULT_DEADLINE_HOURS, signature_deadline
+from .services import NAMES_PATH, SHARED_KEY, NoteConflict, section_hashes, session_defaults, verify_note
 
 SIGNED_STATUSES = (NoteStatus.AWAITING_COSIGN, NoteStatus.COMPLETE)
 DEFAULT_WORKLIST_DAYS = 60
-
-
-def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
-    return Attendance
-
-
-def _session_model() -> Any:
-    from trellis.scheduling.models import Session
-
-    return Session
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -76,7 +68,7 @@ def unbillable_services(
 ) -> QuerySet:
     """Attended services whose documentation is not complete ("not billable"), oldest first.
     ``start``/``end`` bound the session start time (aware datetimes)."""
-    qs = attendances if attendances is not None else _attendance_model().objects.all()
+    qs = attendances if attendances is not None else Attendance.objects.all()
     qs = qs.filter(status__in=ATTENDED_STATUSES)
     if start is not None:
         qs = qs.filter(session__starts_at__gte=start)
@@ -152,7 +144,7 @@ def note_screen(note: Note) -> NoteScreen:
             "episode__patient__legal_last_name", "episode__patient__legal_first_name", "pk")
     )
     attendance = list(
-        _attendance_model().objects.filter(session_id=note.session_id)
+        Attendance.objects.filter(session_id=note.session_id)
         .select_related("episode", "episode__patient").order_by("pk")
     )
     objectives = current_objectives(p.episode for p in participants)
@@ -171,6 +163,84 @@ def note_screen(note: Note) -> NoteScreen:
     return NoteScreen(note=note, schema=note.template_version.parsed, rows=rows, absent=absent,
                       signatures=[s for s in sigs if s.addendum_id is None], addenda=addenda,
                       missing_from_note=missing)
+
+
+def note_screen_context(
+    *,
+    user: Any,
+    note: Note,
+    shared: dict | None = None,
+    participants: dict[str, dict] | None = None,
+    errors: dict[str, list[FieldError]] | None = None,
+    conflict: NoteConflict | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """Everything the note screen renders for ``user``: the stored note, or (after a refused save) the user's own
+    text with its errors, and the other person's saved text next to it on a conflict. Reads only; a fixed number of
+    queries whatever the roster size. The view adds the addendum form."""
+    screen = note_screen(note)
+    schema = screen.schema
+    errors = errors or {}
+    bases = section_hashes(note, [r.participant for r in screen.rows]) if note.is_draft else {}
+    editable = bool(policies.can_edit(user, note))
+    shared_content = shared if shared is not None else note.shared_content
+    shared_sections = build_sections(schema, Scope.SHARED, shared_content, errors.get("shared", ()),
+                                     prefix=SHARED_PREFIX, defaults=session_defaults(note) if editable else None)
+    rows = []
+    conflict_rows = []
+    keys = [r.key for r in screen.rows]
+    for i, row in enumerate(screen.rows):
+        key = row.key
+        content = (participants or {}).get(key, row.participant.content)
+        rows.append({
+            "row": row,
+            "key": key,
+            "prefix": participant_prefix(key),
+            "sections": build_sections(schema, Scope.PARTICIPANT, content, errors.get(key, ()),
+                                       prefix=participant_prefix(key), objectives=row.objectives),
+            "display": display_sections(schema, row.participant.content, scope=Scope.PARTICIPANT,
+                                        objective_labels=row.objectives),
+            "has_errors": bool(errors.get(key)),
+            "base": bases.get(key, ""),
+            "section_errors": [e.message for e in errors.get(key, ()) if e.path == NAMES_PATH],
+            "clash": conflict is not None and key in conflict.sections,
+            "next_key": keys[i + 1] if i + 1 < len(keys) else None,
+        })
+        if conflict is not None and participants and key in participants and participants[key] != (
+                row.participant.content or {}):
+            conflict_rows.append({"patient": row.patient,
+                                  "saved": display_sections(schema, row.participant.content,
+                                                            scope=Scope.PARTICIPANT,
+                                                            objective_labels=row.objectives)})
+    conflict_shared = None
+    if conflict is not None and shared is not None and shared != (note.shared_content or {}):
+        conflict_shared = display_sections(schema, note.shared_content, scope=Scope.SHARED)
+    return {
+        "note": note,
+        "session": note.session,
+        "screen": screen,
+        "schema": schema,
+        "editable": editable,
+        "can_sign": bool(policies.can_sign(user, note)),
+        "can_cosign": bool(policies.can_cosign(user, note)),
+        "can_addendum": bool(policies.can_add_addendum(user, note)),
+        "can_print": note.is_signed and bool(policies.can_print(user, note.session.site)),
+        "shared_sections": shared_sections,
+        "shared_display": display_sections(schema, note.shared_content, scope=Scope.SHARED),
+        "rows": rows,
+        "errors": errors,
+        "error_count": sum(len(v) for v in errors.values()),
+        "conflict": conflict,
+        "conflict_rows": conflict_rows,
+        "conflict_shared": conflict_shared,
+        "version": version if version is not None else note.version,
+        "base_shared": bases.get(SHARED_KEY, ""),
+        "shared_errors": [e.message for e in errors.get("shared", ()) if e.path == NAMES_PATH],
+        "addendum_choices": [(str(r.participant.episode.public_id), r.patient.display_name) for r in screen.rows],
+        "zone": note.session.site.zone,
+        "has_previous": previous_note(note) is not None if editable else False,
+        "verification": verify_note(note=note) if note.is_signed else None,
+    }
 
 
 def previous_note(note: Note) -> Note | None:
@@ -301,7 +371,6 @@ def worklist(
     """
     now = now or timezone.now()
     since = now - dt.timedelta(days=days)
-    Attendance = _attendance_model()
     att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
                                     session__starts_at__gte=since)
     notes = Note.objects.filter(session__starts_at__gte=since)

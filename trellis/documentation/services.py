@@ -12,9 +12,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import StaffProfile
+from trellis.accounts.policies import has_capability
+from trellis.attendance.models import Attendance
 from trellis.audit.bulk import AuditEntry, record_many
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import ConflictError, DomainError
+from trellis.programs.models import ServiceType
 
 from . import policies
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES, SERVICE_FALLBACK
@@ -83,17 +88,24 @@ def _require(decision: policies.Decision) -> None:
 # ---------------------------------------------------------------------------------------------------------
 @transaction.atomic
 def ensure_default_templates(*, organization: Any) -> list[NoteTemplate]:
-    """Install the shipped templates for an organization (idempotent)."""
+    """Install the shipped templates for an organization (idempotent). Runs when an organization is created
+    (accounts' ``organization_created`` hook, connected in apps.py); a data migration ran it for the
+    organizations that existed before. Pages never create templates."""
     defaults = set(DEFAULT_TEMPLATE_FOR_SERVICE.items())
+    has_default = set(NoteTemplate.objects.filter(organization=organization, is_default=True)
+                      .values_list("service_type", flat=True))
     out = []
     for data in DEFAULT_TEMPLATES:
         service_type = data["service_types"][0]
         template, created = NoteTemplate.objects.get_or_create(
             organization=organization,
             key=data["key"],
+            # an organization that chose its own default for a service type keeps it
             defaults={"name": data["name"], "service_type": service_type, "format": data.get("format", ""),
-                      "is_default": (service_type, data["key"]) in defaults},
+                      "is_default": (service_type, data["key"]) in defaults and service_type not in has_default},
         )
+        if created and template.is_default:
+            has_default.add(service_type)
         if created or not template.versions.exists():
             NoteTemplateVersion.objects.create(template=template, version=1, schema=data)
         out.append(template)
@@ -130,8 +142,6 @@ def create_template(
     make_default: bool = False,
 ) -> NoteTemplate:
     """A new organization template, starting as a copy of another template's latest version."""
-    from trellis.programs.models import ServiceType
-
     key, name = (key or "").strip(), (name or "").strip()
     if service_type not in ServiceType.values:
         raise DomainError("Choose a service type.", field="service_type")
@@ -158,9 +168,7 @@ def create_template(
     return template
 
 
-def current_template_version(
-    *, organization: Any, service_type: str, key: str | None = None, _installed: bool = False
-) -> NoteTemplateVersion:
+def current_template_version(*, organization: Any, service_type: str, key: str | None = None) -> NoteTemplateVersion:
     """Latest version of the template ``key`` (or of the service type's default template)."""
     qs = NoteTemplate.objects.filter(organization=organization, active=True)
     if key:
@@ -170,11 +178,9 @@ def current_template_version(
         template = qs.filter(service_type=st, is_default=True).first() or qs.filter(
             service_type=SERVICE_FALLBACK.get(st, st), is_default=True).first()
     if template is None:
-        if _installed:
-            raise DomainError("Choose one of the organization's note templates.", field="template")
-        ensure_default_templates(organization=organization)
-        return current_template_version(organization=organization, service_type=service_type, key=key,
-                                        _installed=True)
+        raise DomainError("Choose one of the organization's note templates." if key else
+                          "The organization has no note template for this service; a program manager can add one "
+                          "under Note templates.", field="template")
     version = template.versions.order_by("-version").first()
     if version is None:
         raise DomainError("This template has no published version.")
@@ -184,15 +190,9 @@ def current_template_version(
 # ---------------------------------------------------------------------------------------------------------
 # Starting notes
 # ---------------------------------------------------------------------------------------------------------
-def _attendance_model() -> Any:
-    from trellis.attendance.models import Attendance
-
-    return Attendance
-
-
 def _attended(session: Any) -> list[Any]:
     return list(
-        _attendance_model().objects.filter(session=session, status__in=ATTENDED_STATUSES)
+        Attendance.objects.filter(session=session, status__in=ATTENDED_STATUSES)
         .select_related("episode", "episode__patient").order_by("pk")
     )
 
@@ -255,20 +255,36 @@ def start_note(
     return note
 
 
-@transaction.atomic
-def sync_roster(*, note: Note, user: Any) -> list[ParticipantNote]:
-    """Add sections for patients marked as attending since the draft was started. Sections of patients no longer
-    marked as attending are kept (never silently dropped) and block signing until resolved."""
-    if not note.is_draft:
+def _missing_attendees(note: Note) -> list[Any]:
+    """Attendance of patients marked as attending the note's (group) session who have no section yet."""
+    if note.kind != NoteKind.GROUP:
         return []
     have = set(note.participants.values_list("episode_id", flat=True))
-    roster = _attended(note.session) if note.kind == NoteKind.GROUP else []
+    return [a for a in _attended(note.session) if a.episode_id not in have]
+
+
+def _add_sections_locked(note: Note, user: Any) -> list[ParticipantNote]:
+    """Add a section for each patient marked as attending since the draft was started. The caller holds the note's
+    row lock and has checked that it is still a draft (bulk_create does not go through the signed-note guard).
+    Sections of patients no longer marked as attending are kept (never silently dropped) and block signing."""
     new = [ParticipantNote(note=note, episode=a.episode, attendance=a, created_by=user)
-           for a in roster if a.episode_id not in have]
+           for a in _missing_attendees(note)]
     if new:
         ParticipantNote.objects.bulk_create(new)
         record(action=AuditAction.UPDATE, obj=note, detail={"added_participants": len(new)})
     return new
+
+
+@transaction.atomic
+def add_new_attendees(*, session: Any, user: Any) -> list[ParticipantNote]:
+    """Attendance of ``session`` was marked or corrected (attendance's ``attendance_marked`` hook, connected in
+    apps.py): give patients now marked as attending a section on the session's draft group note. Under the note's
+    row lock, so it cannot interleave with signing; a signed note is never touched."""
+    note = (Note.objects.select_for_update(of=("self",)).select_related("session")
+            .filter(session=session, kind=NoteKind.GROUP, episode__isnull=True).first())
+    if note is None or not note.is_draft:
+        return []
+    return _add_sections_locked(note, user)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -383,6 +399,7 @@ def save_draft(
     shared: Mapping[str, Any] | None = None,
     participants: Mapping[str, Mapping[str, Any]] | None = None,
     bases: Mapping[str, str] | None = None,
+    add_attendees: bool = True,
 ) -> Note:
     """Save the shared section and any number of participant sections in one transaction.
 
@@ -394,7 +411,10 @@ def save_draft(
     user changed are written, and each must still be as the user loaded it, else NoteConflict names the
     sections both people changed; edits of different patients by two people are merged, and a stale copy of a
     section never overwrites newer text.
-    NoteValidationError when content does not fit the template (nothing written)."""
+    NoteValidationError when content does not fit the template (nothing written).
+
+    ``add_attendees``: also add a section for each patient marked as attending whose section is missing (attendance
+    written before the hook existed, or below the services), under the note's lock."""
     _require(policies.can_edit(user, note))
     contents = {str(k): v for k, v in (participants or {}).items()}
     roster = list(note.participants.select_related("episode", "episode__patient"))
@@ -410,6 +430,8 @@ def save_draft(
                .get(pk=note.pk))
     if not current.is_draft:
         raise NotAllowed("This note was signed in the meantime and can no longer be changed. Add an addendum instead.")
+    if add_attendees:
+        _add_sections_locked(current, user)
     if bases is not None:
         shared, contents = changed_sections(current.template_version.parsed, shared, contents, bases)
     if bases is None:
@@ -487,7 +509,7 @@ NAMES_PATH = "names"
 def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> dict[str, list[FieldError]]:
     """Names of the session's patients found where they would reach another patient's chart (see privacy.py)."""
     names: dict[int, set[str]] = {}
-    for a in _attendance_model().objects.filter(session_id=note.session_id).select_related("episode__patient"):
+    for a in Attendance.objects.filter(session_id=note.session_id).select_related("episode__patient"):
         pt = a.episode.patient
         names[a.episode_id] = {pt.legal_first_name, pt.legal_last_name, pt.preferred_name or ""}
     for p in participants:
@@ -513,8 +535,6 @@ def _other_patients_named(note: Note, participants: list[ParticipantNote]) -> di
 
 
 def _staff_profile(user: Any) -> Any:
-    from trellis.accounts.models import StaffProfile
-
     return StaffProfile.objects.filter(user=user).select_related("supervisor").first()
 
 
@@ -526,6 +546,11 @@ def sign_note(*, note: Note, user: Any) -> Note:
     participants = list(note.participants.select_related("episode__patient", "attendance"))
     if note.kind == NoteKind.GROUP and not participants:
         raise DomainError("No attendee is on this note. Mark attendance for the session first.")
+    missing = _missing_attendees(note)
+    if missing:
+        raise DomainError(
+            f"{len(missing)} patient(s) marked as attending have no section on this note yet. Save the draft to add "
+            "their sections, complete them, then sign.")
     absent = [p for p in participants if p.attendance_id and p.attendance.status not in ATTENDED_STATUSES]
     if absent:
         raise DomainError(
@@ -586,7 +611,7 @@ def save_and_sign(
     text first."""
     _require(policies.can_sign(user, note))
     note = save_draft(note=note, user=user, expected_version=expected_version, shared=shared,
-                      participants=participants)
+                      participants=participants, add_attendees=False)
     return sign_note(note=note, user=user)
 
 
@@ -632,7 +657,7 @@ def add_addendum(*, note: Note, user: Any, text: str, episode: Any = None) -> Ad
         patient = part.episode.patient
     if note.kind == NoteKind.GROUP:
         # Addenda are copied into charts like the note itself: no other patient's name (see privacy.py).
-        roster = list(_attendance_model().objects.filter(session_id=note.session_id)
+        roster = list(Attendance.objects.filter(session_id=note.session_id)
                       .select_related("episode__patient"))
         names = {a.episode_id: {a.episode.patient.legal_first_name, a.episode.patient.legal_last_name,
                                 a.episode.patient.preferred_name or ""} for a in roster}
@@ -696,14 +721,11 @@ def _clean_private_text(text: str) -> str:
 @transaction.atomic
 def create_private_note(*, author: Any, episode: Any, text: str, kind: str = PrivateNoteKind.PSYCHOTHERAPY,
                         session: Any = None) -> PrivateNote:
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.policies import has_capability
-
     if not has_capability(author, Cap.NOTE_WRITE, episode.program.site):
         raise NotAllowed("You may not write notes for this patient.")
     if kind not in PrivateNoteKind.values:
         raise DomainError("Choose the kind of private note.", field="kind")
-    if session is not None and not _attendance_model().objects.filter(session=session, episode=episode).exists():
+    if session is not None and not Attendance.objects.filter(session=session, episode=episode).exists():
         raise DomainError("That session is not one of this patient's sessions.", field="session")
     pn = PrivateNote.objects.create(author=author, episode=episode, session=session, kind=kind,
                                     text=_clean_private_text(text), created_by=author)

@@ -281,7 +281,7 @@ class FeedToken(BaseModel):
     token_hash = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=80, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    # When a calendar last fetched the feed is read from the audit trail (selectors.feed_tokens_of).
 
     class Meta:
         ordering = ["-created_at"]

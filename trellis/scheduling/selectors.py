@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.scheduling.models import (
@@ -334,8 +335,21 @@ def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> li
     return out
 
 
+FEED_AUDIT_TYPE = "ical_feed"  # object_type of the EXPORT event written on every feed fetch
+
+
 def feed_tokens_of(user: Any) -> list[FeedToken]:
-    return list(FeedToken.objects.filter(user=user).order_by("-created_at"))
+    """The user's calendar links, each with ``last_used_at``: when a calendar last fetched it, read from the audit
+    trail (every fetch is an EXPORT event), so that fetching the feed writes nothing else. Two queries."""
+    tokens = list(FeedToken.objects.filter(user=user).order_by("-created_at"))
+    last_use = dict(
+        AuditEvent.objects.filter(actor=user, action=AuditAction.EXPORT, object_type=FEED_AUDIT_TYPE,
+                                  object_id__in=[str(t.public_id) for t in tokens])
+        .values("object_id").annotate(last=Max("occurred_at")).values_list("object_id", "last")
+    ) if tokens else {}
+    for t in tokens:
+        t.last_used_at = last_use.get(str(t.public_id))  # type: ignore[attr-defined]
+    return tokens
 
 
 def find_feed_token(secret: str) -> FeedToken | None:

@@ -809,8 +809,3 @@ def revoke_feed_token(*, token: FeedToken, user: Any) -> FeedToken:
             token.save(update_fields=["revoked_at", "updated_at"])
             record(action=AuditAction.UPDATE, obj=token, detail={"feed": "revoked"})
     return token
-
-
-def touch_feed_token(token: FeedToken) -> None:
-    FeedToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-

@@ -479,8 +479,8 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
         raise Http404("Not found")
     today = timezone.now().date()
     sessions = selectors.staff_feed_sessions(token.user, today - timedelta(days=14), today + timedelta(days=60))
-    services.touch_feed_token(token)
-    record(action=AuditAction.EXPORT, object_type="ical_feed", object_id=str(token.public_id),
+    # The EXPORT event is the only write: it is also what the feeds page shows as the link's last use.
+    record(action=AuditAction.EXPORT, object_type=selectors.FEED_AUDIT_TYPE, object_id=str(token.public_id),
            actor=token.user, detail={"sessions": len(sessions)})
     body = build_staff_calendar(token.user, sessions,
                                 rosters=selectors.rosters_for_sessions(sessions, with_patients=False))

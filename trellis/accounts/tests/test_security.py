@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -33,12 +34,17 @@ def test_password_login_then_mfa_enrolment_is_required(client, settings, make_st
     response = client.get(chart)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:mfa_setup"))
-    # Enrol: the setup page creates an unconfirmed device; a correct code confirms and verifies the session.
+    # Enrol: showing the setup page writes nothing (the key waits in the session, and stays the same on reload);
+    # the first code posted stores the unconfirmed device, a correct one confirms it and verifies the session.
     page = client.get(reverse("accounts:mfa_setup"))
     assert page.status_code == 200 and b"data:image/svg+xml;base64," in page.content
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    bad = client.post(reverse("accounts:mfa_setup"), {"token": "000000" if _code(device) != "000000" else "111111"})
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert client.get(reverse("accounts:mfa_setup")).context["secret"] == page.context["secret"]
+    shown = TOTPDevice(key=base64.b32decode(page.context["secret"]).hex())
+    bad = client.post(reverse("accounts:mfa_setup"), {"token": "000000" if _code(shown) != "000000" else "111111"})
     assert b"did not match" in bad.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert device.bin_key == shown.bin_key
     ok = client.post(reverse("accounts:mfa_setup") + f"?next={chart}", {"token": _code(device)})
     assert ok.status_code == 302 and ok["Location"] == chart
     assert client.get(chart).status_code == 200

@@ -42,11 +42,13 @@ def test_pure_trail_verifies_and_detects_changes():
 
 @pytest.mark.django_db
 def test_record_takes_no_lock_and_sealing_chains_in_order(patient):
+    seal_pending()  # the fixtures' own events (creating the organization)
+    sealed = AuditSeal.objects.count()
     events = [record(action=AuditAction.READ, obj=patient) for _ in range(3)]
     # Inside the test's transaction nothing has committed: the events wait for their seal.
-    assert AuditSeal.objects.count() == 0
+    assert AuditSeal.objects.count() == sealed
     assert seal_pending() == 3
-    assert list(AuditSeal.objects.order_by("id").values_list("event_id", flat=True)) == [e.pk for e in events]
+    assert list(AuditSeal.objects.order_by("id").values_list("event_id", flat=True))[sealed:] == [e.pk for e in events]
     assert seal_pending() == 0
 
 
@@ -54,6 +56,7 @@ def test_record_takes_no_lock_and_sealing_chains_in_order(patient):
 def test_events_are_sealed_when_their_transaction_commits(patient):
     from django.db import transaction
 
+    before = AuditEvent.objects.count()  # the fixtures' own events (creating the organization)
     with transaction.atomic():
         event = record(action=AuditAction.READ, obj=patient)
         assert not AuditSeal.objects.filter(event=event).exists()
@@ -61,16 +64,17 @@ def test_events_are_sealed_when_their_transaction_commits(patient):
     with pytest.raises(RuntimeError), transaction.atomic():
         record(action=AuditAction.READ, obj=patient)
         raise RuntimeError("the audited change failed")
-    assert AuditEvent.objects.count() == 1  # the rolled-back event is gone with its change
+    assert AuditEvent.objects.count() == before + 1  # the rolled-back event is gone with its change
 
 
 @pytest.mark.django_db
 def test_verify_command_passes_on_intact_trail(capsys, patient):
+    before = AuditEvent.objects.count()  # the fixtures' own events (creating the organization)
     for _ in range(3):
         record(action=AuditAction.READ, obj=patient)
     seal_pending()
     call_command("verify_audit")
-    assert "intact: 3 events" in capsys.readouterr().out
+    assert f"intact: {before + 3} events" in capsys.readouterr().out
 
 
 @pytest.mark.django_db
@@ -148,6 +152,8 @@ def test_concurrent_writers_all_get_sealed_into_one_chain(patient):
 
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers (PostgreSQL); SQLite allows one writer at a time")
+    seal_pending()  # the fixtures' own events (creating the organization)
+    before = AuditEvent.objects.count()
     errors: list[BaseException] = []
 
     def writer() -> None:
@@ -167,5 +173,5 @@ def test_concurrent_writers_all_get_sealed_into_one_chain(patient):
         t.join()
     assert errors == []
     seal_pending()
-    assert AuditEvent.objects.count() == 40 == AuditSeal.objects.count()
+    assert AuditEvent.objects.count() == before + 40 == AuditSeal.objects.count()
     call_command("verify_audit", grace_seconds=0)

@@ -8,6 +8,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from trellis.accounts.models import Organization, Site, SiteMembership, StaffProfile, User
+from trellis.accounts.services import create_organization
 from trellis.patients.models import Patient, PatientSite
 
 # Valid NPIs (Luhn over 80840 + digits), computed once.
@@ -20,6 +21,11 @@ class OrganizationFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Org {n}")
     relax_mfa_in_dev = False
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> Organization:  # noqa: ARG003
+        # Through the service, as in production, so that every app's per-organization defaults are installed.
+        return create_organization(**kwargs)  # type: ignore[arg-type]
 
 
 class SiteFactory(DjangoModelFactory):

@@ -371,3 +371,44 @@ def test_addendum_naming_another_patient_is_refused(make_group, facilitator):
     services.add_addendum(note=note, user=facilitator, episode=a,
                           text=f"{a.patient.legal_first_name} phoned after group.")
     assert note.addenda.count() == 1
+
+
+def test_a_new_organization_has_the_default_templates():
+    from trellis.accounts.services import create_organization
+    from trellis.documentation.default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES
+    from trellis.documentation.models import NoteTemplate
+
+    org = create_organization(name="Fresh Start IOP")
+    templates = NoteTemplate.objects.filter(organization=org)
+    assert sorted(templates.values_list("key", flat=True)) == sorted(d["key"] for d in DEFAULT_TEMPLATES)
+    first_type = {d["key"]: d["service_types"][0] for d in DEFAULT_TEMPLATES}
+    assert set(templates.filter(is_default=True).values_list("service_type", "key")) == {
+        (st, key) for st, key in DEFAULT_TEMPLATE_FOR_SERVICE.items() if first_type[key] == st}
+    assert all(t.versions.count() == 1 for t in templates)
+
+
+def test_data_migration_installs_templates_for_existing_organizations_and_keeps_their_choices(make_staff):
+    import importlib
+
+    from django.apps import apps
+
+    from trellis.accounts.models import Organization
+    from trellis.documentation.default_templates import DEFAULT_TEMPLATES
+    from trellis.documentation.models import NoteTemplate
+
+    migration = importlib.import_module(
+        "trellis.documentation.migrations.0002_default_templates_for_existing_organizations")
+    bare = Organization.objects.create(name="Created before templates were installed")  # no hook ran
+    seeded = Organization.objects.create(name="Chose its own default")
+    own = NoteTemplate.objects.create(organization=seeded, key="our_group", name="Our group note",
+                                      service_type="group_psychotherapy", is_default=True)
+    migration.install(apps, None)
+    migration.install(apps, None)  # idempotent
+    for org in (bare, seeded):
+        keys = set(NoteTemplate.objects.filter(organization=org).values_list("key", flat=True))
+        assert {d["key"] for d in DEFAULT_TEMPLATES} <= keys
+        assert all(t.versions.count() == 1 for t in NoteTemplate.objects.filter(organization=org)
+                   if t.key != "our_group")
+    assert NoteTemplate.objects.get(organization=bare, key="group_psychotherapy").is_default
+    defaults = NoteTemplate.objects.filter(organization=seeded, service_type="group_psychotherapy", is_default=True)
+    assert list(defaults) == [own]

@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.documentation import services
-from trellis.documentation import views as doc_views
 from trellis.documentation.models import Note, NoteStatus, ParticipantNote, Signature
 from trellis.documentation.pdf import extract_text
 from trellis.documentation.tests.conftest import DAY, SHARED_OK, participant_ok
+from trellis.documentation.views import chart as chart_views
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +262,7 @@ def test_patient_a_chart_contains_nothing_of_patient_b(client_for, facilitator, 
 
 
 def test_patient_a_pdfs_contain_nothing_of_patient_b(client_for, facilitator, signed_pair, monkeypatch):
-    monkeypatch.setattr(doc_views, "PDF_COMPRESS", False)
+    monkeypatch.setattr(chart_views, "PDF_COMPRESS", False)
     note, pa, pb = signed_pair
     a, b = pa.episode.patient, pb.episode.patient
     c = client_for(facilitator)
@@ -283,7 +283,7 @@ def test_patient_a_pdfs_contain_nothing_of_patient_b(client_for, facilitator, si
 
 
 def test_part2_program_prints_the_redisclosure_notice(client_for, facilitator, signed_pair, program, monkeypatch):
-    monkeypatch.setattr(doc_views, "PDF_COMPRESS", False)
+    monkeypatch.setattr(chart_views, "PDF_COMPRESS", False)
     program.is_part2 = True
     program.save()
     _, pa, _ = signed_pair
@@ -449,14 +449,20 @@ def test_objective_of_another_patient_posted_directly_is_refused(client_for, fac
     assert Note.objects.get(pk=draft.pk).version == 1
 
 
-def test_patients_marked_present_later_are_added_to_the_draft(client_for, facilitator, group, draft, track):
+def test_viewing_a_draft_never_adds_sections(client_for, facilitator, group, draft, track):
+    """Attendance written below the services (no hook ran): the screen lists the patient without writing; saving
+    the draft adds the section."""
     from trellis.core.testing.factories import PatientFactory
     from trellis.documentation.tests.conftest import mark
     from trellis.scheduling.testing import admit
 
     late_arrival = admit(PatientFactory(primary_site=group.session.site), track, admitted_on=DAY)
     mark(group.session, late_arrival, "late", minutes=60)
-    client_for(facilitator).get(url("note", note_id=draft.public_id))
+    c = client_for(facilitator)
+    page = c.get(url("note", note_id=draft.public_id)).content.decode()
+    assert "1 patient(s) marked present have no section yet" in page
+    assert draft.participants.count() == 3 and Note.objects.get(pk=draft.pk).version == 1
+    assert c.post(url("note_save", note_id=draft.public_id), whole_note(draft)).status_code == 302
     assert draft.participants.count() == 4
 
 
@@ -501,7 +507,7 @@ def test_no_other_app_reads_private_notes():
 def test_issue_acceptance_ten_attendees_two_absences(client_for, facilitator, make_group, monkeypatch):
     """A group note for 10 attendees and 2 absences produces 10 patient notes; patient A's chart and PDF contain
     nothing of any other patient (written, signed and printed through the screens)."""
-    monkeypatch.setattr(doc_views, "PDF_COMPRESS", False)
+    monkeypatch.setattr(chart_views, "PDF_COMPRESS", False)
     g = make_group(attended=10, absent=2)
     c = client_for(facilitator)
     c.post(url("start", session_id=g.session.public_id), {"template": "group_psychotherapy"})

@@ -205,7 +205,11 @@ def test_ical_feed_has_no_patient_names_and_is_revocable(schedule, facilitator, 
     body = page.content.decode()
     assert "/scheduling/ical/" in body
     url = body.split("/scheduling/ical/")[1].split(".ics")[0]
+    assert c.get(reverse("scheduling:feeds")).context["tokens"][0].last_used_at is None
     feed = client.get(f"/scheduling/ical/{url}.ics")
+    # The fetch wrote only its audit event, which is where the feeds page reads the link's last use.
+    assert FeedToken.objects.get(user=facilitator).updated_at == FeedToken.objects.get(user=facilitator).created_at
+    assert c.get(reverse("scheduling:feeds")).context["tokens"][0].last_used_at is not None
     assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
     text = feed.content.decode()
     assert "BEGIN:VCALENDAR" in text and "Morning process group" in text

@@ -1,0 +1,18 @@
+"""Who may do what in billing (deny by default). Billers and org admins read billing data (codes, dates,
+minutes, amounts, documentation status - never note text: 45 CFR 164.502(b) minimum necessary); only
+billers change it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import has_capability
+
+
+def can_view_billing(user: Any, site: Any = None) -> bool:
+    return has_capability(user, Cap.BILLING_VIEW, site)
+
+
+def can_manage_billing(user: Any, site: Any = None) -> bool:
+    return has_capability(user, Cap.BILLING_MANAGE, site)

@@ -1,0 +1,26 @@
+"""Every billing write. Split by concern; import from here."""
+
+from trellis.billing.services.batches import BatchRefused, build_batches, submit_batch
+from trellis.billing.services.charges import (
+    CaptureResult,
+    capture_charges,
+    correct_charge,
+    hold_charge,
+    release_charge,
+)
+from trellis.billing.services.claims import (
+    ClaimError,
+    appeal_claim,
+    create_claims,
+    replace_claim,
+    scrub_claims,
+    set_claim_status,
+    void_claim,
+)
+from trellis.billing.services.remittances import ImportSummary, RemittanceRefused, import_remittance
+
+__all__ = [
+    "BatchRefused", "CaptureResult", "ClaimError", "appeal_claim", "ImportSummary", "RemittanceRefused", "build_batches",
+    "capture_charges", "correct_charge", "create_claims", "hold_charge", "import_remittance", "release_charge",
+    "replace_claim", "scrub_claims", "set_claim_status", "submit_batch", "void_claim",
+]
