@@ -22,7 +22,7 @@ from trellis.accounts.policies import has_capability
 from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_minutes, validate_minutes
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
 from trellis.attendance.signals import attendance_marked
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, AuditEntry, record, record_many
 from trellis.core.errors import ConflictError, DomainError
 from trellis.episodes.models import Episode
 from trellis.patients.models import Patient
@@ -221,30 +221,33 @@ def mark_attendance(
         if errors:
             raise AttendanceBatchError(errors)
 
+        # A constant number of queries whatever the group's size: rows, corrections and audit events in bulk.
         created = Attendance.objects.bulk_create(new)
         corrections = []
         for att, values in changed:
             before = _snapshot(att)
             for key, value in values.items():
                 setattr(att, key, value)
-            att.marked_by, att.marked_at = user, now
+            att.marked_by, att.marked_at, att.updated_at = user, now, now
             att.version += 1
-            att.save()
             corrections.append(AttendanceCorrection(attendance=att, kind=CorrectionKind.CORRECTION, changed_by=user,
                                                     changed_at=now, reason=correction_reason[:300], before=before,
                                                     after=_snapshot(att)))
+        if changed:
+            Attendance.objects.bulk_update([att for att, _ in changed],
+                                           [*SNAPSHOT_FIELDS, "marked_by", "marked_at", "updated_at", "version"])
         AttendanceCorrection.objects.bulk_create(corrections)
         patients = dict(Episode.objects.filter(pk__in=[a.episode_id for a in [*created, *(c[0] for c in changed)]])
-                        .select_related("patient").values_list("pk", "patient"))
-
+                        .values_list("pk", "patient"))
         people = Patient.objects.in_bulk(list(patients.values()))
-        for att in created:
-            record(action=AuditAction.CREATE, object_type="attendance", object_id=str(att.public_id),
-                   patient=people.get(patients.get(att.episode_id)), site=current.site,
-                   detail={"session": str(current.public_id), "status": att.status})
-        for att, _ in changed:
-            record(action=AuditAction.UPDATE, obj=att, patient=people.get(patients.get(att.episode_id)),
-                   site=current.site, detail={"session": str(current.public_id), "correction": True})
+        record_many([
+            *(AuditEntry(action=AuditAction.CREATE, object_type="attendance", object_id=str(att.public_id),
+                         patient=people.get(patients.get(att.episode_id)), site=current.site,
+                         detail={"session": str(current.public_id), "status": att.status}) for att in created),
+            *(AuditEntry(action=AuditAction.UPDATE, obj=att, patient=people.get(patients.get(att.episode_id)),
+                         site=current.site, detail={"session": str(current.public_id), "correction": True})
+              for att, _ in changed),
+        ], actor=user)
         if created or changed:
             attendance_marked.send(sender=Attendance, session=current, user=user)
     return [*created, *(c[0] for c in changed)]

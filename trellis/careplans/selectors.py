@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
@@ -86,17 +86,29 @@ def open_deadlines(episode: Any) -> list[CareDeadline]:
     return list(CareDeadline.objects.filter(episode=episode, met_on__isnull=True, cancelled=False))
 
 
-def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
-             kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
-    """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
+def _open_deadlines(user: User, *, today: dt.date, site: Any, horizon_days: int) -> QuerySet:
     site_ids = [s.pk for s in sites_with(user, Cap.PATIENT_VIEW)]
     if site is not None:
         site_ids = [pk for pk in site_ids if pk == site.pk]
+    return CareDeadline.objects.filter(
+        met_on__isnull=True, cancelled=False, episode__program__site_id__in=site_ids,
+        due_on__lte=today + dt.timedelta(days=horizon_days),
+    )
+
+
+def worklist_counts(user: User, *, today: dt.date, site: Any = None,
+                    horizon_days: int = DUE_SOON_DAYS) -> tuple[int, int]:
+    """(overdue, due by today + horizon) of ``worklist`` in one COUNT query, without building the list."""
+    counts = _open_deadlines(user, today=today, site=site, horizon_days=horizon_days).aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)), total=Count("pk"))
+    return counts["overdue"], counts["total"] - counts["overdue"]
+
+
+def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
+             kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
+    """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
     qs = (
-        CareDeadline.objects.filter(
-            met_on__isnull=True, cancelled=False, episode__program__site_id__in=site_ids,
-            due_on__lte=today + dt.timedelta(days=horizon_days),
-        )
+        _open_deadlines(user, today=today, site=site, horizon_days=horizon_days)
         .select_related("episode__patient", "episode__program__site", "episode__primary_clinician")
         .order_by("due_on", "id")
     )
@@ -196,10 +208,9 @@ def plan_progress(episode: Any) -> list[dict[str, Any]]:
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Plan, review and certification deadlines: overdue, and due in the next days."""
-    items = worklist(user, today=ctx.day, site=ctx.active_site)
-    overdue = sum(1 for item in items if item["status"] == "overdue")
+    overdue, due = worklist_counts(user, today=ctx.day, site=ctx.active_site)
     url = reverse("careplans:worklist")
     return [
         TodayCounter(overdue, "plans, reviews or certifications overdue", url, "danger" if overdue else ""),
-        TodayCounter(len(items) - overdue, "due in the next days", url),
+        TodayCounter(due, "due in the next days", url),
     ]

@@ -36,7 +36,7 @@ from .models import (
 from .note_schema import FieldError, Scope, TemplateSchema, display_sections
 from .plan_objectives import current_objectives
 from .rules import ATTENDED_STATUSES, DEFAULT_DEADLINE_HOURS, signature_deadline
-from .services import NAMES_PATH, SHARED_KEY, NoteConflict, section_hashes, verify_note
+from .services import NAMES_PATH, SHARED_KEY, NoteConflict, section_hashes, session_defaults, verify_note
 
 SIGNED_STATUSES = (NoteStatus.AWAITING_COSIGN, NoteStatus.COMPLETE)
 DEFAULT_WORKLIST_DAYS = 60
@@ -164,24 +164,6 @@ def note_screen(note: Note) -> NoteScreen:
     return NoteScreen(note=note, schema=note.template_version.parsed, rows=rows, absent=absent,
                       signatures=[s for s in sigs if s.addendum_id is None], addenda=addenda,
                       missing_from_note=missing)
-
-
-def session_defaults(note: Note) -> dict[str, dict[str, Any]]:
-    """Start/end times of the shared section prefilled from the schedule (site time zone)."""
-    s = note.session
-    zone = s.site.zone
-    start = timezone.localtime(s.starts_at, zone) if s.starts_at else None
-    end = timezone.localtime(s.ends_at, zone) if s.ends_at else None
-    out: dict[str, dict[str, Any]] = {}
-    for section in note.template_version.parsed.sections_for(Scope.SHARED):
-        keys = {f.key for f in section.fields}
-        vals: dict[str, Any] = {}
-        if "start_time" in keys and start:
-            vals["start_time"] = start.strftime("%H:%M")
-        if "end_time" in keys and end:
-            vals["end_time"] = end.strftime("%H:%M")
-        out[section.key] = vals
-    return out
 
 
 def note_screen_context(
@@ -372,6 +354,41 @@ class Worklist:
         return len(self.unsigned) + len(self.awaiting_cosign) + len(self.to_cosign) + len(self.late)
 
 
+def _worklist_querysets(*, user: Any, program: Any, sites: Iterable[Any] | None, now: dt.datetime,
+                        days: int) -> tuple[QuerySet, QuerySet]:
+    """(attended rows of ended sessions without a signed note, notes of the window): what the worklist lists and
+    Today's counters count."""
+    since = now - dt.timedelta(days=days)
+    att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
+                                    session__starts_at__gte=since)
+    notes = Note.objects.filter(session__starts_at__gte=since)
+    if sites is not None:
+        site_list = list(sites)
+        att = att.filter(session__site__in=site_list)
+        notes = notes.filter(session__site__in=site_list)
+    if program is not None:
+        att = att.filter(session__program=program)
+        notes = notes.filter(session__program=program)
+    if user is not None:
+        att = att.filter(Q(session__facilitator=user) | Q(session__co_facilitator=user)
+                         | Q(participant_notes__note__author=user))
+    signed_exists = Exists(ParticipantNote.objects.filter(attendance=OuterRef("pk"),
+                                                          note__status__in=SIGNED_STATUSES))
+    return att.filter(~signed_exists), notes
+
+
+def worklist_counts(*, user: Any, sites: Iterable[Any], now: dt.datetime | None = None,
+                    days: int = DEFAULT_WORKLIST_DAYS) -> tuple[int, int]:
+    """(unsigned items, notes waiting for ``user``'s co-signature) by COUNT queries, without building the lists:
+    the same filters as ``worklist`` (a group session is one item, an individual session one per patient)."""
+    now = now or timezone.now()
+    att, notes = _worklist_querysets(user=user, program=None, sites=sites, now=now, days=days)
+    groups = att.filter(session__episode__isnull=True).values("session_id").distinct().count()
+    individual = att.filter(session__episode__isnull=False).values("session_id", "episode_id").distinct().count()
+    to_cosign = notes.filter(status=NoteStatus.AWAITING_COSIGN, cosigner=user).count()
+    return groups + individual, to_cosign
+
+
 def worklist(
     *,
     user: User = None,
@@ -389,24 +406,8 @@ def worklist(
     - late: notes signed after the deadline, in the window.
     """
     now = now or timezone.now()
-    since = now - dt.timedelta(days=days)
-    att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
-                                    session__starts_at__gte=since)
-    notes = Note.objects.filter(session__starts_at__gte=since)
-    if sites is not None:
-        site_list = list(sites)
-        att = att.filter(session__site__in=site_list)
-        notes = notes.filter(session__site__in=site_list)
-    if program is not None:
-        att = att.filter(session__program=program)
-        notes = notes.filter(session__program=program)
-    if user is not None:
-        att = att.filter(Q(session__facilitator=user) | Q(session__co_facilitator=user)
-                         | Q(participant_notes__note__author=user))
-    signed_exists = Exists(ParticipantNote.objects.filter(attendance=OuterRef("pk"),
-                                                          note__status__in=SIGNED_STATUSES))
-    pending = list(att.annotate(signed=signed_exists).filter(signed=False)
-                   .select_related("session", "session__program", "session__site", "episode", "episode__patient")
+    att, notes = _worklist_querysets(user=user, program=program, sites=sites, now=now, days=days)
+    pending = list(att.select_related("session", "session__program", "session__site", "episode", "episode__patient")
                    .distinct().order_by("session__starts_at", "pk")[:2000])
     session_ids = {a.session_id for a in pending}
     drafts = {(n.session_id, n.episode_id): n for n in Note.objects.filter(session_id__in=session_ids,
@@ -465,9 +466,9 @@ def private_notes_for(user: User) -> QuerySet:
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
-    work = worklist(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
+    unsigned, to_cosign = worklist_counts(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
     url = reverse("documentation:worklist")
     return [
-        TodayCounter(len(work.unsigned), "sessions need a signed note", url, "warn" if work.unsigned else ""),
-        TodayCounter(len(work.to_cosign), "notes waiting for your co-signature", url, "warn" if work.to_cosign else ""),
+        TodayCounter(unsigned, "sessions need a signed note", url, "warn" if unsigned else ""),
+        TodayCounter(to_cosign, "notes waiting for your co-signature", url, "warn" if to_cosign else ""),
     ]

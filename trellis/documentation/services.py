@@ -16,7 +16,7 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import StaffProfile, User
 from trellis.accounts.policies import has_capability
 from trellis.attendance.models import Attendance
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, AuditEntry, record, record_many
 from trellis.core.errors import ConflictError, DomainError
 from trellis.programs.models import ServiceType
 
@@ -324,13 +324,50 @@ def _summary(errors: Mapping[str, list[FieldError]], note: Note, participants: l
 SHARED_KEY = "shared"
 
 
+def session_defaults(note: Note) -> dict[str, dict[str, Any]]:
+    """What the note form pre-fills in the shared section: start/end times from the schedule (site time zone)."""
+    s = note.session
+    zone = s.site.zone
+    start = timezone.localtime(s.starts_at, zone) if s.starts_at else None
+    end = timezone.localtime(s.ends_at, zone) if s.ends_at else None
+    out: dict[str, dict[str, Any]] = {}
+    for section in note.template_version.parsed.sections_for(Scope.SHARED):
+        keys = {f.key for f in section.fields}
+        vals: dict[str, Any] = {}
+        if "start_time" in keys and start:
+            vals["start_time"] = start.strftime("%H:%M")
+        if "end_time" in keys and end:
+            vals["end_time"] = end.strftime("%H:%M")
+        out[section.key] = vals
+    return out
+
+
+def shared_as_rendered(note: Note, content: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The shared section as a draft's form shows it: ``content`` with the schedule's times where a field is empty
+    (the same rule as forms.build_sections). Its hash is the section's base, so an untouched form whose only
+    "change" is the pre-filled times is not an edit, and never overwrites someone else's text."""
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in (content or {}).items()}
+    for section, values in session_defaults(note).items():
+        if not values:
+            continue
+        current = out.get(section)
+        current = dict(current) if isinstance(current, Mapping) else {}
+        for key, value in values.items():
+            if current.get(key) in (None, "", [], {}):
+                current[key] = value
+        out[section] = current
+    return out
+
+
 def section_hashes(note: Note, participants: list[ParticipantNote] | None = None) -> dict[str, str]:
-    """Hash of each section as stored now ("shared" and each ParticipantNote public id), in normalised form.
-    The note screen sends them back as the "base" of each section for the three-way merge in save_draft."""
+    """Hash of each section ("shared" and each ParticipantNote public id), in normalised form, as the draft's form
+    shows it (the shared section with its pre-filled times). The note screen sends them back as the "base" of
+    each section for the three-way merge in save_draft."""
     schema = note.template_version.parsed
     if participants is None:
         participants = list(note.participants.all())
-    out = {SHARED_KEY: content_hash(normalize_content(schema, Scope.SHARED, note.shared_content))}
+    shared = shared_as_rendered(note, note.shared_content) if note.is_draft else note.shared_content
+    out = {SHARED_KEY: content_hash(normalize_content(schema, Scope.SHARED, shared))}
     for p in participants:
         out[str(p.public_id)] = content_hash(normalize_content(schema, Scope.PARTICIPANT, p.content))
     return out
@@ -435,10 +472,13 @@ def save_draft(
     note.refresh_from_db()
     # What this save wrote (the view updates only these sections' bases in the form).
     note.saved_sections = ([SHARED_KEY] if shared is not None else []) + list(contents)  # type: ignore[attr-defined]
-    record(action=AuditAction.UPDATE, obj=note,
-           detail={"version": note.version, "shared": shared is not None, "participants": len(changed)})
-    for p in changed:
-        record(action=AuditAction.UPDATE, obj=p, patient=p.episode.patient, detail={"note": str(note.public_id)})
+    # One INSERT for the note's and every changed section's events, whatever the group's size.
+    record_many([
+        AuditEntry(action=AuditAction.UPDATE, obj=note, site=current.session.site,
+                   detail={"version": note.version, "shared": shared is not None, "participants": len(changed)}),
+        *(AuditEntry(action=AuditAction.UPDATE, obj=p, patient=p.episode.patient, site=current.session.site,
+                     detail={"note": str(note.public_id)}) for p in changed),
+    ], actor=user)
     return note
 
 
