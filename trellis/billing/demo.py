@@ -41,7 +41,8 @@ from trellis.billing.x12.remittance_writer import write_835
 from trellis.consents.models import ConsentKind
 from trellis.consents.services import create_consent, sign_consent
 from trellis.core.demo import DemoContext
-from trellis.programs.models import Episode, LevelOfCare
+from trellis.episodes.models import Episode
+from trellis.programs.models import LevelOfCare
 
 RATE_SOURCE = "Illustrative demo rate - replace with the payer contract's (to confirm)"
 ACME = PayerInfo("ACME1", "Acme Health Plan", "CI", timely_filing_days=180)

@@ -127,7 +127,7 @@ class Charge(BaseModel):
     patient_path = "episode__patient"
     objects = ScopedManager()
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="charges")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="charges")
     attendance = models.ForeignKey("attendance.Attendance", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", help_text="The attended service (per-service charges).")
     profile = models.ForeignKey(BillingProfile, on_delete=models.PROTECT, related_name="charges")
@@ -191,7 +191,7 @@ class Claim(BaseModel):
     patient_path = "episode__patient"
     objects = ScopedManager()
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="claims")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="claims")
     profile = models.ForeignKey(BillingProfile, on_delete=models.PROTECT, related_name="claims")
     claim_type = models.CharField(max_length=14, choices=ClaimType.choices)
     patient_control_number = models.CharField(max_length=20, unique=True)

@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
         ('accounts', '0002_staffprofile_is_physician'),
         ('attendance', '0003_attendance_no_default_ordering'),
         ('programs', '0002_dischargerecord_episodelevelchange_handofftask'),
+        ('episodes', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -71,7 +72,7 @@ class Migration(migrations.Migration):
                 ('hold_reason', models.CharField(blank=True, max_length=200)),
                 ('attendance', models.ForeignKey(blank=True, help_text='The attended service (per-service charges).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='attendance.attendance')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='programs.episode')),
+                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='episodes.episode')),
                 ('profile', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='billing.billingprofile')),
                 ('rendering_provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('replaces', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.charge')),
@@ -143,7 +144,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1)),
                 ('attending_provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='programs.episode')),
+                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='episodes.episode')),
                 ('profile', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='billing.billingprofile')),
                 ('rendering_provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('replaces', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='billing.claim')),

@@ -18,7 +18,7 @@ from trellis.billing.models import BillingMode, BillingProfile, ClaimType, FeeSc
 from trellis.core.testing.factories import PatientFactory
 from trellis.documentation.models import Note, NoteKind, NoteStatus, ParticipantNote
 from trellis.documentation.services import ensure_default_templates
-from trellis.referrals.models import Diagnosis
+from trellis.episodes.models import Diagnosis
 from trellis.scheduling.testing import admit, make_program, make_session, make_track
 
 MONDAY = dt.date(2026, 1, 5)
