@@ -10,11 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trellis.accounts import selectors, services
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.forms import CredentialForm, OrganizationForm, SiteForm, StaffForm
-from trellis.accounts.models import Site, User
+from trellis.accounts.forms import CredentialForm, OrganizationForm, SiteForm, StaffForm, TOTPForm
+from trellis.accounts.models import RecoveryCodeDevice, Role, Site, User
 from trellis.accounts.policies import (
     can_manage_staff_member,
     capability_required,
@@ -23,6 +24,7 @@ from trellis.accounts.policies import (
     roles_of,
     sites_with,
 )
+from trellis.accounts.views import recovery_codes_page
 from trellis.core.clock import now
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
@@ -130,6 +132,9 @@ def _staff_page(request: HttpRequest, member: User | None, form: StaffForm, cred
         "can_manage_account": member is not None and can_manage_staff_member(request.user, member, memberships),
         "fixed_roles": [m for m in memberships if m.role not in grantable_roles(request.user, m.site_id)],
         "locked_out": member is not None and selectors.account_locked(member, now=now()),
+        "can_reset_mfa": member is not None and Role.ORG_ADMIN in roles_of(request.user)
+        and can_manage_staff_member(request.user, member, memberships),
+        "mfa_enrolled": member is not None and TOTPDevice.objects.filter(user=member, confirmed=True).exists(),
     }, status=status)
 
 
@@ -228,12 +233,46 @@ def credential_add(request: HttpRequest, user_id) -> HttpResponse:
     return _staff_page(request, member, _staff_form(request, member), form)
 
 
-@login_required_view
-def profile(request: HttpRequest) -> HttpResponse:
-    from django_otp import user_has_device
-
+def _profile_page(request: HttpRequest, *, recovery_form: TOTPForm | None = None, status: int = 200) -> HttpResponse:
+    recovery = RecoveryCodeDevice.objects.filter(user=request.user, confirmed=True).first()
     return render(request, "accounts/profile.html", {
         "roles": sorted(roles_of(request.user)),
-        "mfa_enrolled": user_has_device(request.user, confirmed=True),
+        "mfa_enrolled": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        "recovery_left": recovery.remaining() if recovery else None,
+        "recovery_form": recovery_form or TOTPForm(),
         "memberships": request.user.memberships.select_related("site").order_by("site__name"),
-    })
+    }, status=status)
+
+
+@login_required_view
+def profile(request: HttpRequest) -> HttpResponse:
+    return _profile_page(request)
+
+
+@require_POST
+@login_required_view
+def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """From the profile page, with a current authenticator code: a new set replaces the old one."""
+    form = TOTPForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = services.regenerate_recovery_codes(user=request.user, totp_token=form.cleaned_data["token"])
+        except DomainError as error:
+            form.add_error("token", error.message)
+        else:
+            return recovery_codes_page(request, codes, continue_to=reverse("accounts:profile"))
+    return _profile_page(request, recovery_form=form, status=400)
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_reset_mfa(request: HttpRequest, user_id: Any) -> HttpResponse:
+    member = _member(request, user_id)
+    try:
+        services.reset_authenticator(user=member, changed_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
+    messages.success(request, f"{member.full_name}'s two-step sign-in was reset; they will set it up again at "
+                     "their next sign-in.")
+    return redirect("accounts:staff_edit", user_id=member.public_id)

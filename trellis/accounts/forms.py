@@ -159,3 +159,13 @@ class CredentialForm(forms.Form):
         if value not in US_STATES:
             raise forms.ValidationError("Use the two-letter state code, e.g. NY.")
         return value
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Recovery code",
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                      "autofocus": True}),
+        help_text="One of the ten codes you saved when you set up two-step sign-in, e.g. ABCDE-FGH23. Each works once.",
+    )

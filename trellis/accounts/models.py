@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.models import Device, ThrottlingMixin
 
 from trellis.core.models import BaseModel
 from trellis.core.validators import validate_npi, validate_phone
@@ -228,3 +230,73 @@ class Credential(BaseModel):
 
     def is_expired_on(self, day) -> bool:
         return self.expires_on < day
+
+
+# Two-step sign-in recovery -------------------------------------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+# 32 symbols without look-alikes (no 0/O, 1/I/L): 10 symbols = 50 bits per code.
+RECOVERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+RECOVERY_CODE_LENGTH = 10
+_RECOVERY_SALT = "trellis.accounts.recovery_code"
+
+
+def normalize_recovery_code(token: str) -> str:
+    """What the person typed, as stored: case, spaces and the dash do not matter."""
+    return re.sub(r"[\s-]", "", str(token or "")).upper()
+
+
+def recovery_code_digests(token: str) -> list[str]:
+    """Keyed digests of a recovery code (HMAC-SHA256 with SECRET_KEY, then each SECRET_KEY_FALLBACKS entry, so
+    codes survive a secret-key rotation). The code never reaches the database; without the key outside the
+    database the digests cannot be brute-forced offline."""
+    value = normalize_recovery_code(token)
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [salted_hmac(_RECOVERY_SALT, value, secret=key, algorithm="sha256").hexdigest() for key in keys]
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """A user's set of single-use recovery codes, as a django-otp device: `otp_login` with it verifies the
+    session exactly as an authenticator code does. Codes are stored only as keyed digests (django-otp's own
+    StaticToken keeps them in plain text) and each works once."""
+
+    class Meta:
+        verbose_name = "recovery code set"
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "TRELLIS_RECOVERY_THROTTLE_FACTOR", 1))
+
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+    def verify_token(self, token: str) -> bool:  # noqa: D102
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        value = normalize_recovery_code(token)
+        if len(value) != RECOVERY_CODE_LENGTH:
+            self.throttle_increment()
+            return False
+        # One conditional UPDATE: of two requests with the same code, exactly one marks it used.
+        used = RecoveryCode.objects.filter(
+            device=self, digest__in=recovery_code_digests(value), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if used:
+            self.throttle_reset()
+            return True
+        self.throttle_increment()
+        return False
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="accounts_recoverycode_unique_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code ({'used' if self.used_at else 'unused'})"

@@ -10,9 +10,30 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.crypto import get_random_string
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from trellis.accounts.models import Credential, Organization, Site, SiteMembership, StaffProfile, User
-from trellis.accounts.policies import can_manage_staff_member, forget_cached_capabilities, grantable_roles
+from trellis.accounts.models import (
+    RECOVERY_CODE_ALPHABET,
+    RECOVERY_CODE_COUNT,
+    RECOVERY_CODE_LENGTH,
+    Credential,
+    Organization,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    Role,
+    Site,
+    SiteMembership,
+    StaffProfile,
+    User,
+    recovery_code_digests,
+)
+from trellis.accounts.policies import (
+    can_manage_staff_member,
+    forget_cached_capabilities,
+    grantable_roles,
+    roles_of,
+)
 from trellis.accounts.signals import organization_created
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
@@ -253,3 +274,82 @@ def unlock_sign_in(*, user: User, changed_by: User) -> int:
         record(action=AuditAction.UPDATE, obj=user,
                detail={"target": str(user.public_id), "credential": "lockout_cleared", "records": cleared})
     return cleared
+
+
+# Two-step sign-in recovery -------------------------------------------------------------------------------------
+
+
+def _new_recovery_code() -> str:
+    raw = get_random_string(RECOVERY_CODE_LENGTH, RECOVERY_CODE_ALPHABET)
+    half = RECOVERY_CODE_LENGTH // 2
+    return f"{raw[:half]}-{raw[half:]}"
+
+
+def issue_recovery_codes(*, user: User) -> list[str]:
+    """A fresh set of single-use recovery codes for `user`, replacing any earlier set. Returns the codes in
+    plain text for showing once; only keyed digests are stored. Audited (the count, never the codes)."""
+    with transaction.atomic():
+        device, _ = RecoveryCodeDevice.objects.select_for_update().get_or_create(
+            user=user, defaults={"name": "Recovery codes", "confirmed": True}
+        )
+        device.codes.all().delete()
+        device.throttle_reset(commit=False)
+        device.confirmed = True
+        device.save()
+        codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+        RecoveryCode.objects.bulk_create(
+            [RecoveryCode(device=device, digest=recovery_code_digests(code)[0]) for code in codes]
+        )
+        record(action=AuditAction.UPDATE, obj=user, actor=user,
+               detail={"target": str(user.public_id), "mfa": "recovery_codes_issued", "count": len(codes)})
+    return codes
+
+
+def regenerate_recovery_codes(*, user: User, totp_token: str) -> list[str]:
+    """New recovery codes from the profile page: needs a current authenticator code (not a recovery code), so
+    a session left open cannot be used to mint codes without the phone. Wrong codes are throttled."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        raise DomainError("Set up your authenticator app first.", field="token")
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise DomainError("Too many wrong codes in a row. Wait a few seconds, then try the newest code.",
+                          field="token")
+    if not device.verify_token(totp_token):
+        record(action=AuditAction.UPDATE, obj=user, actor=user, outcome="failure",
+               detail={"target": str(user.public_id), "mfa": "recovery_codes_refused"})
+        raise DomainError("That code did not match. Try the newest code from your app.", field="token")
+    with transaction.atomic():
+        codes = issue_recovery_codes(user=user)
+        transaction.on_commit(lambda: _tell(
+            user, "New Trellis recovery codes",
+            "New recovery codes for two-step sign-in were just made for your Trellis account; the old ones no "
+            "longer work. If this was not you, tell your organization's administrator at once.",
+        ))
+    return codes
+
+
+def reset_authenticator(*, user: User, changed_by: User) -> int:
+    """An organization admin removes a person's authenticator and recovery codes (lost phone): they enrol
+    again at their next sign-in, and any session verified with the old device must verify again. Only an
+    organization admin who could manage the account may; never on one's own account. Audited; the person is
+    e-mailed. Returns how many devices were removed."""
+    if Role.ORG_ADMIN not in roles_of(changed_by) or changed_by.organization_id != user.organization_id:
+        raise DomainError("Only an organization administrator can reset someone's two-step sign-in.")
+    if not can_manage_staff_member(changed_by, user, list(SiteMembership.objects.filter(user=user))):
+        raise DomainError("You cannot reset this account's two-step sign-in; another administrator must.")
+    with transaction.atomic():
+        totp_removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        recovery = list(RecoveryCodeDevice.objects.filter(user=user).values_list("pk", flat=True))
+        RecoveryCode.objects.filter(device_id__in=recovery).delete()
+        RecoveryCodeDevice.objects.filter(pk__in=recovery).delete()
+        removed = totp_removed + len(recovery)
+        record(action=AuditAction.UPDATE, obj=user,
+               detail={"target": str(user.public_id), "mfa": "authenticator_reset", "devices_removed": removed})
+        transaction.on_commit(lambda: _tell(
+            user, "Your Trellis two-step sign-in was reset",
+            f"{changed_by.full_name} reset the two-step sign-in on your Trellis account. The next time you sign "
+            "in you will set up your authenticator app again and get new recovery codes. If you did not ask for "
+            "this, tell your organization's administrator at once.",
+        ))
+    return removed

@@ -20,9 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from trellis.accounts import services
-from trellis.accounts.forms import EmailLoginForm, TOTPForm
+from trellis.accounts.forms import EmailLoginForm, RecoveryCodeForm, TOTPForm
 from trellis.accounts.middleware import ACTIVE_SITE_KEY
-from trellis.accounts.models import User
+from trellis.accounts.models import RecoveryCodeDevice, User
 from trellis.accounts.policies import login_required_view, user_sites
 from trellis.accounts.selectors import address_throttled
 from trellis.audit.middleware import client_ip
@@ -90,8 +90,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
 
             record(action=AuditAction.UPDATE, obj=request.user, detail={"mfa": "enrolled"})
+            codes = services.issue_recovery_codes(user=request.user)
             messages.success(request, "Two-step sign-in is set up. You will be asked for a code at each sign-in.")
-            return redirect(_safe_next(request))
+            return recovery_codes_page(request, codes, continue_to=_safe_next(request))
         else:
             form.add_error("token", "That code did not match. Check your phone's clock and try the newest code.")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
@@ -118,6 +119,37 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         record(action=AuditAction.LOGIN_FAILED, obj=request.user, outcome="failure", detail={"step": "mfa"})
         form.add_error("token", "That code did not match. Try the newest code from your app.")
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def recovery_codes_page(request: HttpRequest, codes: list[str], *, continue_to: str) -> HttpResponse:
+    """The only time the codes are ever shown (they are stored as digests): never cached."""
+    response = render(request, "accounts/mfa_recovery_codes.html", {"codes": codes, "continue_to": continue_to})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required_view
+def mfa_recover(request: HttpRequest) -> HttpResponse:
+    """Sign in with a single-use recovery code instead of the authenticator app (phone lost or not at hand)."""
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = RecoveryCodeDevice.objects.filter(user=request.user, confirmed=True).first()
+        allowed = device is not None and device.verify_is_allowed()[0]
+        if device is not None and not allowed:
+            form.add_error("code", "Too many wrong codes in a row. Wait a few seconds, then try again.")
+        elif device is not None and device.verify_token(form.cleaned_data["code"]):
+            otp_login(request, device)
+            left = device.remaining()
+            record(action=AuditAction.LOGIN, obj=request.user, detail={"mfa": "recovery_code_used", "left": left})
+            messages.warning(request, f"You signed in with a recovery code; {left} left. If your phone is lost, "
+                             "ask your organization's administrator to reset your two-step sign-in.")
+            return redirect(_safe_next(request))
+        else:
+            record(action=AuditAction.LOGIN_FAILED, obj=request.user, outcome="failure",
+                   detail={"step": "mfa_recovery"})
+            form.add_error("code", "That recovery code is not valid or was already used.")
+    return render(request, "accounts/mfa_recover.html", {"form": form, "next": _safe_next(request)},
+                  status=400 if request.method == "POST" else 200)
 
 
 @require_POST
