@@ -11,6 +11,7 @@ APPS_WITH_URLS = [
     "consents",
     "careplans",
     "documentation",
+    "outcomes",
 ]
 
 urlpatterns = [

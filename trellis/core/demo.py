@@ -23,6 +23,7 @@ SEEDERS = [
     "attendance",
     "careplans",
     "documentation",
+    "outcomes",
 ]
 
 DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only
