@@ -204,6 +204,8 @@ TRELLIS_OUTCOMES_SENDER = os.environ.get(
     "TRELLIS_OUTCOMES_SENDER",
     "trellis.outcomes.senders.DjangoMailSender" if PRODUCTION else "trellis.outcomes.senders.ConsoleSender",
 )
+# Absolute address of this Trellis for links in alert e-mails (links to patients use the request's host).
+TRELLIS_PUBLIC_URL = os.environ.get("TRELLIS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 TRELLIS_OUTCOMES_LINK_HOURS = int(os.environ.get("TRELLIS_OUTCOMES_LINK_HOURS", "72"))
 TRELLIS_OUTCOMES_ESCALATE_MINUTES = int(os.environ.get("TRELLIS_OUTCOMES_ESCALATE_MINUTES", "60"))
 TRELLIS_OUTCOMES_ON_CALL_ROLES = os.environ.get("TRELLIS_OUTCOMES_ON_CALL_ROLES", "program_director").split(",")

@@ -56,9 +56,14 @@ class AdministrationSchedule(BaseModel):
         ordering = ["program__name", "instrument_key"]
         constraints = [
             models.UniqueConstraint(
-                fields=["program", "track", "instrument_key"], name="schedule_unique_instrument",
+                fields=["program", "track", "instrument_key"], condition=models.Q(track__isnull=False),
+                name="schedule_unique_instrument_track",
                 violation_error_message="This program already schedules that instrument for that track.",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["program", "instrument_key"], condition=models.Q(track__isnull=True),
+                name="schedule_unique_instrument_program",
+                violation_error_message="This program already schedules that instrument for all tracks.",
             ),
             models.CheckConstraint(
                 condition=models.Q(at_admission=True) | models.Q(at_discharge=True)

@@ -352,7 +352,7 @@ def _users_with_roles(site_id: int, roles: list[str]) -> list[Any]:
 
 def _notify(alert: CriticalAlert, users: list[Any]) -> None:
     site = alert.episode.program.site
-    messages = [senders.alert_message(to=u.email, site_name=site.name, url="/outcomes/alerts/")
+    messages = [senders.alert_message(to=u.email, site_name=site.name, url=f"{settings.TRELLIS_PUBLIC_URL}/outcomes/alerts/")
                 for u in users if u.email]
 
     def send() -> None:
