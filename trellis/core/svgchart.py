@@ -55,9 +55,9 @@ class LineChart:
     chart_id: str = "chart"
 
 
-W, H, LEFT, RIGHT, TOP = 640, 260, 40, 150, 12
+W, H, LEFT, RIGHT, TOP = 660, 266, 40, 190, 14
 PLOT_H = 170
-BAR_TOP, BAR_H = 200, 40
+BAR_TOP, BAR_H = 220, 40
 
 
 def _x(day: date, first: date, last: date) -> float:
@@ -100,7 +100,14 @@ def line_chart(chart: LineChart) -> str:
         first, last = min(days), max(days)
         if first == last:
             first, last = first, first.fromordinal(first.toordinal() + 1)
+        labels: list[date] = []
         for d in sorted({first, last, *[p.day for p in pts][:: max(1, len(pts) // 6)]}):
+            if labels and _x(d, first, last) - _x(labels[-1], first, last) < 34:
+                if d == last:
+                    labels[-1] = d  # keep date labels from overlapping; the last date always shows
+                continue
+            labels.append(d)
+        for d in labels:
             x = _x(d, first, last)
             out.append(f'<text x="{x:.1f}" y="{TOP + PLOT_H + 14}" font-size="10" text-anchor="middle" '
                        f'fill="{AXIS}">{d:%m/%d}</text>')
@@ -116,7 +123,7 @@ def line_chart(chart: LineChart) -> str:
                        f'fill="#1b1f24">{p.value:g}</text></g>')
         if chart.bars:
             top = chart.bars_max or max((b.value for b in chart.bars), default=1) or 1
-            out.append(f'<text x="{LEFT}" y="{BAR_TOP - 4}" font-size="10" fill="{AXIS}">'
+            out.append(f'<text x="{LEFT}" y="{BAR_TOP - 6}" font-size="10" fill="{AXIS}">'
                        f'{escape(chart.bars_label)}</text>')
             for b in chart.bars:
                 h = min(b.value / top, 1) * BAR_H

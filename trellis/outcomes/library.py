@@ -42,5 +42,12 @@ def get_instrument(key: str, organization: Any = None) -> Definition | None:
     return _with_settings(parse_definition(row.definition)) if row else None
 
 
+# Most used first in pickers; organization-supplied instruments follow alphabetically.
+PICK_ORDER = ["phq9", "gad7", "pcl5", "audit", "bam", "dass21", "cssrs"]
+
+
 def choices(organization: Any) -> list[tuple[str, str]]:
-    return [(k, d.short_name) for k, d in sorted(instruments_for(organization).items(), key=lambda kv: kv[1].short_name)]
+    found = instruments_for(organization)
+    rank = {k: i for i, k in enumerate(PICK_ORDER)}
+    keys = sorted(found, key=lambda k: (rank.get(k, len(rank)), found[k].short_name))
+    return [(k, found[k].short_name) for k in keys]
