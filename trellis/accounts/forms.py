@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from trellis.core.validators import US_STATES, normalize_phone, validate_npi
+
 
 class EmailLoginForm(AuthenticationForm):
     username = forms.EmailField(
@@ -58,16 +60,12 @@ class SiteForm(forms.ModelForm):
         }
 
     def clean_state(self) -> str:
-        from trellis.patients.forms import US_STATES
-
         value = (self.cleaned_data.get("state") or "").upper()
         if value not in US_STATES:
             raise forms.ValidationError("Use the two-letter state code, e.g. NY.")
         return value
 
     def clean_phone(self) -> str:
-        from trellis.core.validators import normalize_phone
-
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
     def validate_unique(self) -> None:
@@ -123,7 +121,6 @@ class StaffForm(forms.Form):
     def clean_npi(self) -> str:
         from django.core.exceptions import ValidationError as DjangoValidationError
 
-        from trellis.core.validators import validate_npi
 
         value = (self.cleaned_data.get("npi") or "").strip()
         try:
@@ -165,8 +162,6 @@ class CredentialForm(forms.Form):
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_state(self) -> str:
-        from trellis.patients.forms import US_STATES
-
         value = self.cleaned_data["state"].upper()
         if value not in US_STATES:
             raise forms.ValidationError("Use the two-letter state code, e.g. NY.")

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import ROLES_READING_PATIENT_DATA
 from trellis.accounts.policies import roles_of, user_sites
+from trellis.audit.services import AuditAction, record
 
 LAST_SEEN_KEY = "trellis_last_seen"
 ACTIVE_SITE_KEY = "trellis_active_site"
@@ -39,8 +40,6 @@ class IdleTimeoutMiddleware:
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - int(last_seen) > idle_timeout_seconds(request.user):
-                from trellis.audit.services import AuditAction, record
-
                 record(action=AuditAction.LOGOUT, object_type="session", detail={"reason": "inactivity"})
                 logout(request)
                 messages.info(request, "You were signed out after a period of inactivity.")

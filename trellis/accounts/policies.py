@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from trellis.accounts.capabilities import capabilities_of
+from trellis.audit.services import AuditAction, record
 
 _CACHE_ATTR = "_trellis_site_caps"
 
@@ -77,8 +78,6 @@ def capability_required(capability: str) -> Callable[[Callable[..., HttpResponse
 
                 return redirect_to_login(request.get_full_path())
             if not has_capability(request.user, capability):
-                from trellis.audit.services import AuditAction, record
-
                 record(
                     action=AuditAction.DENIED,
                     object_type="view",

@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from trellis.audit.services import AuditAction, record
+
 
 @receiver(user_logged_in)
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    from trellis.audit.services import AuditAction, record
-
     record(action=AuditAction.LOGIN, obj=user, actor=user, request=request)
 
 
@@ -19,7 +19,6 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is None:
         return
-    from trellis.audit.services import AuditAction, record
 
     record(action=AuditAction.LOGOUT, obj=user, actor=user, request=request)
 
@@ -28,7 +27,6 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
     # The attempted email is not stored verbatim: it may be a mistyped patient-facing address.
     from trellis.accounts.models import User
-    from trellis.audit.services import AuditAction, record
 
     user = User.objects.filter(email=str(credentials.get("username", "")).lower()).first()
     record(

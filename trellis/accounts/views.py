@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from trellis.accounts.forms import EmailLoginForm, TOTPForm
 from trellis.accounts.middleware import ACTIVE_SITE_KEY
 from trellis.accounts.policies import login_required_view, user_sites
+from trellis.audit.services import AuditAction, record
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -58,7 +59,6 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            from trellis.audit.services import AuditAction, record
 
             record(action=AuditAction.UPDATE, obj=request.user, detail={"mfa": "enrolled"})
             messages.success(request, "Two-step sign-in is set up. You will be asked for a code at each sign-in.")
@@ -85,7 +85,6 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
                 return redirect(_safe_next(request))
-        from trellis.audit.services import AuditAction, record
 
         record(action=AuditAction.LOGIN_FAILED, obj=request.user, outcome="failure", detail={"step": "mfa"})
         form.add_error("token", "That code did not match. Try the newest code from your app.")

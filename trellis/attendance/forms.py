@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -45,6 +46,28 @@ class SheetInput:
     departed: str
     modality: str
     reason: str
+    # What the sheet showed for this row when it was rendered (a fingerprint of its values) and the record's
+    # version then (0: not yet marked). A row whose values still match what was shown was not touched by this
+    # user and is not written; a touched row whose record changed since is a conflict, not a silent revert.
+    original: str = ""
+    version: int | None = None
+
+    @property
+    def touched(self) -> bool:
+        return row_fingerprint(self.status, self.arrived, self.departed, self.modality, self.reason) != self.original
+
+
+def row_fingerprint(status: str, arrived: str, departed: str, modality: str, reason: str) -> str:
+    canonical = "\x1f".join(value.strip() for value in (status, arrived, departed, modality, reason))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _version(text: str | None) -> int | None:
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 def read_sheet(data: Any, episode_public_ids: list[str]) -> list[SheetInput]:
@@ -58,6 +81,8 @@ def read_sheet(data: Any, episode_public_ids: list[str]) -> list[SheetInput]:
                 departed=data.get(f"departed-{pid}") or "",
                 modality=(data.get(f"modality-{pid}") or "").strip(),
                 reason=(data.get(f"reason-{pid}") or "").strip()[:200],
+                original=(data.get(f"orig-{pid}") or "").strip(),
+                version=_version(data.get(f"version-{pid}")),
             )
         )
     return rows
@@ -72,6 +97,15 @@ class CorrectionForm(forms.Form):
     minutes = forms.IntegerField(required=False, min_value=0, help_text="Leave empty to compute from the times.")
     absence_reason = forms.CharField(max_length=200, required=False)
     reason = forms.CharField(max_length=300, label="Reason for the correction")
+    # The record's version when the form was opened: a correction of a record someone changed since is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # Reported as a form-level error: an error on a hidden field would be invisible to the user.
+        if cleaned.get("version") is None:
+            self.add_error(None, "This form is out of date: open the record again and redo the correction.")
+        return cleaned
 
 
 class UnlockForm(forms.Form):

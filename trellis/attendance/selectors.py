@@ -27,7 +27,9 @@ from trellis.attendance.ledger import (
     build_ledger,
 )
 from trellis.attendance.models import Attendance
+from trellis.core.clock import iso_week_bounds
 from trellis.programs.models import Episode
+from trellis.programs.selectors import episodes_of_patient
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.selectors import Roster, RosterMember, roster_for_session, sessions_for_episodes
 
@@ -145,3 +147,29 @@ def corrections_of(attendance: Attendance) -> list[Any]:
 def week_range(day: date) -> tuple[date, date]:
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=6)
+
+
+def current_care(user: Any, patient: Any, today: date) -> dict[str, Any]:
+    """Chart overview card: active episodes with this ISO week's attended vs scheduled hours and the program's weekly target.
+
+    Bounded: one query for episodes plus the ledger selector's fixed set of queries.
+    """
+    episodes = [e for e in episodes_of_patient(patient).select_related("prescriber", "case_manager")
+                if e.status == "active"]
+    if not episodes:
+        return {"care": []}
+    monday, sunday = iso_week_bounds(today)
+    ledgers = treatment_hours_for_episodes(episodes, monday, sunday)
+    rows = []
+    for episode in episodes:
+        week = ledgers[episode.pk].total
+        rows.append({
+            "episode": episode,
+            "attended_hours": week.attended_hours,
+            "scheduled_hours": week.scheduled_hours,
+            "target_min": episode.program.weekly_hours_min,
+            "target_max": episode.program.weekly_hours_max,
+            "absences": week.absences,
+            "days_in_care": (today - episode.admitted_on).days + 1,
+        })
+    return {"care": rows}

@@ -21,9 +21,11 @@ from trellis.accounts.policies import has_capability
 from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_minutes, validate_minutes
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
 from trellis.audit.services import AuditAction, record
-from trellis.core.errors import DomainError
+from trellis.core.errors import ConflictError, DomainError
+from trellis.patients.models import Patient
 from trellis.programs.models import AttendedModality, Episode, Modality
 from trellis.scheduling.models import Session, SessionStatus
+from trellis.scheduling.selectors import roster_for_session
 
 DEFAULT_MODALITY = {
     Modality.IN_PERSON: AttendedModality.IN_PERSON,
@@ -40,6 +42,8 @@ class MarkEntry:
     departed_at: datetime | None = None
     modality: str = ""
     absence_reason: str = ""
+    # The record's version the user saw (0: not yet marked); None skips the check (imports, demo data).
+    expected_version: int | None = None
 
 
 @dataclass
@@ -57,6 +61,20 @@ class AttendanceBatchError(DomainError):
         self.errors = errors
 
 
+class AttendanceConflictError(AttendanceBatchError):
+    """Rows changed by someone else since the sheet was opened; ``errors`` names them. Nothing was saved."""
+
+    def __init__(self, errors: dict[int, RowError]) -> None:
+        super().__init__(errors)
+        count = len(errors)
+        self.message = (
+            f"{count} row{'s' if count != 1 else ''} changed while you were editing; nothing was saved. "
+            "The current values are shown on those rows: check them and save again."
+        )
+        self.args = (self.message,)
+        self.code = "conflict"
+
+
 SNAPSHOT_FIELDS = ("status", "arrived_at", "departed_at", "minutes", "modality", "absence_reason")
 
 
@@ -66,6 +84,13 @@ def _snapshot(att: Attendance) -> dict[str, Any]:
         value = getattr(att, name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
     return out
+
+
+def _changed_since(att: Attendance | None, session: Session) -> str:
+    if att is None or att.marked_at is None:
+        return "Someone else changed this row while you were editing."
+    who = att.marked_by.full_name if att.marked_by_id and att.marked_by else "Someone else"
+    return f"{who} changed this row at {att.marked_at.astimezone(session.site.zone):%H:%M} while you were editing."
 
 
 def _site_today(session: Session) -> date:
@@ -115,7 +140,6 @@ def mark_attendance(
     correction_reason: str = "",
 ) -> list[Attendance]:
     """Record attendance for many roster members of one session in one transaction (all or nothing)."""
-    from trellis.scheduling.selectors import roster_for_session
 
     if not entries:
         raise DomainError("Nothing to save: mark at least one patient.")
@@ -130,8 +154,17 @@ def mark_attendance(
         roster_ids = {m.episode.pk for m in roster_for_session(current)}
         existing = {
             a.episode_id: a
-            for a in Attendance.objects.select_for_update().filter(session=current, episode_id__in=[e.episode_id for e in entries])
+            for a in Attendance.objects.select_for_update(of=("self",)).select_related("marked_by")
+            .filter(session=current, episode_id__in=[e.episode_id for e in entries])
         }
+        conflicts = {
+            entry.episode_id: RowError(None, _changed_since(existing.get(entry.episode_id), current))
+            for entry in entries
+            if entry.expected_version is not None
+            and (existing[entry.episode_id].version if entry.episode_id in existing else 0) != entry.expected_version
+        }
+        if conflicts:
+            raise AttendanceConflictError(conflicts)
         errors: dict[int, RowError] = {}
         computed: list[_Computed] = []
         seen: set[int] = set()
@@ -193,7 +226,6 @@ def mark_attendance(
         AttendanceCorrection.objects.bulk_create(corrections)
         patients = dict(Episode.objects.filter(pk__in=[a.episode_id for a in [*created, *(c[0] for c in changed)]])
                         .select_related("patient").values_list("pk", "patient"))
-        from trellis.patients.models import Patient
 
         people = Patient.objects.in_bulk(list(patients.values()))
         for att in created:
@@ -217,8 +249,12 @@ def correct_attendance(
     modality: str = "",
     absence_reason: str = "",
     minutes: int | None = None,
+    expected_version: int | None = None,
 ) -> Attendance:
-    """Correct one record with a required reason. ``minutes`` overrides the computed value (within the session)."""
+    """Correct one record with a required reason. ``minutes`` overrides the computed value (within the session).
+
+    ``expected_version`` is the version the user opened: if the record changed since, the correction is
+    refused (ConflictError) instead of overwriting a change the user never saw."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give a reason for the correction.", field="reason")
@@ -226,6 +262,11 @@ def correct_attendance(
         att = Attendance.objects.select_for_update(of=("self",)).select_related("session", "session__site", "episode__patient").get(
             pk=attendance.pk
         )
+        if expected_version is not None and att.version != expected_version:
+            raise ConflictError(
+                "This record changed after you opened it; nothing was saved. The current values are shown below: "
+                "check them and save again."
+            )
         if att.is_locked:
             raise DomainError("Billing has locked this day; a biller must unlock it before it can change.")
         session = att.session
@@ -305,6 +346,7 @@ def unlock_attendance(*, attendance: Attendance, user: Any, reason: str) -> Atte
 
 __all__ = [
     "AttendanceBatchError",
+    "AttendanceConflictError",
     "AttendanceStatus",
     "MarkEntry",
     "RowError",

@@ -15,12 +15,20 @@ from django.utils import timezone
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.attendance import selectors, services
-from trellis.attendance.forms import CorrectionForm, UnlockForm, local_moment, parse_time, read_sheet
+from trellis.attendance.forms import (
+    CorrectionForm,
+    UnlockForm,
+    local_moment,
+    parse_time,
+    read_sheet,
+    row_fingerprint,
+)
 from trellis.attendance.models import Attendance, AttendanceStatus
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
-from trellis.core.errors import DomainError
+from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient
+from trellis.patients.views import chart_context
 from trellis.programs.models import AttendedModality, Episode, Track
 from trellis.programs.selectors import active_on
 from trellis.scheduling.models import Session
@@ -90,19 +98,31 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
     rows = []
     posted = extra.pop("posted", {})
     errors = extra.pop("row_errors", {})
+    conflicted = extra.pop("conflicted", set())
     for r in sheet.rows:
         a = r.attendance
         pid = str(r.episode.public_id)
-        p = posted.get(pid)
+        shown = {
+            "status": a.status if a else "",
+            "arrived": f"{a.arrived_at.astimezone(site.zone):%H:%M}" if a and a.arrived_at else "",
+            "departed": f"{a.departed_at.astimezone(site.zone):%H:%M}" if a and a.departed_at else "",
+            "modality": a.modality if a else "",
+            "reason": a.absence_reason if a else "",
+        }
+        p = None if r.episode.pk in conflicted else posted.get(pid)
+        # The baseline travels with the form: after a refused save it stays what the user first saw, so their
+        # own edits still count as edits; a conflicted row takes the current values as its new baseline.
+        baseline = (
+            {"orig": p.original, "version": p.version}
+            if p is not None and p.version is not None
+            else {"orig": row_fingerprint(**shown), "version": a.version if a else 0}
+        )
         rows.append({
             "pid": pid,
             "row": r,
-            "status": p.status if p else (a.status if a else ""),
-            "arrived": p.arrived if p else (f"{a.arrived_at.astimezone(site.zone):%H:%M}" if a and a.arrived_at else ""),
-            "departed": p.departed if p else (
-                f"{a.departed_at.astimezone(site.zone):%H:%M}" if a and a.departed_at else ""),
-            "modality": p.modality if p else (a.modality if a else ""),
-            "reason": p.reason if p else (a.absence_reason if a else ""),
+            **(shown if p is None else {"status": p.status, "arrived": p.arrived, "departed": p.departed,
+                                        "modality": p.modality, "reason": p.reason}),
+            **baseline,
             "locked": bool(a and a.is_locked),
             "error": errors.get(r.episode.pk),
             "week": weeks.get(r.episode.pk),
@@ -140,8 +160,8 @@ def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
     entries: list[services.MarkEntry] = []
     row_errors: dict[int, services.RowError] = {}
     for row in inputs:
-        if not row.status:
-            continue
+        if not row.status or (row.version is not None and not row.touched):
+            continue  # blank, or exactly as the sheet showed it: this user did not change the row
         episode = by_pid[row.episode_public_id]
         if row.status not in AttendanceStatus.values:
             row_errors[episode.pk] = services.RowError("status", "Choose a status from the list.")
@@ -152,14 +172,22 @@ def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
         except ValueError:
             row_errors[episode.pk] = services.RowError("arrived_at", "Enter times as HH:MM.")
             continue
-        entries.append(services.MarkEntry(episode.pk, row.status, arrived, departed, row.modality, row.reason))
+        entries.append(services.MarkEntry(episode.pk, row.status, arrived, departed, row.modality, row.reason,
+                                          expected_version=row.version))
     message = None
+    conflicted: set[int] = set()
     if not entries and not row_errors:
-        message = "Choose a status for at least one patient, or use “Mark all present”."
+        message = (
+            "No changes to save."
+            if any(row.status for row in inputs)
+            else "Choose a status for at least one patient, or use “Mark all present”."
+        )
     elif not row_errors:
         try:
             saved = services.mark_attendance(session=session, entries=entries, user=request.user,
                                              correction_reason=request.POST.get("correction_reason", ""))
+        except services.AttendanceConflictError as conflict:
+            row_errors, message, conflicted = conflict.errors, conflict.message, set(conflict.errors)
         except services.AttendanceBatchError as batch:
             row_errors = batch.errors
             message = batch.message
@@ -176,9 +204,11 @@ def mark(request: HttpRequest, session_id: Any) -> HttpResponse:
         message = "Fix the highlighted rows; nothing was saved."
     posted = {row.episode_public_id: row for row in inputs}
     context = _sheet_context(request, session, posted=posted, row_errors=row_errors, error_message=message,
-                             correction_reason=request.POST.get("correction_reason", ""))
-    # htmx swaps only 2xx responses by default; a full page answers 400 so the failure is visible to clients.
-    return render(request, template, context, status=200 if request.htmx else 400)
+                             conflicted=conflicted, correction_reason=request.POST.get("correction_reason", ""))
+    # htmx swaps only 2xx responses by default; a full page answers 400 (409 for a conflict) so the failure is
+    # visible to clients.
+    status = 200 if request.htmx else (409 if conflicted else 400)
+    return render(request, template, context, status=status)
 
 
 def _record(request: HttpRequest, record_id: Any, capability: str) -> Attendance:
@@ -188,17 +218,23 @@ def _record(request: HttpRequest, record_id: Any, capability: str) -> Attendance
     )
 
 
+def _correction_initial(att: Attendance) -> dict[str, Any]:
+    zone = att.session.site.zone
+    return {
+        "status": att.status, "modality": att.modality, "absence_reason": att.absence_reason,
+        "arrived_at": att.arrived_at.astimezone(zone).time() if att.arrived_at else None,
+        "departed_at": att.departed_at.astimezone(zone).time() if att.departed_at else None,
+        "version": att.version,
+    }
+
+
 @capability_required(Cap.ATTENDANCE_MARK)
 def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
     att = _record(request, record_id, Cap.ATTENDANCE_MARK)
     session = att.session
-    zone = session.site.zone
-    initial = {
-        "status": att.status, "modality": att.modality, "absence_reason": att.absence_reason,
-        "arrived_at": att.arrived_at.astimezone(zone).time() if att.arrived_at else None,
-        "departed_at": att.departed_at.astimezone(zone).time() if att.departed_at else None,
-    }
+    initial = _correction_initial(att)
     form = CorrectionForm(request.POST or None, initial=initial)
+    status, conflict = 200, ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -206,8 +242,14 @@ def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
                 attendance=att, user=request.user, reason=d["reason"], status=d["status"],
                 arrived_at=local_moment(session, d.get("arrived_at")),
                 departed_at=local_moment(session, d.get("departed_at")), modality=d.get("modality") or "",
-                absence_reason=d.get("absence_reason", ""), minutes=d.get("minutes"),
+                absence_reason=d.get("absence_reason", ""), minutes=d.get("minutes"), expected_version=d["version"],
             )
+        except ConflictError as error:
+            # Show the record as it is now, with the user's reason kept, so nothing they did not see is saved.
+            att.refresh_from_db()
+            form = CorrectionForm(initial={**_correction_initial(att), "reason": d["reason"]})
+            conflict = error.message
+            status = 409
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -216,10 +258,10 @@ def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
     elif request.method == "GET":
         record(action=AuditAction.READ, obj=att, patient=att.episode.patient, site=session.site)
     return render(request, "attendance/correct.html", {
-        "att": att, "form": form, "unlock_form": UnlockForm(),
+        "att": att, "form": form, "unlock_form": UnlockForm(), "conflict": conflict,
         "history": selectors.corrections_of(att),
         "can_unlock": has_capability(request.user, Cap.ATTENDANCE_UNLOCK, session.site),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=status if status != 200 else (400 if request.method == "POST" else 200))
 
 
 @capability_required(Cap.ATTENDANCE_UNLOCK)
@@ -249,7 +291,6 @@ LEDGER_WEEKS = 6
 @capability_required(Cap.PATIENT_VIEW)
 def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
     """Chart tab "Schedule & hours": the patient's upcoming sessions and treatment-hours ledger per episode."""
-    from trellis.patients.views import chart_context
 
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     allowed = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -13,7 +14,7 @@ from trellis.audit.context import current, roles_label
 from trellis.audit.middleware import client_ip
 from trellis.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditSeal
 
-__all__ = ["AuditAction", "record", "seal_pending"]
+__all__ = ["AuditAction", "record", "record_list_read", "seal_pending"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,4 +151,21 @@ def record_scoped_denial(*, obj: Any, patient: Any, capability: str) -> None:
         patient=patient,
         outcome="denied",
         detail={"reason": "outside site scope", "capability": capability},
+    )
+
+
+def record_list_read(*, view: str, patients: Iterable[Any], site: Any = None) -> AuditEvent | None:
+    """One READ event for a page that lists patients (names, MRNs), naming every patient shown by public id.
+
+    One event per list, not one per row: the trail answers "who saw this patient's name, where, when" by the
+    ids in `detail` without a flood of rows for every census or search page (HIPAA 45 CFR 164.312(b) audit
+    controls). Nothing is written when the list is empty."""
+    shown = [str(p.public_id) for p in patients]
+    if not shown:
+        return None
+    return record(
+        action=AuditAction.READ,
+        object_type="patient_list",
+        site=site,
+        detail={"view": view, "patients": shown},
     )

@@ -26,8 +26,21 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.careplans.services import CERTIFICATION_STATEMENTS, program_certification_rule
+from trellis.consents.models import ConsentKind
+from trellis.consents.services import create_consent, missing_for_admission, sign_consent
+from trellis.core.clock import now, today_in
 from trellis.core.demo import DemoContext
-from trellis.programs.models import DischargeRecord, DischargeType, Episode, EpisodeStatus
+from trellis.core.errors import DomainError
+from trellis.programs.lifecycle import aftercare_flag, step_down
+from trellis.programs.models import (
+    DischargeRecord,
+    DischargeType,
+    Episode,
+    EpisodeStatus,
+    LevelOfCare,
+    Program,
+)
+from trellis.programs.summary import build_summary
 from trellis.referrals.models import Diagnosis
 
 PLAN_CONTENT = [
@@ -205,9 +218,6 @@ def _ensure_discharge_types(ctx: DemoContext, episodes: list[Episode]) -> None:
 
 
 def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
-    from trellis.programs.lifecycle import aftercare_flag
-    from trellis.programs.summary import build_summary
-
     rng = ctx.rng
     records = []
     for e in discharged:
@@ -221,7 +231,6 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
             aftercare_flag=aftercare_flag(e.discharged_on, after, provider),
         ))
     DischargeRecord.objects.bulk_create(records, batch_size=2000)
-    from trellis.core.clock import now
 
     # full generated summaries (hours by week from the ledger) for the most recent discharges
     recent = sorted(records, key=lambda r: r.episode.discharged_on, reverse=True)[:25]
@@ -234,9 +243,6 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
 
 def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
     """One real step-down through the service: PHP -> IOP at the same site, with a hand-off task."""
-    from trellis.core.errors import DomainError
-    from trellis.programs.lifecycle import step_down
-    from trellis.programs.models import LevelOfCare, Program
 
     for e in episodes:
         if e.status != EpisodeStatus.ACTIVE or e.program.level_of_care != LevelOfCare.PHP or e.primary_clinician is None:
@@ -246,9 +252,6 @@ def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
         target = Program.objects.filter(site=e.program.site, level_of_care=LevelOfCare.IOP, active=True).first()
         if target is None:
             continue
-        from trellis.consents.models import ConsentKind
-        from trellis.consents.services import create_consent, missing_for_admission, sign_consent
-        from trellis.core.clock import today_in
 
         day = today_in(e.program.site.zone)
         labels = {label: kind for kind, label in ConsentKind.choices}

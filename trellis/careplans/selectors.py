@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
@@ -21,6 +22,9 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
+from trellis.core.registry import TodayContext, TodayCounter
+from trellis.programs.models import HandoffTask
+from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
 WORKLIST_LIMIT = 200
 
@@ -112,7 +116,6 @@ def worklist(user: Any, *, today: dt.date, site: Any = None, horizon_days: int =
 
 def handoffs_for(user: Any, *, limit: int = 50) -> list[Any]:
     """Open hand-off tasks assigned to the user (step-downs and transfers)."""
-    from trellis.programs.models import HandoffTask
 
     return list(
         HandoffTask.objects.filter(assigned_to=user, completed_at__isnull=True,
@@ -127,7 +130,6 @@ def safety_plans_due(user: Any, *, limit: int = 50) -> list[Any]:
     leave before it is done)."""
     from django.db.models import Exists, OuterRef
 
-    from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
     done = SafetyPlan.objects.filter(screen=OuterRef("pk"), completed_at__isnull=False)
     return list(
@@ -170,3 +172,14 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     for o in objectives:
         result[episode_of_plan[o.goal.problem.plan_id]].append(o)
     return result
+
+
+def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    """Plan, review and certification deadlines: overdue, and due in the next days."""
+    items = worklist(user, today=ctx.day, site=ctx.active_site)
+    overdue = sum(1 for item in items if item["status"] == "overdue")
+    url = reverse("careplans:worklist")
+    return [
+        TodayCounter(overdue, "plans, reviews or certifications overdue", url, "danger" if overdue else ""),
+        TodayCounter(len(items) - overdue, "due in the next days", url),
+    ]

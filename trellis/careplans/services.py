@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import schedule
 from trellis.careplans.models import (
@@ -448,8 +450,6 @@ CERTIFICATION_STATEMENTS = {
 def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | None = None,
                          statement: str = "") -> PhysicianCertification:
     """Initial certification or recertification by the physician; schedules the next one."""
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.policies import has_capability
 
     rule = certification_rule(episode)
     if rule is None:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
+from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import forms, policies, selectors, services
@@ -29,6 +30,9 @@ from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient
 from trellis.programs.models import Episode, EpisodeStatus
+from trellis.programs.selectors import episodes_for
+from trellis.programs.summary import render_pdf
+from trellis.referrals.models import Diagnosis
 from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
 
 
@@ -45,15 +49,11 @@ def _load_plan(request: HttpRequest, plan_id: UUID, capability: str = Cap.PATIEN
 
 
 def _staff(site: Any) -> Any:
-    from trellis.accounts.models import User
-
     return User.objects.filter(memberships__site=site, is_active=True).distinct().order_by("full_name")
 
 
 @capability_required(Cap.PATIENT_VIEW)
 def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
-    from trellis.programs.selectors import episodes_for
-
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "treatment_plan"})
     from django.db.models import Prefetch
@@ -92,8 +92,6 @@ def plan_create(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 
 
 def _plan_context(request: HttpRequest, plan: TreatmentPlan, **extra: Any) -> dict[str, Any]:
-    from trellis.referrals.models import Diagnosis
-
     site = plan.episode.program.site
     can_write = policies.can_write_plan(request.user, site) and plan.status == PlanStatus.DRAFT
     diagnoses = Diagnosis.objects.filter(episode=plan.episode, entered_in_error=False)
@@ -120,7 +118,6 @@ def plan_view(request: HttpRequest, plan_id: UUID) -> HttpResponse:
 @capability_required(Cap.PATIENT_VIEW)
 def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
     """Printable copy of one plan version (for the patient and the chart); audited as PRINT."""
-    from trellis.programs.summary import render_pdf
 
     plan = _load_plan(request, plan_id)
     sections: list[tuple[str, list[str]]] = [("Plan", [
@@ -151,8 +148,6 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
 @require_POST
 @capability_required(Cap.CAREPLAN_WRITE)
 def plan_add(request: HttpRequest, plan_id: UUID, kind: str) -> HttpResponse:
-    from trellis.referrals.models import Diagnosis
-
     plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
     site = plan.episode.program.site
     error_form = None

@@ -7,6 +7,6 @@ class ConsentsConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_chart_tab
+        from trellis.core.registry import register_chart_tab
 
         register_chart_tab("consents", "Consents", "consents:tab", Cap.PATIENT_VIEW, order=40)

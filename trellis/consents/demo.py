@@ -11,6 +11,7 @@ from trellis.consents import part2
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure, DisclosureMethod
 from trellis.consents.services import ensure_default_texts
 from trellis.core.demo import DemoContext
+from trellis.patients.models import FlagKind, PatientFlag
 from trellis.programs.models import Episode
 from trellis.referrals.models import Referral
 
@@ -83,7 +84,6 @@ def seed(ctx: DemoContext) -> None:
         consents.append(Consent(patient=patient, site=patient.primary_site, kind=ConsentKind.TREATMENT,
                                 status=ConsentStatus.DRAFT, text=texts[ConsentKind.TREATMENT]))
     Consent.objects.bulk_create(consents, batch_size=2000)
-    from trellis.patients.models import FlagKind, PatientFlag
 
     PatientFlag.objects.bulk_create(
         [PatientFlag(patient_id=pid, kind=FlagKind.PART2, label="42 CFR Part 2 records") for pid in part2_patients],

@@ -43,3 +43,7 @@ def normalize_phone(value: str) -> str:
 def validate_phone(value: str) -> None:
     if value:
         normalize_phone(value)
+
+
+# USPS two-letter codes for the states, DC and the territories with US postal addresses.
+US_STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "VI", "WA", "WV", "WI", "WY", "GU", "AS", "MP"]

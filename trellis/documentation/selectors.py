@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.core.registry import TodayContext, TodayCounter
 
 from .models import (
     Addendum,
@@ -371,3 +373,13 @@ def private_notes_for(user: Any) -> QuerySet:
     """Only the author's own private notes. No other selector in Trellis reads PrivateNote."""
     return PrivateNote.objects.filter(author=user).select_related("episode__patient", "episode__program",
                                                                   "session")
+
+
+def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    """Today's note counters; each links to the worklist whose length it is."""
+    work = worklist(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
+    url = reverse("documentation:worklist")
+    return [
+        TodayCounter(len(work.unsigned), "sessions need a signed note", url, "warn" if work.unsigned else ""),
+        TodayCounter(len(work.to_cosign), "notes waiting for your co-signature", url, "warn" if work.to_cosign else ""),
+    ]

@@ -4,10 +4,8 @@ from typing import Any
 
 from django import forms
 
-from trellis.core.validators import normalize_phone
+from trellis.core.validators import US_STATES, normalize_phone
 from trellis.patients.models import FlagKind, Patient
-
-US_STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "VI", "WA", "WV", "WI", "WY", "GU", "AS", "MP"]
 
 
 class PatientForm(forms.ModelForm):

@@ -7,9 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import sites_with
+from trellis.accounts.policies import has_capability, sites_with
+from trellis.core.registry import chart_panels, chart_tabs
 from trellis.patients.models import Patient, PatientFlag, PatientSite
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
@@ -80,31 +82,27 @@ def chart_header(patient: Patient) -> Patient:
     )
 
 
-def current_care(patient: Patient, today: date) -> list[dict]:
-    """Active episodes with this ISO week's attended vs scheduled hours and the program's weekly target.
+def chart_tabs_for(user: Any, patient: Patient) -> list[dict[str, Any]]:
+    """The chart tabs (registered by each app in trellis.core.registry) this user may open."""
+    tabs = []
+    for tab in chart_tabs():
+        if tab.capability and not has_capability(user, tab.capability):
+            continue
+        try:
+            url = reverse(tab.url_name, kwargs={"patient_id": patient.public_id})
+        except NoReverseMatch:
+            continue
+        tabs.append({"key": tab.key, "label": tab.label, "url": url})
+    return tabs
 
-    Bounded: one query for episodes plus the ledger selector's fixed set of queries.
-    """
-    from trellis.attendance.selectors import treatment_hours_for_episodes
-    from trellis.core.clock import iso_week_bounds
-    from trellis.programs.selectors import episodes_of_patient
 
-    episodes = [e for e in episodes_of_patient(patient).select_related("prescriber", "case_manager")
-                if e.status == "active"]
-    if not episodes:
-        return []
-    monday, sunday = iso_week_bounds(today)
-    ledgers = treatment_hours_for_episodes(episodes, monday, sunday)
-    rows = []
-    for episode in episodes:
-        week = ledgers[episode.pk].total
-        rows.append({
-            "episode": episode,
-            "attended_hours": week.attended_hours,
-            "scheduled_hours": week.scheduled_hours,
-            "target_min": episode.program.weekly_hours_min,
-            "target_max": episode.program.weekly_hours_max,
-            "absences": week.absences,
-            "days_in_care": (today - episode.admitted_on).days + 1,
-        })
-    return rows
+def chart_overview_panels(user: Any, patient: Patient, today: date) -> list[dict[str, Any]]:
+    """The overview cards other apps registered (current care and hours, outcomes…) that this user may see."""
+    panels = []
+    for panel in chart_panels():
+        if panel.capability and not has_capability(user, panel.capability):
+            continue
+        context = panel.provider(user, patient, today)
+        if context is not None:
+            panels.append({"key": panel.key, "template": panel.template_name, **context})
+    return panels

@@ -11,6 +11,7 @@ from stdnum import luhn
 
 from trellis.accounts.models import Organization
 from trellis.audit.services import AuditAction, record
+from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient, PatientFlag, PatientSite
 from trellis.patients.selectors import possible_duplicates
@@ -53,8 +54,6 @@ def _check_dob(dob: date, today: date) -> None:
 def create_patient(
     *, organization: Organization, created_by: Any, confirm_not_duplicate: bool = False, **data: Any
 ) -> Patient:
-    from trellis.core.clock import today_in
-
     site = data["primary_site"]
     if site.organization_id != organization.pk:
         raise DomainError("The primary site belongs to another organization.", field="primary_site")
@@ -81,8 +80,6 @@ def create_patient(
 
 
 def update_patient(*, patient: Patient, expected_version: int, changed_by: Any, **data: Any) -> Patient:
-    from trellis.core.clock import today_in
-
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown patient fields: {sorted(unknown)}")

@@ -6,14 +6,13 @@ from django.shortcuts import redirect, render
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
-from trellis.core.clock import today_in
+from trellis.core.clock import now, today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients import selectors, services
 from trellis.patients.forms import FlagForm, PatientForm, PatientSearchForm
 from trellis.patients.models import Patient
-from trellis.web.navigation import chart_tabs_for
 
 
 def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:  # noqa: ANN001
@@ -22,7 +21,7 @@ def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:  # no
     return {
         "patient": header,
         "age": header.age_on(today_in(header.primary_site.zone)),
-        "tabs": chart_tabs_for(request.user, header),
+        "tabs": selectors.chart_tabs_for(request.user, header),
         "active_tab": active_tab,
     }
 
@@ -36,9 +35,9 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         searched = True
         results = selectors.search_patients(request.user, form.cleaned_data["q"])
-        # A search result list shows identities: audit it as a read of each listed patient? That floods the
-        # trail; HIPAA audit guidance asks for access to records, so we log the search itself with the count.
-        record(action=AuditAction.READ, object_type="patient_search", detail={"results": len(results)})
+        # The result list shows identities: one event naming every patient listed (never the search terms).
+        if not record_list_read(view="patient_search", patients=results):
+            record(action=AuditAction.READ, object_type="patient_search", detail={"results": 0})
     template = "patients/_results.html" if request.htmx else "patients/search.html"
     return render(request, template, {"form": form, "results": results, "searched": searched})
 
@@ -109,7 +108,7 @@ def chart(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
     record(action=AuditAction.READ, obj=patient, detail={"view": "chart"})
     context = chart_context(request, patient, "overview")
     context["flag_form"] = FlagForm()
-    context["care"] = selectors.current_care(patient, today_in(patient.primary_site.zone))
+    context["panels"] = selectors.chart_overview_panels(request.user, patient, today_in(patient.primary_site.zone))
     return render(request, "patients/chart_overview.html", context)
 
 
@@ -119,7 +118,6 @@ def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN00
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.PRINT, obj=patient, detail={"document": "face_sheet"})
     context = chart_context(request, patient, "overview")
-    from trellis.core.clock import now
 
     context["printed_at"] = now()
     return render(request, "patients/face_sheet.html", context)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
 from trellis.referrals.models import (
+    OPEN_STATUSES,
     Diagnosis,
     DiagnosisStage,
     IntakeAssessment,
@@ -161,3 +164,14 @@ def pipeline_kpi(user: Any, site: Any, *, days: int = 90) -> Any:
     rows = referrals_for(user).filter(site=site, received_at__gte=since).values_list(
         "status", "received_at", "closed_at")
     return compute(rows)
+
+
+def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    """The user's own referrals whose next step is due today or earlier."""
+    due = (
+        referrals_for(user, Cap.REFERRAL_MANAGE)
+        .filter(owner=user, next_step_due__lte=ctx.day, status__in=OPEN_STATUSES)
+        .count()
+    )
+    return [TodayCounter(due, "of your referrals have a next step due", reverse("referrals:board"),
+                         "warn" if due else "")]

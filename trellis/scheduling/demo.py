@@ -20,10 +20,10 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from trellis.accounts.models import Role
+from trellis.accounts.models import Role, SiteMembership
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
-from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Room, Track
+from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Room, ServiceType, Track
 from trellis.scheduling import services
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.recurrence import local_to_utc
@@ -192,7 +192,6 @@ def _appointments(ctx: DemoContext, start: date, through: date, by_email: dict[s
         if co:
             busy[co].append((s, e))
     therapists_by_site: dict[int, list[Any]] = defaultdict(list)
-    from trellis.accounts.models import SiteMembership
 
     for m in SiteMembership.objects.filter(role=Role.THERAPIST).select_related("user"):
         therapists_by_site[m.site_id].append(m.user)
@@ -253,8 +252,6 @@ def _appointments(ctx: DemoContext, start: date, through: date, by_email: dict[s
 
 
 def _label(service: str) -> str:
-    from trellis.programs.models import ServiceType
-
     return str(ServiceType(service).label)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from trellis.accounts.models import Site
 from trellis.programs.models import (
     LevelOfCare,
     Modality,
@@ -48,7 +49,6 @@ class ProgramForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from trellis.accounts.models import Site
 
         self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])
 
@@ -75,7 +75,6 @@ class RoomForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from trellis.accounts.models import Site
 
         self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])
 
@@ -236,7 +235,6 @@ class ClosureForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from trellis.accounts.models import Site
 
         self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])
 
@@ -259,7 +257,6 @@ class CalendarFilterForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from trellis.accounts.models import Site
 
         ids = [s.pk for s in sites]
         self.fields["site"].queryset = Site.objects.filter(pk__in=ids)

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
+from trellis.core.registry import TodayContext
 from trellis.programs.models import Episode, EpisodeStatus
 from trellis.scheduling.models import (
     FeedToken,
@@ -361,3 +362,15 @@ def staff_choices(sites: Iterable[Any]) -> QuerySet[Any]:
     return get_user_model().objects.filter(memberships__site__in=list(sites), is_active=True).distinct().order_by(
         "full_name"
     )
+
+
+def today_sessions(user: Any, ctx: TodayContext) -> dict[str, Any]:
+    """The sessions this user facilitates today at the sites in view (Today's first card)."""
+    sessions = list(
+        Session.objects.filter(
+            Q(facilitator=user) | Q(co_facilitator=user), local_date=ctx.day, site__in=ctx.sites
+        )
+        .select_related("room", "site", "program")
+        .order_by("starts_at")[:20]
+    )
+    return {"sessions": sessions}

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from trellis.patients.models import PatientSite
 from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Program, Room, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.recurrence import local_to_utc
@@ -37,8 +38,6 @@ def make_room(site: Any, *, name: str = "Group Room A", capacity: int = 12) -> R
 
 
 def admit(patient: Any, track: Track, *, admitted_on: date, discharged_on: date | None = None) -> Episode:
-    from trellis.patients.models import PatientSite
-
     PatientSite.objects.get_or_create(patient=patient, site=track.program.site)
     return Episode.objects.create(
         patient=patient,

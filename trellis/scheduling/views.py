@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
-from trellis.audit.services import AuditAction, record
+from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.patients.models import Patient
@@ -81,7 +81,6 @@ def _patient_filter(request: HttpRequest, form: forms.CalendarFilterForm, filter
     patient_id = form.value("patient")
     if not patient_id:
         return None
-    from trellis.core.access import get_scoped_or_404
 
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     filters.patient = patient
@@ -125,8 +124,10 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     filters.include_cancelled = True
     (cal_day,) = selectors.calendar(request.user, filters, with_patients=True)
     names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    shown = [m.patient for e in cal_day.entries if e.session.site_id in names_ok
+             for m in (e.roster.members if e.roster else [])]
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
-           detail={"sessions": len(cal_day.entries)})
+           detail={"sessions": len(cal_day.entries), "patients": [str(p.public_id) for p in shown]})
     return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok})
 
 
@@ -172,6 +173,10 @@ def _session_context(request: HttpRequest, session: Session, **extra: Any) -> di
         }),
         "add_form": forms.RosterAddForm(episodes=eligible),
     }
+    if context["names_ok"]:
+        # The roster and the add-a-patient list both show names: one list-read event for the page.
+        record_list_read(view="session_roster", site=site,
+                         patients=[m.episode.patient for m in roster.members] + [e.patient for e in eligible])
     context.update(extra)
     return context
 
@@ -375,6 +380,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     )
     form = forms.AppointmentForm(request.POST or None, episodes=episodes, staff=_staff(sites), sites=sites,
                                  initial={"local_date": today})
+    record_list_read(view="appointment_form", patients=[e.patient for e in episodes])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -556,7 +562,6 @@ def feed_revoke(request: HttpRequest, token_id: Any) -> HttpResponse:
 
 def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """Public by design: the unguessable token is the credential (revocable). No patient names inside."""
-    from trellis.accounts.policies import has_capability
     from trellis.scheduling.ical import build_staff_calendar
 
     token = selectors.find_feed_token(secret)

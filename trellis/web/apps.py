@@ -7,7 +7,7 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
-        from trellis.web.navigation import register_chart_tab, register_nav
+        from trellis.core.registry import register_chart_tab, register_nav
 
         register_nav("home", "Today", "web:home", None, order=0)
         register_nav("patients", "Patients", "patients:search", Cap.PATIENT_VIEW, order=10)

@@ -14,6 +14,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from trellis.accounts.capabilities import Cap
+from trellis.accounts.middleware import idle_timeout_seconds
+from trellis.accounts.models import Role
+from trellis.accounts.policies import has_capability, roles_of, user_sites
+
 DEFAULT_ACCENT = "#0f5e54"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _CACHE_ATTR = "_trellis_shell"
@@ -90,9 +95,6 @@ def _initials(name: str) -> str:
 
 
 def _roles_display(user: Any, sites: list[Any]) -> list[str]:
-    from trellis.accounts.models import Role
-    from trellis.accounts.policies import roles_of
-
     labels = dict(Role.choices)
     lines = []
     for site in sites:
@@ -116,9 +118,6 @@ def build_shell(request: HttpRequest) -> dict[str, Any]:
             "user": {},
         }
 
-    from trellis.accounts.capabilities import Cap
-    from trellis.accounts.middleware import idle_timeout_seconds
-    from trellis.accounts.policies import has_capability, user_sites
     from trellis.web.navigation import nav_items_for
 
     sites = getattr(request, "user_sites", None)

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
-
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import has_capability, sites_with
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.clock import today_in
+from trellis.core.registry import TodayContext, TodayCounter, today_counters, today_sections
 from trellis.patients.selectors import patients_for
 
 
@@ -35,56 +34,30 @@ def recent_patients_for(user: Any, limit: int = 8) -> list[Any]:
 
 @dataclass
 class Today:
-    day: date
-    sessions: list[Any] = field(default_factory=list)
-    notes_unsigned: int = 0
-    notes_to_cosign: int = 0
-    notes_awaiting_cosign: int = 0
-    deadlines_overdue: int = 0
-    deadlines_due_soon: int = 0
-    referrals_due: int = 0
-    show_notes: bool = False
-    show_plans: bool = False
-    show_referrals: bool = False
+    """Today's page: the panels every app registered (trellis.core.registry) that this user may see."""
+
+    ctx: TodayContext
+    counters: list[TodayCounter] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def day(self) -> date:
+        return self.ctx.day
 
 
 def today_for(user: Any, active_site: Any = None) -> Today:
     sites = [active_site] if active_site is not None else sites_with(user, Cap.SCHEDULE_VIEW)
     zone_site = active_site or (sites[0] if sites else None)
     day = today_in(zone_site.zone) if zone_site else date.today()  # noqa: DTZ011 - no site: server date
-    result = Today(day=day)
+    result = Today(ctx=TodayContext(day=day, sites=sites, active_site=active_site))
     if not sites:
         return result
-    from trellis.scheduling.models import Session
-
-    result.sessions = list(
-        Session.objects.filter(Q(facilitator=user) | Q(co_facilitator=user), local_date=day, site__in=sites)
-        .select_related("room", "site", "program")
-        .order_by("starts_at")[:20]
-    )
-    if has_capability(user, Cap.NOTE_WRITE):
-        from trellis.documentation.selectors import worklist
-
-        work = worklist(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
-        result.show_notes = True
-        result.notes_unsigned = len(work.unsigned)
-        result.notes_to_cosign = len(work.to_cosign)
-        result.notes_awaiting_cosign = len(work.awaiting_cosign)
-    if has_capability(user, Cap.CAREPLAN_WRITE) or has_capability(user, Cap.EPISODE_ADMIT):
-        from trellis.careplans.selectors import worklist as plan_worklist
-
-        items = plan_worklist(user, today=day, site=active_site)
-        result.show_plans = True
-        result.deadlines_overdue = sum(1 for i in items if i["status"] == "overdue")
-        result.deadlines_due_soon = len(items) - result.deadlines_overdue
-    if has_capability(user, Cap.REFERRAL_MANAGE):
-        from trellis.referrals.models import OPEN_STATUSES
-        from trellis.referrals.selectors import referrals_for
-
-        result.show_referrals = True
-        result.referrals_due = (
-            referrals_for(user, Cap.REFERRAL_MANAGE)
-            .filter(owner=user, next_step_due__lte=day, status__in=OPEN_STATUSES)
-            .count()
-        )
+    for panel in today_counters():
+        if panel.capability is None or has_capability(user, panel.capability):
+            result.counters.extend(panel.provider(user, result.ctx))
+    for section in today_sections():
+        if section.capability is None or has_capability(user, section.capability):
+            context = section.provider(user, result.ctx)
+            if context is not None:
+                result.sections.append({"key": section.key, "template": section.template_name, **context})
     return result

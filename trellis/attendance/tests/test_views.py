@@ -130,9 +130,11 @@ def test_correction_page_and_unlock_flow(group, facilitator, make_staff, client_
     bc = client_for(biller)
     assert bc.post(unlock_url, {"reason": ""}).status_code == 400
     assert bc.post(unlock_url, {"reason": "Claim voided"}).status_code == 302
-    response = fc.post(correct_url, {"status": "present", "minutes": "95", "reason": "typo"})
+    version = Attendance.objects.get(pk=att.pk).version
+    response = fc.post(correct_url, {"status": "present", "minutes": "95", "reason": "typo", "version": version})
     assert response.status_code == 400 and "more than the session" in response.content.decode()
-    response = fc.post(correct_url, {"status": "left_early", "departed_at": "10:00", "reason": "Left for ride"})
+    response = fc.post(correct_url, {"status": "left_early", "departed_at": "10:00", "reason": "Left for ride",
+                                      "version": version})
     assert response.status_code == 302
     att.refresh_from_db()
     assert att.minutes == 60

@@ -36,7 +36,9 @@ def test_search_writes_one_event_without_phi(client_for, make_staff, patient):
     c = client_for(user)
     c.post(reverse("patients:search"), {"q": "Rivera"})
     event = AuditEvent.objects.filter(actor=user).latest("id")
-    assert (event.action, event.object_type, event.detail) == (AuditAction.READ, "patient_search", {"results": 1})
+    assert (event.action, event.object_type, event.detail) == (
+        AuditAction.READ, "patient_list", {"view": "patient_search", "patients": [str(patient.public_id)]}
+    )
     assert "Rivera" not in str(event.detail) and "Rivera" not in event.request_path
 
 

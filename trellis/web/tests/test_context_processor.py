@@ -141,13 +141,14 @@ def test_invalid_accent_falls_back_to_default(bad):
 
 
 def test_nav_marks_only_most_specific_item_and_groups_sections(make_staff, monkeypatch):
+    from trellis.core import registry
     from trellis.web import navigation
 
-    monkeypatch.setattr(navigation, "_NAV", {})
-    navigation.register_nav("admin", "Audit trail", "audit:report", None, order=900)
-    navigation.register_nav("patients", "Patients", "patients:search", None, order=10)
-    navigation.register_nav("new_patient", "Register patient", "patients:create", None, order=11)
-    navigation.register_nav("gone", "Missing page", "nowhere:at_all", None, order=5)
+    monkeypatch.setattr(registry, "_NAV", {})
+    registry.register_nav("admin", "Audit trail", "audit:report", None, order=900)
+    registry.register_nav("patients", "Patients", "patients:search", None, order=10)
+    registry.register_nav("new_patient", "Register patient", "patients:create", None, order=11)
+    registry.register_nav("gone", "Missing page", "nowhere:at_all", None, order=5)
     user = make_staff("therapist")
     items = navigation.nav_items_for(user, "/patients/new/")
     assert [i["key"] for i in items] == ["patients", "new_patient", "admin"]  # unresolvable URL skipped

@@ -37,14 +37,22 @@ def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
     user = make_staff("therapist")
     response = client_for(user).get(reverse("web:home"))
     today = response.context["today"]
-    assert today.show_notes and today.show_plans and today.show_referrals
-    assert today.notes_unsigned == 0 and today.sessions == []
+    labels = {c.label: c.value for c in today.counters}
+    assert labels == {
+        "sessions need a signed note": 0,
+        "notes waiting for your co-signature": 0,
+        "plans, reviews or certifications overdue": 0,
+        "due in the next days": 0,
+        "of your referrals have a next step due": 0,
+    }
+    assert [s["key"] for s in today.sections] == ["sessions"] and today.sections[0]["sessions"] == []
     assert b"No sessions on your calendar today" in response.content
 
 
 def test_front_desk_sees_no_clinical_worklists(client_for, make_staff):
     today = client_for(make_staff("front_desk")).get(reverse("web:home")).context["today"]
-    assert not today.show_notes and not today.show_plans
+    labels = {c.label for c in today.counters}
+    assert labels == {"of your referrals have a next step due"}
 
 
 def test_chart_tabs_of_other_apps_keep_patients_current(client_for, make_staff, patient):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from trellis.accounts.models import Role, SiteMembership, User
 from trellis.core.demo import DEMO_PASSWORD
 
 
@@ -13,8 +14,6 @@ class Command(BaseCommand):
     help = "Print the demo logins (one per role)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from trellis.accounts.models import Role, SiteMembership
-
         self.stdout.write("\nTrellis demo — open http://127.0.0.1:8000 and sign in as any of:\n")
         seen: set[str] = set()
         rows = SiteMembership.objects.select_related("user", "site").order_by("role", "pk")
@@ -25,7 +24,6 @@ class Command(BaseCommand):
             if member:
                 seen.add(member.user.email)
                 self.stdout.write(f"  {label:<22} {member.user.email:<40} ({member.site.name})")
-        from trellis.accounts.models import User
 
         mfa = User.objects.filter(force_mfa=True).first()
         if mfa:

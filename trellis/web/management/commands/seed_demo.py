@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from trellis.accounts.models import Organization
 from trellis.core import demo
+from trellis.core.clock import now
 
 
 class Command(BaseCommand):
@@ -23,9 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--only", nargs="*", help="only these apps' demo data (for development)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from trellis.accounts.models import Organization
-        from trellis.core.clock import now
-
         if options["patients"] < 1 or options["weeks"] < 0:
             raise CommandError("--patients must be at least 1 and --weeks at least 0.")
         if Organization.objects.exists():

@@ -1,0 +1,1 @@
+from trellis.scheduling.tests.fixtures import enroll, program, track  # noqa: F401
