@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.models import Attendance
+from trellis.core.registry import TodayContext, TodayCounter
 from trellis.core.svgchart import Band, Bar, LineChart, Point
 from trellis.outcomes import library
 from trellis.outcomes.change import Change, ProgramSummary, classify, summarize
@@ -290,3 +292,39 @@ def program_report(*, program: Any, track: Any, start: date, end: date, organiza
                             higher_is_better=scale.higher_is_better, windows_due=due, windows_completed=done)
         rows.append(ReportRow(defn, summary))
     return ProgramReport(len(episodes), rows, start, end)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Today counters and the chart overview card (registered in apps.py through trellis.core.registry)
+# ---------------------------------------------------------------------------------------------------------
+def today_alert_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    n = CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW).filter(status=AlertStatus.OPEN)
+    if ctx.active_site is not None:
+        n = n.filter(episode__program__site=ctx.active_site)
+    count = n.count()
+    return [TodayCounter(count, "critical outcome answers to acknowledge", reverse("outcomes:alerts"),
+                         "danger" if count else "")]
+
+
+def today_due_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+    rows = due_for(user, ctx.day)
+    if ctx.active_site is not None:
+        rows = [r for r in rows if r.episode.program.site_id == ctx.active_site.pk]
+    overdue = sum(1 for r in rows if r.state == WindowState.OVERDUE)
+    return [TodayCounter(len(rows), "outcome measures due" + (f" ({overdue} overdue)" if overdue else ""),
+                         reverse("outcomes:due"), "warn" if overdue else "")]
+
+
+def chart_panel(user: Any, patient: Any, today: date) -> dict[str, Any] | None:
+    """Latest score per instrument and open alerts for the chart overview (three queries)."""
+    ids = list(episodes_of_patient_for(user, patient).values_list("pk", flat=True))
+    if not ids:
+        return None
+    latest: dict[str, Administration] = {}
+    for a in (Administration.objects.filter(episode_id__in=ids, status=AdministrationStatus.COMPLETE)
+              .order_by("completed_at")):
+        latest[a.instrument_key] = a
+    names = {k: d.short_name for k, d in library.shipped().items()}
+    open_alerts = CriticalAlert.objects.filter(episode_id__in=ids, status=AlertStatus.OPEN).count()
+    return {"latest": [(names.get(k, k), a) for k, a in sorted(latest.items())], "open_alerts": open_alerts,
+            "patient": patient}

@@ -20,7 +20,8 @@ PUBLIC = {
     "web:healthz",
 }
 # Public by design with their own unguessable-token check (iCal feeds, patient portal links...).
-TOKEN_PROTECTED_PREFIXES = ("scheduling:ical", "scheduling:feed", "telehealth:join", "portal:")
+TOKEN_PROTECTED_PREFIXES = ("scheduling:ical", "scheduling:feed", "telehealth:join", "portal:", "outcomes:link",
+                            "outcomes:form")
 
 
 def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:

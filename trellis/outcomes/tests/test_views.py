@@ -161,7 +161,7 @@ def test_due_list_front_desk_sees_no_scores(client_for, make_staff, episode, sch
     r = client_for(make_staff("front_desk")).get(reverse("outcomes:due"))
     html = r.content.decode()
     assert r.status_code == 200 and "PHQ-9" in html and ("Overdue" in html or ">Due<" in html)
-    assert "27" not in html and "Severe" not in html
+    assert ">27<" not in html and "Severe" not in html and "Minimal" not in html  # no scores or bands
 
 
 def test_due_denied(client, client_for, make_staff):
@@ -352,3 +352,23 @@ def test_critical_answer_by_patient_alerts(client, episode, therapist):
     for i in range(1, 10):
         client.post(reverse("outcomes:form"), {"step": str(i), "answer": "1" if i == 9 else "0", "nav": "next"})
     assert CriticalAlert.objects.filter(item_key="q9").count() == 1
+
+
+# ---------------------------------------------------------------- Today counters and chart overview card
+def test_today_counters_and_chart_panel(client_for, therapist, make_staff, episode, schedule, complete_phq9,
+                                        patient, today):
+    from trellis.core.registry import TodayContext
+    from trellis.outcomes.selectors import chart_panel, today_alert_counters, today_due_counters
+
+    complete_phq9([0] * 8 + [1])
+    (alerts,) = today_alert_counters(therapist, TodayContext(day=today))
+    assert alerts.value == 1 and alerts.tone == "danger"
+    (due,) = today_due_counters(make_staff("front_desk"), TodayContext(day=today))
+    assert due.value >= 1 and due.url == reverse("outcomes:due")
+    panel = chart_panel(therapist, patient, today)
+    assert panel["open_alerts"] == 1 and panel["latest"][0][0] == "PHQ-9"
+    assert chart_panel(make_staff("biller"), patient, today) is None
+    r = client_for(therapist).get(reverse("patients:chart", args=[patient.public_id]))
+    assert "Outcome measures" in r.content.decode()
+    r = client_for(make_staff("front_desk")).get(reverse("patients:chart", args=[patient.public_id]))
+    assert "Outcome measures" not in r.content.decode()
