@@ -278,8 +278,16 @@ def issue_link(
     mode = AdministrationMode.KIOSK if channel == LinkChannel.KIOSK else AdministrationMode.SELF_LINK
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        admin = start_administration(episode=episode, instrument_key=instrument_key, window_key=window_key,
-                                     mode=mode, actor=actor)
+        admin = None
+        if not window_key:
+            # An unscheduled measure the patient has not finished is reused, so a resent link continues it.
+            admin = (Administration.objects.filter(episode=episode, instrument_key=instrument_key, window_key="",
+                                                   status=AdministrationStatus.DRAFT,
+                                                   mode__in=[AdministrationMode.SELF_LINK, AdministrationMode.KIOSK])
+                     .order_by("-created_at").first())
+        if admin is None:
+            admin = start_administration(episode=episode, instrument_key=instrument_key, window_key=window_key,
+                                         mode=mode, actor=actor)
         if admin.status != AdministrationStatus.DRAFT:
             raise DomainError("This measure was already completed in this window.", field="window")
         hours = 2 if channel == LinkChannel.KIOSK else settings.TRELLIS_OUTCOMES_LINK_HOURS

@@ -182,6 +182,18 @@ def test_link_refused_after_discharge(episode, therapist, today):
         services.issue_link(episode=episode, instrument_key="phq9", window_key="", channel="email", actor=therapist)
 
 
+def test_unscheduled_resend_continues_the_same_draft(episode, therapist):
+    first = services.issue_link(episode=episode, instrument_key="phq9", window_key="", channel="email",
+                                actor=therapist)
+    services.patient_save(link=first.link, answers={"q1": 2}, complete=False)
+    second = services.issue_link(episode=episode, instrument_key="phq9", window_key="", channel="kiosk",
+                                 actor=therapist)
+    assert second.link.administration_id == first.link.administration_id
+    assert second.link.administration.answers == {"q1": 2}
+    with pytest.raises(services.LinkRefused):
+        services.resolve_link(first.token)
+
+
 def test_unknown_token_refused(db):
     with pytest.raises(services.LinkRefused) as exc:
         services.resolve_link("not-a-token")
