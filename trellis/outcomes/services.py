@@ -156,9 +156,10 @@ def save_answers(
     A critical answer raises an alert at once, even on a partial save.
     """
     with transaction.atomic():
-        admin = (Administration.objects.select_for_update().select_related("episode__patient__organization",
-                                                                          "episode__program__site",
-                                                                          "episode__primary_clinician")
+        # FOR UPDATE OF the administration only: PostgreSQL refuses to lock the nullable side of an outer join.
+        admin = (Administration.objects.select_for_update(of=("self",))
+                 .select_related("episode__patient__organization", "episode__program__site",
+                                 "episode__primary_clinician")
                  .get(pk=administration.pk))
         if admin.status != AdministrationStatus.DRAFT:
             raise DomainError("These answers were already submitted and cannot be changed.", code="closed")
@@ -401,7 +402,8 @@ def acknowledge_alert(*, alert: CriticalAlert, actor: Any, action_taken: str) ->
         raise DomainError("Describe the action taken (for example: risk assessed, safety plan reviewed).",
                           field="action_taken")
     with transaction.atomic():
-        fresh = CriticalAlert.objects.select_for_update().select_related("episode__patient").get(pk=alert.pk)
+        fresh = (CriticalAlert.objects.select_for_update(of=("self",)).select_related("episode__patient")
+                 .get(pk=alert.pk))
         if fresh.status == AlertStatus.ACKNOWLEDGED:
             raise DomainError("This alert was already acknowledged.")
         fresh.status = AlertStatus.ACKNOWLEDGED
@@ -432,9 +434,8 @@ def escalate_overdue_alerts(*, now: datetime | None = None) -> list[CriticalAler
     escalated = []
     for alert_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            alert = (CriticalAlert.objects.select_for_update().select_related("episode__program__site",
-                                                                              "episode__patient")
-                     .get(pk=alert_id))
+            alert = (CriticalAlert.objects.select_for_update(of=("self",))
+                     .select_related("episode__program__site", "episode__patient").get(pk=alert_id))
             if alert.status != AlertStatus.OPEN:
                 continue
             alert.escalation_level += 1
