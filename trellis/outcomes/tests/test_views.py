@@ -372,3 +372,16 @@ def test_today_counters_and_chart_panel(client_for, therapist, make_staff, episo
     assert "Outcome measures" in r.content.decode()
     r = client_for(make_staff("front_desk")).get(reverse("patients:chart", args=[patient.public_id]))
     assert "Outcome measures" not in r.content.decode()
+
+
+def test_schedule_stop_allowed_and_denied(client, client_for, director, make_staff, other_site, schedule):
+    url = reverse("outcomes:schedule_stop", args=[schedule.public_id])
+    assert client.post(url).status_code == 302 and "/accounts/login/" in client.post(url)["Location"]
+    assert client_for(make_staff("therapist")).post(url).status_code == 403
+    assert client_for(make_staff("program_director", at=other_site)).post(url).status_code == 404
+    assert client_for(director).get(url).status_code == 405
+    schedule.refresh_from_db()
+    assert schedule.active
+    assert client_for(director).post(url).status_code == 302
+    schedule.refresh_from_db()
+    assert not schedule.active
