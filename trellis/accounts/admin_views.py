@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from trellis.accounts import selectors, services
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.forms import CredentialForm, OrganizationForm, SiteForm, StaffForm
 from trellis.accounts.models import Site, User
-from trellis.accounts.policies import capability_required, login_required_view, roles_of, sites_with
+from trellis.accounts.policies import (
+    can_manage_staff_member,
+    capability_required,
+    grantable_roles,
+    login_required_view,
+    roles_of,
+    sites_with,
+)
 from trellis.core.clock import now
 from trellis.core.errors import DomainError
 
@@ -98,36 +109,105 @@ def _staff_initial(user: User, sites: list[Site]) -> dict:
     return initial
 
 
+def _staff_form(request: HttpRequest, member: User | None, data: Any = None) -> StaffForm:
+    sites = sites_with(request.user, Cap.STAFF_MANAGE)
+    # Your own roles are not yours to change: your own page shows them read-only.
+    grantable = {} if member is not None and member.pk == request.user.pk else {
+        site.pk: grantable_roles(request.user, site) for site in sites
+    }
+    initial = _staff_initial(member, sites) if member else {"is_active": True}
+    return StaffForm(data, organization=request.user.organization, sites=sites, instance=member, initial=initial,
+                     grantable=grantable)
+
+
+def _staff_page(request: HttpRequest, member: User | None, form: StaffForm, credential_form: CredentialForm,
+                status: int = 200) -> HttpResponse:
+    memberships = list(member.memberships.select_related("site")) if member else []
+    return render(request, "accounts/staff_form.html", {
+        "form": form, "member": member, "credential_form": credential_form,
+        "is_self": member is not None and member.pk == request.user.pk,
+        "can_manage_account": member is not None and can_manage_staff_member(request.user, member, memberships),
+        "fixed_roles": [m for m in memberships if m.role not in grantable_roles(request.user, m.site_id)],
+        "locked_out": member is not None and selectors.account_locked(member, now=now()),
+    }, status=status)
+
+
+def _member(request: HttpRequest, user_id: Any) -> User:
+    member = selectors.staff_for(request.user).filter(public_id=user_id).first()
+    if member is None:
+        raise Http404("Not found")
+    return member
+
+
 @capability_required(Cap.STAFF_MANAGE)
 def staff_edit(request: HttpRequest, user_id=None) -> HttpResponse:  # noqa: ANN001
-    sites = sites_with(request.user, Cap.STAFF_MANAGE)
-    member = None
-    if user_id is not None:
-        member = selectors.staff_for(request.user).filter(public_id=user_id).first()
-        if member is None:
-            raise Http404("Not found")
-    initial = _staff_initial(member, sites) if member else {"is_active": True}
-    form = StaffForm(request.POST or None, organization=request.user.organization, sites=sites,
-                     instance=member, initial=initial)
-    credential_form = CredentialForm(prefix="cred")
+    member = _member(request, user_id) if user_id is not None else None
+    form = _staff_form(request, member, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             saved = services.save_staff(
                 organization=request.user.organization, user=member, changed_by=request.user,
                 email=data["email"], full_name=data["full_name"], is_active=data["is_active"],
-                password=data["password"] or None,
                 profile={k: data[k] for k in ("title", "credentials", "npi", "supervisor", "requires_cosign",
                                               "is_physician")},
-                memberships=form.memberships(), manageable_sites=sites,
+                memberships=form.memberships(),
             )
+            if member is None:  # a new account chooses its own password through a single-use link
+                services.send_password_reset(user=saved, changed_by=request.user,
+                                             link_for=lambda u, t: _reset_link(request, u, t))
         except (DomainError, ValidationError) as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, f"{saved.full_name} saved.")
+            messages.success(request, f"{saved.full_name} saved." + (
+                " They were sent a link to choose their password." if member is None else ""))
             return redirect("accounts:staff_edit", user_id=saved.public_id)
-    return render(request, "accounts/staff_form.html",
-                  {"form": form, "member": member, "credential_form": credential_form})
+    return _staff_page(request, member, form, CredentialForm(prefix="cred"))
+
+
+def _reset_link(request: HttpRequest, user: User, token: str) -> str:
+    return request.build_absolute_uri(reverse("accounts:password_reset_confirm",
+                                              kwargs={"user_id": user.public_id, "token": token}))
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_send_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
+    member = _member(request, user_id)
+    try:
+        services.send_password_reset(user=member, changed_by=request.user,
+                                     link_for=lambda u, t: _reset_link(request, u, t))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
+    messages.success(request, f"A single-use link to choose a new password was sent to {member.email}.")
+    return redirect("accounts:staff_edit", user_id=member.public_id)
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_unlock(request: HttpRequest, user_id: Any) -> HttpResponse:
+    member = _member(request, user_id)
+    try:
+        services.unlock_sign_in(user=member, changed_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
+    messages.success(request, f"{member.full_name} can sign in again.")
+    return redirect("accounts:staff_edit", user_id=member.public_id)
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_force_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
+    member = _member(request, user_id)
+    try:
+        services.force_password_reset(user=member, changed_by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
+    messages.success(request, f"{member.full_name} will be asked for a new password at the next sign-in.")
+    return redirect("accounts:staff_edit", user_id=member.public_id)
 
 
 @capability_required(Cap.STAFF_MANAGE)
@@ -144,11 +224,7 @@ def credential_add(request: HttpRequest, user_id) -> HttpResponse:  # noqa: ANN0
         else:
             messages.success(request, "License added.")
             return redirect("accounts:staff_edit", user_id=member.public_id)
-    sites = sites_with(request.user, Cap.STAFF_MANAGE)
-    staff_form = StaffForm(organization=request.user.organization, sites=sites, instance=member,
-                           initial=_staff_initial(member, sites))
-    return render(request, "accounts/staff_form.html",
-                  {"form": staff_form, "member": member, "credential_form": form}, status=200)
+    return _staff_page(request, member, _staff_form(request, member), form)
 
 
 @login_required_view

@@ -116,3 +116,21 @@ def capabilities_of(role: str) -> frozenset[str]:
 
 def all_capabilities() -> set[str]:
     return {value for name, value in vars(Cap).items() if name.isupper()}
+
+
+# Who may grant which role. A program director grants roles at or below her own, only at the sites where she
+# is director; only an organization admin grants organization admin. Ranks compare roles for that rule only.
+ROLE_RANK: dict[str, int] = {
+    Role.ORG_ADMIN: 3,
+    Role.PROGRAM_DIRECTOR: 2,
+    Role.THERAPIST: 1,
+    Role.GROUP_FACILITATOR: 1,
+    Role.PRESCRIBER: 1,
+    Role.NURSE: 1,
+    Role.CASE_MANAGER: 1,
+    Role.PEER_SPECIALIST: 1,
+    Role.BILLER: 1,
+    Role.FRONT_DESK: 1,
+}
+# A role that can manage staff at a site (the only ones whose holders may grant roles there).
+STAFF_ADMIN_ROLES = frozenset({Role.ORG_ADMIN, Role.PROGRAM_DIRECTOR})

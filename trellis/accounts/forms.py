@@ -94,12 +94,8 @@ class StaffForm(forms.Form):
     requires_cosign = forms.BooleanField(required=False, label="Notes need a supervisor's co-signature")
     is_physician = forms.BooleanField(required=False, label="Physician (MD/DO) — may sign Medicare certifications")
     is_active = forms.BooleanField(required=False, initial=True, label="Active (may sign in)")
-    password = forms.CharField(
-        required=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Set or reset the password (12+ characters). Leave blank to keep it.",
-    )
 
-    def __init__(self, *args, organization=None, sites=(), instance=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, organization=None, sites=(), instance=None, grantable=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         super().__init__(*args, **kwargs)
         from trellis.accounts.models import Role, User
 
@@ -110,9 +106,14 @@ class StaffForm(forms.Form):
             qs = qs.exclude(pk=instance.pk)
         self.fields["supervisor"].queryset = qs
         self.role_fields: list[tuple[Any, list[tuple[str, str, str]]]] = []
+        # Only roles the editor may grant at a site get a checkbox; roles held but not grantable are shown
+        # read-only by the page and are never changed by this form.
+        grantable = grantable or {}
         for site in self.sites:
             row = []
             for role, label in Role.choices:
+                if role not in grantable.get(site.pk, set()):
+                    continue
                 name = f"role__{site.pk}__{role}"
                 self.fields[name] = forms.BooleanField(required=False, label=f"{label} at {site.name}")
                 row.append((name, role, label))
@@ -127,14 +128,6 @@ class StaffForm(forms.Form):
             validate_npi(value)
         except DjangoValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
-        return value
-
-    def clean_password(self) -> str:
-        from django.contrib.auth.password_validation import validate_password
-
-        value = self.cleaned_data.get("password") or ""
-        if value:
-            validate_password(value, self.instance)
         return value
 
     def clean(self) -> dict:

@@ -85,6 +85,21 @@ class RequireMFAMiddleware:
         return self.get_response(request)
 
 
+class RequirePasswordChangeMiddleware:
+    """An administrator required a new password: until it is chosen, only that page (and sign-out) opens."""
+
+    ALLOWED = ("/accounts/password/", "/accounts/logout/", "/accounts/mfa/", "/static/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.must_change_password and not request.path.startswith(self.ALLOWED):
+            return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
 class ActiveSiteMiddleware:
     """request.active_site: the site the user is working at (None = all of the user's sites).
 

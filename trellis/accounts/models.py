@@ -123,6 +123,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Always require MFA, even where the organization relaxes it in dev."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set by an administrator ("require a new password at next sign-in"); the user can do nothing else until
+    # they choose one. Nobody ever types another person's password.
+    must_change_password = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from trellis.accounts.capabilities import capabilities_of
+from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of
 from trellis.audit.services import AuditAction, record
 
 _CACHE_ATTR = "_trellis_site_caps"
@@ -113,3 +113,22 @@ def lockout_username(request: Any, credentials: dict | None) -> str:
     """django-axes key: the sign-in email, case-folded so 'A@x' and 'a@x' share one failure count."""
     source = credentials or getattr(request, "POST", {}) or {}
     return str(source.get("username", "")).strip().lower()
+
+
+def grantable_roles(editor: Any, site: Any) -> set[str]:
+    """Roles `editor` may grant or remove at `site`: at or below her own rank there, and organization admin
+    only by an organization admin. Nothing at a site where she administers no staff."""
+    own = roles_of(editor, site) & STAFF_ADMIN_ROLES
+    if not own:
+        return set()
+    rank = max(ROLE_RANK[r] for r in own)
+    return {role for role, r in ROLE_RANK.items() if r <= rank and (r < 3 or "org_admin" in own)}
+
+
+def can_manage_staff_member(editor: Any, target: Any, memberships: list[Any]) -> bool:
+    """May `editor` change `target`'s account (identity, sign-in, activation)? Only if every role the target
+    holds anywhere is one the editor could grant at that site; otherwise a director could take over an
+    account with more access than her own (by changing its e-mail and sending a reset)."""
+    if target.pk == editor.pk:
+        return False
+    return all(m.role in grantable_roles(editor, m.site_id) for m in memberships)

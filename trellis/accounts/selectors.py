@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, timedelta
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from trellis.accounts.capabilities import Cap
@@ -35,3 +38,21 @@ def roles_by_site_codes(memberships: list[SiteMembership]) -> list[tuple[str, st
     for m in memberships:
         grouped.setdefault(m.get_role_display(), []).append(m.site.code)
     return [(label, ", ".join(sorted(codes))) for label, codes in sorted(grouped.items())]
+
+
+def address_throttled(ip: str | None, *, now: dt.datetime) -> bool:
+    """Has this client failed sign-in TRELLIS_LOCKOUT_IP_FAILURES times within the lockout window, across all
+    accounts? (Indexed by address; the throttle itself keeps the rows per address in a window small.)"""
+    if not ip:
+        return False
+    since = now - settings.AXES_COOLOFF_TIME
+    failures = AccessFailureLog.objects.filter(ip_address=ip, attempt_time__gte=since)[: settings.TRELLIS_LOCKOUT_IP_FAILURES]
+    return failures.count() >= settings.TRELLIS_LOCKOUT_IP_FAILURES
+
+
+def account_locked(user: Any, *, now: dt.datetime) -> bool:
+    """Is this account locked by too many failed sign-ins (django-axes, per account)?"""
+    since = now - settings.AXES_COOLOFF_TIME
+    return AccessAttempt.objects.filter(
+        username=user.email.lower(), attempt_time__gte=since, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    ).exists()

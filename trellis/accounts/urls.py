@@ -19,4 +19,9 @@ urlpatterns = [
     path("staff/new/", admin_views.staff_edit, name="staff_create"),
     path("staff/<uuid:user_id>/", admin_views.staff_edit, name="staff_edit"),
     path("staff/<uuid:user_id>/licenses/", admin_views.credential_add, name="credential_add"),
+    path("staff/<uuid:user_id>/send-reset/", admin_views.staff_send_reset, name="staff_send_reset"),
+    path("staff/<uuid:user_id>/unlock/", admin_views.staff_unlock, name="staff_unlock"),
+    path("staff/<uuid:user_id>/force-reset/", admin_views.staff_force_reset, name="staff_force_reset"),
+    path("password/", views.password_change, name="password_change"),
+    path("password/set/<uuid:user_id>/<str:token>/", views.password_reset_confirm, name="password_reset_confirm"),
 ]

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,10 +18,16 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from trellis.accounts import services
 from trellis.accounts.forms import EmailLoginForm, TOTPForm
 from trellis.accounts.middleware import ACTIVE_SITE_KEY
+from trellis.accounts.models import User
 from trellis.accounts.policies import login_required_view, user_sites
+from trellis.accounts.selectors import address_throttled
+from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
+from trellis.core.access import as_uuid
+from trellis.core.clock import now
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -32,6 +41,15 @@ class TrellisLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Per-client throttle before any password is checked: one address cannot lock out account after
+        # account (the per-account lockout is django-axes').
+        if address_throttled(client_ip(request), now=now()):
+            record(action=AuditAction.LOGIN_FAILED, object_type="sign_in", outcome="denied",
+                   detail={"reason": "address throttled"})
+            return render(request, "accounts/locked_out.html", {"throttled": True}, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @require_POST
@@ -111,3 +129,34 @@ def switch_site(request: HttpRequest) -> HttpResponse:
 def keepalive(request: HttpRequest) -> HttpResponse:
     """'Stay signed in' from the idle warning: the request itself refreshes the idle clock. Reads no data."""
     return HttpResponse(status=204)
+
+
+def password_reset_confirm(request: HttpRequest, user_id: Any, token: str) -> HttpResponse:
+    """Choose a password from an e-mailed link. The token is single-use and expires (Django's
+    PasswordResetTokenGenerator, PASSWORD_RESET_TIMEOUT); an invalid link says what to do instead."""
+    user = User.objects.filter(public_id=user_id, is_active=True).first() if as_uuid(user_id) else None
+    valid = user is not None and default_token_generator.check_token(user, token)
+    form = SetPasswordForm(user, request.POST or None) if valid else None
+    if valid and request.method == "POST" and form.is_valid():
+        services.set_own_password(user=user, password=form.cleaned_data["new_password1"], via="reset_link")
+        messages.success(request, "Your password is set. Sign in with it now.")
+        return redirect("accounts:login")
+    response = render(request, "accounts/password_set.html", {"form": form, "valid": valid},
+                      status=200 if valid or request.method == "GET" else 400)
+    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to another site through a link
+    return response
+
+
+@login_required_view
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change your own password (the only page open while an administrator requires a new one)."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.set_own_password(user=request.user, password=form.cleaned_data["new_password1"],
+                                         via="signed_in")
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password was changed.")
+        return redirect("web:home")
+    return render(request, "accounts/password_change.html",
+                  {"form": form, "required": request.user.must_change_password},
+                  status=400 if request.method == "POST" else 200)

@@ -32,7 +32,7 @@ class Attendance(BaseModel):
     objects = ScopedManager()
 
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, related_name="attendance")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="attendance")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="attendance")
     status = models.CharField(max_length=24, choices=AttendanceStatus.choices)
     arrived_at = models.DateTimeField(null=True, blank=True)
     departed_at = models.DateTimeField(null=True, blank=True)

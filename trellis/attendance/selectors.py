@@ -28,8 +28,8 @@ from trellis.attendance.ledger import (
 )
 from trellis.attendance.models import Attendance
 from trellis.core.clock import iso_week_bounds
-from trellis.programs.models import Episode
-from trellis.programs.selectors import episodes_of_patient
+from trellis.episodes.models import Episode
+from trellis.episodes.selectors import episodes_of_patient
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.selectors import Roster, RosterMember, roster_for_session, sessions_for_episodes
 
@@ -147,6 +147,23 @@ def corrections_of(attendance: Attendance) -> list[Any]:
 def week_range(day: date) -> tuple[date, date]:
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=6)
+
+
+def attended_hours_by_week(episode: Episode) -> dict[str, Any]:
+    """The discharge summary's "hours" part: attended vs scheduled minutes by ISO week over the episode."""
+    end = episode.discharged_on or episode.admitted_on
+    ledger = treatment_hours(episode, episode.admitted_on, end)
+    weeks = [
+        {
+            "label": w.label,
+            "monday": w.monday.isoformat(),
+            "attended_minutes": w.attended_minutes,
+            "scheduled_minutes": w.scheduled_minutes,
+            "days_attended": w.days_attended,
+        }
+        for w in ledger.weeks
+    ]
+    return {"available": True, "weeks": weeks, "total_minutes": ledger.total.attended_minutes, "note": ""}
 
 
 def current_care(user: Any, patient: Any, today: date) -> dict[str, Any]:

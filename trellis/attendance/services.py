@@ -22,8 +22,9 @@ from trellis.attendance.minutes import ATTENDED_STATUSES, MinutesError, compute_
 from trellis.attendance.models import Attendance, AttendanceCorrection, AttendanceStatus, CorrectionKind
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import ConflictError, DomainError
+from trellis.episodes.models import Episode
 from trellis.patients.models import Patient
-from trellis.programs.models import AttendedModality, Episode, Modality
+from trellis.programs.models import AttendedModality, Modality
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.selectors import roster_for_session
 

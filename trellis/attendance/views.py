@@ -27,10 +27,11 @@ from trellis.attendance.models import Attendance, AttendanceStatus
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
+from trellis.episodes.models import Episode
+from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
-from trellis.programs.models import AttendedModality, Episode, Track
-from trellis.programs.selectors import active_on
+from trellis.programs.models import AttendedModality, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.selectors import CalendarFilters, calendar, sessions_for_episodes
 

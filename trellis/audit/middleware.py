@@ -1,21 +1,38 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from trellis.audit.context import AuditContext, current
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the reverse proxy (README, deployment) the proxy sets X-Forwarded-For; trust its first hop only there.
-    from django.conf import settings
+    """The client's address for the audit trail.
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    Behind reverse proxies each proxy appends the address it received the request from to X-Forwarded-For, so
+    only the right-most entries were written by proxies we run; anything to their left came from the client and
+    can be forged. With TRELLIS_TRUSTED_PROXY_COUNT = N (N proxies in front of Trellis), the client is the N-th
+    entry from the right (MDN, "X-Forwarded-For: selecting an IP address"). With no trusted proxy the header is
+    ignored and the socket's peer address is used.
+    """
+    trusted = getattr(settings, "TRELLIS_TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if trusted > 0 else ""
+    if forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= trusted:
+            return _valid_ip(hops[-trusted])
+        # Fewer hops than proxies: the header was not written by our proxies as configured; do not guess.
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
+
+
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
 
 
 class AuditContextMiddleware:

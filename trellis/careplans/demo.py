@@ -31,17 +31,10 @@ from trellis.consents.services import create_consent, missing_for_admission, sig
 from trellis.core.clock import now, today_in
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
-from trellis.programs.lifecycle import aftercare_flag, step_down
-from trellis.programs.models import (
-    DischargeRecord,
-    DischargeType,
-    Episode,
-    EpisodeStatus,
-    LevelOfCare,
-    Program,
-)
-from trellis.programs.summary import build_summary
-from trellis.referrals.models import Diagnosis
+from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, EpisodeStatus
+from trellis.episodes.services import aftercare_flag, step_down
+from trellis.episodes.summary import build_summary
+from trellis.programs.models import LevelOfCare, Program
 
 PLAN_CONTENT = [
     ("Depressed mood limits work and self-care", "I want to get out of bed and back to work",

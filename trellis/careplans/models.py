@@ -28,7 +28,7 @@ class TreatmentPlan(BaseModel):
     patient_path = "patient"
     objects = ScopedManager()
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="treatment_plans")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="treatment_plans")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
@@ -85,7 +85,7 @@ class PlanProblem(models.Model):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="problems")
     order = models.PositiveSmallIntegerField(default=0)
     statement = models.TextField()
-    diagnosis = models.ForeignKey("referrals.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    diagnosis = models.ForeignKey("episodes.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["order", "id"]
@@ -209,7 +209,7 @@ class PhysicianCertification(BaseModel):
     patient_path = "episode__patient"
     objects = ScopedManager()
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="certifications")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="certifications")
     kind = models.CharField(max_length=16, choices=CertificationKind.choices)
     physician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_on = models.DateField()
@@ -235,7 +235,7 @@ class DeadlineKind(models.TextChoices):
 class CareDeadline(models.Model):
     """An open or met deadline on an episode; the worklist reads the open ones."""
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.CASCADE, related_name="care_deadlines")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.CASCADE, related_name="care_deadlines")
     kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     due_on = models.DateField()
     met_on = models.DateField(null=True, blank=True)

@@ -23,7 +23,7 @@ from trellis.careplans.models import (
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
 from trellis.core.registry import TodayContext, TodayCounter
-from trellis.programs.models import HandoffTask
+from trellis.episodes.models import HandoffTask
 from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
 WORKLIST_LIMIT = 200
@@ -172,6 +172,33 @@ def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjecti
     for o in objectives:
         result[episode_of_plan[o.goal.problem.plan_id]].append(o)
     return result
+
+
+def plan_progress(episode: Any) -> list[dict[str, Any]]:
+    """The discharge summary's "plan_progress" part: each objective of the current plan and its last rating."""
+    plan = (
+        TreatmentPlan.objects.filter(episode=episode)
+        .exclude(status=PlanStatus.DRAFT, version__gt=1)
+        .order_by("-version")
+        .first()
+    ) or TreatmentPlan.objects.filter(episode=episode).order_by("-version").first()
+    if plan is None:
+        return []
+    objectives = PlanObjective.objects.filter(goal__problem__plan=plan).select_related("goal__problem")
+    latest: dict[str, str] = {}
+    for p in ObjectiveProgress.objects.filter(review__plan__episode=episode).select_related("objective", "review"
+                                                                                            ).order_by("review__reviewed_on"):
+        latest[str(p.objective.lineage)] = p.get_rating_display()
+    return [
+        {
+            "problem": o.goal.problem.statement,
+            "goal": o.goal.statement,
+            "objective": o.statement,
+            "status": o.get_status_display(),
+            "last_progress": latest.get(str(o.lineage), "Not yet reviewed"),
+        }
+        for o in objectives
+    ]
 
 
 def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:

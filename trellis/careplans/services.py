@@ -33,7 +33,8 @@ from trellis.careplans.models import (
 )
 from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import ConflictError, DomainError
-from trellis.programs.models import EpisodeStatus, ServiceType
+from trellis.episodes.models import EpisodeStatus
+from trellis.programs.models import ServiceType
 
 
 # ---------------------------------------------------------------- deadlines

@@ -28,11 +28,10 @@ from trellis.careplans.models import (
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
+from trellis.episodes.selectors import episodes_for
+from trellis.episodes.summary import render_pdf
 from trellis.patients.models import Patient
-from trellis.programs.models import Episode, EpisodeStatus
-from trellis.programs.selectors import episodes_for
-from trellis.programs.summary import render_pdf
-from trellis.referrals.models import Diagnosis
 from trellis.referrals.viewutils import apply_error, chart_context, ip_of, pick_site
 
 
@@ -249,7 +248,7 @@ def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "Certification signed; the next recertification is on the worklist.")
-    return redirect("programs:episode", episode_id=episode.public_id)
+    return redirect("episodes:episode", episode_id=episode.public_id)
 
 
 @capability_required(Cap.PATIENT_VIEW)

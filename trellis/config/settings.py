@@ -18,8 +18,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from trellis.config.production import check_production_settings
+from trellis.config.production import check_production_settings, environment_problem
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("TRELLIS_DATA_DIR", BASE_DIR / "data"))
@@ -40,7 +41,9 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-TRELLIS_ENV = os.environ.get("TRELLIS_ENV", "dev").strip().lower()
+if environment_problem(os.environ.get("TRELLIS_ENV")):
+    raise ImproperlyConfigured(f"Refusing to start: {environment_problem(os.environ.get('TRELLIS_ENV'))}")
+TRELLIS_ENV = os.environ.get("TRELLIS_ENV", "dev")
 PRODUCTION = TRELLIS_ENV == "production"
 DEBUG = _env_bool("DEBUG", not PRODUCTION)
 
@@ -90,10 +93,14 @@ INSTALLED_APPS = [
     "trellis.attendance",
     "trellis.referrals",
     "trellis.consents",
+    "trellis.episodes",
     "trellis.careplans",
     "trellis.documentation",
     "trellis.outcomes",
 ]
+
+# Password links sent by administrators (new accounts, resets) work once and for one day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -110,6 +117,7 @@ MIDDLEWARE = [
     "trellis.audit.middleware.AuditContextMiddleware",
     "trellis.accounts.middleware.IdleTimeoutMiddleware",
     "trellis.accounts.middleware.RequireMFAMiddleware",
+    "trellis.accounts.middleware.RequirePasswordChangeMiddleware",
     "trellis.accounts.middleware.ActiveSiteMiddleware",
     "trellis.core.middleware.NoStoreMiddleware",
     # axes must be last: it turns lockouts into a response
@@ -188,7 +196,24 @@ AXES_USERNAME_CALLABLE = "trellis.accounts.policies.lockout_username"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same client address as the audit trail (X-Forwarded-For read from the right; see audit.middleware).
+AXES_CLIENT_IP_CALLABLE = "trellis.audit.middleware.client_ip"
+# Failed sign-ins are logged so one client can be throttled across accounts (TRELLIS_LOCKOUT_IP_FAILURES).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Per-client throttle next to the per-account lockout: one address failing this often within the lockout window
+# is refused for the rest of it, so it cannot lock out every account in turn.
+TRELLIS_LOCKOUT_IP_FAILURES = int(os.environ.get("TRELLIS_LOCKOUT_IP_FAILURES", "20"))
 AXES_VERBOSE = False
+
+# Mail to staff (password links, access changes) and patients (links). The console backend prints messages in
+# dev; production sets SMTP through these variables (see README, Configuration).
+EMAIL_BACKEND = os.environ.get("TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("TRELLIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TRELLIS_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("TRELLIS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TRELLIS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("TRELLIS_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("TRELLIS_FROM_EMAIL", "Trellis <no-reply@trellis.invalid>")
 
 TRELLIS_IDLE_TIMEOUT_MINUTES = int(os.environ.get("TRELLIS_IDLE_TIMEOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = 12 * 60 * 60  # hard ceiling for one working day; idle timeout is enforced separately
@@ -224,6 +249,12 @@ SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+# How many reverse proxies sit in front of Trellis and append to X-Forwarded-For (the client address for the
+# audit trail is taken that many entries from the right; 0 ignores the header). Default 1 in production.
+TRELLIS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRELLIS_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+if TRELLIS_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRELLIS_TRUSTED_PROXY_COUNT must be 0 or more")
+
 if _env_bool("TRELLIS_BEHIND_PROXY", PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -16,6 +16,8 @@ APPS_WITH_URLS = [
 
 urlpatterns = [
     path("", include("trellis.web.urls")),
+    # Episode routes keep the paths they had under /programs/ and /referrals/ (see trellis/episodes/urls.py).
+    path("", include("trellis.episodes.urls")),
     *[path(f"{label}/", include(f"trellis.{label}.urls")) for label in APPS_WITH_URLS],
 ]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
 from trellis.consents import part2
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure, DisclosureMethod
 from trellis.consents.services import ensure_default_texts
 from trellis.core.demo import DemoContext
 from trellis.patients.models import FlagKind, PatientFlag
-from trellis.programs.models import Episode
 from trellis.referrals.models import Referral
 
 
@@ -24,11 +24,10 @@ def seed(ctx: DemoContext) -> None:
     rng, org = ctx.rng, ctx.org
     texts = ensure_default_texts(organization=org)
     staff = ctx.staff.get("therapist", []) + ctx.staff.get("case_manager", [])
-    first: dict[int, Episode] = {}
+    # Episodes come from the episodes demo (seeded before consents); no import of the layer above.
+    first: dict[int, Any] = {}
     part2_patients: set[int] = set()
-    for e in Episode.objects.filter(patient__organization=org).select_related("program__site", "patient").order_by(
-        "admitted_on"
-    ):
+    for e in sorted(ctx.extra.get("episodes", []), key=lambda e: e.admitted_on):
         first.setdefault(e.patient_id, e)
         if e.program.is_part2:
             part2_patients.add(e.patient_id)
@@ -48,7 +47,7 @@ def seed(ctx: DemoContext) -> None:
         consents.append(c)
         return c
 
-    releases: list[tuple[Consent, Episode]] = []
+    releases: list[tuple[Consent, Any]] = []
     for patient_id, episode in first.items():
         patient, site, day = episode.patient, episode.program.site, episode.admitted_on
         signed(patient, site, ConsentKind.TREATMENT, day)

@@ -43,6 +43,10 @@ class SignForm(forms.Form):
         choices=[("self", "Patient"), ("parent", "Parent / guardian"), ("representative", "Personal representative")],
         initial="self", label="Signing as",
     )
+    relationship_detail = forms.CharField(
+        max_length=50, required=False, label="Relationship or authority (when not the patient)",
+        help_text="e.g. mother, legal guardian, health-care proxy. A patient signs with their legal name.",
+    )
     signature_drawing = forms.CharField(required=False, widget=forms.HiddenInput)
     read_confirm = forms.BooleanField(label="I have read the text above (or it was read to me)")
 

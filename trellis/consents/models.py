@@ -185,7 +185,7 @@ class Disclosure(BaseModel):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="disclosures")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     disclosed_at = models.DateTimeField()
     disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recipient_name = models.CharField(max_length=300)

@@ -29,7 +29,7 @@ compliance date February 16, 2026):
   written consent is accompanied by Statement 1 (2.32(a)(1), text below) or the abbreviated Statement 2
   (2.32(a)(2)), and by a copy of the consent or a clear explanation of its scope (paragraph letter of
   the copy/scope requirement TO CONFIRM). Trellis prints the full Statement 1 and the consent's scope on
-  every letter/export (trellis.programs.summary.consent_scope_lines).
+  every letter/export (trellis.episodes.summary.consent_scope_lines).
 * 42 CFR 2.25 (2024) - patient's right to an accounting of disclosures made with consent
   (compliance with the accounting requirement is tied to the HIPAA accounting rule; see
   the final rule preamble) - Trellis keeps the accounting for every disclosure regardless.

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from trellis.audit.services import AuditAction, record
-from trellis.consents import part2
+from trellis.consents import part2, signatures
 from trellis.consents.models import (
     Consent,
     ConsentKind,
@@ -103,7 +103,7 @@ def publish_text(*, organization: Any, kind: str, version: str, title: str, body
             organization=organization, kind=kind, version=version, title=title, body=body, sha256=_digest(body),
             created_by=created_by,
         )
-        record(action=AuditAction.CREATE, obj=text)
+        record(action=AuditAction.CREATE, obj=text, actor=created_by)
     return text
 
 
@@ -168,7 +168,8 @@ def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **rel
             patient=patient, site=site, kind=kind, text=texts[kind], status=ConsentStatus.DRAFT,
             created_by=created_by, **release,
         )
-        record(action=AuditAction.CREATE, obj=consent, patient=patient, site=site, detail={"kind": kind})
+        record(action=AuditAction.CREATE, obj=consent, patient=patient, site=site, actor=created_by,
+               detail={"kind": kind})
     return consent
 
 
@@ -179,6 +180,7 @@ def sign_consent(
     collected_by: Any,
     ip_address: str | None,
     signer_relationship: str = "self",
+    relationship_detail: str = "",
     signature_drawing: str = "",
     signed_at: dt.datetime | None = None,
 ) -> Consent:
@@ -187,6 +189,14 @@ def sign_consent(
     Part 2; 45 CFR 164.508(c) for other releases)."""
     if not signer_name.strip():
         raise DomainError("Type the signer's full name to sign.", field="signer_name")
+    signer_relationship = signer_relationship or signatures.SELF
+    if signer_relationship != signatures.SELF:
+        problem = signatures.representative_problem(typed=signer_name, relationship_kind=signer_relationship,
+                                                    relationship_detail=relationship_detail)
+        if problem:
+            field = "relationship_detail" if "related" in problem else "signer_name"
+            raise DomainError(problem, field=field if signer_relationship in signatures.REPRESENTATIVE_KINDS
+                              else "signer_relationship")
     if signature_drawing and (len(signature_drawing) > 20000 or not _PATH_RE.fullmatch(signature_drawing)):
         raise DomainError("The drawn signature could not be read; clear it and draw again (or sign by typing only).",
                           field="signature_drawing")
@@ -194,6 +204,14 @@ def sign_consent(
         current = Consent.objects.select_for_update(of=("self",)).select_related("patient", "site", "text").get(pk=consent.pk)
         if current.status != ConsentStatus.DRAFT:
             raise DomainError("This consent is already signed; signed consents cannot change.")
+        if signer_relationship == signatures.SELF:
+            problem = signatures.typed_name_problem(
+                typed=signer_name, legal_first=current.patient.legal_first_name,
+                legal_last=current.patient.legal_last_name, preferred=current.patient.preferred_name,
+            )
+            if problem:
+                raise DomainError(problem + " If someone else is signing for the patient, choose who they are.",
+                                  field="signer_name")
         stamp = signed_at or now()
         signed_on = local_date(stamp, current.site.zone)
         if ConsentKind.is_release(current.kind):
@@ -218,7 +236,10 @@ def sign_consent(
                 raise DomainError("The expiry date is before the signature date.", field="expires_on")
         text = render_signed_text(current)
         current.signer_name = signer_name.strip()
-        current.signer_relationship = signer_relationship or "self"
+        current.signer_relationship = (
+            signer_relationship if signer_relationship == signatures.SELF
+            else f"{signer_relationship}: {relationship_detail.strip()}"[:60]
+        )
         current.signature_drawing = signature_drawing
         current.signed_at = stamp
         current.signed_on = signed_on
@@ -229,7 +250,8 @@ def sign_consent(
         current.status = ConsentStatus.ACTIVE
         current.save()
         record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.site,
-               detail={"kind": current.kind, "text_sha256": current.signed_text_sha256})
+               actor=collected_by, detail={"kind": current.kind, "text_sha256": current.signed_text_sha256,
+                       "signed_by": signer_relationship})
     return current
 
 
@@ -250,7 +272,7 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
         current.revoked_by = revoked_by
         current.save()
         record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
-               detail={"revoked": True})
+               actor=revoked_by, detail={"revoked": True})
     return current
 
 
@@ -269,7 +291,7 @@ def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_
         current.expiration_event_on = occurred_on
         current.save()
         record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.site,
-               detail={"expiration_event": True})
+               actor=recorded_by, detail={"expiration_event": True})
     return current
 
 
@@ -292,7 +314,7 @@ def set_required_kinds(*, program: Any, kinds: list[str], changed_by: Any) -> No
         ConsentRequirement.objects.filter(program=program).exclude(kind__in=kinds).delete()
         for kind in kinds:
             ConsentRequirement.objects.get_or_create(program=program, kind=kind)
-        record(action=AuditAction.UPDATE, obj=program, detail={"required_consents": sorted(kinds)})
+        record(action=AuditAction.UPDATE, obj=program, actor=changed_by, detail={"required_consents": sorted(kinds)})
 
 
 def missing_for_admission(*, patient: Any, program: Any, on: dt.date) -> list[str]:
@@ -379,6 +401,6 @@ def disclose(
             notice_text=notice, notice_version=notice_version,
             content_sha256=hashlib.sha256(content).hexdigest() if content else "", created_by=disclosed_by,
         )
-        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site,
+        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site, actor=disclosed_by,
                detail={"method": method, "part2": part2_applies, "consent": str(consent.public_id)})
     return disclosure

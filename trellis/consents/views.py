@@ -88,6 +88,7 @@ def sign(request: HttpRequest, consent_id: UUID) -> HttpResponse:
         try:
             services.sign_consent(consent=consent, signer_name=form.cleaned_data["signer_name"],
                                   signer_relationship=form.cleaned_data["signer_relationship"],
+                                  relationship_detail=form.cleaned_data.get("relationship_detail") or "",
                                   signature_drawing=form.cleaned_data.get("signature_drawing") or "",
                                   collected_by=request.user, ip_address=ip_of(request))
         except DomainError as error:

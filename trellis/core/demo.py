@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+# Data order, not layer order: episodes exist before referrals link to them, and the intake diagnoses (an
+# episodes model) follow the intakes. "app.stage" calls seed_<stage>(ctx) of that app's demo module.
 SEEDERS = [
     "accounts",
     "patients",
     "programs",
+    "episodes",
     "referrals",
+    "episodes.diagnoses",
     "consents",
     "scheduling",
     "attendance",
@@ -50,15 +54,16 @@ class DemoContext:
 
 def run(ctx: DemoContext, only: list[str] | None = None) -> DemoContext:
     for label in SEEDERS:
-        if only and label not in only:
+        app, _, stage = label.partition(".")
+        if only and app not in only:
             continue
         try:
-            module = importlib.import_module(f"trellis.{label}.demo")
+            module = importlib.import_module(f"trellis.{app}.demo")
         except ModuleNotFoundError as exc:
-            if exc.name == f"trellis.{label}.demo":
+            if exc.name == f"trellis.{app}.demo":
                 continue
             raise
         started = time.monotonic()
-        module.seed(ctx)
+        getattr(module, f"seed_{stage}" if stage else "seed")(ctx)
         ctx.timings[label] = time.monotonic() - started
     return ctx

@@ -142,7 +142,7 @@ class Note(BaseModel):
     patient_path = "episode__patient"
 
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, related_name="notes")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="individual_notes")
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
     template_version = models.ForeignKey(NoteTemplateVersion, on_delete=models.PROTECT, related_name="notes")
@@ -231,7 +231,7 @@ class ParticipantNote(BaseModel):
     patient_path = "episode__patient"
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="participants")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="participant_notes")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="participant_notes")
     attendance = models.ForeignKey("attendance.Attendance", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="participant_notes")
     content = models.JSONField(default=dict, blank=True)
@@ -266,7 +266,7 @@ class Addendum(BaseModel):
     objects = ScopedManager()
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, null=True, blank=True,
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
@@ -335,7 +335,7 @@ class PrivateNote(BaseModel):
     objects = ScopedManager()
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey("scheduling.Session", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     kind = models.CharField(max_length=20, choices=PrivateNoteKind.choices, default=PrivateNoteKind.PSYCHOTHERAPY)

@@ -513,7 +513,7 @@ def _pdf_meta(request: HttpRequest, patient: Any, notes: list[selectors.ChartNot
 
 
 def _patient_is_part2(patient: Any) -> bool:
-    from trellis.programs.models import Episode
+    from trellis.episodes.models import Episode
 
     return Episode.objects.filter(patient=patient, program__is_part2=True).exists()
 
@@ -582,7 +582,7 @@ def private_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
-    from trellis.programs.models import Episode
+    from trellis.episodes.models import Episode
 
     episode = (Episode.objects.filter(patient=patient, program__site__in=sites_with(request.user, Cap.NOTE_WRITE))
                .select_related("program__site", "patient").order_by("-admitted_on").first())

@@ -1,92 +1,83 @@
-"""Episode writes. Admission here is the minimal one; the episode-of-care module adds consents and criteria."""
+"""Program, track and room setup writes: keyword-only, one transaction each, audited."""
 
 from __future__ import annotations
 
-from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from trellis.audit.services import AuditAction, record
 from trellis.core.errors import DomainError
-from trellis.patients.services import link_patient_to_site
-from trellis.programs.models import Episode, EpisodeStatus, Program, Track
+from trellis.programs.models import Program, Room, Track
+
+PROGRAM_FIELDS = (
+    "name", "level_of_care", "population", "clinical_model", "days_per_week", "weekly_hours_min",
+    "weekly_hours_max", "active",
+)
 
 
-def _overlapping(patient: Any, program: Program, admitted_on: date, exclude: Episode | None = None) -> Episode | None:
-    from django.db.models import Q
-
-    qs = Episode.objects.filter(patient=patient, program=program).filter(
-        Q(discharged_on__isnull=True) | Q(discharged_on__gte=admitted_on)
-    )
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    return qs.first()
+def _check_hours(minimum: Decimal | None, maximum: Decimal | None) -> None:
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise DomainError("The weekly hours minimum is above the maximum.", field="weekly_hours_max")
 
 
-def admit_patient(
-    *,
-    patient: Any,
-    program: Program,
-    admitted_on: date,
-    track: Track | None = None,
-    primary_clinician: Any = None,
-    prescriber: Any = None,
-    case_manager: Any = None,
-    recommended_level: str | None = None,
-    authorized_level: str | None = None,
-    previous_episode: Episode | None = None,
-    created_by: Any = None,
-) -> Episode:
-    if track is not None and track.program_id != program.pk:
-        raise DomainError("That track belongs to another program.", field="track")
-    if program.organization_id != patient.organization_id:
-        raise DomainError("That program belongs to another organization.", field="program")
+def save_program(*, user: Any, site: Any, program: Program | None = None, **fields: Any) -> Program:
+    data = {k: v for k, v in fields.items() if k in PROGRAM_FIELDS}
+    _check_hours(data.get("weekly_hours_min"), data.get("weekly_hours_max"))
     with transaction.atomic():
-        # Lock the patient row so two concurrent admissions cannot both pass the overlap check.
-        type(patient).objects.select_for_update().filter(pk=patient.pk).first()
-        clash = _overlapping(patient, program, admitted_on)
-        if clash is not None:
-            raise DomainError(
-                f"This patient already has an episode in {program.name} from {clash.admitted_on:%b %d, %Y} "
-                "that overlaps that date. Discharge it first.",
-                field="admitted_on",
-            )
-        episode = Episode.objects.create(
-            patient=patient,
-            program=program,
-            track=track,
-            admitted_on=admitted_on,
-            status=EpisodeStatus.ACTIVE,
-            recommended_level=recommended_level or program.level_of_care,
-            authorized_level=authorized_level,
-            primary_clinician=primary_clinician,
-            prescriber=prescriber,
-            case_manager=case_manager,
-            previous_episode=previous_episode,
-            created_by=created_by,
-        )
-        link_patient_to_site(patient=patient, site=program.site)
-        record(action=AuditAction.CREATE, obj=episode, patient=patient, site=program.site,
-               detail={"program": str(program.public_id)})
-    return episode
+        clash = Program.objects.filter(site=site, name=data.get("name", program.name if program else ""))
+        if program is not None:
+            clash = clash.exclude(pk=program.pk)
+        if clash.exists():
+            raise DomainError("This site already has a program with that name.", field="name")
+        if program is None:
+            program = Program.objects.create(organization=site.organization, site=site, created_by=user, **data)
+            action = AuditAction.CREATE
+        else:
+            for key, value in data.items():
+                setattr(program, key, value)
+            program.save()
+            action = AuditAction.UPDATE
+        record(action=action, obj=program, site=site, detail={"fields": sorted(data)})
+    return program
 
 
-def discharge_episode(
-    *, episode: Episode, discharged_on: date, discharge_type: str, reason: str = "", changed_by: Any = None
-) -> Episode:
+def save_track(*, user: Any, program: Program, track: Track | None = None, name: str, kind: str,
+               description: str = "", active: bool = True) -> Track:
     with transaction.atomic():
-        current = Episode.objects.select_for_update().get(pk=episode.pk)
-        if current.status == EpisodeStatus.DISCHARGED:
-            raise DomainError("This episode is already discharged.")
-        if discharged_on < current.admitted_on:
-            raise DomainError("The discharge date is before the admission date.", field="discharged_on")
-        current.status = EpisodeStatus.DISCHARGED
-        current.discharged_on = discharged_on
-        current.discharge_type = discharge_type
-        current.discharge_reason = reason
-        current.version += 1
-        current.save()
-        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, site=current.program.site,
-               detail={"discharge_type": discharge_type})
-    return current
+        clash = Track.objects.filter(program=program, name=name)
+        if track is not None:
+            clash = clash.exclude(pk=track.pk)
+        if clash.exists():
+            raise DomainError("This program already has a track with that name.", field="name")
+        if track is None:
+            track = Track.objects.create(program=program, name=name, kind=kind, description=description,
+                                         active=active, created_by=user)
+            action = AuditAction.CREATE
+        else:
+            track.name, track.kind, track.description, track.active = name, kind, description, active
+            track.save()
+            action = AuditAction.UPDATE
+        record(action=action, obj=track, site=program.site, detail={"program": str(program.public_id)})
+    return track
+
+
+def save_room(*, user: Any, site: Any, room: Room | None = None, name: str, capacity: int, active: bool = True) -> Room:
+    if capacity is None or capacity < 1:
+        raise DomainError("A room holds at least one person.", field="capacity")
+    with transaction.atomic():
+        clash = Room.objects.filter(site=site, name=name)
+        if room is not None:
+            clash = clash.exclude(pk=room.pk)
+        if clash.exists():
+            raise DomainError("This site already has a room with that name.", field="name")
+        if room is None:
+            room = Room.objects.create(site=site, name=name, capacity=capacity, active=active, created_by=user)
+            action = AuditAction.CREATE
+        else:
+            room.name, room.capacity, room.active = name, capacity, active
+            room.save()
+            action = AuditAction.UPDATE
+        record(action=action, obj=room, site=site)
+    return room

@@ -7,11 +7,10 @@ import datetime as dt
 from typing import Any
 
 from trellis.core.demo import DemoContext
-from trellis.programs.models import Episode, Program
+from trellis.programs.models import Program
 from trellis.referrals import cssrs, icd10
 from trellis.referrals.criteria import TEMPLATES
 from trellis.referrals.models import (
-    Diagnosis,
     IntakeAssessment,
     IntakeStatus,
     LevelOfCareDetermination,
@@ -103,10 +102,9 @@ def seed(ctx: DemoContext) -> None:
             ProgramAdmissionCriteria.objects.create(program=p, template="asam", data=TEMPLATES["asam"].to_data())
     criteria = {p.pk: criteria_for_program(p) for p in programs}
 
-    first_episodes: dict[int, Episode] = {}
-    for e in Episode.objects.filter(patient__organization=org).select_related("program__site").order_by(
-        "admitted_on"
-    ):
+    # Episodes come from the episodes demo (seeded before referrals); no import of the layer above.
+    first_episodes: dict[int, Any] = {}
+    for e in sorted(ctx.extra.get("episodes", []), key=lambda e: e.admitted_on):
         first_episodes.setdefault(e.patient_id, e)
 
     referrals: list[Referral] = []
@@ -163,7 +161,7 @@ def seed(ctx: DemoContext) -> None:
 
     # intakes (completed) for admitted patients and for open referrals that reached "assessed"
     intakes: list[IntakeAssessment] = []
-    intake_meta: list[tuple[Any, Episode | None, list[tuple[str, str]]]] = []
+    intake_meta: list[tuple[Any, Any, list[tuple[str, str]]]] = []
     for ref in referrals:
         if ref.patient_id is None or ref.status not in (ReferralStatus.ADMITTED, ReferralStatus.ASSESSED):
             continue
@@ -207,15 +205,11 @@ def seed(ctx: DemoContext) -> None:
         intake_meta.append((clinician, episode, dx))
     IntakeAssessment.objects.bulk_create(intakes, batch_size=2000)
 
-    diagnoses, screens, determinations = [], [], []
-    for intake, (clinician, episode, dx) in zip(intakes, intake_meta, strict=True):
-        for code, rank in dx:
-            item = icd10.lookup(code)
-            diagnoses.append(Diagnosis(
-                patient_id=intake.patient_id, intake=intake, episode=episode, code=item.code,
-                description=item.description, code_set_version=icd10.CODE_SET_VERSION, rank=rank,
-                diagnosed_on=intake.assessed_on, diagnosed_by=clinician,
-            ))
+    screens, determinations = [], []
+    # The diagnoses themselves belong to episodes: its demo stage "episodes.diagnoses" creates them.
+    ctx.extra["intake_diagnoses"] = [(intake, episode, clinician, dx)
+                                     for intake, (clinician, episode, dx) in zip(intakes, intake_meta, strict=True)]
+    for intake, (clinician, episode, _dx) in zip(intakes, intake_meta, strict=True):
         roll = rng.random()
         answers = {"q1": False, "q2": False, "q6": False}
         if roll > 0.55:
@@ -240,7 +234,6 @@ def seed(ctx: DemoContext) -> None:
                 criteria_met=True, recommended_level=episode.program.level_of_care, determined_by=clinician,
                 determined_at=_at(intake.assessed_on, intake.site.zone, 14),
             ))
-    Diagnosis.objects.bulk_create(diagnoses, batch_size=5000)
     SuicideRiskScreen.objects.bulk_create(screens, batch_size=2000)
     LevelOfCareDetermination.objects.bulk_create(determinations, batch_size=2000)
     SafetyPlan.objects.bulk_create([
@@ -254,7 +247,7 @@ def seed(ctx: DemoContext) -> None:
     counts = {s: sum(1 for st, _ in meta if st == s) for s in ReferralStatus.values}
     ctx.extra["referral_sources"] = sources
     ctx.say(f"{len(sources)} referral sources, {len(referrals)} referrals ({counts}), {len(intakes)} intakes, "
-            f"{len(diagnoses)} diagnoses, {len(screens)} C-SSRS screens.")
+            f"{len(screens)} C-SSRS screens.")
 
 
 def _referral(ctx: DemoContext, site: Any, zone: Any, source: Any, patient: Any, episode: Any, status: str,

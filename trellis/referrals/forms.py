@@ -7,14 +7,7 @@ from django import forms
 from trellis.patients.models import SexAtBirth
 from trellis.programs.models import LevelOfCare
 from trellis.referrals import cssrs, hrsn
-from trellis.referrals.models import (
-    DiagnosisRank,
-    LossReason,
-    ReferralContact,
-    ReferralSource,
-    ReferralStatus,
-    SourceKind,
-)
+from trellis.referrals.models import LossReason, ReferralContact, ReferralSource, ReferralStatus, SourceKind
 from trellis.referrals.viewutils import DATE, DATETIME
 
 
@@ -114,14 +107,6 @@ class IntakeForm(forms.Form):
             value = self.cleaned_data.get(f"hrsn_{item.key}")
             out[item.key] = (list(value) or None) if item.multiple else (value or None)
         return out
-
-
-class DiagnosisForm(forms.Form):
-    code = forms.CharField(max_length=10, label="ICD-10-CM code",
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. F33.1 or 'panic'"}))
-    rank = forms.ChoiceField(choices=DiagnosisRank.choices)
-    diagnosed_on = forms.DateField(widget=DATE)
-    onset_on = forms.DateField(required=False, widget=DATE)
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]

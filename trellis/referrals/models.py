@@ -145,7 +145,7 @@ class Referral(BaseModel):
     assessed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -201,7 +201,7 @@ class IntakeAssessment(BaseModel):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="intakes")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     referral = models.ForeignKey(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="intakes")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assessed_on = models.DateField()
     status = models.CharField(max_length=12, choices=IntakeStatus.choices, default=IntakeStatus.DRAFT)
@@ -230,61 +230,6 @@ class IntakeAssessment(BaseModel):
         return [DOMAIN_LABELS.get(d, d) for d in self.hrsn_positive or []]
 
 
-class DiagnosisRank(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    SECONDARY = "secondary", "Secondary"
-
-
-class DiagnosisStage(models.TextChoices):
-    ADMISSION = "admission", "Admission / working"
-    DISCHARGE = "discharge", "Discharge"
-
-
-class Diagnosis(BaseModel):
-    """An ICD-10-CM diagnosis on an intake and/or an episode (codes validated against the
-    code set in trellis.referrals.icd10)."""
-
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="diagnoses")
-    intake = models.ForeignKey(IntakeAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="diagnoses")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="diagnoses")
-    stage = models.CharField(max_length=12, choices=DiagnosisStage.choices, default=DiagnosisStage.ADMISSION)
-    code = models.CharField(max_length=8)
-    description = models.CharField(max_length=300)
-    code_set_version = models.CharField(max_length=60)
-    rank = models.CharField(max_length=10, choices=DiagnosisRank.choices, default=DiagnosisRank.SECONDARY)
-    onset_on = models.DateField(null=True, blank=True)
-    diagnosed_on = models.DateField()
-    resolved_on = models.DateField(null=True, blank=True)
-    diagnosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    entered_in_error = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["rank", "id"]
-        verbose_name_plural = "diagnoses"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["intake", "stage"],
-                condition=Q(rank="primary", entered_in_error=False, intake__isnull=False),
-                name="diagnosis_one_primary_per_intake",
-                violation_error_message="An intake can have only one primary diagnosis.",
-            ),
-            models.UniqueConstraint(
-                fields=["episode", "stage"],
-                condition=Q(rank="primary", entered_in_error=False, episode__isnull=False),
-                name="diagnosis_one_primary_per_episode",
-                violation_error_message="An episode can have only one primary diagnosis per stage.",
-            ),
-            models.CheckConstraint(
-                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=models.F("diagnosed_on")),
-                name="diagnosis_resolved_after_diagnosed",
-                violation_error_message="The resolved date cannot be before the diagnosis date.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.description}"
-
-
 class RiskLevel(models.TextChoices):
     NONE = "none", "No risk identified"
     LOW = "low", "Low risk"
@@ -301,7 +246,7 @@ class SuicideRiskScreen(BaseModel):
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="risk_screens")
     intake = models.ForeignKey(IntakeAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="risk_screens")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     administered_at = models.DateTimeField()
     administered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -365,7 +310,7 @@ class LevelOfCareDetermination(BaseModel):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="loc_determinations")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
     intake = models.ForeignKey(IntakeAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     criteria = models.JSONField()  # snapshot of the criteria set used
     findings = models.JSONField()  # dimension key -> finding key
     rationale = models.TextField()

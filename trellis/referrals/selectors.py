@@ -13,8 +13,6 @@ from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
 from trellis.referrals.models import (
     OPEN_STATUSES,
-    Diagnosis,
-    DiagnosisStage,
     IntakeAssessment,
     LevelOfCareDetermination,
     LossReason,
@@ -95,7 +93,6 @@ def intake_detail(intake: IntakeAssessment) -> IntakeAssessment:
     return (
         IntakeAssessment.objects.select_related("patient", "site", "clinician", "referral")
         .prefetch_related(
-            Prefetch("diagnoses", queryset=Diagnosis.objects.filter(entered_in_error=False)),
             Prefetch("risk_screens", queryset=SuicideRiskScreen.objects.prefetch_related("safety_plans")),
         )
         .get(pk=intake.pk)
@@ -112,14 +109,6 @@ def screens_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Sui
 
 def determinations_scope(user: Any, capability: str = Cap.PATIENT_VIEW) -> QuerySet[LevelOfCareDetermination]:
     return LevelOfCareDetermination.objects.filter(program__site_id__in=_site_ids(user, capability))
-
-
-def episode_diagnoses(episode: Any, stage: str = DiagnosisStage.ADMISSION) -> list[Diagnosis]:
-    return list(Diagnosis.objects.filter(episode=episode, stage=stage, entered_in_error=False))
-
-
-def intake_diagnoses(intake: IntakeAssessment) -> list[Diagnosis]:
-    return list(Diagnosis.objects.filter(intake=intake, entered_in_error=False))
 
 
 def unresolved_high_risk(patient: Any) -> list[SuicideRiskScreen]:

@@ -7,19 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from trellis.audit.services import AuditAction, record
 from trellis.core.clock import now, today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.referrals import criteria as criteria_mod
-from trellis.referrals import cssrs, hrsn, icd10
+from trellis.referrals import cssrs, hrsn
 from trellis.referrals.models import (
     LOSS_STATUSES,
     OPEN_STATUSES,
-    Diagnosis,
-    DiagnosisRank,
-    DiagnosisStage,
     IntakeAssessment,
     IntakeStatus,
     LevelOfCareDetermination,
@@ -329,7 +326,7 @@ def complete_intake(*, intake: IntakeAssessment, completed_by: Any) -> IntakeAss
         missing = []
         if not current.presenting_problem.strip():
             missing.append("presenting problem")
-        if not current.diagnoses.filter(rank=DiagnosisRank.PRIMARY, entered_in_error=False).exists():
+        if not current.diagnoses.filter(rank="primary", entered_in_error=False).exists():  # episodes.Diagnosis
             missing.append("a primary diagnosis")
         if not current.risk_screens.exists():
             missing.append("the C-SSRS risk screen")
@@ -344,78 +341,6 @@ def complete_intake(*, intake: IntakeAssessment, completed_by: Any) -> IntakeAss
                 locked = Referral.objects.select_for_update().get(pk=ref.pk)
                 _apply_status(locked, ReferralStatus.ASSESSED, changed_by=completed_by)
         record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.site)
-    return current
-
-
-# ---------------------------------------------------------------- diagnoses
-def add_diagnosis(
-    *,
-    patient: Any,
-    code: str,
-    rank: str,
-    diagnosed_on: dt.date,
-    diagnosed_by: Any,
-    intake: IntakeAssessment | None = None,
-    episode: Any = None,
-    stage: str = DiagnosisStage.ADMISSION,
-    onset_on: dt.date | None = None,
-) -> Diagnosis:
-    """Add an ICD-10-CM diagnosis (validated, billable code) to an intake and/or episode."""
-    try:
-        item = icd10.validate(code)
-    except icd10.InvalidCode as exc:
-        raise DomainError(str(exc), field="code") from exc
-    if rank not in DiagnosisRank.values:
-        raise DomainError("Choose primary or secondary.", field="rank")
-    if intake is None and episode is None:
-        raise DomainError("A diagnosis belongs to an intake or an episode.")
-    for owner in (intake, episode):
-        if owner is not None and owner.patient_id != patient.pk:
-            raise DomainError("That record belongs to another patient.")
-    if onset_on is not None and onset_on > diagnosed_on:
-        raise DomainError("The onset date is after the diagnosis date.", field="onset_on")
-    with transaction.atomic():
-        qs = Diagnosis.objects.filter(patient=patient, stage=stage, entered_in_error=False, code=item.code)
-        qs = qs.filter(intake=intake) if intake is not None else qs.filter(episode=episode)
-        if qs.exists():
-            raise DomainError(f"{item.code} is already on the list.", field="code")
-        if rank == DiagnosisRank.PRIMARY:
-            prim = Diagnosis.objects.filter(stage=stage, rank=DiagnosisRank.PRIMARY, entered_in_error=False)
-            prim = prim.filter(intake=intake) if intake is not None else prim.filter(episode=episode)
-            if prim.exists():
-                raise DomainError("There is already a primary diagnosis; add this one as secondary or change "
-                                  "the primary first.", field="rank")
-        try:
-            with transaction.atomic():
-                dx = Diagnosis.objects.create(
-                    patient=patient, intake=intake, episode=episode, stage=stage, code=item.code,
-                    description=item.description, code_set_version=icd10.CODE_SET_VERSION, rank=rank,
-                    onset_on=onset_on, diagnosed_on=diagnosed_on, diagnosed_by=diagnosed_by, created_by=diagnosed_by,
-                )
-        except IntegrityError as exc:
-            raise DomainError("There is already a primary diagnosis.", field="rank") from exc
-        record(action=AuditAction.CREATE, obj=dx, patient=patient, site=(intake or episode).site,
-               detail={"code": item.code, "rank": rank, "stage": stage})
-    return dx
-
-
-def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: Any) -> Diagnosis:
-    with transaction.atomic():
-        current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
-        current.entered_in_error = True
-        current.save()
-        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, detail={"entered_in_error": True})
-    return current
-
-
-def resolve_diagnosis(*, diagnosis: Diagnosis, resolved_on: dt.date, changed_by: Any) -> Diagnosis:
-    if resolved_on < diagnosis.diagnosed_on:
-        raise DomainError("The resolved date cannot be before the diagnosis date.", field="resolved_on")
-    with transaction.atomic():
-        current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
-        current.resolved_on = resolved_on
-        current.save()
-        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, detail={"resolved": True})
     return current
 
 

@@ -16,7 +16,6 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
-from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient
 from trellis.referrals import forms, icd10, policies, selectors, services
@@ -320,43 +319,9 @@ def intake(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     context = chart_context(request, obj.patient, "episodes")
     context.update({
         "intake": detail, "form": form, "editable": editable,
-        "dx_form": forms.DiagnosisForm(initial={"diagnosed_on": today_in(obj.site.zone), "rank": "secondary"}),
-        "diagnoses": list(detail.diagnoses.all()), "screens": list(detail.risk_screens.all()),
+        "screens": list(detail.risk_screens.all()),
     })
     return render(request, "referrals/intake.html", context, status=400 if form.errors else 200)
-
-
-@require_POST
-@capability_required(Cap.INTAKE_WRITE)
-def diagnosis_add(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    obj = _load_intake(request, intake_id, Cap.INTAKE_WRITE)
-    form = forms.DiagnosisForm(request.POST)
-    if obj.status != IntakeStatus.DRAFT:
-        form.add_error(None, "This intake is completed; add diagnoses on the episode instead.")
-    elif form.is_valid():
-        try:
-            services.add_diagnosis(patient=obj.patient, intake=obj, diagnosed_by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            form = forms.DiagnosisForm(initial={"diagnosed_on": today_in(obj.site.zone), "rank": "secondary"})
-    diagnoses = selectors.intake_diagnoses(obj)
-    ctx = {"intake": obj, "dx_form": form, "diagnoses": diagnoses, "editable": True}
-    if request.htmx:
-        return render(request, "referrals/_diagnoses.html", ctx)
-    if form.errors:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("referrals:intake", intake_id=obj.public_id)
-
-
-@require_POST
-@capability_required(Cap.INTAKE_WRITE)
-def diagnosis_error(request: HttpRequest, intake_id: UUID, diagnosis_id: UUID) -> HttpResponse:
-    obj = _load_intake(request, intake_id, Cap.INTAKE_WRITE)
-    dx = obj.diagnoses.filter(public_id=diagnosis_id).first()
-    if dx is not None:
-        services.mark_diagnosis_in_error(diagnosis=dx, changed_by=request.user)
-    return redirect("referrals:intake", intake_id=obj.public_id)
 
 
 # ---------------------------------------------------------------- C-SSRS

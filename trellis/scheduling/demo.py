@@ -23,7 +23,8 @@ from typing import Any
 from trellis.accounts.models import Role, SiteMembership
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
-from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Room, ServiceType, Track
+from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.programs.models import LevelOfCare, Room, ServiceType, Track
 from trellis.scheduling import services
 from trellis.scheduling.models import Session, SessionStatus
 from trellis.scheduling.recurrence import local_to_utc

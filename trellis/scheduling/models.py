@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from trellis.core import formats
 from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.programs.models import Modality, ServiceType
@@ -32,7 +33,7 @@ class SessionSeries(BaseModel):
     tracks = models.ManyToManyField("programs.Track", blank=True, related_name="session_series")
     # A recurring individual appointment (weekly therapy) names the episode instead of tracks.
     episode = models.ForeignKey(
-        "programs.Episode", null=True, blank=True, on_delete=models.PROTECT, related_name="session_series"
+        "episodes.Episode", null=True, blank=True, on_delete=models.PROTECT, related_name="session_series"
     )
     title = models.CharField(max_length=120)
     topic = models.CharField(max_length=200, blank=True)
@@ -112,7 +113,7 @@ class Session(BaseModel):
     )
     tracks = models.ManyToManyField("programs.Track", blank=True, related_name="sessions")
     episode = models.ForeignKey(
-        "programs.Episode",
+        "episodes.Episode",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -199,22 +200,23 @@ class Session(BaseModel):
     def local_end(self):  # noqa: ANN201
         return self.ends_at.astimezone(self.site.zone)
 
-    # Pre-formatted site-local strings: Django templates would convert aware datetimes to settings.TIME_ZONE.
+    # Pre-formatted site-local strings in the product's one format (trellis.core.formats): Django templates
+    # would convert aware datetimes to the request's zone, which may be another site's.
     @property
     def start_label(self) -> str:
-        return f"{self.local_start:%H:%M}"
+        return formats.time(self.starts_at, self.site.zone)
 
     @property
     def end_label(self) -> str:
-        return f"{self.local_end:%H:%M}"
+        return formats.time(self.ends_at, self.site.zone)
 
     @property
     def time_range(self) -> str:
-        return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
+        return formats.time_range(self.starts_at, self.ends_at, self.site.zone)
 
     @property
     def date_label(self) -> str:
-        return f"{self.local_date:%a %b %d, %Y}"
+        return formats.day(self.local_date)
 
 
 class RosterChangeKind(models.TextChoices):
@@ -226,7 +228,7 @@ class RosterChange(BaseModel):
     """An exception to a session's derived roster: one patient added to, or excused from, one occurrence."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="roster_changes")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="roster_changes")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="roster_changes")
     kind = models.CharField(max_length=8, choices=RosterChangeKind.choices)
     reason = models.CharField(max_length=200, blank=True)
 

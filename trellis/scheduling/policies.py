@@ -16,10 +16,6 @@ def can_manage_schedule(user: Any, site: Any) -> bool:
     return has_capability(user, Cap.SCHEDULE_MANAGE, site)
 
 
-def can_manage_programs(user: Any, site: Any) -> bool:
-    return has_capability(user, Cap.PROGRAM_MANAGE, site)
-
-
 def can_mark_attendance(user: Any, site: Any) -> bool:
     return has_capability(user, Cap.ATTENDANCE_MARK, site)
 

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import sites_with
 from trellis.core.registry import TodayContext
-from trellis.programs.models import Episode, EpisodeStatus
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.scheduling.models import (
     FeedToken,
     OrganizationClosure,

@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.patients.models import PatientSite
-from trellis.programs.models import Episode, EpisodeStatus, LevelOfCare, Program, Room, Track
+from trellis.programs.models import LevelOfCare, Program, Room, Track
 from trellis.scheduling.models import Session
 from trellis.scheduling.recurrence import local_to_utc
 

@@ -1,5 +1,5 @@
-"""Scheduling pages: calendars (week, day, printable day sheet), sessions, series, appointments, closures,
-program/track/room setup, and the staff iCalendar feed. Thin: parse, check policy, call service/selector."""
+"""Scheduling pages: calendars (week, day, printable day sheet), sessions, series, appointments, closures
+and the staff iCalendar feed (program/track/room setup lives in programs). Thin: parse, check policy, call service/selector."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +18,10 @@ from trellis.accounts.policies import capability_required, has_capability, sites
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
+from trellis.episodes.models import Episode
+from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
-from trellis.programs.models import Episode, Program, Room, Track
-from trellis.programs.selectors import active_on
+from trellis.programs.models import Program
 from trellis.scheduling import forms, policies, selectors, services
 from trellis.scheduling.models import FeedToken, Session, SessionSeries
 
@@ -442,98 +443,6 @@ def closures(request: HttpRequest) -> HttpResponse:
 
 
 # --------------------------------------------------------------------------------------------------
-# Program / track / room setup
-# --------------------------------------------------------------------------------------------------
-
-
-@capability_required(Cap.PROGRAM_MANAGE)
-def setup(request: HttpRequest) -> HttpResponse:
-    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
-    programs = list(Program.objects.filter(site__in=sites).select_related("site").prefetch_related("tracks"))
-    rooms = list(Room.objects.filter(site__in=sites).select_related("site"))
-    return render(request, "scheduling/setup.html", {"programs": programs, "rooms": rooms})
-
-
-def _program_form_initial(program: Program) -> dict[str, Any]:
-    return {name: getattr(program, name) for name in services.PROGRAM_FIELDS} | {"site": program.site_id}
-
-
-@capability_required(Cap.PROGRAM_MANAGE)
-def program_edit(request: HttpRequest, program_id: Any = None) -> HttpResponse:
-    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
-    program = None
-    if program_id is not None:
-        program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE)
-    form = forms.ProgramForm(request.POST or None, sites=sites,
-                             initial=_program_form_initial(program) if program else None)
-    if program is not None:
-        form.fields["site"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
-        site = program.site if program else d.pop("site")
-        d.pop("site", None)
-        try:
-            services.save_program(user=request.user, site=site, program=program, **d)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            messages.success(request, "Program saved.")
-            return redirect("scheduling:setup")
-    return render(request, "scheduling/setup_form.html", {"form": form, "what": "program", "obj": program})
-
-
-@capability_required(Cap.PROGRAM_MANAGE)
-def track_edit(request: HttpRequest, program_id: Any = None, track_id: Any = None) -> HttpResponse:
-    track = None
-    if track_id is not None:
-        track = get_scoped_or_404(request, Track.objects.select_related("program__site"), track_id,
-                                  capability=Cap.PROGRAM_MANAGE)
-        program = track.program
-    else:
-        program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
-                                    capability=Cap.PROGRAM_MANAGE)
-    initial = {"name": track.name, "kind": track.kind, "description": track.description,
-               "active": track.active} if track else None
-    form = forms.TrackForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_track(user=request.user, program=program, track=track, **form.cleaned_data)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            messages.success(request, "Track saved.")
-            return redirect("scheduling:setup")
-    return render(request, "scheduling/setup_form.html", {"form": form, "what": "track", "obj": track,
-                                                          "program": program})
-
-
-@capability_required(Cap.PROGRAM_MANAGE)
-def room_edit(request: HttpRequest, room_id: Any = None) -> HttpResponse:
-    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
-    room = None
-    if room_id is not None:
-        room = get_scoped_or_404(request, Room.objects.select_related("site"), room_id,
-                                 capability=Cap.PROGRAM_MANAGE)
-    initial = {"site": room.site_id, "name": room.name, "capacity": room.capacity, "active": room.active} if room else None
-    form = forms.RoomForm(request.POST or None, sites=sites, initial=initial)
-    if room is not None:
-        form.fields["site"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
-        site = room.site if room else d["site"]
-        d.pop("site", None)
-        try:
-            services.save_room(user=request.user, site=site, room=room, **d)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            messages.success(request, "Room saved.")
-            return redirect("scheduling:setup")
-    return render(request, "scheduling/setup_form.html", {"form": form, "what": "room", "obj": room})
-
-
-# --------------------------------------------------------------------------------------------------
 # iCalendar feeds
 # --------------------------------------------------------------------------------------------------
 
@@ -582,3 +491,16 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
 
 
 ical_feed.required_capability = None  # type: ignore[attr-defined]  # token-protected (see the URL walk test)
+
+
+def moved_to(url_name: str) -> Any:
+    """A view that sends an old URL to its new home, keeping the method (308) and the query string."""
+
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        target = reverse(url_name, kwargs=kwargs or None)
+        query = request.META.get("QUERY_STRING", "")
+        response = HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+        response.status_code = 308
+        return response
+
+    return view

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
 
 
-def _login(client: Client, email: str, password: str = PASSWORD):
-    return client.post(reverse("accounts:login"), {"username": email, "password": password})
+def _login(client: Client, email: str, password: str = PASSWORD, **extra: str):
+    return client.post(reverse("accounts:login"), {"username": email, "password": password}, **extra)
 
 
 def _code(device: TOTPDevice) -> str:
@@ -159,3 +159,34 @@ def test_keepalive_refreshes_the_idle_clock(client_for, make_staff):
     session.save()
     assert c.get(reverse("accounts:keepalive")).status_code == 204
     assert int(time.time()) - c.session[LAST_SEEN_KEY] < 5
+
+
+def test_one_address_cannot_lock_out_every_account_in_turn(client, make_staff, settings):
+    settings.TRELLIS_LOCKOUT_IP_FAILURES = 6
+    victims = [make_staff("therapist") for _ in range(4)]
+    # Two wrong passwords per account from one address: no account reaches its own limit of five...
+    for user in victims[:3]:
+        for _ in range(2):
+            _login(client, user.email, "wrong password")
+    # ...but the address has failed six times, so it is paused before any more passwords are tried.
+    throttled = _login(client, victims[3].email)
+    assert throttled.status_code == 429 and b"paused" in throttled.content
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, outcome="denied",
+                                     detail__reason="address throttled").exists()
+    # The accounts themselves are not locked: from another address the right password works.
+    other = _login(client, victims[3].email, REMOTE_ADDR="198.51.100.77")
+    assert other.status_code == 302
+
+
+def test_an_administrator_unlocks_a_locked_account(client, client_for, make_staff):
+    director, nurse = make_staff("program_director"), make_staff("nurse")
+    for _ in range(5):
+        _login(client, nurse.email, "wrong password")
+    assert _login(client, nurse.email).status_code in (403, 429)
+    admin_client = client_for(director)
+    page = admin_client.get(reverse("accounts:staff_edit", kwargs={"user_id": nurse.public_id}))
+    assert b"Unlock sign-in" in page.content
+    assert admin_client.post(reverse("accounts:staff_unlock", kwargs={"user_id": nurse.public_id})).status_code == 302
+    assert _login(client, nurse.email).status_code == 302
+    event = AuditEvent.objects.filter(actor=director, detail__credential="lockout_cleared").get()
+    assert event.detail["target"] == str(nurse.public_id)

@@ -1,4 +1,4 @@
-"""Display helpers for durations held as integer minutes."""
+"""Attendance labels for templates (durations use trellis_ui's ``minutes_hm``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,6 @@ from typing import Any
 from django import template
 
 register = template.Library()
-
-
-@register.filter
-def hm(minutes: Any) -> str:
-    """425 -> "7 h 05 min"; 0 -> "0 min"."""
-    try:
-        total = int(minutes or 0)
-    except (TypeError, ValueError):
-        return ""
-    hours, mins = divmod(total, 60)
-    if not hours:
-        return f"{mins} min"
-    return f"{hours} h {mins:02d} min"
 
 
 @register.filter

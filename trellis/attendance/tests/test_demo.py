@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_schedule_and_attendance(time_machine):
     time_machine.move_to("2026-11-23 12:00:00+00:00", tick=False)
     ctx = demo.DemoContext(rng=random.Random(7), today=date(2026, 11, 23), weeks=2, n_patients=40)
-    demo.run(ctx, only=["accounts", "patients", "programs", "scheduling", "attendance"])
+    demo.run(ctx, only=["accounts", "patients", "programs", "episodes", "scheduling", "attendance"])
     assert SessionSeries.objects.count() == 20  # every planned series fits without a clash
     assert Session.objects.filter(status="cancelled", cancel_reason="Thanksgiving Day").exists()
     assert Session.objects.filter(episode__isnull=False).count() > 0  # individual appointments

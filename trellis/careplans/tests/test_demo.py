@@ -11,8 +11,8 @@ import pytest
 from trellis.careplans.models import CareDeadline, PlanReview, PlanStatus, TreatmentPlan
 from trellis.consents.models import Disclosure
 from trellis.core import demo
-from trellis.programs.models import DischargeRecord, DischargeType, Episode, HandoffTask
-from trellis.referrals.models import Diagnosis, IntakeAssessment, Referral, ReferralStatus
+from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, HandoffTask
+from trellis.referrals.models import IntakeAssessment, Referral, ReferralStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_episode_demo(time_machine):
     time_machine.move_to("2026-11-23 15:00:00+00:00", tick=False)
     ctx = demo.DemoContext(rng=random.Random(11), today=date(2026, 11, 23), weeks=3, n_patients=60)
-    demo.run(ctx, only=["accounts", "patients", "programs", "referrals", "consents", "scheduling", "attendance",
+    demo.run(ctx, only=["accounts", "patients", "programs", "episodes", "referrals", "consents", "scheduling", "attendance",
                         "careplans"])
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     assert IntakeAssessment.objects.filter(status="completed").exists()

@@ -14,7 +14,7 @@ from trellis.consents.models import ConsentKind, ConsentStatus, Disclosure
 from trellis.consents.selectors import disclosures_for_patient
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
-from trellis.programs import lifecycle
+from trellis.episodes import services as lifecycle
 from trellis.referrals import services as referral_services
 from trellis.referrals.tests.builders import admitted_episode, make_program, sign
 

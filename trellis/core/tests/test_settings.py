@@ -6,7 +6,7 @@ from trellis.config.production import check_production_settings, production_prob
 SAFE = {
     "TRELLIS_ENV": "production",
     "DEBUG": False,
-    "SECRET_KEY": "k" * 20 + "Qz8_vP1m" * 5,
+    "SECRET_KEY": "hV3q-Zx8_Lp0rT9sWb2yKc7nUd4eFg6iJm1oAaBb5CcDdEeFfGgHhIiJj",
     "ALLOWED_HOSTS": ["trellis.example.org"],
     "SECURE_SSL_REDIRECT": True,
     "SESSION_COOKIE_SECURE": True,
@@ -28,6 +28,11 @@ def test_safe_production_settings_pass():
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "django-insecure-" + "x" * 40}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": []}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": ["*"]}, "not a wildcard"),
+        ({"ALLOWED_HOSTS": ["trellis.example.org", "*.example.org"]}, "not a wildcard"),
+        ({"SECRET_KEY": "a" * 80}, "SECRET_KEY"),  # one repeated character
+        ({"SECRET_KEY": "abcdefgh" * 10}, "SECRET_KEY"),  # a repeated pattern: few distinct characters
+        ({"SECRET_KEY": "short-but-random-Qz8_vP1m"}, "SECRET_KEY"),
         ({"SECURE_SSL_REDIRECT": False}, "SECURE_SSL_REDIRECT"),
         ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
         ({"SECURE_HSTS_SECONDS": 0}, "HSTS"),
@@ -57,3 +62,27 @@ def test_production_process_refuses_to_start_with_defaults(tmp_path):
     )
     assert result.returncode != 0
     assert "Refusing to start in production" in result.stderr
+
+
+def test_random_keys_of_the_documented_length_are_accepted():
+    import secrets
+
+    from trellis.config.production import weak_key
+
+    assert not any(weak_key(secrets.token_urlsafe(50)) for _ in range(500))
+
+
+@pytest.mark.parametrize("value", ["prod", "Production ", "PRODUCTION", "staging", ""])
+def test_an_unknown_environment_refuses_to_start(tmp_path, value):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRELLIS_ENV": value, "TRELLIS_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='trellis.config.settings';"
+         "django.setup()"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "is not one of dev, production" in result.stderr

@@ -20,8 +20,10 @@ PUBLIC = {
     "web:healthz",
 }
 # Public by design with their own unguessable-token check (iCal feeds, patient portal links...).
-TOKEN_PROTECTED_PREFIXES = ("scheduling:ical", "scheduling:feed", "telehealth:join", "portal:", "outcomes:link",
-                            "outcomes:form")
+TOKEN_PROTECTED_PREFIXES = (
+    "scheduling:ical", "scheduling:feed", "telehealth:join", "portal:", "accounts:password_reset_confirm",
+    "outcomes:link", "outcomes:form",
+)
 
 
 def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -57,8 +59,7 @@ PROTECTED = [(n, p) for n, p in ALL_PATTERNS if n not in PUBLIC and not n.starts
 
 
 def _required_capability(pattern: URLPattern):
-    view = pattern.callback
-    view = getattr(view, "view_class", None) and getattr(view, "view_initkwargs", None) and view or view
+    """The capability the view's decorator declared; "MISSING" when it declared none (a defect)."""
     return getattr(pattern.callback, "required_capability", "MISSING")
 
 

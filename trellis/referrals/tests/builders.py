@@ -26,9 +26,10 @@ def make_track(program: Program, name: str = "General") -> Track:
     return Track.objects.create(program=program, name=name)
 
 
-def sign(consent: Any, by: Any, name: str = "Alex Rivera", signed_at: Any = None) -> Any:
-    return consent_services.sign_consent(consent=consent, signer_name=name, collected_by=by, ip_address="127.0.0.1",
-                                         signed_at=signed_at)
+def sign(consent: Any, by: Any, name: str | None = None, signed_at: Any = None) -> Any:
+    """Signed by the patient, with their legal name unless the test types another."""
+    return consent_services.sign_consent(consent=consent, signer_name=name or consent.patient.legal_name,
+                                         collected_by=by, ip_address="127.0.0.1", signed_at=signed_at)
 
 
 def admission_consents(patient: Any, site: Any, by: Any, on: Any = None, kinds: Any = None) -> list[Any]:
@@ -77,7 +78,7 @@ def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> A
 
 
 def admitted_episode(patient: Any, program: Program, by: Any, **kw: Any) -> Any:
-    from trellis.programs.lifecycle import admit
+    from trellis.episodes.services import admit
 
     admitted_on = kw.pop("admitted_on", today_in(program.site.zone))
     ready_to_admit(patient, program, by, on=admitted_on)

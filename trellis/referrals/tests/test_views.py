@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from trellis.core.clock import today_in
+from trellis.episodes.models import Diagnosis
 from trellis.referrals import services
-from trellis.referrals.models import Diagnosis, IntakeAssessment, Referral, ReferralStatus, SuicideRiskScreen
+from trellis.referrals.models import IntakeAssessment, Referral, ReferralStatus, SuicideRiskScreen
 from trellis.referrals.tests.builders import HIGH_RISK, make_program
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_intake_diagnosis_autocomplete_and_validation(client_for, site, make_sta
     assert page.status_code == 200 and b"What is your living situation today?" in page.content
     results = c.get(reverse("referrals:icd10_search"), {"code": "panic"})
     assert b"F41.0" in results.content
-    add = reverse("referrals:diagnosis_add", kwargs={"intake_id": intake.public_id})
+    add = reverse("episodes:intake_diagnosis_add", kwargs={"intake_id": intake.public_id})
     today = today_in(site.zone).isoformat()
     bad = c.post(add, {"code": "F99.99", "rank": "primary", "diagnosed_on": today}, HTTP_HX_REQUEST="true")
     assert b"not a valid ICD-10-CM code" in bad.content

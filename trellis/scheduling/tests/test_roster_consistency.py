@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from trellis.programs.models import EpisodeStatus
+from trellis.episodes.models import EpisodeStatus
 from trellis.scheduling.models import RosterChange, RosterChangeKind
 from trellis.scheduling.selectors import rosters_for_sessions, sessions_for_episodes
 from trellis.scheduling.testing import make_session, make_track

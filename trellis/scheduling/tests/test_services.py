@@ -141,9 +141,13 @@ def test_room_conflict_and_back_to_back_allowed(now, site, facilitator, therapis
 
 def test_cancelled_sessions_do_not_conflict(now, site, facilitator, track):
     s = series(site, facilitator, track, weekdays=[0])
-    for occ in Session.objects.filter(series=s):
+    cancelled = list(Session.objects.filter(series=s))
+    for occ in cancelled:
         services.cancel_session(session=occ, user=facilitator, reason="Staff training")
-    series(site, facilitator, track, title="Replacement", weekdays=[0])
+    replacement = series(site, facilitator, track, title="Replacement", weekdays=[0])
+    booked = Session.objects.filter(series=replacement, status=SessionStatus.SCHEDULED)
+    # The replacement takes exactly the cancelled slots: same facilitator, same days and times.
+    assert sorted((o.local_date, o.starts_at) for o in booked) == sorted((o.local_date, o.starts_at) for o in cancelled)
 
 
 # --- one occurrence: cancel, move, restaff ------------------------------------------------------------

@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 
 from trellis.audit.models import AuditEvent
-from trellis.programs.models import Program, Room, Track
 from trellis.scheduling import services
 from trellis.scheduling.models import FeedToken, RosterChange, Session, SessionSeries, SessionStatus
-from trellis.scheduling.testing import make_program, make_room, make_track
+from trellis.scheduling.testing import make_room, make_track
 
 pytestmark = pytest.mark.django_db
 WED = date(2026, 3, 4)
@@ -192,39 +191,6 @@ def test_closures_page(schedule, director, client_for):
     assert response.status_code == 302
     assert Session.objects.get(series=schedule[0], local_date=date(2026, 3, 6)).cancel_reason == "Snow day"
     assert "Snow day" in c.get(reverse("scheduling:closures")).content.decode()
-
-
-def test_setup_pages_create_program_track_room(now, site, director, client_for):
-    c = client_for(director)
-    assert c.get(reverse("scheduling:setup")).status_code == 200
-    data = {"site": site.pk, "name": "Adult PHP", "level_of_care": "php", "population": "adult",
-            "clinical_model": "DBT", "days_per_week": 5, "weekly_hours_min": "20", "weekly_hours_max": "30",
-            "active": "on"}
-    assert c.post(reverse("scheduling:program_create"), data).status_code == 302
-    program = Program.objects.get(name="Adult PHP")
-    dup = c.post(reverse("scheduling:program_create"), data)
-    assert "already has a program with that name" in dup.content.decode()
-    bad = c.post(reverse("scheduling:program_create"), {**data, "name": "X", "weekly_hours_min": "31"})
-    assert "at least the minimum" in bad.content.decode()
-    assert c.post(reverse("scheduling:track_create", kwargs={"program_id": program.public_id}),
-                  {"name": "Trauma", "kind": "trauma", "active": "on"}).status_code == 302
-    track = Track.objects.get(name="Trauma")
-    assert c.post(reverse("scheduling:track_edit", kwargs={"track_id": track.public_id}),
-                  {"name": "Trauma recovery", "kind": "trauma", "active": "on"}).status_code == 302
-    assert c.post(reverse("scheduling:room_create"), {"site": site.pk, "name": "Oak", "capacity": 8,
-                                                      "active": "on"}).status_code == 302
-    room = Room.objects.get(name="Oak")
-    assert c.post(reverse("scheduling:room_edit", kwargs={"room_id": room.public_id}),
-                  {"name": "Oak", "capacity": 0, "active": "on"}).status_code == 200  # refused, shown in form
-
-
-def test_setup_denied_for_therapist_and_other_site(now, site, other_site, make_staff, client_for):
-    program = make_program(site)
-    therapist = make_staff("therapist")
-    assert client_for(therapist).get(reverse("scheduling:setup")).status_code == 403
-    outsider = make_staff("program_director", at=other_site)
-    url = reverse("scheduling:program_edit", kwargs={"program_id": program.public_id})
-    assert client_for(outsider).get(url).status_code == 404
 
 
 def test_ical_feed_has_no_patient_names_and_is_revocable(schedule, facilitator, therapist, client_for, client):

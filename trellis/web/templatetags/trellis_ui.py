@@ -8,6 +8,13 @@
 * ``{{ name_or_obj|initials }}`` — "Ana María Ortiz" -> "AO".
 * ``{% empty_state title text action_url action_label %}`` — the empty-state
   component (say what to do next).
+* ``{% badge text kind %}`` — a pill that is not a status (a flag, "42 CFR Part 2", "Locked").
+* Dates and times, the one format of the product (trellis.core.formats), in the site's zone;
+  each takes an optional zone (tzinfo, zone name or Site), else the request's active zone:
+  ``fmt_date`` "Dec 1, 2026", ``fmt_day`` "Tue, Dec 1, 2026", ``fmt_date_short`` "Dec 1",
+  ``fmt_day_short`` "Tue, Dec 1", ``fmt_time`` "14:05", ``fmt_datetime`` "Dec 1, 2026 14:05",
+  ``fmt_stamp`` "Dec 1, 2026 14:05 EST", ``{% time_range start end zone %}`` "09:00–10:30",
+  and ``iso_date`` "2026-12-01" for URLs and sort keys.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+
+from trellis.core import formats
 
 register = template.Library()
 
@@ -134,6 +143,64 @@ def status_badge(value: Any, label: str | None = None, kind: str | None = None) 
     chosen = kind if kind in BADGE_KINDS else STATUS_KINDS.get(key, "neutral")
     text = label if label not in (None, "") else _status_label(value)
     return format_html('<span class="badge badge-{}" data-status="{}">{}</span>', chosen, key, text)
+
+
+@register.simple_tag
+def badge(text: Any, kind: str = "neutral") -> str:
+    """A pill that labels something other than a status: ``{% badge "Locked" %}``, ``{% badge f.label "danger" %}``."""
+    chosen = kind if kind in BADGE_KINDS else "neutral"
+    return format_html('<span class="badge badge-{}">{}</span>', chosen, text)
+
+
+@register.simple_tag
+def count_badge(count: Any, suffix: str = "") -> str:
+    """A count in a heading: ``{% count_badge items|length %}``."""
+    return format_html('<span class="badge count-badge">{}{}</span>', count, suffix)
+
+
+@register.filter
+def fmt_date(value: Any, zone: Any = None) -> str:
+    return formats.date(value, zone)
+
+
+@register.filter
+def fmt_day(value: Any, zone: Any = None) -> str:
+    return formats.day(value, zone)
+
+
+@register.filter
+def fmt_date_short(value: Any, zone: Any = None) -> str:
+    return formats.date_short(value, zone)
+
+
+@register.filter
+def fmt_day_short(value: Any, zone: Any = None) -> str:
+    return formats.day_short(value, zone)
+
+
+@register.filter
+def fmt_time(value: Any, zone: Any = None) -> str:
+    return formats.time(value, zone)
+
+
+@register.filter
+def fmt_datetime(value: Any, zone: Any = None) -> str:
+    return formats.datetime(value, zone)
+
+
+@register.filter
+def fmt_stamp(value: Any, zone: Any = None) -> str:
+    return formats.stamp(value, zone)
+
+
+@register.filter
+def iso_date(value: Any, zone: Any = None) -> str:
+    return formats.iso_date(value, zone)
+
+
+@register.simple_tag
+def time_range(start: Any, end: Any, zone: Any = None) -> str:
+    return formats.time_range(start, end, zone)
 
 
 @register.filter

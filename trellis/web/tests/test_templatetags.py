@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import models
 from django.template import Context, Template
+from django.utils import timezone
 
 from trellis.web.templatetags.trellis_ui import age_on, initials, minutes_hm, status_badge
 
@@ -133,3 +134,23 @@ def test_pagination_component_keeps_filters():
         "web/components/pagination.html", {"page": Paginator([1], 20).page(1)}, request=request
     )
     assert "pagination" not in single
+
+
+def test_badge_and_count_badge_render_the_component():
+    html = Template(
+        '{% load trellis_ui %}{% badge "42 CFR Part 2" "info" %}|{% badge text "bogus" %}|{% count_badge 3 "+" %}'
+    ).render(Context({"text": "<b>"}))
+    assert '<span class="badge badge-info">42 CFR Part 2</span>' in html
+    assert '<span class="badge badge-neutral">&lt;b&gt;</span>' in html  # unknown kind -> neutral, text escaped
+    assert '<span class="badge count-badge">3+</span>' in html
+
+
+def test_date_and_time_filters_use_the_sites_zone():
+    moment = dt.datetime(2026, 7, 4, 13, 5, tzinfo=dt.UTC)  # 09:05 EDT, 06:05 PDT
+    template = Template(
+        "{% load trellis_ui %}{{ m|fmt_date }}|{{ m|fmt_time }}|{{ m|fmt_time:'America/Los_Angeles' }}|"
+        "{% time_range m m 'America/New_York' %}|{{ m|fmt_stamp:'America/New_York' }}|{{ m|iso_date }}|{{ none|fmt_date }}"
+    )
+    with timezone.override("America/New_York"):
+        html = template.render(Context({"m": moment, "none": None}))
+    assert html == "Jul 4, 2026|09:05|06:05|09:05–09:05|Jul 4, 2026 09:05 EDT|2026-07-04|"
