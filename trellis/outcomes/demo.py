@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from trellis.core.clock import local_date
 from trellis.core.demo import DemoContext
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.outcomes import library, services
 from trellis.outcomes.models import (
     Administration,
@@ -21,7 +22,7 @@ from trellis.outcomes.models import (
 )
 from trellis.outcomes.scoring import Definition, applicable_items, score
 from trellis.outcomes.windows import episode_windows
-from trellis.programs.models import Episode, EpisodeStatus, TrackKind
+from trellis.programs.models import TrackKind
 
 CHUNK = 1000
 RECENT_DAYS = 150  # episodes that ended longer ago get no demo measures (keeps --patients 10000 fast)

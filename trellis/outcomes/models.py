@@ -97,7 +97,7 @@ class Administration(BaseModel):
     patient_path = "episode__patient"
     objects = ScopedManager()
 
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="administrations")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="administrations")
     instrument_key = models.CharField(max_length=40)
     instrument_version = models.CharField(max_length=20)
     window_key = models.CharField(max_length=20, blank=True, help_text="Empty for an unscheduled administration.")
@@ -183,7 +183,7 @@ class CriticalAlert(BaseModel):
     objects = ScopedManager()
 
     administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="alerts")
-    episode = models.ForeignKey("programs.Episode", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
     item_key = models.CharField(max_length=40)
     message = models.CharField(max_length=400)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)

@@ -14,6 +14,7 @@ from trellis.accounts.capabilities import Cap
 from trellis.attendance.models import Attendance
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.core.svgchart import Band, Bar, LineChart, Point
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.outcomes import library
 from trellis.outcomes.change import Change, ProgramSummary, classify, summarize
 from trellis.outcomes.models import (
@@ -25,7 +26,6 @@ from trellis.outcomes.models import (
 )
 from trellis.outcomes.scoring import Definition
 from trellis.outcomes.windows import Window, WindowState, episode_windows
-from trellis.programs.models import Episode, EpisodeStatus
 
 
 # ---------------------------------------------------------------------------------------------------------

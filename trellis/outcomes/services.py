@@ -22,6 +22,7 @@ from trellis.accounts.models import SiteMembership
 from trellis.audit.services import AuditAction, record
 from trellis.core.clock import local_date
 from trellis.core.errors import ConflictError, DomainError
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.outcomes import library, senders
 from trellis.outcomes.models import (
     Administration,
@@ -40,7 +41,6 @@ from trellis.outcomes.scoring import AnswerError, Definition, DefinitionError, p
 from trellis.outcomes.windows import Window, episode_windows
 from trellis.patients.models import FlagKind
 from trellis.patients.services import set_flag
-from trellis.programs.models import Episode, EpisodeStatus
 
 ALERT_FLAG_LABEL = "Suicide risk: critical outcome answer awaiting acknowledgement"
 ACK_FLAG_LABEL = "Suicide risk: critical outcome answer (acknowledged)"

@@ -19,6 +19,7 @@ from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.episodes.models import Episode
 from trellis.outcomes import fhir, library, selectors, services
 from trellis.outcomes.forms import (
     AcknowledgeForm,
@@ -41,7 +42,7 @@ from trellis.outcomes.scoring import applicable_items
 from trellis.outcomes.windows import WindowState
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
-from trellis.programs.models import Episode, Program, Track
+from trellis.programs.models import Program, Track
 
 SESSION_LINK = "outcomes_link"
 SESSION_KIOSK = "outcomes_kiosk"

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from trellis.audit.models import AuditEvent
 from trellis.core.errors import DomainError
+from trellis.episodes.models import EpisodeStatus
 from trellis.outcomes import services
 from trellis.outcomes.models import (
     Administration,
@@ -16,7 +17,6 @@ from trellis.outcomes.models import (
     SelfCompletionLink,
 )
 from trellis.outcomes.tests.conftest import phq9
-from trellis.programs.models import EpisodeStatus
 
 pytestmark = pytest.mark.django_db
 
