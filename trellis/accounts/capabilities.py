@@ -38,6 +38,13 @@ class Cap:
     TELEHEALTH_HOST = "telehealth.host"  # admit/breakout/not-seen, video, confirm presence into attendance
     TELEHEALTH_LINKS = "telehealth.links"  # send and revoke join links
     TELEHEALTH_MANAGE = "telehealth.manage"  # waiting-room branding, video provider
+    # --- outcomes (measurement-based care) -------------------------------------------------------------
+    OUTCOMES_VIEW = "outcomes.view"  # read answers, scores, trends, alerts (clinical content)
+    OUTCOMES_ADMINISTER = "outcomes.administer"  # enter answers from paper, acknowledge critical alerts
+    OUTCOMES_INVITE = "outcomes.invite"  # send a self-completion link / hand a kiosk; never reads answers
+    OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
+    OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
+    # --- end outcomes ----------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -80,6 +87,27 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
          Cap.REFERRAL_VIEW, Cap.REFERRAL_MANAGE, Cap.CONSENT_MANAGE}
     ),
 }
+
+# --- outcomes grants (minimum necessary, 45 CFR 164.502(b)) ------------------------------------------------
+# Clinicians who treat the patient read and administer measures; the director also configures schedules and
+# reads the program report; the org admin configures instruments and reads the aggregate report but not
+# individual answers; peer specialists and front desk may hand out a measure (link or kiosk) but never read
+# answers or scores; billers get nothing (scores are not needed for billing).
+_OUTCOMES_CLINICAL = frozenset({Cap.OUTCOMES_VIEW, Cap.OUTCOMES_ADMINISTER, Cap.OUTCOMES_INVITE})
+_OUTCOMES_GRANTS: dict[str, frozenset[str]] = {
+    Role.PROGRAM_DIRECTOR: _OUTCOMES_CLINICAL | {Cap.OUTCOMES_CONFIGURE, Cap.OUTCOMES_REPORT},
+    Role.THERAPIST: _OUTCOMES_CLINICAL,
+    Role.GROUP_FACILITATOR: _OUTCOMES_CLINICAL,
+    Role.PRESCRIBER: _OUTCOMES_CLINICAL,
+    Role.NURSE: _OUTCOMES_CLINICAL,
+    Role.CASE_MANAGER: _OUTCOMES_CLINICAL,
+    Role.PEER_SPECIALIST: frozenset({Cap.OUTCOMES_INVITE}),
+    Role.FRONT_DESK: frozenset({Cap.OUTCOMES_INVITE}),
+    Role.ORG_ADMIN: frozenset({Cap.OUTCOMES_CONFIGURE, Cap.OUTCOMES_REPORT}),
+}
+for _role, _caps in _OUTCOMES_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end outcomes grants ------------------------------------------------------------------------------------
 
 # Roles that read patient data must use MFA (HIPAA Security Rule §164.312(d), person authentication).
 ROLES_READING_PATIENT_DATA = frozenset(

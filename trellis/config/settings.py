@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "trellis.documentation",
     "trellis.billing",
     "trellis.telehealth",
+    "trellis.outcomes",
 ]
 
 # Password links sent by administrators (new accounts, resets) work once and for one day.
@@ -277,6 +278,22 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default for forms
 OTP_TOTP_ISSUER = "Trellis"
+
+# --- Outcomes (trellis/outcomes/README.md) ---------------------------------------------------------
+# How self-completion links reach patients: a dotted path to a sender class (console in dev, Django mail).
+TRELLIS_OUTCOMES_SENDER = os.environ.get(
+    "TRELLIS_OUTCOMES_SENDER",
+    "trellis.outcomes.senders.DjangoMailSender" if PRODUCTION else "trellis.outcomes.senders.ConsoleSender",
+)
+# Absolute address of this Trellis for links in alert e-mails (links to patients use the request's host).
+TRELLIS_PUBLIC_URL = os.environ.get("TRELLIS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+TRELLIS_OUTCOMES_LINK_HOURS = int(os.environ.get("TRELLIS_OUTCOMES_LINK_HOURS", "72"))
+TRELLIS_OUTCOMES_ESCALATE_MINUTES = int(os.environ.get("TRELLIS_OUTCOMES_ESCALATE_MINUTES", "60"))
+TRELLIS_OUTCOMES_ON_CALL_ROLES = os.environ.get("TRELLIS_OUTCOMES_ON_CALL_ROLES", "program_director").split(",")
+TRELLIS_OUTCOMES_ESCALATION_ROLES = os.environ.get("TRELLIS_OUTCOMES_ESCALATION_ROLES", "prescriber").split(",")
+# Per-instrument scale settings, e.g. {"pcl5": {"total": {"caseness": 31}}, "dass21": {"depression":
+# {"reliable_change": 5}}} (JSON). Cut-points and reliable-change thresholds are configurable.
+TRELLIS_OUTCOMES_SCALE_OVERRIDES = json.loads(os.environ.get("TRELLIS_OUTCOMES_SCALE_OVERRIDES", "{}") or "{}")
 
 # --- Security headers -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -13,6 +13,7 @@ APPS_WITH_URLS = [
     "documentation",
     "billing",
     "telehealth",
+    "outcomes",
 ]
 
 urlpatterns = [

@@ -29,6 +29,7 @@ SEEDERS = [
     "documentation",
     "billing",
     "telehealth",
+    "outcomes",
 ]
 
 DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only

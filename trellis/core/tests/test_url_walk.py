@@ -22,6 +22,7 @@ PUBLIC = {
 # Public by design with their own unguessable-token check (iCal feeds, patient portal links...).
 TOKEN_PROTECTED_PREFIXES = (
     "scheduling:ical", "scheduling:feed", "telehealth:join", "portal:", "accounts:password_reset_confirm",
+    "outcomes:link", "outcomes:form",
 )
 
 

@@ -44,6 +44,8 @@ def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
         "plans, reviews or certifications overdue": 0,
         "due in the next days": 0,
         "of your referrals have a next step due": 0,
+        "critical outcome answers to acknowledge": 0,
+        "outcome measures due": 0,
     }
     assert [s["key"] for s in today.sections] == ["sessions"] and today.sections[0]["sessions"] == []
     assert b"No sessions on your calendar today" in response.content
@@ -52,7 +54,8 @@ def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
 def test_front_desk_sees_no_clinical_worklists(client_for, make_staff):
     today = client_for(make_staff("front_desk")).get(reverse("web:home")).context["today"]
     labels = {c.label for c in today.counters}
-    assert labels == {"of your referrals have a next step due"}
+    # Outcome measures due: who needs a link or the clinic tablet, without answers or scores.
+    assert labels == {"of your referrals have a next step due", "outcome measures due"}
 
 
 def test_chart_tabs_of_other_apps_keep_patients_current(client_for, make_staff, patient):
