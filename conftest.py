@@ -73,3 +73,9 @@ def patient(site):
 
 
 from trellis.core.testing.browser import browser, login_as, page  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _claims_outbox_in_tmp(settings, tmp_path):  # noqa: PT004
+    """Claim batches submitted by file drop in a test land in the test's own folder, never in data/."""
+    settings.TRELLIS_CLAIMS_DROP_DIR = tmp_path / "claims-outbox"

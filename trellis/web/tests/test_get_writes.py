@@ -152,6 +152,13 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "secret": [secret],
         "token": [default_token_generator.make_token(owner)],  # a valid password-set link for user_id
         "kind": ["problem"],
+        "claim_id": [_first(_model("Claim").objects.all(), "claim").public_id],
+        "batch_id": [_first(_model("ClaimBatch").objects.all(), "claim batch").public_id],
+        "link_id": [_first(_model("JoinLink").objects.all(), "telehealth join link").public_id],
+        "alert_id": [_first(_model("CriticalAlert").objects.all(), "critical outcome alert").public_id],
+        "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
+        "administration_id": [_first(_model("Administration").objects.filter(status="complete"),
+                                     "completed administration").public_id],
     }
     return values, {"draft_author": owner, "private_author": private.author}
 
