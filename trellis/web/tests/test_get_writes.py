@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from trellis.accounts.models import Role, SiteMembership
+from trellis.billing import services as billing_services
 from trellis.core import demo
 from trellis.core.clock import now
 from trellis.core.testing.factories import make_staff
@@ -93,6 +94,17 @@ def _first(qs: Any, what: str) -> Any:
     return obj
 
 
+def _claim_batch(ctx: demo.DemoContext) -> Any:
+    """A claim batch to walk with. The demo batches only claims older than a week, which a one-week demo may
+    not have on every weekday: then batch one scrubbed claim (through the billing services)."""
+    batch = _model("ClaimBatch").objects.first()
+    if batch is not None:
+        return batch
+    scrubbed = _first(_model("Claim").objects.filter(status="scrubbed"), "scrubbed claim")
+    (batch,) = billing_services.build_batches(organization=ctx.org, claims=[scrubbed])
+    return batch
+
+
 def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any]]:
     """URL keyword -> candidate values (walked one at a time), and the extra people who see author-only pages."""
     site = ctx.sites[0]
@@ -153,7 +165,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "token": [default_token_generator.make_token(owner)],  # a valid password-set link for user_id
         "kind": ["problem"],
         "claim_id": [_first(_model("Claim").objects.all(), "claim").public_id],
-        "batch_id": [_first(_model("ClaimBatch").objects.all(), "claim batch").public_id],
+        "batch_id": [_claim_batch(ctx).public_id],
         "link_id": [_first(_model("JoinLink").objects.all(), "telehealth join link").public_id],
         "alert_id": [_first(_model("CriticalAlert").objects.all(), "critical outcome alert").public_id],
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
