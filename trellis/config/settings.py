@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "trellis.episodes",
     "trellis.careplans",
     "trellis.documentation",
+    "trellis.coverage",
+    "trellis.compliance",
     "trellis.billing",
     "trellis.telehealth",
     "trellis.outcomes",

@@ -11,6 +11,8 @@ APPS_WITH_URLS = [
     "consents",
     "careplans",
     "documentation",
+    "coverage",
+    "compliance",
     "billing",
     "telehealth",
     "outcomes",

@@ -27,6 +27,8 @@ SEEDERS = [
     "attendance",
     "careplans",
     "documentation",
+    "coverage",
+    "compliance",
     "billing",
     "telehealth",
     "outcomes",

@@ -1,0 +1,1 @@
+"""Payers, patient coverages, authorizations and concurrent (utilization) reviews."""
