@@ -137,3 +137,28 @@ def test_weekly_results_query_count_does_not_grow_with_patients(time_machine, si
         e.save()
     _count(small)
     assert _count(small) == _count(big)
+
+
+def test_compliance_report_command_prints_one_row_per_active_episode(time_machine, site, facilitator, track, enroll):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    time_machine.move_to(TUESDAY_NOON, tick=False)
+    _week(site, facilitator, track)
+    eps = enroll(track, 2)
+    enroll(track, 1, admitted_on=date(2026, 1, 5), discharged_on=date(2026, 2, 1), last="Gone")
+    out = io.StringIO()
+    call_command("compliance_report", "--week", "2026-W10", "--format", "csv", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert lines[0].startswith("week,site,program")
+    assert len(lines) == 1 + len(eps)
+    assert all(",cannot_meet," in line or ",on_track," in line or ",at_risk," in line for line in lines[1:])
+    out = io.StringIO()
+    call_command("compliance_report", "--week", "2026-W10", "--site", site.name, stdout=out)
+    assert "2 episodes." in out.getvalue()
+    with pytest.raises(CommandError, match="YYYY-Www"):
+        call_command("compliance_report", "--week", "2026-13")
+    with pytest.raises(CommandError, match="No site named"):
+        call_command("compliance_report", "--week", "2026-W10", "--site", "Nowhere")
