@@ -314,3 +314,9 @@ def episodes_for(user: User, sites: Iterable[Any], monday: date,
     """Active episodes of the week at ``sites``, limited to what ``user`` may see with ``capability``."""
     allowed = set(site_ids_for(user, capability))
     return active_episodes_in_week([s for s in sites if s.pk in allowed], monday)
+
+
+def requirement_sets_for(organization: Any) -> QuerySet[RequirementSet]:
+    """The organization's own sets and the built-in ones, with rules and assignments (three queries)."""
+    return (RequirementSet.objects.filter(Q(organization=organization) | Q(organization__isnull=True))
+            .prefetch_related("rules", "assignments__payer").order_by("organization_id", "name"))
