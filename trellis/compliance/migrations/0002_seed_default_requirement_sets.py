@@ -18,14 +18,15 @@ SETS = [
         "is_default": True,
         "source": ASAM,
         "rules": [
-            # No day minimum: the ASAM Criteria state hours, not days (a payer set may add one).
+            # No day minimum: the ASAM Criteria state hours, not days (a payer set may add one). Weeks of admission
+            # and discharge are excluded so a short first or last week is never flagged as a failure.
             # (level, population, min h, max h, min days, per-diem min minutes, min services/day, partial, source)
-            ("iop", "adult", "9.0", "19.0", 0, 0, 0, "prorate", ASAM + " (2.1 adult; fewer than 20 h)"),
-            ("iop", "adolescent", "6.0", "19.0", 0, 0, 0, "prorate", ASAM + " (2.1 adolescent)"),
-            ("php", "adult", "20.0", None, 0, 0, 0, "prorate", ASAM + " (2.5)"),
-            ("php", "adolescent", "20.0", None, 0, 0, 0, "prorate", ASAM + " (2.5)"),
-            ("op", "adult", "0.0", "9.0", 0, 0, 0, "prorate", "ASAM Criteria, Level 1: fewer than 9 h/week adults"),
-            ("op", "adolescent", "0.0", "6.0", 0, 0, 0, "prorate", "ASAM Criteria, Level 1: fewer than 6 h/week adolescents"),
+            ("iop", "adult", "9.0", "19.0", 0, 0, 0, "exclude", ASAM + " (2.1 adult; fewer than 20 h)"),
+            ("iop", "adolescent", "6.0", "19.0", 0, 0, 0, "exclude", ASAM + " (2.1 adolescent)"),
+            ("php", "adult", "20.0", None, 0, 0, 0, "exclude", ASAM + " (2.5)"),
+            ("php", "adolescent", "20.0", None, 0, 0, 0, "exclude", ASAM + " (2.5)"),
+            ("op", "adult", "0.0", "9.0", 0, 0, 0, "exclude", "ASAM Criteria, Level 1: fewer than 9 h/week adults"),
+            ("op", "adolescent", "0.0", "6.0", 0, 0, 0, "exclude", "ASAM Criteria, Level 1: fewer than 6 h/week adolescents"),
         ],
     },
     {
