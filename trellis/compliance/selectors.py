@@ -284,12 +284,29 @@ def weekly_results(
 
 
 def episode_weeks(episode: Any, start: date, end: date, *, now: datetime | None = None) -> list[WeekResult]:
-    """Week-by-week results for one episode (the chart's Hours tab). Bounded per week, at most ~26 weeks."""
-    monday = engine.week_monday(start)
+    """Week-by-week results for one episode (the chart's Hours tab): the ledger's facts for the whole range in one
+    batch, the requirement resolved per week (a payer or its set may change between weeks)."""
+    (episode,) = _episodes_with_program([episode])
+    now = now or timezone.now()
+    first = engine.week_monday(start)
+    mondays = []
+    while first <= end:
+        mondays.append(first)
+        first += timedelta(days=7)
+    if not mondays:
+        return []
+    facts: dict[date, list[Any]] = defaultdict(list)
+    for fact in facts_for_episodes([episode], mondays[0], mondays[-1] + timedelta(days=6)):
+        facts[engine.week_monday(fact.local_date)].append(fact)
     out = []
-    while monday <= end:
-        out.append(weekly_results([episode], monday, now=now, proposals=False)[episode.pk])
-        monday += timedelta(days=7)
+    for monday in mondays:
+        resolved = resolve_requirements([episode], monday)[episode.pk]
+        out.append(engine.evaluate_week(EpisodeWeek(
+            episode_id=episode.pk, monday=monday, admitted_on=episode.admitted_on,
+            discharged_on=episode.discharged_on, requirement=resolved.requirement,
+            sessions=tuple(_slot(f) for f in sorted(facts.get(monday, ()), key=lambda f: f.starts_at)),
+            now=now, closed_days=_closed_days([episode], monday)[episode.pk],
+        )))
     return out
 
 

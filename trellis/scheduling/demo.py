@@ -136,10 +136,29 @@ def seed(ctx: DemoContext) -> None:
                                     site=ctx.sites[1])
             closures += 1
 
-    track_by_name = {t.name: t for t in tracks}
+    unit_of = ctx.extra.get("unit_of_program") or {}
+    unit_staff = ctx.extra.get("unit_staff") or {}
     room_by_name = {(r.site_id, r.name): r for r in rooms}
     made, skipped = 0, 0
     plans = [((name,), *spec) for name, specs in SCHEDULE.items() for spec in specs] + list(SHARED)
+    for unit in sorted({unit_of.get(t.program_id, 1) for t in tracks}):
+        staff = by_email if unit == 1 else unit_staff.get(unit, {})
+        track_by_name = {t.name: t for t in tracks if unit_of.get(t.program_id, 1) == unit}
+        suffix = "" if unit == 1 else f" · Unit {unit}"
+        m, s = _series(ctx, plans, track_by_name, staff, room_by_name, suffix, director, start, through)
+        made, skipped = made + m, skipped + s
+
+    appointments = _appointments(ctx, start, through, by_email)
+    _one_off_changes(ctx, director)
+    ctx.extra["schedule_range"] = (start, through)
+    ctx.say(f"{made} recurring series ({skipped} skipped), {closures} closures, {appointments} individual "
+            f"appointments, {Session.objects.count()} sessions from {start} to {through}.")
+
+
+def _series(ctx: DemoContext, plans: list, track_by_name: dict[str, Track], by_email: dict[str, Any],
+            room_by_name: dict[tuple[int, str], Room], suffix: str, director: Any, start: date,
+            through: date) -> tuple[int, int]:
+    made = skipped = 0
     for names, weekdays, st, en, title, service, fac_key, co_key, room_name in plans:
         group = [track_by_name[n] for n in names if n in track_by_name]
         facilitator = by_email.get(fac_key)
@@ -155,19 +174,14 @@ def seed(ctx: DemoContext) -> None:
                 topic="", service_type=service, modality="telehealth" if telehealth else "in_person",
                 weekdays=weekdays, start_time=_t(st), end_time=_t(en), starts_on=start, facilitator=facilitator,
                 co_facilitator=by_email.get(co_key) if co_key else None,
-                room=room_by_name.get((site.pk, room_name)) if room_name else None,
+                room=room_by_name.get((site.pk, room_name + suffix)) if room_name else None,
                 capacity=12 if telehealth else None, allow_past=True, through=through,
             )
             made += 1
         except DomainError as error:  # a clash in edited demo data: leave that series out, keep going
             ctx.say(f"  schedule: skipped “{title}”: {error.message}")
             skipped += 1
-
-    appointments = _appointments(ctx, start, through, by_email)
-    _one_off_changes(ctx, director)
-    ctx.extra["schedule_range"] = (start, through)
-    ctx.say(f"{made} recurring series ({skipped} skipped), {closures} closures, {appointments} individual "
-            f"appointments, {Session.objects.count()} sessions from {start} to {through}.")
+    return made, skipped
 
 
 def _appointments(ctx: DemoContext, start: date, through: date, by_email: dict[str, Any]) -> int:
