@@ -33,8 +33,10 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from trellis.accounts.models import Site  # noqa: E402
+from trellis.attendance.models import Attendance  # noqa: E402
 from trellis.compliance.selectors import active_episodes_in_week, current_monday, weekly_results  # noqa: E402
-from trellis.episodes.models import EpisodeStatus  # noqa: E402
+from trellis.episodes.models import Episode, EpisodeStatus  # noqa: E402
+from trellis.scheduling.models import ServiceTypeHours, Session  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 
@@ -42,10 +44,10 @@ FLOOR_SQL = """
 SELECT a.episode_id,
        SUM(CASE WHEN COALESCE(h.counts_toward_hours, TRUE) AND a.status IN ('present', 'late', 'left_early')
                 THEN GREATEST(a.minutes - s.break_minutes, 0) ELSE 0 END) AS counted
-FROM attendance_attendance a
-JOIN scheduling_session s ON s.id = a.session_id
-LEFT JOIN scheduling_servicetypehours h ON h.service_type = s.service_type
-JOIN episodes_episode e ON e.id = a.episode_id
+FROM {attendance} a
+JOIN {session} s ON s.id = a.session_id
+LEFT JOIN {hours} h ON h.service_type = s.service_type
+JOIN {episode} e ON e.id = a.episode_id
 WHERE s.local_date BETWEEN %s AND %s AND e.status = %s
 GROUP BY a.episode_id
 """
@@ -53,7 +55,10 @@ GROUP BY a.episode_id
 
 def floor(monday, sunday) -> dict[int, int]:
     with connection.cursor() as cursor:
-        cursor.execute(FLOOR_SQL, [monday, sunday, EpisodeStatus.ACTIVE])
+        cursor.execute(FLOOR_SQL.format(  # table names from the models (the Episode table kept its old name)
+            attendance=Attendance._meta.db_table, session=Session._meta.db_table,
+            hours=ServiceTypeHours._meta.db_table, episode=Episode._meta.db_table,
+        ), [monday, sunday, EpisodeStatus.ACTIVE])
         return dict(cursor.fetchall())
 
 

@@ -168,7 +168,7 @@ def _episodes_with_program(episodes: Iterable[Any]) -> list[Any]:
 
 
 def week_inputs(
-    episodes: Iterable[Any], monday: date, *, now: datetime | None = None
+    episodes: Iterable[Any], monday: date, *, now: datetime | None = None, propose: bool = True
 ) -> tuple[list[EpisodeWeek], dict[int, ResolvedRequirement]]:
     """Plain engine inputs (without open sessions) for many episodes in one ISO week."""
     episodes = _episodes_with_program(episodes)
@@ -186,7 +186,7 @@ def week_inputs(
             episode_id=e.pk, monday=monday, admitted_on=e.admitted_on, discharged_on=e.discharged_on,
             requirement=resolved[e.pk].requirement,
             sessions=tuple(_slot(f) for f in sorted(facts_by_episode.get(e.pk, ()), key=lambda f: f.starts_at)),
-            now=now, closed_days=closed[e.pk],
+            now=now, closed_days=closed[e.pk], propose=propose,
         )
         for e in episodes
     ]
@@ -268,7 +268,8 @@ def weekly_results(
     """Engine results keyed by episode pk for one ISO week. Bounded queries (see the module docstring)."""
     episodes = _episodes_with_program(episodes)
     now = now or timezone.now()
-    inputs, _ = week_inputs(episodes, monday, now=now)
+    # First pass without proposals; only struggling weeks get open sessions and a proposal (second pass).
+    inputs, _ = week_inputs(episodes, monday, now=now, propose=False)
     results = {r.episode_id: r for r in engine.evaluate_weeks(inputs)}
     if proposals:
         struggling = [e for e in episodes
@@ -279,7 +280,7 @@ def weekly_results(
             for i in inputs:
                 if i.episode_id in opens:
                     results[i.episode_id] = engine.evaluate_week(
-                        EpisodeWeek(**{**i.__dict__, "open_sessions": opens[i.episode_id]}))
+                        EpisodeWeek(**{**i.__dict__, "open_sessions": opens[i.episode_id], "propose": True}))
     return results
 
 
