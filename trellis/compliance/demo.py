@@ -72,7 +72,10 @@ def _one_met_week(ctx: DemoContext, director: Any) -> None:
         if not episodes:
             continue
         results = selectors.weekly_results(episodes, monday, proposals=False)
-        best = max(episodes, key=lambda e: results[e.pk].days[0].counted_minutes)
+        full_weeks = [e for e in episodes if not results[e.pk].partial]
+        if not full_weeks:
+            continue
+        best = max(full_weeks, key=lambda e: results[e.pk].days[0].counted_minutes)
         if results[best.pk].days[0].counted_minutes < 180:
             continue
         staff = [u for u in [best.primary_clinician, director] if u is not None] + [
