@@ -28,6 +28,7 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.consents.services import required_kinds
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
@@ -127,8 +128,9 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
     """Printable copy of one plan version (for the patient and the chart); audited as PRINT."""
 
     plan = _load_plan(request, plan_id)
+    site = plan.episode.program.site
     sections: list[tuple[str, list[str]]] = [("Plan", [
-        f"Version {plan.version} ({plan.get_status_display()}), effective {plan.effective_on:%m/%d/%Y}",
+        f"Version {plan.version} ({plan.get_status_display()}), effective {formats.date(plan.effective_on)}",
         f"Program: {plan.episode.program.name}",
     ])]
     for n, problem in enumerate(selectors.plan_tree(plan), start=1):
@@ -136,7 +138,7 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         for goal in problem.goals.all():
             lines.append(f'Goal: "{goal.statement}"')
             for o in goal.objectives.all():
-                lines.append(f"Objective: {o.statement} (target {o.target_date:%m/%d/%Y}; {o.get_status_display()})")
+                lines.append(f"Objective: {o.statement} (target {formats.date(o.target_date)}; {o.get_status_display()})")
                 lines += [f"Intervention: {i.description} - {i.get_modality_display()}, {i.frequency}"
                           + (f", {i.responsible.display_name}" if i.responsible_id else "")
                           for i in o.interventions.all()]
@@ -144,7 +146,7 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         sections.append((title, lines))
     if plan.clinician_signed_at:
         sections.append(("Signatures", [
-            f"Clinician: {plan.clinician_signed_by.display_name}, {plan.clinician_signed_at:%m/%d/%Y %H:%M} UTC",
+            f"Clinician: {plan.clinician_signed_by.display_name}, {formats.stamp(plan.clinician_signed_at, site)}",
             f"Patient: {plan.patient_signer_name or 'did not sign - ' + plan.patient_declined_reason}",
         ]))
     record(action=AuditAction.PRINT, obj=plan, patient=plan.patient, site=plan.episode.program.site)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, has_capability, sites_with
 from trellis.audit.services import AuditAction, record
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
@@ -124,7 +125,7 @@ def export_bundle(admin: Administration, defn: Any) -> dict[str, Any]:
 def _window_choices(episode: Episode, instrument_key: str, today: date) -> list[tuple[str, str]]:
     rows = selectors.due_rows(episodes=[episode], today=today,
                               states=(WindowState.DUE, WindowState.OVERDUE, WindowState.MISSED))
-    return [(r.window.key, f"{r.window.label} (due {r.window.due:%m/%d/%Y}, {r.state.value})")
+    return [(r.window.key, f"{r.window.label} (due {formats.date(r.window.due)}, {r.state.value})")
             for r in rows if r.instrument_key == instrument_key]
 
 
