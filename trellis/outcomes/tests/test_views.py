@@ -17,12 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def other_staff(make_staff, other_site):  # noqa: ANN001, ANN201
+def other_staff(make_staff, other_site):
     return make_staff("therapist", at=other_site)
 
 
 @pytest.fixture
-def done(complete_phq9):  # noqa: ANN001, ANN201
+def done(complete_phq9):
     return complete_phq9([2, 2, 2, 2, 1, 1, 1, 1, 0])
 
 
