@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import capability_required
+from trellis.accounts.policies import capability_required, decide
 from trellis.accounts.sites import pick_site
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
@@ -33,6 +33,7 @@ from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.core.forms import apply_domain_error
+from trellis.core.registry import plan_review_panels
 from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_for
 from trellis.episodes.summary import render_pdf
@@ -243,8 +244,23 @@ def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
             return redirect("careplans:plan", plan_id=review.resulting_plan.public_id)
     context = chart_context(request, plan.patient, "plan")
     context.update({"plan": plan, "form": form, "objective_rows": [
-        (o, form[f"rating_{o.pk}"], form[f"note_{o.pk}"]) for o in objectives]})
+        (o, form[f"rating_{o.pk}"], form[f"note_{o.pk}"]) for o in objectives],
+        "evidence": _review_evidence(request.user, plan.episode, today_in(site.zone))})
     return render(request, "careplans/review.html", context, status=400 if form.errors else 200)
+
+
+def _review_evidence(user: User, episode: Episode, today: Any) -> list[dict[str, Any]]:
+    """Cards higher apps register beside the review (score trends, hours), each shown only to a user who
+    may read its data at the episode's site."""
+    site = episode.program.site
+    cards = []
+    for panel in plan_review_panels():
+        if panel.capability and not decide(user, panel.capability, site, to="see this evidence"):
+            continue
+        data = panel.provider(user, episode, today)
+        if data is not None:
+            cards.append({"template": panel.template_name, "panel": data})
+    return cards
 
 
 @require_POST
