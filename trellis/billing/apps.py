@@ -23,3 +23,7 @@ class BillingConfig(AppConfig):
         attendance_marked.connect(hooks.on_attendance_marked, dispatch_uid="billing.capture_on_attendance")
         post_save.connect(hooks.on_note_saved, sender=Note, dispatch_uid="billing.capture_on_note_complete")
         # --- end charge capture ---------------------------------------------------------------------------
+
+        # --- billing KPIs for directors and admins (billing2): aggregates only, no patient data ------------
+        register_nav("billing_kpis", "Billing KPIs", "billing:kpi_ar", Cap.BILLING_INSIGHT, order=61)
+        # --- end billing KPIs -----------------------------------------------------------------------------
