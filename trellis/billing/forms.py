@@ -13,7 +13,7 @@ from trellis.programs.models import ServiceType
 
 MAX_835_BYTES = 50 * 1024 * 1024  # as import_835: a larger remittance is split by the payer
 
-SERVICE_TYPES = [(PER_DIEM_SERVICE, "Per diem (one billable day)"), *ServiceType.choices]
+SERVICE_TYPES = [(PER_DIEM_SERVICE, "Per diem"), *ServiceType.choices]
 
 
 class FeeEntryForm(forms.Form):

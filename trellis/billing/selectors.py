@@ -22,6 +22,7 @@ from trellis.accounts.models import User
 from trellis.attendance.selectors import treatment_hours_for_episodes
 from trellis.billing import catalog
 from trellis.billing.models import (
+    PER_DIEM_SERVICE,
     BillingProfile,
     Charge,
     ChargeStatus,
@@ -38,6 +39,7 @@ from trellis.billing.x12 import codes
 from trellis.core.access import site_ids_for
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.documentation.models import NoteStatus, ParticipantNote
+from trellis.programs.models import ServiceType
 
 _RANK = {NoteStatus.COMPLETE: 3, NoteStatus.AWAITING_COSIGN: 2, NoteStatus.DRAFT: 1}
 _DOC = {3: Documentation.COMPLETE, 2: Documentation.AWAITING_COSIGN, 1: Documentation.UNSIGNED,
@@ -284,6 +286,9 @@ def profiles_for(user: User, capability: str = Cap.BILLING_INSIGHT) -> QuerySet[
             .select_related("program__site"))
 
 
+SERVICE_LABELS = {PER_DIEM_SERVICE: "Per diem", **dict(ServiceType.choices)}
+
+
 def profiles_with_fees(user: User, capability: str = Cap.BILLING_INSIGHT) -> list[BillingProfile]:
     """Profiles with their fee rows (two queries), each row annotated with the catalogue entry of its code."""
     profiles = list(profiles_for(user, capability).prefetch_related(
@@ -291,6 +296,7 @@ def profiles_with_fees(user: User, capability: str = Cap.BILLING_INSIGHT) -> lis
     for profile in profiles:
         for fee in profile.fees.all():
             fee.catalog = catalog.lookup(fee.code)
+            fee.service_label = SERVICE_LABELS.get(fee.service_type, "Any service (by code)")
     return profiles
 
 
@@ -464,6 +470,6 @@ def denial_rate(user: User, *, today: date, months: int = KPI_MONTHS) -> DenialR
                 bucket[0] += 1
                 bucket[1] += int(denied)
     return DenialRate(
-        [DenialRow(f"{m:%Y-%m}", *by_month[m]) for m in window],
+        [DenialRow(f"{m:%b %Y}", *by_month[m]) for m in window],
         [DenialRow(payer, *counts) for payer, counts in sorted(by_payer.items())],
     )

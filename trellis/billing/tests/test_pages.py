@@ -286,7 +286,7 @@ def test_kpi_pages_allowed_and_denied(world, people, client, client_for) -> None
 def test_denial_rate_by_month_and_payer(world, people, client_for, tmp_path) -> None:
     _remitted(world, tmp_path)
     data = selectors.denial_rate(people["director"], today=TODAY)
-    assert [(r.label, r.remitted, r.denied, r.rate) for r in data.months][-1] == ("2026-01", 2, 1, Decimal("50.0"))
+    assert [(r.label, r.remitted, r.denied, r.rate) for r in data.months][-1] == ("Jan 2026", 2, 1, Decimal("50.0"))
     assert [(r.label, r.remitted, r.denied) for r in data.payers] == [("ACME HEALTH PLAN", 2, 1)]
     page = client_for(people["director"]).get(reverse("billing:kpi_denials")).content.decode()
     assert "Remittance Denial Rate" in page and "50.0%" in page and "<svg" in page and "<table" in page
