@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record, record_list_read
 from trellis.billing import catalog, lifecycle, policies, selectors, services
@@ -45,7 +45,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
     """Render a page with the billing sub-navigation (each tab shown only to who may open it)."""
     user = request.user
     context["billing_nav"] = {"view": policies.can_view_billing(user), "manage": policies.can_manage_billing(user),
-                              "insight": has_capability(user, Cap.BILLING_INSIGHT)}
+                              "insight": policies.can_read_billing_insight(user)}
     return render(request, template, context)
 
 
