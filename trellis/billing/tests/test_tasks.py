@@ -13,7 +13,7 @@ from trellis.billing.boundary import CoverageSource, register_coverage_source
 from trellis.billing.models import Charge
 from trellis.billing.tasks import capture_session_charges
 from trellis.billing.tests.conftest import MONDAY
-from trellis.documentation.models import Note, NoteStatus
+from trellis.documentation.models import Note, NoteKind, NoteStatus, ParticipantNote
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,25 @@ def test_without_a_coverage_source_the_task_captures_nothing_and_says_why(world)
     result = capture_session_charges.enqueue(att.session.pk)
     assert result.return_value == {"created": 0, "skipped": ["no coverage source registered"]}
     assert not Charge.objects.exists()
+
+
+def test_real_marking_then_signing_captures_the_charge(connected, django_capture_on_commit_callbacks) -> None:
+    """Through attendance's own service (its attendance_marked hook), then the note becoming complete."""
+    from trellis.attendance.services import MarkEntry, mark_attendance
+    from trellis.scheduling.testing import make_session
+
+    ep = connected.patient()
+    session = make_session(site=connected.site, facilitator=connected.therapist, day=MONDAY,
+                           tracks=[connected.track], service_type="group_psychotherapy")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        mark_attendance(session=session, user=connected.therapist,
+                        entries=[MarkEntry(episode_id=ep.pk, status="present")])
+    assert callbacks and not Charge.objects.exists()  # enqueued and run; the note is not signed yet
+    note = Note.objects.create(session=session, kind=NoteKind.GROUP, author=connected.therapist,
+                               template_version=connected.template_version)
+    ParticipantNote.objects.create(note=note, episode=ep, attendance=Attendance.objects.get(session=session))
+    with django_capture_on_commit_callbacks(execute=True):
+        note.status, note.signed_at, note.content_hash = NoteStatus.COMPLETE, timezone.now(), "x"
+        note.save()
+    (charge,) = Charge.objects.all()
+    assert (charge.episode_id, charge.code, charge.minutes) == (ep.pk, "90853", session.minutes)
