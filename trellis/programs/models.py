@@ -9,6 +9,7 @@ from django.db import models
 
 from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
+from trellis.programs.rules import AsamLevel
 
 
 class LevelOfCare(models.TextChoices):
@@ -82,6 +83,8 @@ class Program(BaseModel):
     is_part2 = models.BooleanField(
         default=False, help_text="A federally assisted SUD program whose records fall under 42 CFR Part 2."
     )
+    # ASAM level where the program uses ASAM (trellis.programs.rules.AsamLevel); its floor may raise the minimum.
+    asam_level = models.CharField(max_length=4, blank=True, default="", choices=AsamLevel.choices)
     active = models.BooleanField(default=True)
 
     class Meta:
