@@ -96,7 +96,7 @@ def test_selector_reads_the_records_and_reports_each_failure(make_group, facilit
                               expires_on=DAY + dt.timedelta(days=90))
     assert billable.billable_service(att).billable
     # certified program: now the missing certification is the only reason
-    prog = att.episode.prog
+    prog = att.episode.program
     prog.requires_certification = True
     prog.save()
     result = billable.billable_service(att)
