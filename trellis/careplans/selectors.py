@@ -214,3 +214,14 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
         TodayCounter(overdue, "plans, reviews or certifications overdue", url, "danger" if overdue else ""),
         TodayCounter(due, "due in the next days", url),
     ]
+
+
+def plan_hours_summary(plan: TreatmentPlan, problems: list[PlanProblem]) -> dict[str, Any]:
+    """The hours the plan states (from the already-loaded tree: no query) against the program's floor."""
+    program = plan.episode.program
+    rows = [i for p in problems for g in p.goals.all() for o in g.objectives.all() for i in o.interventions.all()]
+    total = sum(i.weekly_minutes for i in rows)
+    floor = int(program.weekly_hours_min * 60)
+    return {"rows": rows, "total": total, "floor": floor, "certified": program.requires_certification,
+            "below": program.requires_certification and total < floor,
+            "missing": [i for i in rows if not i.minutes_per_session or not i.sessions_per_week]}

@@ -107,7 +107,8 @@ def test_full_path(site, make_staff):
                                         object_id=str(episode.public_id))
     assert created.count() == 1 and created.get().detail["admission"] is True
     deadlines = {d.kind: d.due_on for d in CareDeadline.objects.filter(episode=episode)}
-    assert deadlines[DeadlineKind.INITIAL_PLAN] == today + dt.timedelta(days=7)
+    # certified program: the plan is due by the certification date (42 CFR 424.24(e)(1)(ii)), not a week later
+    assert deadlines[DeadlineKind.INITIAL_PLAN] == today
     assert deadlines[DeadlineKind.CERTIFICATION] == today
 
     # 6. physician certification -> first recertification on the 18th day
@@ -124,7 +125,9 @@ def test_full_path(site, make_staff):
                                             target_date=today + dt.timedelta(days=28), changed_by=therapist)
     plan_services.add_intervention(objective=objective, description="Behavioral activation group",
                                    modality="skills_group", frequency="daily", changed_by=therapist,
-                                   responsible=therapist)
+                                   responsible=therapist, minutes_per_session=240, sessions_per_week=5)
+    plan_services.set_primary_diagnosis(plan=plan, diagnosis=Diagnosis.objects.get(episode=episode, rank="primary"),
+                                        changed_by=therapist)
     plan = plan_services.sign_plan(plan=plan, clinician=therapist, patient_signer_name="Jordan Lee",
                                    ip_address="127.0.0.1")
     assert plan.status == PlanStatus.ACTIVE and plan.content_sha256

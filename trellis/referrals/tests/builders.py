@@ -97,7 +97,21 @@ def simple_plan(episode: Any, by: Any, *, sign_it: bool = True) -> Any:
             year=episode.admitted_on.year + 1), changed_by=by,
     )
     plan_services.add_intervention(objective=objective, description="CBT skills group", modality="skills_group",
-                                   frequency="daily", changed_by=by, responsible=by)
+                                   frequency="daily", changed_by=by, responsible=by, minutes_per_session=240,
+                                   sessions_per_week=5)
+    if episode.program.requires_certification:
+        plan_services.set_primary_diagnosis(plan=plan, diagnosis=primary_diagnosis(episode, by), changed_by=by)
     if sign_it:
         plan = plan_services.sign_plan(plan=plan, clinician=by, patient_signer_name="Alex Rivera")
     return plan
+
+
+def primary_diagnosis(episode: Any, by: Any) -> Any:
+    """The episode's primary psychiatric diagnosis (made here if admission did not record one)."""
+    from trellis.episodes.models import Diagnosis
+
+    found = Diagnosis.objects.filter(episode=episode, rank="primary", code__startswith="F").first()
+    return found or Diagnosis.objects.create(
+        patient=episode.patient, episode=episode, code="F33.1", description="Major depressive disorder, recurrent, "
+        "moderate", code_set_version="ICD-10-CM 2026", rank="primary", diagnosed_on=episode.admitted_on,
+        diagnosed_by=by)
