@@ -31,10 +31,12 @@ from trellis.consents.services import create_consent, missing_for_admission, sig
 from trellis.core.clock import now, today_in
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
+from trellis.episodes.medications import reconcile_medications
 from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, EpisodeStatus
 from trellis.episodes.services import aftercare_flag, step_down
 from trellis.episodes.summary import build_summary
 from trellis.programs.models import LevelOfCare, Program
+from trellis.referrals.services import record_risk_screen
 
 PLAN_CONTENT = [
     ("Depressed mood limits work and self-care", "I want to get out of bed and back to work",
@@ -253,6 +255,8 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
             reason=e.discharge_reason or "Treatment goals met", medications="sertraline 100 mg daily",
             aftercare_provider=provider, aftercare_on=after,
             aftercare_flag=aftercare_flag(e.discharged_on, after, provider),
+            # kept or missed (program policy, not HEDIS FUH), once the appointment has passed
+            aftercare_kept=(rng.random() < 0.8) if after is not None and after <= ctx.today else None,
         ))
     DischargeRecord.objects.bulk_create(records, batch_size=2000)
 
@@ -284,6 +288,20 @@ def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
                                      created_by=e.primary_clinician)
             sign_consent(consent=consent, signer_name=e.patient.legal_name, collected_by=e.primary_clinician,
                          ip_address="10.0.0.20")
+        # Discharge needs a fresh C-SSRS screen and the discharge medication reconciliation (TJC NPSG.15.01.01,
+        # NPSG.03.06.01): recorded through their services, as staff would.
+        record_risk_screen(patient=e.patient, site=e.program.site, administered_by=e.primary_clinician,
+                           answers={"q1": False, "q2": False, "q6": False})
+        home = [{"name": "Sertraline", "dose": "50 mg", "route": "oral", "frequency": "daily",
+                 "prescriber": "Primary care"},
+                {"name": "Trazodone", "dose": "50 mg", "route": "oral", "frequency": "at bedtime",
+                 "prescriber": "Primary care"}]
+        reconcile_medications(episode=e, list_kind="admission", rows=home, reconciled_by=e.primary_clinician)
+        reconcile_medications(episode=e, list_kind="discharge", reconciled_by=e.primary_clinician, rows=[
+            {"name": "Sertraline", "dose": "100 mg", "route": "oral", "frequency": "daily",
+             "prescriber": "Program psychiatrist"},
+            {"name": "Hydroxyzine", "dose": "25 mg", "route": "oral", "frequency": "as needed for anxiety",
+             "prescriber": "Program psychiatrist"}])
         try:
             step_down(episode=e, to_program=target, to_track=target.tracks.first(),
                       discharged_on=today_in(e.program.site.zone),

@@ -17,7 +17,7 @@ from trellis.consents.models import DisclosureMethod
 from trellis.consents.services import disclose, missing_for_admission, notice_for, require_release
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
-from trellis.episodes import hooks
+from trellis.episodes import hooks, medications
 from trellis.episodes.hooks import episode_admitted, episode_discharged
 from trellis.episodes.models import (
     Diagnosis,
@@ -42,9 +42,8 @@ from trellis.referrals.services import mark_referral_admitted
 
 __all__ = ["episode_admitted", "episode_discharged"]  # re-exported hooks (sent after commit)
 
-# Aftercare follow-up within 7 days of discharge: NCQA HEDIS "Follow-Up After Hospitalization for
-# Mental Illness" (FUH) and "Follow-Up After Emergency Department Visit for Mental Illness" (FUM)
-# 7-day rates - used here as program policy for PHP/IOP discharges.
+# Aftercare follow-up within 7 days of discharge: program policy. It is not HEDIS FUH (which measures follow-up
+# after inpatient psychiatric stays, not PHP/IOP discharges); kept/missed is tracked in episodes.medications.
 AFTERCARE_MAX_DAYS = 7
 
 
@@ -93,6 +92,9 @@ def check_admission(*, patient: Any, program: Program, admitted_on: dt.date, det
             )
     if unresolved_high_risk(patient):
         problems.append("The C-SSRS screen shows high risk: complete the safety plan first.")
+    screen = medications.admission_screen_problem(patient=patient, program=program, admitted_on=admitted_on)
+    if screen:
+        problems.append(screen)
     return AdmissionCheck(missing_consents=missing, determination=determination, problems=problems)
 
 
@@ -262,6 +264,9 @@ def discharge(
     if unresolved_high_risk(episode.patient):
         raise DomainError("The C-SSRS screen shows high risk without a completed safety plan: complete the safety "
                           "plan before the patient leaves.")
+    blocking = medications.discharge_problems(episode=episode, discharged_on=discharged_on)
+    if blocking:
+        raise DomainError(" ".join(blocking), code="discharge_blocked")
     coded = _validate_codes(diagnoses or [])
     with transaction.atomic():
         current = Episode.objects.select_for_update().get(pk=episode.pk)

@@ -160,6 +160,9 @@ def test_full_path(site, make_staff):
                                     cancelled=False).due_on == today + dt.timedelta(days=7)
 
     # 10. step-down opens a new IOP episode with a hand-off task, no re-entry
+    from trellis.referrals.tests.builders import ready_for_discharge
+
+    ready_for_discharge(episode, therapist)
     rec, new_episode, task = lifecycle.step_down(
         episode=episode, to_program=iop, to_track=iop_track, discharged_on=today, reason="Stable; step down",
         discharged_by=therapist, receiving_clinician=therapist, medications="sertraline 100 mg daily",
@@ -175,6 +178,7 @@ def test_full_path(site, make_staff):
     assert CareDeadline.objects.filter(episode=new_episode, kind=DeadlineKind.INITIAL_PLAN).exists()
 
     # 11. discharge of the new episode with the generated summary
+    ready_for_discharge(new_episode, therapist)
     final = lifecycle.discharge(
         episode=new_episode, discharged_on=today, discharge_type=DischargeType.COMPLETED,
         reason="Goals met", discharged_by=therapist, diagnoses=[("F33.41", "primary")],
@@ -208,6 +212,9 @@ def test_bad_input_nothing_saved(site, make_staff, patient):
         lifecycle.discharge(episode=episode, discharged_on=today - dt.timedelta(days=1), discharge_type="completed",
                             reason="x", discharged_by=therapist)
     # unknown ICD-10-CM code on discharge: nothing half-saved
+    from trellis.referrals.tests.builders import ready_for_discharge
+
+    ready_for_discharge(episode, therapist)
     with pytest.raises(DomainError, match="not a valid ICD-10-CM code"):
         lifecycle.discharge(episode=episode, discharged_on=today, discharge_type="completed", reason="x",
                             discharged_by=therapist, diagnoses=[("F99.99", "primary")])
@@ -282,6 +289,9 @@ def test_admission_and_discharge_signals(site, make_staff, patient, django_captu
 
         with django_capture_on_commit_callbacks(execute=True):
             episode = admitted_episode(patient, make_program(site), therapist)
+        from trellis.referrals.tests.builders import ready_for_discharge
+
+        ready_for_discharge(episode, therapist)
         with django_capture_on_commit_callbacks(execute=True):
             lifecycle.discharge(episode=episode, discharged_on=today_in(site.zone), discharge_type="completed",
                                 reason="Done", discharged_by=therapist)

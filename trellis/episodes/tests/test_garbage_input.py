@@ -12,7 +12,13 @@ from trellis.episodes.models import Diagnosis, HandoffTask
 from trellis.programs.models import Room, Track
 from trellis.referrals import services as referral_services
 from trellis.referrals.models import IntakeAssessment, LevelOfCareDetermination, SuicideRiskScreen
-from trellis.referrals.tests.builders import NO_RISK, admitted_episode, make_program, simple_plan
+from trellis.referrals.tests.builders import (
+    NO_RISK,
+    admitted_episode,
+    make_program,
+    ready_for_discharge,
+    simple_plan,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +67,7 @@ def world(site, make_staff, patient):
                                                   answers=NO_RISK)
     consent = consent_services.create_consent(patient=patient, site=site, kind="treatment", created_by=director)
     iop = make_program(site, level="iop", name="IOP")
+    ready_for_discharge(episode, director)
     _rec, new_episode, task = lifecycle.step_down(episode=episode, to_program=iop, discharged_on=episode.admitted_on,
                                                   reason="x", discharged_by=director, receiving_clinician=director)
     return {
