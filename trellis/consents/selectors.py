@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
+from trellis.consents import scope
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure
 
 
@@ -49,5 +50,30 @@ def find_release(
     return None
 
 
-def disclosures_for_patient(patient: Any) -> QuerySet[Disclosure]:
-    return Disclosure.objects.filter(patient=patient).select_related("disclosed_by", "consent", "site")
+def find_tpo_consent(patient: Any, *, purpose: str, on: dt.date) -> Consent | None:
+    """A single TPO consent in force whose recipient class covers the purpose (42 CFR 2.31(a)(4)(i), 2.33)."""
+    wanted = scope.tpo_class_for(purpose)
+    if wanted is None:
+        return None
+    qs = Consent.objects.filter(patient=patient, kind=ConsentKind.PART2, status=ConsentStatus.ACTIVE,
+                                scope=scope.ConsentScope.TPO).order_by("-signed_at")
+    return next((c for c in qs if wanted in (c.recipient_classes or []) and c.in_force_on(on)), None)
+
+
+def disclosures_for_patient(patient: Any, *, start: dt.date | None = None, end: dt.date | None = None
+                            ) -> QuerySet[Disclosure]:
+    """The accounting of disclosures (42 CFR 2.25; 45 CFR 164.528), optionally for a date range (inclusive)."""
+    qs = Disclosure.objects.filter(patient=patient).select_related("disclosed_by", "consent", "site")
+    if start is not None:
+        qs = qs.filter(disclosed_at__date__gte=start)
+    if end is not None:
+        qs = qs.filter(disclosed_at__date__lte=end)
+    return qs
+
+
+def accounting_range(today: dt.date, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """Default: the 3 years before the request (45 CFR 164.528(a); 42 CFR 2.25)."""
+    end = end or today
+    default_start = end.replace(year=end.year - scope.ACCOUNTING_YEARS) if not (end.month == 2 and end.day == 29) \
+        else end.replace(year=end.year - scope.ACCOUNTING_YEARS, day=28)
+    return start or default_start, end
