@@ -25,7 +25,7 @@ from trellis.careplans.models import (
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
 from trellis.core.registry import TodayContext, TodayCounter
-from trellis.episodes.models import HandoffTask
+from trellis.episodes.models import Episode, EpisodeStatus, HandoffTask
 from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
 WORKLIST_LIMIT = 200
@@ -146,6 +146,28 @@ def safety_plans_due(user: User, *, limit: int = 50) -> list[Any]:
         .select_related("patient", "administered_by")
         .order_by("-administered_at")[:limit]
     )
+
+
+def rescreens_due(user: User, *, today: dt.date, limit: int = 50) -> list[tuple[Any, dt.date]]:
+    """Active episodes in programs that schedule C-SSRS re-screens (Program.rescreen_every_days; program policy
+    under TJC NPSG.15.01.01) whose last screen is older than the interval: (episode, due date), oldest first.
+    Two queries."""
+    episodes = list(Episode.objects.restrict(user, Cap.PATIENT_VIEW).filter(
+        status=EpisodeStatus.ACTIVE, program__rescreen_every_days__isnull=False)
+        .select_related("patient", "program")[:2000])
+    if not episodes:
+        return []
+    last: dict[int, dt.datetime] = {}
+    for patient_id, at in SuicideRiskScreen.objects.filter(patient_id__in={e.patient_id for e in episodes}
+                                                           ).values_list("patient_id", "administered_at"):
+        last[patient_id] = max(at, last.get(patient_id, at))
+    due = []
+    for e in episodes:
+        base = last[e.patient_id].date() if e.patient_id in last else e.admitted_on
+        on = base + dt.timedelta(days=e.program.rescreen_every_days)
+        if on <= today:
+            due.append((e, on))
+    return sorted(due, key=lambda x: x[1])[:limit]
 
 
 def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjective]]:

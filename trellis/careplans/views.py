@@ -333,7 +333,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "careplans/worklist.html", {"rows": rows, "sites": sites, "site": site, "kind": kind,
                                                        "kinds": DeadlineKind.choices, "today": today,
                                                        "handoffs": selectors.handoffs_for(request.user),
-                                                       "safety_plans": selectors.safety_plans_due(request.user)})
+                                                       "safety_plans": selectors.safety_plans_due(request.user),
+                                                       "rescreens": selectors.rescreens_due(request.user, today=today)
+                                                       if today else []})
 
 
 # ---------------------------------------------------------------- program admission requirements (data)

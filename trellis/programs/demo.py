@@ -37,6 +37,8 @@ def seed(ctx: DemoContext) -> None:
             organization=ctx.org, site=ctx.sites[si], name=name, level_of_care=level, population=pop,
             clinical_model=model, days_per_week=days, weekly_hours_min=Decimal(lo), weekly_hours_max=Decimal(hi),
             requires_certification=cert, is_part2=part2, asam_level=asam,
+            # the SUD program re-screens with the C-SSRS every two weeks (program policy)
+            rescreen_every_days=14 if part2 else None,
         )
         programs.append(program)
         for tname, kind in track_specs:

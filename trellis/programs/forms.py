@@ -48,6 +48,11 @@ class ProgramForm(forms.Form):
     plan_review_days = forms.IntegerField(min_value=1, max_value=90, initial=30, label="Plan review every (days)")
     note_deadline_hours = forms.IntegerField(min_value=1, max_value=168, initial=24,
                                              label="Notes signed within (hours)")
+    risk_screen_days = forms.IntegerField(min_value=1, max_value=30, initial=7,
+                                          label="C-SSRS screen required within (days) before admission and discharge")
+    rescreen_every_days = forms.IntegerField(min_value=1, max_value=90, required=False,
+                                             label="Re-screen with the C-SSRS every (days)",
+                                             help_text="Blank: no scheduled re-screens.")
     active = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args: Any, sites: list, **kwargs: Any) -> None:

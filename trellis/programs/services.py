@@ -16,7 +16,7 @@ from trellis.programs.models import Program, Room, Track
 PROGRAM_FIELDS = (
     "name", "level_of_care", "population", "clinical_model", "days_per_week", "weekly_hours_min",
     "weekly_hours_max", "active", "is_part2", "requires_certification", "asam_level", "plan_due_days",
-    "plan_review_days", "note_deadline_hours",
+    "plan_review_days", "note_deadline_hours", "risk_screen_days", "rescreen_every_days",
 )
 
 # Bounds for the program-policy intervals (program policy; state rules may be stricter). A plan due more than
@@ -26,6 +26,9 @@ INTERVAL_BOUNDS = {
     "plan_due_days": (1, 30, "the initial plan is due between 1 and 30 days after admission (program policy)"),
     "plan_review_days": (1, 90, "plans are reviewed at least every 90 days (program policy)"),
     "note_deadline_hours": (1, 168, "notes are signed within 1 to 168 hours (program policy, TJC RC.01.03.01)"),
+    "risk_screen_days": (1, 30, "a C-SSRS screen within 1 to 30 days before admission and discharge (program "
+                                "policy, TJC NPSG.15.01.01)"),
+    "rescreen_every_days": (1, 90, "C-SSRS re-screens every 1 to 90 days, or none (program policy)"),
 }
 
 

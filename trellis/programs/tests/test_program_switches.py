@@ -25,7 +25,8 @@ def form_data(site, **over):
     data = {"site": site.pk, "name": "Recovery IOP", "level_of_care": "iop", "population": "adult",
             "clinical_model": "CBT", "days_per_week": 3, "weekly_hours_min": "9", "weekly_hours_max": "15",
             "asam_level": "", "is_part2": "yes", "requires_certification": "", "plan_due_days": 5,
-            "plan_review_days": 21, "note_deadline_hours": 48, "active": "on"}
+            "plan_review_days": 21, "note_deadline_hours": 48, "risk_screen_days": 7,
+            "rescreen_every_days": "", "active": "on"}
     return data | over
 
 
