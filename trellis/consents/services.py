@@ -149,6 +149,9 @@ def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) ->
         raise DomainError(f"Unknown category of information: {', '.join(bad)} ({scope.SCOPE_SOURCE}).",
                           field="categories")
     release["categories"] = categories
+    if not (release.get("information") or "").strip():
+        # The categories are the specific and meaningful description 2.31(a)(3) asks for.
+        release["information"] = "; ".join(scope.CATEGORIES[c] for c in categories)
     kind_scope = release.get("scope") or scope.ConsentScope.SPECIFIC
     if kind_scope not in scope.ConsentScope.values:
         raise DomainError("Choose the type of consent.", field="scope")

@@ -24,7 +24,8 @@ from trellis.consents.services import (
 )
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
-from trellis.episodes import disclosure_packet, hooks, medications
+from trellis.episodes import disclosure_packet, hooks
+from trellis.episodes import medications as med_rules
 from trellis.episodes.hooks import episode_admitted, episode_discharged
 from trellis.episodes.models import (
     Diagnosis,
@@ -99,7 +100,7 @@ def check_admission(*, patient: Any, program: Program, admitted_on: dt.date, det
             )
     if unresolved_high_risk(patient):
         problems.append("The C-SSRS screen shows high risk: complete the safety plan first.")
-    screen = medications.admission_screen_problem(patient=patient, program=program, admitted_on=admitted_on)
+    screen = med_rules.admission_screen_problem(patient=patient, program=program, admitted_on=admitted_on)
     if screen:
         problems.append(screen)
     return AdmissionCheck(missing_consents=missing, determination=determination, problems=problems)
@@ -273,7 +274,7 @@ def discharge(
     if unresolved_high_risk(episode.patient):
         raise DomainError("The C-SSRS screen shows high risk without a completed safety plan: complete the safety "
                           "plan before the patient leaves.")
-    blocking = medications.discharge_problems(episode=episode, discharged_on=discharged_on)
+    blocking = med_rules.discharge_problems(episode=episode, discharged_on=discharged_on)
     if blocking:
         raise DomainError(" ".join(blocking), code="discharge_blocked")
     coded = _validate_codes(diagnoses or [])

@@ -20,6 +20,7 @@ from trellis.referrals.tests.builders import (
     make_program,
     make_track,
     ready_for_discharge,
+    screen,
     simple_plan,
 )
 
@@ -48,6 +49,9 @@ def test_admit_refused_lists_missing_consents_then_succeeds(client_for, site, th
     assert b"Consent to treatment, Financial responsibility" in response.content
     assert not Episode.objects.exists()
     admission_consents(patient, site, therapist)
+    refused = c.post(url, data)  # no C-SSRS screen within the program's window (TJC NPSG.15.01.01)
+    assert refused.status_code == 400 and b"C-SSRS suicide-risk screen within 7 days" in refused.content
+    screen(patient, site, therapist)
     response = c.post(url, data)
     assert response.status_code == 302
     episode = Episode.objects.get()
