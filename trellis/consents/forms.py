@@ -99,3 +99,9 @@ class EmergencyDisclosureForm(forms.Form):
     sections = forms.MultipleChoiceField(choices=list(consent_scope.CATEGORIES.items()), widget=forms.CheckboxSelectMultiple,
                                          label="Categories disclosed")
     disclosed_at = forms.DateTimeField(widget=DATETIME, label="Date and time of disclosure")
+
+
+class NoticeForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), label="Notice text (42 CFR 2.22)",
+                           help_text="Plain language, headed with the program's name: uses and disclosures, the "
+                                     "patient's rights, and how to complain.")

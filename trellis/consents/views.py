@@ -20,13 +20,14 @@ from trellis.accounts.sites import patient_site_for
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.consents import forms, policies, selectors, services
-from trellis.consents.models import Consent, ConsentKind, ConsentStatus
+from trellis.consents.models import Consent, ConsentKind, ConsentStatus, PatientNotice
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
+from trellis.programs.models import Program
 
 
 def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
@@ -230,3 +231,26 @@ def emergency(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     context = chart_context(request, patient, "consents")
     context.update({"form": form})
     return render(request, "consents/emergency.html", context, status=400 if form.errors else 200)
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def program_notice(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    """A Part 2 program's patient notice (42 CFR 2.22) as versioned text; publishing makes a new version."""
+    program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
+                                capability=Cap.PROGRAM_MANAGE)
+    current = services.current_notice(program)
+    form = forms.NoticeForm(request.POST or None,
+                            initial={"body": current.body if current else services.default_notice_text(program)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = services.publish_notice(program=program, body=form.cleaned_data["body"],
+                                             published_by=request.user)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Notice version {notice.version} published; new admissions receive it.")
+            return redirect("consents:program_notice", program_id=program.public_id)
+    versions = list(PatientNotice.objects.filter(program=program).order_by("-version")[:20])
+    return render(request, "consents/program_notice.html", {"program": program, "form": form, "current": current,
+                                                            "versions": versions},
+                  status=400 if form.errors else 200)

@@ -163,3 +163,18 @@ def test_patient_notice_is_versioned_per_program_and_recorded_at_admission(site,
     admitted_episode(patient, program, therapist)
     assert NoticeReceipt.objects.get(patient=patient).notice == v2
     assert scope.CATEGORIES["attendance"].startswith("Attendance")
+
+
+def test_program_notice_page_publishes_versions(site, other_site, make_staff, client_for):
+    """42 CFR 2.22: the notice is versioned text per program, edited by the program director only."""
+    program = make_program(site, level="iop", name="Co-occurring IOP", part2=True, certification=False)
+    url = reverse("consents:program_notice", kwargs={"program_id": program.public_id})
+    director = client_for(make_staff("program_director"))
+    page = director.get(url)
+    assert page.status_code == 200 and "Co-occurring IOP: how we protect" in page.content.decode()
+    assert director.post(url, {"body": ""}).status_code == 400
+    assert director.post(url, {"body": "Co-occurring IOP notice v1"}).status_code == 302
+    assert director.post(url, {"body": "Co-occurring IOP notice v2"}).status_code == 302
+    assert consent_services.current_notice(program).version == 2
+    assert client_for(make_staff("therapist")).get(url).status_code == 403
+    assert client_for(make_staff("program_director", at=other_site)).get(url).status_code == 404
