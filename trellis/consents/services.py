@@ -143,13 +143,14 @@ def _age_on(born: dt.date, day: dt.date) -> int:
 
 def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) -> None:
     """Categories, consent type (specific / TPO / 2.35) and the 2.14 basis for a minor (trellis.consents.scope)."""
+    explicit = bool(release.get("categories"))
     categories = list(release.get("categories") or [scope.ALL])
     bad = [c for c in categories if c not in scope.CATEGORIES]
     if bad:
         raise DomainError(f"Unknown category of information: {', '.join(bad)} ({scope.SCOPE_SOURCE}).",
                           field="categories")
     release["categories"] = categories
-    if not (release.get("information") or "").strip():
+    if explicit and not (release.get("information") or "").strip():
         # The categories are the specific and meaningful description 2.31(a)(3) asks for.
         release["information"] = "; ".join(scope.CATEGORIES[c] for c in categories)
     kind_scope = release.get("scope") or scope.ConsentScope.SPECIFIC
@@ -165,8 +166,10 @@ def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) ->
                               "plans and/or health-care operations (42 CFR 2.31(a)(4)(i), 2.33).",
                               field="recipient_classes")
         release["recipient_classes"] = classes
-        release.setdefault("recipient_name", "; ".join(scope.TPO_CLASSES[c][0] for c in classes))
-        release.setdefault("purpose", ", ".join(scope.TPO_PURPOSES[scope.TPO_CLASSES[c][1]] for c in classes))
+        if not (release.get("recipient_name") or "").strip():
+            release["recipient_name"] = "; ".join(scope.TPO_CLASSES[c][0] for c in classes)
+        if not (release.get("purpose") or "").strip():
+            release["purpose"] = ", ".join(scope.TPO_PURPOSES[scope.TPO_CLASSES[c][1]] for c in classes)
         release["conditioning_statement"] = scope.TPO_REFUSAL_STATEMENT
         release["redisclosure_statement"] = scope.TPO_REDISCLOSURE_STATEMENT
     elif release.get("recipient_classes"):

@@ -274,10 +274,10 @@ def discharge(
     if unresolved_high_risk(episode.patient):
         raise DomainError("The C-SSRS screen shows high risk without a completed safety plan: complete the safety "
                           "plan before the patient leaves.")
+    coded = _validate_codes(diagnoses or [])
     blocking = med_rules.discharge_problems(episode=episode, discharged_on=discharged_on)
     if blocking:
         raise DomainError(" ".join(blocking), code="discharge_blocked")
-    coded = _validate_codes(diagnoses or [])
     with transaction.atomic():
         current = Episode.objects.select_for_update().get(pk=episode.pk)
         if current.status == EpisodeStatus.DISCHARGED:

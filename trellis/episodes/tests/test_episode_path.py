@@ -233,9 +233,10 @@ def test_criteria_not_met_needs_director_override(site, make_staff, patient):
     therapist = make_staff("therapist")
     director = make_staff("program_director")
     php = make_program(site)
-    from trellis.referrals.tests.builders import admission_consents, determination
+    from trellis.referrals.tests.builders import admission_consents, determination, screen
 
     admission_consents(patient, site, therapist)
+    screen(patient, site, therapist)
     det = determination(patient, php, therapist, met=False)
     with pytest.raises(DomainError, match="criteria are not met"):
         lifecycle.admit(patient=patient, program=php, admitted_on=today_in(site.zone), admitted_by=therapist)

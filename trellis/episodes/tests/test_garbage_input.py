@@ -78,6 +78,7 @@ def world(site, make_staff, patient):
         "track_id": Track.objects.create(program=program, name="Garbage track").public_id,
         "room_id": Room.objects.create(site=site, name="Garbage room", capacity=4).public_id,
         "task_id": HandoffTask.objects.get(pk=task.pk).public_id,
+        "record_id": _rec.public_id,
         "diagnosis_id": Diagnosis.objects.filter(intake=intake).first().public_id, "kind": "goal",
         "director": director,
     }
