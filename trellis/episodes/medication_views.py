@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability
+from trellis.accounts.policies import capability_required
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.episodes import medications as meds
+from trellis.episodes import policies
 from trellis.episodes.models import DischargeRecord, Episode, MedicationEntry, MedicationListKind
 from trellis.patients.views import chart_context
 
@@ -56,8 +57,7 @@ def medications(request: HttpRequest, episode_id: UUID) -> HttpResponse:
                                 capability=Cap.PATIENT_VIEW)
     entries = list(MedicationEntry.objects.filter(episode=episode).select_related("reconciled_by"))
     by_kind = {k: [e for e in entries if e.list_kind == k] for k in MedicationListKind.values}
-    can_edit = has_capability(request.user, Cap.EPISODE_DISCHARGE, episode.program.site) and \
-        episode.status != "discharged"
+    can_edit = bool(policies.can_discharge(request.user, episode.program.site)) and episode.status != "discharged"
     forms_by_kind = {k: MedicationListForm(initial={"list_kind": k, **_initial(by_kind[k])}, prefix=k)
                      for k in MedicationListKind.values}
     status = 200
