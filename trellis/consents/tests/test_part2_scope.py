@@ -76,7 +76,7 @@ def test_tpo_consent_matches_recipient_class_by_purpose_and_carries_statements(d
     states the consequences of refusing and that records may be redisclosed without Part 2 protection."""
     episode, therapist = discharged_sud
     consent = _consent(episode, therapist, scope="tpo", recipient_classes=["treating_providers"],
-                       recipient_name="", purpose="")
+                       recipient_name="", purpose="", categories=["all_records"])
     assert "will still treat me" in consent.signed_text and "no longer be protected by 42 CFR part 2" in \
         consent.signed_text
     _pdf, disclosure = lifecycle.export_discharge_summary(episode=episode, exported_by=therapist,
@@ -94,8 +94,9 @@ def test_criminal_justice_consent_is_irrevocable_for_its_period(discharged_sud, 
     episode, therapist = discharged_sud
     until = today_in(site.zone) + dt.timedelta(days=120)
     with pytest.raises(DomainError, match="2.35"):
-        _consent(episode, therapist, scope="court")
-    consent = _consent(episode, therapist, scope="court", irrevocable_until=until, recipient_name="Recovery Court")
+        _consent(episode, therapist, scope="court", categories=["attendance"])
+    consent = _consent(episode, therapist, scope="court", irrevocable_until=until, recipient_name="Recovery Court",
+                       categories=["attendance"])
     assert "cannot be revoked until" in consent.signed_text
     with pytest.raises(DomainError, match=r"cannot be revoked until .*42 CFR 2\.35"):
         consent_services.revoke_consent(consent=consent, revoked_by=therapist)
