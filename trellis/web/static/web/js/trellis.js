@@ -628,6 +628,9 @@
       if (start === null || end <= start) { return; }
       var slots = Math.ceil((end - start) / slot);
       cal.style.setProperty("--cal-slots", String(slots));
+      // As many columns as the grid has (days of a week, or a day's rooms/staff); CSSOM, allowed by the CSP.
+      var cols = $$(".cal-body > .cal-day", cal).length;
+      if (cols) { cal.style.setProperty("--cal-cols", String(cols)); }
       $$(".cal-day", cal).forEach(function (day) { day.classList.remove("cal-day-stacked"); });
       $$(".cal-event[data-start]", cal).forEach(function (ev) {
         var s = toMinutes(ev.getAttribute("data-start"));
