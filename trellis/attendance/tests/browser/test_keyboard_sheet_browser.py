@@ -97,7 +97,8 @@ def test_mark_a_group_of_twelve_with_the_keyboard_only(page, live_server, login_
     page.screenshot(path=f"{SHOTS}/attendance-contradiction-1280.png", full_page=True)
     # ... and by the server (the source of truth) if saved anyway.
     page.click("#sheet-save")
-    page.locator("#sheet-status").get_by_text("Fix the highlighted rows; nothing was saved.").wait_for()
+    page.locator("#sheet-status .alert-danger").wait_for()
+    assert "nothing was saved" in page.inner_text("#sheet-status")
     row = page.locator(f'tr[data-episode="{first}"]')
     assert "needs an arrival after the start" in row.locator("[data-row-error]").inner_text()
     assert Attendance.objects.get(episode=episodes[0]).status == "present"
