@@ -4,10 +4,20 @@ Both return what failed (empty list: pass) so a test can assert ``== []`` and sh
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 # WCAG 1.4.10 Reflow: content at 320 CSS px without scrolling in two dimensions.
 REFLOW_WIDTH = 320
+
+
+def shots_dir() -> str:
+    """Where browser tests save screenshots to look at (TRELLIS_SHOTS_DIR, else a folder in the temp dir)."""
+    path = Path(os.environ.get("TRELLIS_SHOTS_DIR") or Path(tempfile.gettempdir()) / "trellis-shots")
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def axe_serious(page: Any) -> list[str]:

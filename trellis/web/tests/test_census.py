@@ -1,6 +1,7 @@
 """The Patients page opens on the census (issue 16 item 9): scoped, filterable, sortable, paginated, audited,
 and a constant number of queries at two sizes."""
 
+# ruff: noqa: F811 - pytest fixtures imported from the scheduling tests are redefined as test arguments
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time

@@ -9,12 +9,12 @@ import pytest
 from django.utils import timezone
 
 from trellis.attendance.models import Attendance
-from trellis.core.testing.a11y import axe_serious, reflow_overflow
+from trellis.core.testing.a11y import axe_serious, reflow_overflow, shots_dir
 from trellis.scheduling.models import Session
 from trellis.scheduling.testing import admit, make_program, make_room, make_track
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = "/tmp/shots-daily-b"
+SHOTS = shots_dir()
 
 
 def test_mark_a_group_of_twelve_with_the_keyboard_only(page, live_server, login_as, make_staff, site):
