@@ -116,3 +116,23 @@ def test_constant_queries_at_two_sizes(now, site, track, enroll, therapist, clie
     for e in episodes[:5]:
         PatientFlag.objects.create(patient=e.patient, kind="clinical", label="Flag")
     assert count() == small
+
+
+def test_every_chart_page_has_its_own_title_without_phi(now, track, enroll, therapist, client_for):
+    """Issue 16 item 10 (WCAG 2.4.2): chart tabs are titled by the tab's name, never the patient's."""
+    import re
+
+    from trellis.patients.selectors import chart_tabs_for
+
+    (episode,) = enroll(track, 1)
+    patient = episode.patient
+    client = client_for(therapist)
+    titles = {}
+    for tab in chart_tabs_for(therapist, patient):
+        response = client.get(tab["url"])
+        if response.status_code != 200:
+            continue
+        titles[tab["label"]] = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1).strip()
+    assert titles["Overview"] == "Overview · Chart · Trellis"
+    assert len(titles) >= 3 and len(set(titles.values())) == len(titles)
+    assert not any(patient.legal_last_name in t for t in titles.values())
