@@ -7,5 +7,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("census/", census_views.patients_census, name="census"),
+    # Under /patients/ so the "Patients" navigation item stays current on the search and census pages.
+    path("patients/census/", census_views.patients_census, name="census"),
 ]

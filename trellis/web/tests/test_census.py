@@ -19,7 +19,7 @@ from trellis.scheduling.tests.fixtures import enroll, facilitator, program, ther
 from trellis.web.census import PAGE_SIZE, CensusFilters, census
 
 pytestmark = pytest.mark.django_db
-URL = "/census/"
+URL = "/patients/census/"
 
 
 @pytest.fixture
