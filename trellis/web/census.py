@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.selectors import treatment_hours_for_episodes
+from trellis.core.registry import hours_badges
 from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.patients.models import PatientFlag
 from trellis.programs.models import Program, Track
@@ -60,6 +61,7 @@ class CensusRow:
     episode: Episode
     hours: HoursCell | None
     flags: list[PatientFlag] = field(default_factory=list)
+    hours_badge: str = ""  # the compliance engine's bar (counted hours against the requirement), when registered
 
 
 @dataclass
@@ -121,10 +123,13 @@ def census(user: Any, filters: CensusFilters, *, site: Any = None) -> Census:
     page = Paginator(episodes, PAGE_SIZE).get_page(filters.page)
     shown = list(page.object_list)
     hours = week_hours(shown)
+    # Counted hours and status from the compliance engine (core hook): the same bar as the roster and the chart.
+    badges = hours_badges(shown, timezone.localdate())
     program_list = list(programs.filter(active=True).order_by("name"))
     tracks = list(Track.objects.filter(program__in=program_list, active=True).select_related("program")
                   .order_by("program__name", "name"))
     return Census(
-        rows=[CensusRow(e, hours.get(e.pk), list(getattr(e.patient, "active_flags", []))) for e in shown],
+        rows=[CensusRow(e, hours.get(e.pk), list(getattr(e.patient, "active_flags", [])), badges.get(e.pk, ""))
+              for e in shown],
         page=page, programs=program_list, tracks=tracks,
     )
