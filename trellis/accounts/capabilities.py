@@ -45,6 +45,13 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
+    # --- coverage (payers, coverages, authorizations, concurrent reviews) ------------------------------
+    COVERAGE_VIEW = "coverage.view"  # payers, member ids, coverages, authorization numbers/dates/days
+    COVERAGE_MANAGE = "coverage.manage"  # add/edit coverages and record eligibility checks
+    AUTHORIZATION_MANAGE = "coverage.authorizations"  # add/edit authorizations, the UR worklist
+    REVIEW_RECORD = "coverage.reviews"  # concurrent reviews: record outcomes, read the reviewer's notes
+    PAYER_MANAGE = "coverage.payers"  # payer setup
+    # --- end coverage ----------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -129,6 +136,24 @@ ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.T
 ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
+
+# --- coverage grants (minimum necessary, 45 CFR 164.502(b)) ---------------------------------------------
+# Front desk takes the insurance card at intake: sees and edits coverages, not authorizations' management nor
+# review notes (which carry clinical rationale). Billers and case managers manage coverages and authorizations;
+# case managers (and the program director, who oversees utilization review) record review outcomes; billers
+# set up payers, as does the org admin (who sees no patient data). Therapists, prescribers, nurses and peer
+# staff need no insurance identifiers for treatment.
+_COVERAGE_GRANTS: dict[str, frozenset[str]] = {
+    Role.FRONT_DESK: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE}),
+    Role.BILLER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE, Cap.PAYER_MANAGE}),
+    Role.CASE_MANAGER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE,
+                                  Cap.REVIEW_RECORD}),
+    Role.PROGRAM_DIRECTOR: frozenset({Cap.COVERAGE_VIEW, Cap.AUTHORIZATION_MANAGE, Cap.REVIEW_RECORD}),
+    Role.ORG_ADMIN: frozenset({Cap.PAYER_MANAGE}),
+}
+for _role, _caps in _COVERAGE_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end coverage grants --------------------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:
