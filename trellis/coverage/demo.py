@@ -154,7 +154,8 @@ def _auth(episode: Episode, cov: Coverage, number: str, start: date, end: date, 
         coverage=cov, episode=episode, number=number, level_of_care=episode.program.level_of_care,
         # Per-service (837P) plans authorize visits/units of the CPT codes; per-diem plans authorize days.
         unit_kind=UnitKind.UNITS if per_service else UnitKind.DAYS,
-        units_authorized=units if units is not None else (days * 4 if per_service else days),
+        # Programs run about five days a week: days authorized ~ weekdays in range; visits ~ three a day.
+        units_authorized=units if units is not None else max(1, days * 5 // 7) * (3 if per_service else 1),
         service_codes="" if per_service else ("S0201" if episode.program.level_of_care == LevelOfCare.PHP else "H0015"),
         start_on=start, end_on=end, review_frequency_days=frequency,
     )
@@ -201,11 +202,15 @@ def _plan(kind: int, episode: Episode, cov: Coverage, today: date, per_service: 
         return [(_auth(episode, cov, number, start, end, per_service=per_service),
                  [_review(reviewed, ReviewOutcome.DENIED, reviewed=reviewed, reviewer=reviewer,
                           notes="Payer: step down to a lower level; the authorization ends as issued.")])]
-    # Active: an approval extended it, then peer-to-peer / pending, varied by position.
+    # Active: approved every week since admission (each approval extended it by 7 days), then the review in
+    # progress varies by position: peer-to-peer requested, due today, or due later this week.
     end = today + timedelta(days=14 + n % 21)
-    first = min(start + timedelta(days=7), today)
-    items = [_review(first, ReviewOutcome.APPROVED, reviewed=first, days=7, reviewer=reviewer,
-                     notes="Continued stay approved for 7 days; next review in a week.")]
+    items = []
+    due = start + timedelta(days=7)
+    while due < today - timedelta(days=1):
+        items.append(_review(due, ReviewOutcome.APPROVED, reviewed=due, days=7, reviewer=reviewer,
+                             notes="Continued stay approved for 7 days; next review in a week."))
+        due += timedelta(days=7)
     if kind == 1:
         items.append(_review(today, ReviewOutcome.PEER_TO_PEER, reviewed=today, reviewer=reviewer,
                              notes="Reviewer asked for a peer-to-peer with the attending psychiatrist."))
@@ -213,5 +218,5 @@ def _plan(kind: int, episode: Episode, cov: Coverage, today: date, per_service: 
     elif kind == 2:
         items.append(_review(today))  # due today
     else:
-        items.append(_review(min(first + timedelta(days=7), end)))
+        items.append(_review(min(max(due, today + timedelta(days=1 + n % 5)), end)))
     return [(_auth(episode, cov, number, start, end, per_service=per_service), items)]

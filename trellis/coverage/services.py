@@ -185,6 +185,8 @@ def _validate_coverage(patient: Any, data: dict[str, Any], *, exclude_pk: int | 
 
 def _coverage_data(**fields: Any) -> dict[str, Any]:
     data = {f: fields.get(f) for f in COVERAGE_FIELDS}
+    data["order"] = data.get("order") or CoverageOrder.PRIMARY
+    data["relationship"] = data.get("relationship") or Relationship.SELF
     for f in ("member_id", "group_number", "group_name", *SUBSCRIBER_FIELDS):
         if f != "subscriber_birth_date":
             data[f] = (data.get(f) or "").strip()
@@ -205,8 +207,6 @@ def add_coverage(*, patient: Any, actor: Any, episode: Episode | None = None, **
     if unknown:
         raise DomainError(f"Unknown coverage fields: {', '.join(sorted(unknown))}.")
     data = _coverage_data(**fields)
-    data["order"] = data.get("order") or CoverageOrder.PRIMARY
-    data["relationship"] = data.get("relationship") or Relationship.SELF
     _validate_coverage(patient, data, exclude_pk=None, episode=episode)
     coverage = Coverage.objects.create(patient=patient, created_by=actor, **data)
     record(action=AuditAction.CREATE, obj=coverage, patient=patient, actor=actor,

@@ -193,6 +193,9 @@ def authorization_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     episodes = (Episode.objects.restrict(request.user, Cap.AUTHORIZATION_MANAGE).filter(patient=patient)
                 .select_related("program__site").order_by("-admitted_on"))
     episode = _episode_param(request, patient)
+    if episode is None:  # the usual case: the one episode in care
+        active = [e for e in episodes if e.status == "active"]
+        episode = active[0] if len(active) == 1 else None
     today = _patient_today(patient)
     initial: dict[str, Any] = {"start_on": today, "review_frequency_days": 7}
     if episode is not None:
