@@ -171,6 +171,13 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
         "administration_id": [_first(_model("Administration").objects.filter(status="complete"),
                                      "completed administration").public_id],
+        "payer_id": [_first(_model("Payer").objects.filter(organization=ctx.org), "payer").public_id],
+        "coverage_id": [_first(_model("Coverage").objects.filter(patient__primary_site=site), "coverage").public_id],
+        "authorization_id": [_first(_model("Authorization").objects.filter(episode__program__site=site),
+                                    "authorization").public_id],
+        "review_id": [_first(_model("ConcurrentReview").objects.filter(
+            authorization__episode__program__site=site, outcome=outcome), f"{outcome} review").public_id
+            for outcome in ("pending", "approved")],
     }
     return values, {"draft_author": owner, "private_author": private.author}
 
