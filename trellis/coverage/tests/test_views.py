@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from trellis.audit.models import AuditEvent
 from trellis.core.registry import TodayContext
+from trellis.core.testing.factories import OrganizationFactory, SiteFactory
+from trellis.core.testing.factories import make_staff as staff_at
 from trellis.coverage import selectors, services
 from trellis.coverage.models import Authorization, ConcurrentReview, Coverage, Payer
 
@@ -83,8 +85,6 @@ def test_other_site_gets_404_and_is_audited(name, world, make_staff, other_site,
 
 
 def test_payer_of_another_organization_is_404(world, client_for, make_staff):
-    from trellis.core.testing.factories import OrganizationFactory, SiteFactory, make_staff as staff_at
-
     stranger = staff_at("biller", SiteFactory(organization=OrganizationFactory(name="Elsewhere")))
     assert client_for(stranger).get(world["payer_edit"]).status_code == 404
     assert client_for(make_staff("biller")).get(world["payer_edit"]).status_code == 200
