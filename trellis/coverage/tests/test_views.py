@@ -331,3 +331,13 @@ def test_chart_query_count_independent_of_size(make_episode, acme, make_staff, c
                           effective_from=today)
     large = _queries(lambda: c.get(url))
     assert small == large
+
+
+def test_worklist_for_a_site_the_user_does_not_work_at_is_empty(make_episode, acme, other_site, make_staff,
+                                                                client_for, today):
+    _populate(3, make_episode, acme, today)
+    c = client_for(make_staff("case_manager"))
+    html = c.get(reverse("coverage:worklist")).content.decode()
+    assert "Record outcome" in html
+    html = c.get(reverse("coverage:worklist") + f"?site={other_site.public_id}").content.decode()
+    assert "Record outcome" not in html and "No reviews due." in html
