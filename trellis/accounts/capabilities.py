@@ -52,6 +52,9 @@ class Cap:
     REVIEW_RECORD = "coverage.reviews"  # concurrent reviews: record outcomes, read the reviewer's notes
     PAYER_MANAGE = "coverage.payers"  # payer setup
     # --- end coverage ----------------------------------------------------------------------------------
+    # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
+    BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
+    # --- end billing ------------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -154,6 +157,12 @@ _COVERAGE_GRANTS: dict[str, frozenset[str]] = {
 for _role, _caps in _COVERAGE_GRANTS.items():
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 # --- end coverage grants --------------------------------------------------------------------------------
+# --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
+# Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;
+# billers too. Claims, charges and remittances (patient data) stay billing.view / billing.manage.
+for _role in (Role.BILLER, Role.ORG_ADMIN, Role.PROGRAM_DIRECTOR):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.BILLING_INSIGHT}
+# --- end billing insight grants ----------------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:
