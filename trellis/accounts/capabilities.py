@@ -49,6 +49,13 @@ class Cap:
     COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
     COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
     # --- end compliance --------------------------------------------------------------------------------
+    # --- coverage (payers, coverages, authorizations, concurrent reviews) ------------------------------
+    COVERAGE_VIEW = "coverage.view"  # payers, member ids, coverages, authorization numbers/dates/days
+    COVERAGE_MANAGE = "coverage.manage"  # add/edit coverages and record eligibility checks
+    AUTHORIZATION_MANAGE = "coverage.authorizations"  # add/edit authorizations, the UR worklist
+    REVIEW_RECORD = "coverage.reviews"  # concurrent reviews: record outcomes, read the reviewer's notes
+    PAYER_MANAGE = "coverage.payers"  # payer setup
+    # --- end coverage ----------------------------------------------------------------------------------
     # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
     BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
     # --- end billing ------------------------------------------------------------------------------------
@@ -145,6 +152,23 @@ for _role in (Role.PROGRAM_DIRECTOR, Role.ORG_ADMIN):
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.COMPLIANCE_CONFIGURE}
 # --- end compliance grants ------------------------------------------------------------------------------
 
+# --- coverage grants (minimum necessary, 45 CFR 164.502(b)) ---------------------------------------------
+# Front desk takes the insurance card at intake: sees and edits coverages, not authorizations' management nor
+# review notes (which carry clinical rationale). Billers and case managers manage coverages and authorizations;
+# case managers (and the program director, who oversees utilization review) record review outcomes; billers
+# set up payers, as does the org admin (who sees no patient data). Therapists, prescribers, nurses and peer
+# staff need no insurance identifiers for treatment.
+_COVERAGE_GRANTS: dict[str, frozenset[str]] = {
+    Role.FRONT_DESK: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE}),
+    Role.BILLER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE, Cap.PAYER_MANAGE}),
+    Role.CASE_MANAGER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE,
+                                  Cap.REVIEW_RECORD}),
+    Role.PROGRAM_DIRECTOR: frozenset({Cap.COVERAGE_VIEW, Cap.AUTHORIZATION_MANAGE, Cap.REVIEW_RECORD}),
+    Role.ORG_ADMIN: frozenset({Cap.PAYER_MANAGE}),
+}
+for _role, _caps in _COVERAGE_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end coverage grants --------------------------------------------------------------------------------
 # --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
 # Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;
 # billers too. Claims, charges and remittances (patient data) stay billing.view / billing.manage.
