@@ -45,6 +45,11 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
+    # --- compliance operations (alerts, worklist, dashboard, audit-readiness report) -------------------
+    COMPLIANCE_WORKLIST = "compliance.worklist"  # hours/authorization alerts routed to me, acknowledge them
+    COMPLIANCE_DASHBOARD = "compliance.dashboard"  # per-site/program week: patients by status, auths, reviews
+    COMPLIANCE_AUDIT_REPORT = "compliance.audit_report"  # billable days with their evidence, CSV and PDF
+    # --- end compliance operations ---------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -129,6 +134,22 @@ ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.T
 ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
+
+# --- compliance operations grants (minimum necessary, 45 CFR 164.502(b)) ----------------------------------
+# Alerts go to the episode's case manager and primary clinician, so the roles that hold those posts (and the
+# director) work the worklist. The dashboard shows names with hours status: the clinical leads and billing.
+# The audit-readiness report is for the director and billing (it is what a payer's auditor asks for).
+_COMPLIANCE_OPS_GRANTS: dict[str, frozenset[str]] = {
+    Role.PROGRAM_DIRECTOR: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD, Cap.COMPLIANCE_AUDIT_REPORT}),
+    Role.THERAPIST: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD}),
+    Role.CASE_MANAGER: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD}),
+    Role.PRESCRIBER: frozenset({Cap.COMPLIANCE_WORKLIST}),
+    Role.NURSE: frozenset({Cap.COMPLIANCE_WORKLIST}),
+    Role.BILLER: frozenset({Cap.COMPLIANCE_DASHBOARD, Cap.COMPLIANCE_AUDIT_REPORT}),
+}
+for _role, _caps in _COMPLIANCE_OPS_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end compliance operations grants ----------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:
