@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from trellis.audit.services import AuditAction, record
@@ -33,8 +34,17 @@ from trellis.compliance.alert_models import (
     ComplianceAlertRecipient,
     RouteReason,
 )
+from trellis.compliance.dashboard import (
+    auth_expiry_days,
+    authorizations_at_risk,
+    billable_days_by_episode,
+    review_due_days,
+    reviews_due,
+)
 from trellis.compliance.weekstatus import ALERT_STATUSES, CANNOT_MEET, EpisodeWeek
+from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.coverage.models import Authorization, Coverage
 from trellis.episodes.models import Episode, EpisodeStatus
 
 log = logging.getLogger(__name__)
@@ -190,3 +200,94 @@ def acknowledge(*, alert: ComplianceAlert, actor: Any, action_taken: str = "") -
         record(action=AuditAction.UPDATE, obj=fresh, patient=fresh.patient, site=fresh.episode.program.site,
                actor=actor, detail={"state": "acknowledged"})
     return fresh
+
+
+def _week_key(day: date) -> tuple[date, str]:
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    year, week, _ = monday.isocalendar()
+    return monday, f"{year}-W{week:02d}"
+
+
+def evaluate_authorization_alerts(*, episodes: Sequence[Episode], today: date,
+                                  lookback_days: int = 14) -> list[Raised]:
+    """Authorizations ending within N days or with fewer than N units left, concurrent reviews due, and days
+    worked (billable days in the last `lookback_days`) that no authorization covers when the patient's payer
+    requires one. A constant number of queries for any number of episodes."""
+    episodes = list(episodes)
+    by_pk = {e.pk: e for e in episodes}
+    out: list[Raised] = []
+    for row in authorizations_at_risk(episodes=episodes, today=today):
+        a, episode = row.auth, by_pk[row.auth.episode_id]
+        if row.days_to_end <= auth_expiry_days():
+            out.append(raise_alert(
+                episode=episode, kind=AlertKind.AUTH_EXPIRING, key=f"auth_expiring:{a.public_id}:{a.end_on}",
+                message=f"Authorization {a.number} ends on {a.end_on.isoformat()} ({row.used} of "
+                        f"{a.units_authorized} {a.get_unit_kind_display().lower()} used).",
+                detail={"authorization": str(a.public_id)}))
+        if any("left" in r for r in row.reasons):
+            out.append(raise_alert(
+                episode=episode, kind=AlertKind.AUTH_LOW_UNITS,
+                key=f"auth_units:{a.public_id}:{a.units_authorized}",
+                message=f"Authorization {a.number}: {row.left} of {a.units_authorized} days left; request more "
+                        "or schedule the concurrent review.",
+                detail={"authorization": str(a.public_id), "left": row.left}))
+    for review in reviews_due(episodes=episodes, until=today + timedelta(days=review_due_days())):
+        episode = by_pk[review.authorization.episode_id]
+        out.append(raise_alert(
+            episode=episode, kind=AlertKind.REVIEW_DUE, key=f"review_due:{review.public_id}",
+            message=f"Concurrent review for authorization {review.authorization.number} due "
+                    f"{review.due_on.isoformat()}.", detail={"review": str(review.public_id)}))
+    out.extend(_unauthorized_days(episodes, today, lookback_days))
+    return out
+
+
+def _unauthorized_days(episodes: list[Episode], today: date, lookback_days: int) -> list[Raised]:
+    if not episodes:
+        return []
+    start = today - timedelta(days=lookback_days)
+    patient_ids = {e.patient_id for e in episodes}
+    needs_auth = set(Coverage.objects.filter(patient_id__in=patient_ids, payer__requires_authorization=True,
+                                             effective_from__lte=today)
+                     .filter(_open_end(start)).values_list("patient_id", flat=True))
+    candidates = [e for e in episodes if e.patient_id in needs_auth]
+    if not candidates:
+        return []
+    auths: dict[int, list[Authorization]] = {}
+    for a in Authorization.objects.filter(episode__in=[e.pk for e in candidates], end_on__gte=start):
+        auths.setdefault(a.episode_id, []).append(a)
+    days = billable_days_by_episode(candidates, start, today)
+    out = []
+    for e in candidates:
+        uncovered = [d.day for d in days.get(e.pk, []) if d.billable
+                     and not any(a.covers(d.day) for a in auths.get(e.pk, []))]
+        weeks: dict[date, list[date]] = {}
+        for day in uncovered:
+            weeks.setdefault(_week_key(day)[0], []).append(day)
+        for monday, worked in sorted(weeks.items()):
+            label = _week_key(monday)[1]
+            out.append(raise_alert(
+                episode=e, kind=AlertKind.UNAUTHORIZED_DAYS, week=monday, key=f"unauthorized:{e.public_id}:{label}",
+                message=f"{len(worked)} day{'s' if len(worked) != 1 else ''} worked without an authorization in "
+                        f"the week of {monday.isoformat()} (first {worked[0].isoformat()}); obtain or extend one.",
+                detail={"days": [d.isoformat() for d in worked]}))
+    return out
+
+
+def _open_end(start: date) -> Q:
+    return Q(effective_to__isnull=True) | Q(effective_to__gte=start)
+
+
+def sweep(*, site: Any = None, today: date | None = None) -> dict[str, int]:
+    """Everything the alerts depend on that the attendance hook does not see (sessions added or cancelled,
+    authorizations, reviews, the calendar moving on): run regularly (manage.py compliance_alerts)."""
+    episodes = alertable_episodes(site=site)
+    created = 0
+    by_site: dict[int, list[Episode]] = {}
+    for e in episodes:
+        by_site.setdefault(e.program.site_id, []).append(e)
+    for group in by_site.values():
+        day = today or today_in(group[0].program.site.zone)
+        monday = day - timedelta(days=day.isoweekday() - 1)
+        created += sum(r.created for r in evaluate_hours_alerts(episodes=group, monday=monday))
+        created += sum(r.created for r in evaluate_authorization_alerts(episodes=group, today=day))
+    return {"episodes": len(episodes), "created": created}

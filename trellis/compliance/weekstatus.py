@@ -29,6 +29,9 @@ STATUS_LABELS: dict[str, str] = {
 # Worst first: the order of the dashboard's groups and of its chart.
 STATUS_ORDER = (CANNOT_MEET, AT_RISK, ON_TRACK, MET, PARTIAL, NO_REQUIREMENT)
 ALERT_STATUSES = frozenset({AT_RISK, CANNOT_MEET})
+# Badge colour per status (the badge always carries the label too, so colour is never the only signal).
+BADGE_KINDS = {CANNOT_MEET: "danger", AT_RISK: "warn", ON_TRACK: "info", MET: "success", PARTIAL: "neutral",
+               NO_REQUIREMENT: "neutral"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class EpisodeWeek:
     @property
     def best_case_minutes(self) -> int:
         return self.counted_minutes + self.remaining_minutes
+
+    @property
+    def badge_kind(self) -> str:
+        return BADGE_KINDS.get(self.status, "neutral")
 
     @property
     def status_label(self) -> str:
