@@ -28,9 +28,11 @@ from trellis.scheduling.models import (
     OrganizationClosure,
     RosterChange,
     RosterChangeKind,
+    ServiceTypeHours,
     Session,
     SessionSeries,
 )
+from trellis.programs.models import COUNTS_TOWARD_HOURS_DEFAULT
 
 SOURCE_TRACK = "track"
 SOURCE_ADDED = "added"
@@ -162,6 +164,13 @@ def rosters_for_sessions(sessions: Sequence[Session], *, with_patients: bool = T
                 roster.excused[-1].reason = change.reason
         roster.members = sorted(members.values(), key=_sort_key) if with_patients else list(members.values())
     return result
+
+
+def counts_toward_hours() -> dict[str, bool]:
+    """Service type → whether its minutes count toward weekly treatment hours. One query."""
+    flags = {str(k): v for k, v in COUNTS_TOWARD_HOURS_DEFAULT.items()}
+    flags.update(dict(ServiceTypeHours.objects.values_list("service_type", "counts_toward_hours")))
+    return flags
 
 
 def roster_for_session(session: Session) -> Roster:

@@ -314,7 +314,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
                 topic=d["topic"], service_type=d["service_type"], modality=d["modality"], weekdays=d["weekdays"],
                 start_time=d["start_time"], end_time=d["end_time"], starts_on=d["starts_on"], ends_on=d["ends_on"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"),
+                capacity=d.get("capacity"), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -336,7 +336,7 @@ def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
         "weekdays": [str(d) for d in series.weekdays], "start_time": series.start_time, "end_time": series.end_time,
         "starts_on": series.starts_on, "ends_on": series.ends_on, "facilitator": series.facilitator_id,
         "co_facilitator": series.co_facilitator_id, "room": series.room_id, "capacity": series.capacity,
-        "active": series.active, "version": series.version,
+        "break_minutes": series.break_minutes, "active": series.active, "version": series.version,
     }
     form = forms.SeriesForm(request.POST or None, sites=sites, staff=_staff(sites), editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -347,7 +347,7 @@ def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
                 title=d["title"], topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
                 weekdays=d["weekdays"], start_time=d["start_time"], end_time=d["end_time"], ends_on=d["ends_on"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"), active=d.get("active", False),
+                capacity=d.get("capacity"), active=d.get("active", False), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -409,7 +409,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
                 local_date=d["local_date"], start_time=d["start_time"], end_time=d["end_time"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"),
+                capacity=d.get("capacity"), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)
