@@ -93,7 +93,7 @@ def _email(addresses: list[str]) -> None:
 
 
 def raise_alert(*, episode: Episode, kind: str, key: str, message: str, week: date | None = None,
-                detail: dict[str, Any] | None = None) -> Raised:
+                detail: dict[str, Any] | None = None, notify: bool = True) -> Raised:
     """The alert for this cause, created and routed if it did not exist yet (idempotent; safe under races)."""
     if kind not in AlertKind.values:
         raise DomainError("Unknown alert kind.")
@@ -105,7 +105,7 @@ def raise_alert(*, episode: Episode, kind: str, key: str, message: str, week: da
         return Raised(existing, False)
     stamp = timezone.now()
     routes = _routes(episode)
-    email = _email_enabled()
+    email = notify and _email_enabled()
     try:
         with transaction.atomic():
             alert = ComplianceAlert.objects.create(
@@ -135,7 +135,7 @@ def hours_key(monday: date) -> str:
     return f"hours:{year}-W{week:02d}"
 
 
-def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date) -> list[Raised]:
+def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date, notify: bool = True) -> list[Raised]:
     """Raise (or worsen) the hours alert of every episode whose week starting `monday` is at risk or cannot be
     met. Episodes need program, patient, case_manager and primary_clinician loaded (see `alertable_episodes`)."""
     weeks = engine_adapter.weeks(list(episodes), monday)
@@ -149,7 +149,8 @@ def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date) -> list[
         raised = raise_alert(episode=episode, kind=kind, key=hours_key(monday), week=monday,
                              message=_hours_message(week),
                              detail={"counted": week.counted_minutes, "remaining": week.remaining_minutes,
-                                     "required": week.required_minutes, "status": week.status})
+                                     "required": week.required_minutes, "status": week.status},
+                             notify=notify)
         alert = raised.alert
         if not raised.created and alert.state == AlertState.OPEN and alert.kind == AlertKind.HOURS_AT_RISK \
                 and kind == AlertKind.HOURS_CANNOT_MEET:
@@ -208,8 +209,8 @@ def _week_key(day: date) -> tuple[date, str]:
     return monday, f"{year}-W{week:02d}"
 
 
-def evaluate_authorization_alerts(*, episodes: Sequence[Episode], today: date,
-                                  lookback_days: int = 14) -> list[Raised]:
+def evaluate_authorization_alerts(*, episodes: Sequence[Episode], today: date, lookback_days: int = 14,
+                                  notify: bool = True) -> list[Raised]:
     """Authorizations ending within N days or with fewer than N units left, concurrent reviews due, and days
     worked (billable days in the last `lookback_days`) that no authorization covers when the patient's payer
     requires one. A constant number of queries for any number of episodes."""
@@ -223,25 +224,25 @@ def evaluate_authorization_alerts(*, episodes: Sequence[Episode], today: date,
                 episode=episode, kind=AlertKind.AUTH_EXPIRING, key=f"auth_expiring:{a.public_id}:{a.end_on}",
                 message=f"Authorization {a.number} ends on {a.end_on.isoformat()} ({row.used} of "
                         f"{a.units_authorized} {a.get_unit_kind_display().lower()} used).",
-                detail={"authorization": str(a.public_id)}))
+                detail={"authorization": str(a.public_id)}, notify=notify))
         if any("left" in r for r in row.reasons):
             out.append(raise_alert(
                 episode=episode, kind=AlertKind.AUTH_LOW_UNITS,
                 key=f"auth_units:{a.public_id}:{a.units_authorized}",
                 message=f"Authorization {a.number}: {row.left} of {a.units_authorized} days left; request more "
                         "or schedule the concurrent review.",
-                detail={"authorization": str(a.public_id), "left": row.left}))
+                detail={"authorization": str(a.public_id), "left": row.left}, notify=notify))
     for review in reviews_due(episodes=episodes, until=today + timedelta(days=review_due_days())):
         episode = by_pk[review.authorization.episode_id]
         out.append(raise_alert(
             episode=episode, kind=AlertKind.REVIEW_DUE, key=f"review_due:{review.public_id}",
             message=f"Concurrent review for authorization {review.authorization.number} due "
-                    f"{review.due_on.isoformat()}.", detail={"review": str(review.public_id)}))
-    out.extend(_unauthorized_days(episodes, today, lookback_days))
+                    f"{review.due_on.isoformat()}.", detail={"review": str(review.public_id)}, notify=notify))
+    out.extend(_unauthorized_days(episodes, today, lookback_days, notify))
     return out
 
 
-def _unauthorized_days(episodes: list[Episode], today: date, lookback_days: int) -> list[Raised]:
+def _unauthorized_days(episodes: list[Episode], today: date, lookback_days: int, notify: bool) -> list[Raised]:
     if not episodes:
         return []
     start = today - timedelta(days=lookback_days)
@@ -269,7 +270,7 @@ def _unauthorized_days(episodes: list[Episode], today: date, lookback_days: int)
                 episode=e, kind=AlertKind.UNAUTHORIZED_DAYS, week=monday, key=f"unauthorized:{e.public_id}:{label}",
                 message=f"{len(worked)} day{'s' if len(worked) != 1 else ''} worked without an authorization in "
                         f"the week of {monday.isoformat()} (first {worked[0].isoformat()}); obtain or extend one.",
-                detail={"days": [d.isoformat() for d in worked]}))
+                detail={"days": [d.isoformat() for d in worked]}, notify=notify))
     return out
 
 

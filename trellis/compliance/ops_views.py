@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = None
     if site is not None and not form.errors:
         board = dash.dashboard(request.user, site=site, program=program, monday=monday,
-                               status=form.cleaned_data.get("status") or None)
+                               status=getattr(form, "cleaned_data", {}).get("status") or None)
         record_list_read(view="compliance.dashboard", patients=[r.episode.patient for g in board.groups
                                                                 for r in g.rows], site=site)
     context = {"form": form, "board": board, "site": site, "sites": sites, "programs": programs,
@@ -101,7 +101,7 @@ def dashboard_panel(request: HttpRequest) -> HttpResponse:
     if request.GET.get("since") == dash.change_token(site=site, monday=monday):
         return HttpResponse(status=204)
     board = dash.dashboard(request.user, site=site, program=program, monday=monday,
-                           status=form.cleaned_data.get("status") or None)
+                           status=getattr(form, "cleaned_data", {}).get("status") or None)
     record_list_read(view="compliance.dashboard", patients=[r.episode.patient for g in board.groups
                                                             for r in g.rows], site=site)
     return render(request, "compliance/_dashboard_panel.html",

@@ -11,7 +11,7 @@ individualized part of the last N notes, never another attendee's section or a p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -63,17 +63,8 @@ def validate_request(*, episode: Episode, start: date, end: date, notes: int, re
     return PacketRequest(episode, start, end, notes, recipient_name.strip())
 
 
-def _mondays(start: date, end: date) -> list[date]:
-    monday = start - timedelta(days=start.isoweekday() - 1)
-    out = []
-    while monday <= end:
-        out.append(monday)
-        monday += timedelta(days=7)
-    return out
-
-
 def hours_by_week(episode: Episode, start: date, end: date) -> list[EpisodeWeek]:
-    return [engine_adapter.weeks([episode], m)[episode.pk] for m in _mondays(start, end)]
+    return engine_adapter.weeks_between([episode], start, end).get(episode.pk, [])
 
 
 def _plan(episode: Episode) -> TreatmentPlan | None:

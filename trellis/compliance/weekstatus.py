@@ -15,7 +15,7 @@ MET = "met"
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
 CANNOT_MEET = "cannot_meet"
-PARTIAL = "partial"
+PARTIAL = "partial_week"  # the engine's Status values
 NO_REQUIREMENT = "no_requirement"
 
 STATUS_LABELS: dict[str, str] = {

@@ -171,6 +171,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
         "administration_id": [_first(_model("Administration").objects.filter(status="complete"),
                                      "completed administration").public_id],
+        "compliance_alert_id": [_first(_model("ComplianceAlert").objects.all(), "compliance alert").public_id],
     }
     return values, {"draft_author": owner, "private_author": private.author}
 
