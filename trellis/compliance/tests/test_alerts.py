@@ -12,16 +12,7 @@ from django.urls import reverse
 
 from trellis.compliance import alerts
 from trellis.compliance.alert_models import AlertKind, ComplianceAlert
-from trellis.compliance.tests.ops_fixtures import (  # noqa: F401 - fixtures
-    case_manager,
-    episode,
-    groups,
-    mark,
-    monday,
-    program,
-    therapist,
-    track,
-)
+from trellis.compliance.tests.ops_helpers import mark
 
 pytestmark = pytest.mark.django_db
 

@@ -17,17 +17,7 @@ from django.utils import timezone
 from trellis.audit.models import AuditEvent
 from trellis.compliance import ops_views
 from trellis.compliance.alert_models import AlertKind, ComplianceAlert
-from trellis.compliance.tests.ops_fixtures import (  # noqa: F401 - fixtures
-    admit_patient,
-    case_manager,
-    episode,
-    groups,
-    mark,
-    monday,
-    program,
-    therapist,
-    track,
-)
+from trellis.compliance.tests.ops_helpers import admit_patient, mark
 from trellis.consents.models import Disclosure
 from trellis.consents.services import create_consent, sign_consent
 from trellis.core.clock import today_in

@@ -1,22 +1,14 @@
-"""Fixtures of the compliance operations tests (imported by their modules): an IOP program needing 9 counted
-hours a week, a patient with a case manager and a primary clinician, and three 3-hour groups last week."""
+"""Fixtures of the compliance tests: an IOP program needing 9 counted hours a week, a patient with a case
+manager and a primary clinician, and three 3-hour groups last week."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-from typing import Any
+from datetime import time, timedelta
 
 import pytest
 
-from trellis.attendance.services import MarkEntry, mark_attendance
-from trellis.core.clock import today_in
-from trellis.core.testing.factories import PatientFactory
+from trellis.compliance.tests.ops_helpers import last_monday
 from trellis.scheduling.testing import admit, make_program, make_session, make_track
-
-
-def last_monday(site: Any) -> date:
-    today = today_in(site.zone)
-    return today - timedelta(days=today.isoweekday() - 1 + 7)
 
 
 @pytest.fixture
@@ -44,15 +36,6 @@ def monday(site):  # noqa: ANN001, ANN201
     return last_monday(site)
 
 
-def admit_patient(track: Any, *, monday: date, therapist: Any, case_manager: Any, **names: Any) -> Any:
-    patient = PatientFactory(primary_site=track.program.site, **names)
-    episode = admit(patient, track, admitted_on=monday - timedelta(days=21))
-    episode.primary_clinician = therapist
-    episode.case_manager = case_manager
-    episode.save()
-    return episode
-
-
 @pytest.fixture
 def episode(patient, track, monday, therapist, case_manager):  # noqa: ANN001, ANN201
     ep = admit(patient, track, admitted_on=monday - timedelta(days=21))
@@ -67,8 +50,3 @@ def groups(site, track, therapist, monday):  # noqa: ANN001, ANN201
     """Mon, Wed, Fri 09:00-12:00 group psychotherapy last week: 9 counted hours if all attended."""
     return [make_session(site=site, facilitator=therapist, day=monday + timedelta(days=d), start=time(9),
                          end=time(12), tracks=[track]) for d in (0, 2, 4)]
-
-
-def mark(session: Any, episode: Any, status: str, user: Any) -> None:
-    mark_attendance(session=session, entries=[MarkEntry(episode_id=episode.pk, status=status)], user=user,
-                    correction_reason="Entered from the paper sign-in sheet.")
