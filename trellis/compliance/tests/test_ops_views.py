@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,14 @@ from trellis.core.clock import today_in
 from trellis.documentation.pdf import extract_text
 
 pytestmark = pytest.mark.django_db
+
+
+def _keep(name: str, data: bytes) -> None:
+    """Save a generated PDF for review when $TRELLIS_SCREENSHOTS names a directory."""
+    folder = os.environ.get("TRELLIS_SCREENSHOTS")
+    if folder:
+        with open(os.path.join(folder, name), "wb") as fh:
+            fh.write(data)
 
 
 def week(monday) -> str:  # noqa: ANN001
@@ -82,8 +91,9 @@ def test_other_site_gets_404_for_objects_and_never_sees_our_patients(client_for,
     assert AuditEvent.objects.filter(outcome="denied").exists()
     name = episode.patient.legal_last_name
     for key in ("worklist", "dashboard", "report"):
-        url = urls(episode, alert, monday)[key] + ("&all=1" if key == "worklist" else "")
-        r = c.get(url + f"&site={episode.program.site.public_id}")
+        url = urls(episode, alert, monday)[key]
+        url += ("&" if "?" in url else "?") + f"all=1&site={episode.program.site.public_id}"
+        r = c.get(url)
         assert r.status_code == 200 and name not in r.content.decode()
 
 
@@ -197,6 +207,7 @@ def test_packet_with_consent_is_a_recorded_disclosure(client_for, case_manager, 
     _release(episode.patient, episode.program.site, case_manager)
     r = _post_packet(client_for(case_manager), episode, monday)
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    _keep("ur-packet.pdf", r.content)
     text = extract_text(r.content)
     assert "Utilization review packet" in text and "Counted hours by week" in text
     assert "Cannot be met" in text or "At risk" in text
@@ -218,6 +229,7 @@ def test_part2_packet_needs_a_part2_consent_and_carries_the_notice(client_for, c
     _release(episode.patient, episode.program.site, case_manager, kind="part2")
     r = _post_packet(c, episode, monday)
     assert r.status_code == 200
+    _keep("ur-packet-part2.pdf", r.content)
     text = extract_text(r.content)
     assert "42 CFR part 2" in text and "prohibits unauthorized use or disclosure" in text
     assert Disclosure.objects.get().is_part2
@@ -254,6 +266,7 @@ def test_audit_report_pdf_and_bad_range(client_for, make_staff, episode, groups,
     r = c.get(reverse("compliance:audit_report"), {"start": monday.isoformat(),
                                                      "end": (monday + timedelta(days=6)).isoformat(), "format": "pdf"})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    _keep("audit-readiness.pdf", r.content)
     bad = c.get(reverse("compliance:audit_report"), {"start": monday.isoformat(),
                                                        "end": (monday - timedelta(days=3)).isoformat()})
     assert bad.status_code == 400 and "The end date is before the start date." in bad.content.decode()
