@@ -45,6 +45,13 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
+    # --- coverage (payers, coverages, authorizations, concurrent reviews) ------------------------------
+    COVERAGE_VIEW = "coverage.view"  # payers, member ids, coverages, authorization numbers/dates/days
+    COVERAGE_MANAGE = "coverage.manage"  # add/edit coverages and record eligibility checks
+    AUTHORIZATION_MANAGE = "coverage.authorizations"  # add/edit authorizations, the UR worklist
+    REVIEW_RECORD = "coverage.reviews"  # concurrent reviews: record outcomes, read the reviewer's notes
+    PAYER_MANAGE = "coverage.payers"  # payer setup
+    # --- end coverage ----------------------------------------------------------------------------------
     # --- compliance operations (alerts, worklist, dashboard, audit-readiness report) -------------------
     COMPLIANCE_WORKLIST = "compliance.worklist"  # hours/authorization alerts routed to me, acknowledge them
     COMPLIANCE_DASHBOARD = "compliance.dashboard"  # per-site/program week: patients by status, auths, reviews
@@ -135,6 +142,23 @@ ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECT
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
 
+# --- coverage grants (minimum necessary, 45 CFR 164.502(b)) ---------------------------------------------
+# Front desk takes the insurance card at intake: sees and edits coverages, not authorizations' management nor
+# review notes (which carry clinical rationale). Billers and case managers manage coverages and authorizations;
+# case managers (and the program director, who oversees utilization review) record review outcomes; billers
+# set up payers, as does the org admin (who sees no patient data). Therapists, prescribers, nurses and peer
+# staff need no insurance identifiers for treatment.
+_COVERAGE_GRANTS: dict[str, frozenset[str]] = {
+    Role.FRONT_DESK: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE}),
+    Role.BILLER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE, Cap.PAYER_MANAGE}),
+    Role.CASE_MANAGER: frozenset({Cap.COVERAGE_VIEW, Cap.COVERAGE_MANAGE, Cap.AUTHORIZATION_MANAGE,
+                                  Cap.REVIEW_RECORD}),
+    Role.PROGRAM_DIRECTOR: frozenset({Cap.COVERAGE_VIEW, Cap.AUTHORIZATION_MANAGE, Cap.REVIEW_RECORD}),
+    Role.ORG_ADMIN: frozenset({Cap.PAYER_MANAGE}),
+}
+for _role, _caps in _COVERAGE_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end coverage grants --------------------------------------------------------------------------------
 # --- compliance operations grants (minimum necessary, 45 CFR 164.502(b)) ----------------------------------
 # Alerts go to the episode's case manager and primary clinician, so the roles that hold those posts (and the
 # director) work the worklist. The dashboard shows names with hours status: the clinical leads and billing.

@@ -3,9 +3,9 @@ schedules, charges from the demo attendance, claims in every state, batches vali
 pay some claims, deny some (CARC 197 authorization absent, 50 medical necessity), adjust some, reverse and
 re-pay one, recover an overpayment (PLB) and leave one unknown claim in suspense.
 
-The coverage app is not part of this branch: the demo's coverages and authorizations are plain dataclasses
-(trellis.billing.boundary) passed to the services, exactly as the coverage app's selectors will be. Rates are
-illustrative (marked unconfirmed); codes come from trellis.billing.catalog with their sources.
+Coverages and authorizations come from the coverage app's demo (real Coverage and Authorization rows, payer ids
+matching the profiles below) through `trellis.billing.coverage_source`. Rates are illustrative (marked
+unconfirmed); codes come from trellis.billing.catalog with their sources.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from trellis.billing import services
-from trellis.billing.boundary import AuthorizationInfo, CoverageInfo, PayerInfo, SubscriberInfo
+from trellis.billing.boundary import PayerInfo
+from trellis.billing.coverage_source import source_for
 from trellis.billing.models import (
     BillingMode,
     BillingProfile,
@@ -99,14 +100,11 @@ def seed(ctx: DemoContext) -> None:
                     .select_related("patient", "program").order_by("pk")[:EPISODE_LIMIT])
     if not episodes:
         return
-    coverage, auths = _coverages(ctx, episodes)
-
-    def coverage_for(episode: Any, day: date) -> CoverageInfo | None:
-        cov = coverage.get(episode.pk)
-        return cov if cov and cov.active_on(day) else None
-
-    def authorization_for(episode: Any, day: date) -> AuthorizationInfo | None:
-        return auths.get(episode.pk)
+    # Payers, coverages and authorizations are the coverage app's demo rows (seeded before billing), read through
+    # the same source the build_claims command uses, preloaded for these episodes.
+    source = source_for(episodes)
+    coverage_for, authorization_for = source.coverage_for, source.authorization_for
+    _part2_consents(episodes, coverage_for, ctx.today)
 
     through = ctx.today - timedelta(days=1)
     captured = services.capture_charges(organization=org, through=through, since=ctx.today - timedelta(weeks=WEEKS),
@@ -135,34 +133,14 @@ def seed(ctx: DemoContext) -> None:
             + f" claims; {len(batches)} X12 batches.")
 
 
-def _coverages(ctx: DemoContext, episodes: list[Any]) -> tuple[dict, dict]:
-    coverage: dict[int, CoverageInfo] = {}
-    auths: dict[int, AuthorizationInfo] = {}
+def _part2_consents(episodes: list[Any], coverage_for: Any, today: date) -> None:
+    """Half the 42 CFR Part 2 patients consented to disclosure to their payer; the others' claims are held."""
     for n, episode in enumerate(episodes):
-        program = episode.program
-        if program.level_of_care == LevelOfCare.PHP:
-            payer = MEDICARE if n % 2 == 0 else BLUE
-        elif program.is_part2:
-            payer = MEDICAID
-            if n % 2 == 0:  # half the Part 2 patients consented to disclosure to the payer; the rest are held
-                _payer_consent(episode, payer)
-        else:
-            payer = ACME
-        subscriber = None
-        relationship = "18"
-        if program.population == "adolescent":
-            patient = episode.patient
-            relationship = "19"
-            subscriber = SubscriberInfo(patient.legal_last_name, "Morgan", date(1978, 5, 14), "F",
-                                        patient.address_line1 or "1 Main St", patient.city or "Albany",
-                                        patient.state or "NY", patient.postal_code or "12203")
-        coverage[episode.pk] = CoverageInfo(payer, f"{payer.identifier[:3]}{100000 + episode.pk}", "GRP100",
-                                            active_from=ctx.today - timedelta(days=400), relationship=relationship,
-                                            subscriber=subscriber)
-        if n % 9 != 4:  # a few episodes have no authorization on file: the scrubber holds their claims
-            auths[episode.pk] = AuthorizationInfo(f"PA{700000 + episode.pk}", episode.admitted_on,
-                                                  episode.admitted_on + timedelta(days=90), 60)
-    return coverage, auths
+        if not episode.program.is_part2:
+            continue
+        coverage = coverage_for(episode, min(today, episode.discharged_on or today))
+        if coverage is not None and n % 2 == 0:
+            _payer_consent(episode, coverage.payer)
 
 
 def _payer_consent(episode: Any, payer: PayerInfo) -> None:

@@ -301,7 +301,7 @@ class ConcurrentReview(BaseModel):
         ordering = ["due_on", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(outcome="approved") | Q(approved_days__gte=1),
+                condition=~Q(outcome="approved") | Q(approved_days__isnull=False, approved_days__gte=1),
                 name="review_approved_has_days",
                 violation_error_message="An approval needs the number of days approved.",
             ),

@@ -56,3 +56,31 @@ def register_episode_panel(key: str, template: str, context: Callable[[Any, Any]
 def episode_panels(request: Any, episode: Any) -> list[dict[str, Any]]:
     return [{"key": p.key, "template": p.template, **p.context(request, episode)}
             for p in sorted(_PANELS.values(), key=lambda p: p.order)]
+
+
+@dataclass(frozen=True)
+class AdmissionPanel:
+    """A section of the admission page owned by a higher app (e.g. coverage asks for the patient's insurance):
+    `context(request, patient)` returns the template's context, or None to show nothing."""
+
+    key: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 100
+
+
+_ADMISSION_PANELS: dict[str, AdmissionPanel] = {}
+
+
+def register_admission_panel(key: str, template: str, context: Callable[[Any, Any], dict[str, Any] | None],
+                             order: int = 100) -> None:
+    _ADMISSION_PANELS[key] = AdmissionPanel(key, template, context, order)
+
+
+def admission_panels(request: Any, patient: Any) -> list[dict[str, Any]]:
+    panels = []
+    for p in sorted(_ADMISSION_PANELS.values(), key=lambda p: p.order):
+        ctx = p.context(request, patient)
+        if ctx is not None:
+            panels.append({"key": p.key, "template": p.template, **ctx})
+    return panels

@@ -23,7 +23,7 @@ from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
 from trellis.episodes import forms as episode_forms
 from trellis.episodes import policies, selectors, services
-from trellis.episodes.hooks import episode_panels
+from trellis.episodes.hooks import admission_panels, episode_panels
 from trellis.episodes.models import Diagnosis, DischargeRecord, Episode, EpisodeStatus, HandoffTask
 from trellis.episodes.summary import discharge_summary_pdf
 from trellis.patients.models import Patient
@@ -117,7 +117,8 @@ def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                 messages.success(request, "Admitted. Plan and certification deadlines are on the worklist.")
                 return redirect("episodes:episode", episode_id=episode.public_id)
     context = chart_context(request, patient, "episodes")
-    context.update({"form": form, "program": program, "programs": programs, "check": check})
+    context.update({"form": form, "program": program, "programs": programs, "check": check,
+                    "panels": admission_panels(request, patient)})
     return render(request, "episodes/admit.html", context, status=400 if form.errors else 200)
 
 

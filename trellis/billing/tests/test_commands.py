@@ -11,7 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from trellis.billing.boundary import CoverageSource, register_coverage_source
+from trellis.billing.boundary import CoverageSource, coverage_source, register_coverage_source
 from trellis.billing.models import Claim, ClaimBatch, ClaimStatus, Remittance
 from trellis.billing.tests.conftest import MONDAY
 from trellis.billing.x12.tests import samples
@@ -31,9 +31,19 @@ def _january() -> None:  # noqa: PT004
 
 @pytest.fixture
 def connected(world):
+    """The fixtures' plain-data coverage in place of the coverage app's source (restored afterwards)."""
+    previous = coverage_source()
     register_coverage_source(CoverageSource(world.coverage_for, world.authorization_for))
     yield world
+    register_coverage_source(previous)
+
+
+@pytest.fixture
+def disconnected():
+    previous = coverage_source()
     register_coverage_source(None)
+    yield
+    register_coverage_source(previous)
 
 
 def _run(*args: str) -> str:
@@ -63,7 +73,7 @@ def test_build_claims_writes_valid_files_and_prints_refusals(connected, tmp_path
     assert bad.patient.legal_last_name not in output  # no PHI in the output
 
 
-def test_build_claims_without_a_coverage_source_scrubs_existing_claims(world, tmp_path) -> None:
+def test_build_claims_without_a_coverage_source_scrubs_existing_claims(world, disconnected, tmp_path) -> None:
     output = _run("build_claims", "--out", str(tmp_path), "--through", "2026-01-11")
     assert "No coverage source is connected" in output and "batched: 0 in 0 file(s)" in output
 
