@@ -57,6 +57,10 @@ class Cap:
     COMPLIANCE_DASHBOARD = "compliance.dashboard"  # per-site/program week: patients by status, auths, reviews
     COMPLIANCE_AUDIT_REPORT = "compliance.audit_report"  # billable days with their evidence, CSV and PDF
     # --- end compliance operations ---------------------------------------------------------------------
+    # --- compliance (weekly-hours engine, requirement sets) -------------------------------------------
+    COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
+    COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
+    # --- end compliance --------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -141,6 +145,14 @@ ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.T
 ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
+# --- compliance grants: everyone who plans or delivers care sees weekly hours; directors and org admins set
+# the rules. Billers see hours too: per-diem billable days come from the same engine.
+for _role in (Role.PROGRAM_DIRECTOR, Role.THERAPIST, Role.GROUP_FACILITATOR, Role.PRESCRIBER, Role.NURSE,
+              Role.CASE_MANAGER, Role.PEER_SPECIALIST, Role.BILLER, Role.ORG_ADMIN):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.COMPLIANCE_VIEW}
+for _role in (Role.PROGRAM_DIRECTOR, Role.ORG_ADMIN):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.COMPLIANCE_CONFIGURE}
+# --- end compliance grants ------------------------------------------------------------------------------
 
 # --- coverage grants (minimum necessary, 45 CFR 164.502(b)) ---------------------------------------------
 # Front desk takes the insurance card at intake: sees and edits coverages, not authorizations' management nor

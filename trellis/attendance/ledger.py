@@ -80,6 +80,7 @@ class AttendanceFact:
     #: Whether the service type counts toward weekly treatment hours, and the session's break minutes.
     counts: bool = True
     break_minutes: int = 0
+    title: str = ""
 
     def __post_init__(self) -> None:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:

@@ -92,7 +92,13 @@ def _fact(
         modality=modality,
         counts=(counts or {}).get(session.service_type, True),
         break_minutes=session.break_minutes,
+        title=session.title,
     )
+
+
+def facts_for_episodes(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
+    """The ledger's plain facts for many episodes (the compliance engine's input). Bounded queries."""
+    return _facts(list(episodes), start, end)
 
 
 def treatment_hours(episode: Episode, start: date, end: date) -> Ledger:

@@ -28,7 +28,7 @@ from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
 from trellis.core.forms import apply_domain_error
-from trellis.core.registry import session_panels
+from trellis.core.registry import hours_badges, session_panels
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
@@ -97,6 +97,8 @@ def _week_minutes(sheet: selectors.AttendanceSheet) -> dict[int, Any]:
 def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict[str, Any]:
     sheet = selectors.attendance_sheet(session)
     weeks = _week_minutes(sheet)
+    # The counted-hours bar of each patient's week, from whichever app provides it (compliance): one batch.
+    badges = hours_badges([r.episode for r in sheet.rows], session.local_date)
     site = session.site
     rows = []
     posted = extra.pop("posted", {})
@@ -129,6 +131,7 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
             "locked": bool(a and a.is_locked),
             "error": errors.get(r.episode.pk),
             "week": weeks.get(r.episode.pk),
+            "hours_badge": badges.get(r.episode.pk, ""),
         })
     context = {
         "session": session,
@@ -355,7 +358,9 @@ def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
         .select_related("patient", "program").order_by("patient__legal_last_name", "patient__legal_first_name")[:500]
     )
     ledgers = selectors.treatment_hours_for_episodes(episodes, monday, sunday)
-    rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None} for e in episodes]
+    badges = hours_badges(episodes, monday)
+    rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None,
+             "hours_badge": badges.get(e.pk, "")} for e in episodes]
     names_ok = has_capability(request.user, Cap.PATIENT_VIEW, site)
     record(action=AuditAction.READ, obj=track, site=site, detail={"view": "track_ledger", "rows": len(rows)})
     return render(request, "attendance/track_ledger.html", {

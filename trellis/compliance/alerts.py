@@ -81,7 +81,7 @@ def _email_enabled() -> bool:
 def _email(addresses: list[str]) -> None:
     if not addresses:
         return
-    url = f"{settings.TRELLIS_PUBLIC_URL}/compliance/worklist/"
+    url = f"{settings.TRELLIS_PUBLIC_URL}/compliance/alerts/"
     body = ("A compliance alert (weekly hours, an authorization or a concurrent review) was routed to you in "
             f"Trellis. Sign in to see it:\n\n{url}\n")
 

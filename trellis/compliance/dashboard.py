@@ -51,7 +51,7 @@ def worklist_queryset(user: Any, *, site: Any = None, everyone: bool = False) ->
 def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
     """Open compliance alerts routed to me: the same query as the worklist it links to (count = list length)."""
     n = worklist_queryset(user, site=ctx.active_site).count()
-    return [TodayCounter(n, "compliance alerts for me", reverse("compliance:worklist"), "warn" if n else "")]
+    return [TodayCounter(n, "compliance alerts for me", reverse("compliance:alerts"), "warn" if n else "")]
 
 
 # ------------------------------------------------------------------------------------------------ units used
@@ -188,7 +188,9 @@ def dashboard(user: Any, *, site: Any, program: Program | None, monday: date, st
     weeks = engine_adapter.weeks(episodes, monday)
     grouped: dict[str, list[PatientWeek]] = defaultdict(list)
     for e in episodes:
-        w = weeks[e.pk]
+        w = weeks.get(e.pk)
+        if w is None:
+            continue
         grouped[w.status].append(PatientWeek(e, w))
     groups = [StatusGroup(s, STATUS_LABELS[s], grouped.get(s, [])) for s in STATUS_ORDER]
     today = today_in(site.zone)

@@ -67,7 +67,7 @@ STATUS_LABELS: dict[str, str] = {
 }
 #: Badge tones of the design system, one per status (the label always accompanies the colour).
 STATUS_TONES: dict[str, str] = {
-    Status.MET: "ok",
+    Status.MET: "success",
     Status.ON_TRACK: "info",
     Status.AT_RISK: "warn",
     Status.CANNOT_MEET: "danger",

@@ -43,12 +43,12 @@ def _pdf(data: bytes, filename: str, *, attachment: bool = False) -> HttpRespons
 # ------------------------------------------------------------------------------------------------ worklist
 @capability_required(Cap.COMPLIANCE_WORKLIST)
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def alerts_list(request: HttpRequest) -> HttpResponse:
     everyone = request.GET.get("all") == "1"
     items = list(dash.worklist_queryset(request.user, everyone=everyone)
                  .prefetch_related("recipients__user")[:200])
     record_list_read(view="compliance.worklist", patients=[a.patient for a in items])
-    return render(request, "compliance/worklist.html", {"items": items, "everyone": everyone})
+    return render(request, "compliance/alerts.html", {"items": items, "everyone": everyone})
 
 
 @capability_required(Cap.COMPLIANCE_WORKLIST)
@@ -61,7 +61,7 @@ def acknowledge(request: HttpRequest, compliance_alert_id: UUID) -> HttpResponse
         messages.error(request, error.message)
     else:
         messages.success(request, "Alert acknowledged.")
-    return redirect(reverse("compliance:worklist") + ("?all=1" if request.POST.get("all") == "1" else ""))
+    return redirect(reverse("compliance:alerts") + ("?all=1" if request.POST.get("all") == "1" else ""))
 
 
 # ------------------------------------------------------------------------------------------------ dashboard

@@ -23,6 +23,7 @@ from trellis.accounts.models import User
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.programs.models import COUNTS_TOWARD_HOURS_DEFAULT
 from trellis.scheduling.models import (
     FeedToken,
     OrganizationClosure,
@@ -32,7 +33,6 @@ from trellis.scheduling.models import (
     Session,
     SessionSeries,
 )
-from trellis.programs.models import COUNTS_TOWARD_HOURS_DEFAULT
 
 SOURCE_TRACK = "track"
 SOURCE_ADDED = "added"

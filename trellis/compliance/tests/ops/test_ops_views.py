@@ -18,7 +18,7 @@ from django.utils import timezone
 from trellis.audit.models import AuditEvent
 from trellis.compliance import ops_views
 from trellis.compliance.alert_models import AlertKind, ComplianceAlert
-from trellis.compliance.tests.ops_helpers import admit_patient, mark
+from trellis.compliance.tests.ops.ops_helpers import admit_patient, mark
 from trellis.consents.models import Disclosure
 from trellis.consents.services import create_consent, sign_consent
 from trellis.core.clock import today_in
@@ -50,7 +50,7 @@ def alert(episode, monday):  # noqa: ANN001, ANN201
 
 def urls(episode, alert, monday):  # noqa: ANN001, ANN201
     return {
-        "worklist": reverse("compliance:worklist"),
+        "worklist": reverse("compliance:alerts"),
         "dashboard": reverse("compliance:dashboard") + f"?week={week(monday)}",
         "panel": reverse("compliance:dashboard_panel") + f"?week={week(monday)}",
         "report": reverse("compliance:audit_report") + f"?start={monday}&end={monday + timedelta(days=6)}",
@@ -98,9 +98,9 @@ def test_other_site_gets_404_for_objects_and_never_sees_our_patients(client_for,
 
 
 def test_worklist_lists_alerts_routed_to_me_only(client_for, make_staff, episode, alert):
-    mine = client_for(episode.primary_clinician).get(reverse("compliance:worklist")).content.decode()
+    mine = client_for(episode.primary_clinician).get(reverse("compliance:alerts")).content.decode()
     assert episode.patient.legal_last_name in mine
-    stranger = client_for(make_staff("therapist")).get(reverse("compliance:worklist")).content.decode()
+    stranger = client_for(make_staff("therapist")).get(reverse("compliance:alerts")).content.decode()
     assert episode.patient.legal_last_name not in stranger
 
 
@@ -153,7 +153,7 @@ def test_query_count_does_not_grow_with_patients(name, client_for, make_staff, t
     director.email = "d@example.org"
     c = client_for(director)
     url = {"dashboard": reverse("compliance:dashboard") + f"?week={week(monday)}",
-           "worklist": reverse("compliance:worklist") + "?all=1",
+           "worklist": reverse("compliance:alerts") + "?all=1",
            "report": reverse("compliance:audit_report") + f"?start={monday}&end={monday + timedelta(days=6)}"}[name]
 
     def grow(n: int) -> None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from trellis.compliance import alerts
 from trellis.compliance.alert_models import AlertKind, ComplianceAlert
-from trellis.compliance.tests.ops_helpers import mark
+from trellis.compliance.tests.ops.ops_helpers import mark
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_one_alert_per_patient_week_however_often_attendance_is_saved_or_pages_o
     for status in ("absent_unexcused", "absent_excused", "absent_unexcused", "present", "absent_unexcused"):
         with django_capture_on_commit_callbacks(execute=True):
             mark(groups[0], episode, status, therapist)
-        for url in (reverse("compliance:worklist"), reverse("compliance:dashboard"), reverse("web:home")):
+        for url in (reverse("compliance:alerts"), reverse("compliance:dashboard"), reverse("web:home")):
             assert c.get(url).status_code == 200
     assert ComplianceAlert.objects.filter(patient=episode.patient).count() == 1
     assert len(mail.outbox) == 2  # case manager + primary clinician, once
@@ -61,7 +61,7 @@ def test_the_database_refuses_a_second_hours_alert_for_the_same_patient_week(epi
 
 def test_a_page_view_raises_nothing(episode, groups, therapist, client_for):
     c = client_for(therapist)
-    for url in (reverse("compliance:worklist"), reverse("compliance:dashboard") + "?week=",
+    for url in (reverse("compliance:alerts"), reverse("compliance:dashboard") + "?week=",
                 reverse("web:home")):
         c.get(url)
     assert not ComplianceAlert.objects.exists()

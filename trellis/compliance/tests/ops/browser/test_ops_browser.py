@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from trellis.compliance import alerts
-from trellis.compliance.tests.ops_helpers import admit_patient, mark
+from trellis.compliance.tests.ops.ops_helpers import admit_patient, mark
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def test_dashboard_worklist_report_and_packet_pages(page, live_server, login_as,
     assert "Cannot be met: 1" in page.content()
     assert _axe_serious(page) == []
     _shot(page, "compliance-dashboard.png")
-    page.goto(f"{live_server.url}/compliance/worklist/?all=1")
+    page.goto(f"{live_server.url}/compliance/alerts/?all=1")
     assert page.locator("#compliance-alerts tbody tr").count() >= 1
     assert _axe_serious(page) == []
     _shot(page, "compliance-worklist.png")
