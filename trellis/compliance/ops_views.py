@@ -45,7 +45,8 @@ def _pdf(data: bytes, filename: str, *, attachment: bool = False) -> HttpRespons
 @require_GET
 def alerts_list(request: HttpRequest) -> HttpResponse:
     everyone = request.GET.get("all") == "1"
-    items = list(dash.worklist_queryset(request.user, everyone=everyone)
+    # The same query as Today's counter (same active site), so the count there is this list's length.
+    items = list(dash.worklist_queryset(request.user, site=getattr(request, "active_site", None), everyone=everyone)
                  .prefetch_related("recipients__user")[:200])
     record_list_read(view="compliance.worklist", patients=[a.patient for a in items])
     return render(request, "compliance/alerts.html", {"items": items, "everyone": everyone})

@@ -38,6 +38,8 @@ def test_dashboard_worklist_report_and_packet_pages(page, live_server, login_as,
         mark(s, others[1], "present", therapist)
     alerts.evaluate_hours_alerts(episodes=alerts.alertable_episodes(), monday=monday)
     director = make_staff("program_director", full_name="Dana Director")
+    page.set_default_timeout(60_000)  # a loaded CI machine; nothing here measures speed
+    page.set_default_navigation_timeout(60_000)
     login_as(page, director)
     y, w, _ = monday.isocalendar()
     page.goto(f"{live_server.url}/compliance/dashboard/?week={y}-W{w:02d}")
