@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from trellis.audit.services import AuditAction, record
-from trellis.compliance import engine_adapter
+from trellis.compliance import engine_adapter, selectors
 from trellis.compliance.alert_models import (
     HOURS_KINDS,
     AlertKind,
@@ -130,6 +130,23 @@ def raise_alert(*, episode: Episode, kind: str, key: str, message: str, week: da
     return Raised(alert, True)
 
 
+def _proposal_text(result: Any) -> str:
+    """What the engine proposes to close the gap, in one line (session titles and days only: no PHI)."""
+    proposal = getattr(result, "proposal", None)
+    if proposal is None:
+        return ""
+    parts = []
+    if proposal.essential:
+        parts.append(f"attend the {len(proposal.essential)} remaining session{'s' if len(proposal.essential) != 1 else ''}")
+    for add in proposal.additions[:3]:
+        s = add.session
+        parts.append(f"add {s.title} on {s.local_date:%a %b} {s.local_date.day} (+{add.counted_minutes} min)")
+    if not parts:
+        return ""
+    verdict = "" if proposal.reaches_requirement else " (still short of the requirement)"
+    return "To reach it: " + "; ".join(parts) + verdict + "."
+
+
 def hours_key(monday: date) -> str:
     year, week, _ = monday.isocalendar()
     return f"hours:{year}-W{week:02d}"
@@ -140,14 +157,19 @@ def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date, notify: 
     met. Episodes need program, patient, case_manager and primary_clinician loaded (see `alertable_episodes`)."""
     weeks = engine_adapter.weeks(list(episodes), monday)
     by_pk = {e.pk: e for e in episodes}
+    flagged = [w for w in weeks.values() if w.status in ALERT_STATUSES]
+    known = set(ComplianceAlert.objects.filter(patient_id__in=[by_pk[w.episode_id].patient_id for w in flagged],
+                                               week=monday, kind__in=HOURS_KINDS).values_list("patient_id", flat=True))
+    fresh = [by_pk[w.episode_id] for w in flagged if by_pk[w.episode_id].patient_id not in known]
+    # Proposals (open groups, care-team slots) only for the weeks about to be alerted: one bounded batch.
+    proposals = selectors.weekly_results(fresh, monday, proposals=True) if fresh else {}
     out = []
-    for week in weeks.values():
-        if week.status not in ALERT_STATUSES:
-            continue
+    for week in flagged:
         episode = by_pk[week.episode_id]
         kind = AlertKind.HOURS_CANNOT_MEET if week.status == CANNOT_MEET else AlertKind.HOURS_AT_RISK
+        advice = _proposal_text(proposals.get(episode.pk))
         raised = raise_alert(episode=episode, kind=kind, key=hours_key(monday), week=monday,
-                             message=_hours_message(week),
+                             message=f"{_hours_message(week)} {advice}".strip(),
                              detail={"counted": week.counted_minutes, "remaining": week.remaining_minutes,
                                      "required": week.required_minutes, "status": week.status},
                              notify=notify)

@@ -72,6 +72,7 @@ def test_at_risk_then_worse_updates_the_same_alert(episode, groups, therapist, d
     eps = alerts.alertable_episodes(episode_ids=[episode.pk])
     (raised,) = alerts.evaluate_hours_alerts(episodes=eps, monday=monday)  # nothing marked: at risk
     assert raised.created and raised.alert.kind == AlertKind.HOURS_AT_RISK
+    assert "To reach it: attend the 3 remaining sessions" in raised.alert.message  # the engine's proposal
     with django_capture_on_commit_callbacks(execute=True):
         mark(groups[1], episode, "absent_unexcused", therapist)
     alert = ComplianceAlert.objects.get(patient=episode.patient)
