@@ -347,7 +347,8 @@ def _follow_level(authorization: Authorization, actor: Any) -> None:
         return
     change_level(episode=episode, field=LevelChangeField.AUTHORIZED, to_level=authorization.level_of_care,
                  changed_on=max(authorization.start_on, episode.admitted_on),
-                 reason=f"Authorization {authorization.number} ({authorization.coverage.payer.name})",
+                 # Shown on the episode page to clinicians: no payer or authorization number (minimum necessary).
+                 reason=f"Authorized by the payer {_fmt(authorization.start_on)} to {_fmt(authorization.end_on)}",
                  changed_by=actor)
 
 

@@ -230,7 +230,7 @@ def test_authorized_level_follows_the_authorization(coverage, episode, admin_use
     episode.refresh_from_db()
     assert episode.authorized_level == "iop"
     change = EpisodeLevelChange.objects.get(episode=episode)
-    assert change.field == "authorized" and "PA1" in change.reason
+    assert change.field == "authorized" and "Authorized by the payer" in change.reason and "PA1" not in change.reason
 
 
 # ---------------------------------------------------------------- reviews

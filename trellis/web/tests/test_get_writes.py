@@ -174,6 +174,13 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "compliance_alert_id": [_first(_model("ComplianceAlert").objects.all(), "compliance alert").public_id],
         "set_id": [_first(_model("RequirementSet").objects.filter(organization=ctx.org), "requirement set").public_id,
                    _first(_model("RequirementSet").objects.filter(organization=None), "built-in set").public_id],
+        "payer_id": [_first(_model("Payer").objects.filter(organization=ctx.org), "payer").public_id],
+        "coverage_id": [_first(_model("Coverage").objects.filter(patient__primary_site=site), "coverage").public_id],
+        "authorization_id": [_first(_model("Authorization").objects.filter(episode__program__site=site),
+                                    "authorization").public_id],
+        "review_id": [_first(_model("ConcurrentReview").objects.filter(
+            authorization__episode__program__site=site, outcome=outcome), f"{outcome} review").public_id
+            for outcome in ("pending", "approved")],
     }
     return values, {"draft_author": owner, "private_author": private.author}
 
