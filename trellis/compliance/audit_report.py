@@ -60,7 +60,7 @@ class DayRow:
     day: date
     counted_minutes: int
     billable: bool
-    notes: list[str]  # "2026-11-23 Process group (signed 2026-11-23)"
+    notes: list[str]  # "Process group (signed 2026-11-23)"
     plan: str
     certification: str
     authorization: str
@@ -83,6 +83,16 @@ class Report:
     start: date
     end: date
     rows: list[DayRow]
+
+    @property
+    def billable(self) -> int:
+        return sum(1 for r in self.rows if r.billable)
+
+    @property
+    def summary(self) -> str:
+        n = len(self.rows)
+        return (f"{n} day{'s' if n != 1 else ''} with attended services ({self.billable} billable), "
+                f"{self.failed} failing")
 
     @property
     def failed(self) -> int:
@@ -118,7 +128,7 @@ def build(user: Any, *, site: Any, program: Any, start: date, end: date) -> Repo
             note__status__in=[NoteStatus.AWAITING_COSIGN, NoteStatus.COMPLETE])
             .values_list("episode_id", "note__session_id", "note__session__local_date", "note__session__title",
                          "note__signed_at")):
-        signed[(episode_id, day)][session_id] = f"{day.isoformat()} {title} (signed {signed_at.date().isoformat()})"
+        signed[(episode_id, day)][session_id] = f"{title} (signed {signed_at.date().isoformat()})"
     plans: dict[int, list[TreatmentPlan]] = defaultdict(list)
     for p in (TreatmentPlan.objects.filter(episode_id__in=ids, clinician_signed_at__isnull=False,
                                            effective_on__lte=end)
@@ -217,7 +227,7 @@ def to_document(report: Report, *, printed_by: str, printed_at: str, organizatio
     return Document(
         title=f"Audit readiness, {report.site.name} ({scope}), {report.start.isoformat()} to {report.end.isoformat()}",
         organization=organization, site=report.site.name, printed_by=printed_by, printed_at=printed_at, wide=True,
-        blocks=[Block(f"{len(report.rows)} billable days, {report.failed} failing", header=[
+        blocks=[Block(report.summary, header=[
             "Patient", "MRN", "Date", "Counted min", "Signed notes", "Plan in force", "Certification",
             "Authorization", "Result"], rows=rows, col_widths=[1.2, 0.7, 0.75, 0.6, 2.1, 1.3, 1.2, 0.8, 1.15])],
         part2=any(r.episode.program.is_part2 for r in report.rows),

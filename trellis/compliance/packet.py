@@ -144,7 +144,9 @@ def build_document(req: PacketRequest, *, printed_by: Any, part2: bool, notice: 
         sections = display_sections(cn.schema, cn.participant.content, scope=Scope.PARTICIPANT,
                                     objective_labels=cn.objectives)
         when = timezone.localtime(cn.session.starts_at, cn.session.site.zone)
-        pairs = [(f"{s.title}: {r.label}", r.text or "—") for s in sections for r in s.rows]
+        # The section title only when the template has several individualized sections (keeps labels short).
+        pairs = [(f"{s.title}: {r.label}" if len(sections) > 1 else r.label, r.text or "—")
+                 for s in sections for r in s.rows]
         signer = cn.note.signed_by.display_name if cn.note.signed_by_id else "—"
         blocks.append(Block(f"Note {when.date().isoformat()} – {cn.session.title} (signed by {signer})",
                             pairs=pairs or [("Individualized section", "—")]))

@@ -54,7 +54,7 @@ def test_dashboard_worklist_report_and_packet_pages(page, live_server, login_as,
     _shot(page, "compliance-worklist.png")
     end = monday + timedelta(days=6)
     page.goto(f"{live_server.url}/compliance/audit-readiness/?start={monday}&end={end}")
-    assert "billable day" in page.content()
+    assert "with attended services" in page.content()
     assert _axe_serious(page) == []
     _shot(page, "compliance-audit-report.png")
     page.goto(f"{live_server.url}/compliance/ur-packet/{episode.patient.public_id}/")
