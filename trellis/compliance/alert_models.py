@@ -31,6 +31,7 @@ HOURS_KINDS = (AlertKind.HOURS_AT_RISK, AlertKind.HOURS_CANNOT_MEET)
 class AlertState(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved (the week was met)"
 
 
 class ComplianceAlert(BaseModel):

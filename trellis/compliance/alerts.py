@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from trellis.audit.services import AuditAction, record
+from trellis.audit.services import AuditAction, AuditEntry, record, record_many
 from trellis.compliance import engine_adapter, selectors
 from trellis.compliance.alert_models import (
     HOURS_KINDS,
@@ -41,7 +41,7 @@ from trellis.compliance.dashboard import (
     review_due_days,
     reviews_due,
 )
-from trellis.compliance.weekstatus import ALERT_STATUSES, CANNOT_MEET, EpisodeWeek
+from trellis.compliance.weekstatus import ALERT_STATUSES, CANNOT_MEET, MET, EpisodeWeek
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.coverage.models import Authorization, Coverage
@@ -163,6 +163,7 @@ def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date, notify: 
     fresh = [by_pk[w.episode_id] for w in flagged if by_pk[w.episode_id].patient_id not in known]
     # Proposals (open groups, care-team slots) only for the weeks about to be alerted: one bounded batch.
     proposals = selectors.weekly_results(fresh, monday, proposals=True) if fresh else {}
+    _resolve_met(episodes=[by_pk[w.episode_id] for w in weeks.values() if w.status == MET], monday=monday)
     out = []
     for week in flagged:
         episode = by_pk[week.episode_id]
@@ -185,6 +186,21 @@ def evaluate_hours_alerts(*, episodes: Sequence[Episode], monday: date, notify: 
                    actor=None, detail={"kind": kind})
         out.append(raised)
     return out
+
+
+def _resolve_met(*, episodes: list[Episode], monday: date) -> None:
+    """An open hours alert whose week has since been met leaves the worklists (kept, marked resolved)."""
+    if not episodes:
+        return
+    stale = list(ComplianceAlert.objects.filter(patient_id__in=[e.patient_id for e in episodes], week=monday,
+                                                kind__in=HOURS_KINDS, state=AlertState.OPEN)
+                 .select_related("patient", "episode__program__site"))
+    if not stale:
+        return
+    ComplianceAlert.objects.filter(pk__in=[a.pk for a in stale]).update(state=AlertState.RESOLVED,
+                                                                        updated_at=timezone.now())
+    record_many([AuditEntry(action=AuditAction.UPDATE, obj=a, patient=a.patient, site=a.episode.program.site,
+                            detail={"state": "resolved"}) for a in stale])
 
 
 def alertable_episodes(*, episode_ids: Iterable[int] | None = None, site: Any = None) -> list[Episode]:

@@ -27,7 +27,7 @@ STATUS_LABELS: dict[str, str] = {
     NO_REQUIREMENT: "No requirement",
 }
 # Worst first: the order of the dashboard's groups and of its chart.
-STATUS_ORDER = (CANNOT_MEET, AT_RISK, ON_TRACK, MET, PARTIAL, NO_REQUIREMENT)
+STATUS_ORDER = (CANNOT_MEET, AT_RISK, ON_TRACK, MET, PARTIAL)
 ALERT_STATUSES = frozenset({AT_RISK, CANNOT_MEET})
 # Badge colour per status (the badge always carries the label too, so colour is never the only signal).
 BADGE_KINDS = {CANNOT_MEET: "danger", AT_RISK: "warn", ON_TRACK: "info", MET: "success", PARTIAL: "neutral",

@@ -79,6 +79,21 @@ def test_at_risk_then_worse_updates_the_same_alert(episode, groups, therapist, d
     assert alert.kind == AlertKind.HOURS_CANNOT_MEET and alert.pk == raised.alert.pk
 
 
+def test_an_alert_whose_week_is_then_met_leaves_the_worklist(episode, groups, therapist, client_for,
+                                                            django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        mark(groups[0], episode, "present", therapist)  # at risk: both remaining groups are needed
+    alert = ComplianceAlert.objects.get(patient=episode.patient)
+    assert alert.kind == AlertKind.HOURS_AT_RISK and alert.state == "open"
+    with django_capture_on_commit_callbacks(execute=True):
+        mark(groups[1], episode, "present", therapist)
+        mark(groups[2], episode, "present", therapist)
+    alert.refresh_from_db()
+    assert alert.state == "resolved"
+    assert episode.patient.legal_last_name not in client_for(therapist).get(
+        reverse("compliance:alerts")).content.decode()
+
+
 def test_a_met_week_raises_nothing(episode, groups, therapist, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         for s in groups:
