@@ -38,6 +38,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 # Ledger statuses (same strings as trellis.attendance.ledger; repeated so this module stays import-free).
 PRESENT = "present"
@@ -149,16 +150,16 @@ class SessionSlot:
     def remaining(self) -> bool:
         return self.status == UNMARKED
 
-    @property
+    @cached_property
     def attended(self) -> bool:
         return self.status in ATTENDED and self.attended_minutes > 0
 
-    @property
+    @cached_property
     def scheduled_counted_minutes(self) -> int:
         """What the session adds if attended in full."""
         return counted_minutes(self.counts, self.scheduled_minutes, self.break_minutes)
 
-    @property
+    @cached_property
     def counted(self) -> int:
         return counted_minutes(self.counts, self.attended_minutes, self.break_minutes) if self.attended else 0
 
@@ -199,6 +200,8 @@ class EpisodeWeek:
     open_sessions: tuple[OpenSession, ...] = ()
     now: datetime | None = None
     closed_days: frozenset[date] = frozenset()
+    #: Build the proposal for at-risk / cannot-meet weeks (lists and the command skip it for speed).
+    propose: bool = True
 
     def __post_init__(self) -> None:
         if self.monday.weekday() != 0:
@@ -352,9 +355,12 @@ def _days(week: EpisodeWeek) -> tuple[DayResult, ...]:
     req = week.requirement
     care = set(in_care_days(week.monday, week.admitted_on, week.discharged_on))
     out = []
+    by_day: dict[date, list[SessionSlot]] = {}
+    for s in week.sessions:
+        by_day.setdefault(s.local_date, []).append(s)
     for i in range(7):
         d = week.monday + timedelta(days=i)
-        slots = [s for s in week.sessions if s.local_date == d]
+        slots = by_day.get(d, [])
         attended = sum(s.attended_minutes for s in slots if s.attended)
         counted = sum(s.counted for s in slots)
         services = sum(1 for s in slots if s.attended and s.counts and s.counted > 0)
@@ -427,7 +433,7 @@ def evaluate_week(week: EpisodeWeek) -> WeekResult:
         else:
             status = Status.ON_TRACK
             reason = f"{hours(best - required):g} hours of slack in the remaining schedule."
-    if status in (Status.AT_RISK, Status.CANNOT_MEET):
+    if week.propose and status in (Status.AT_RISK, Status.CANNOT_MEET):
         proposal = propose(week, counted=counted, required=required, remaining=remaining, now=week.now)
     return WeekResult(
         episode_id=week.episode_id,

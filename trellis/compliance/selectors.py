@@ -168,7 +168,7 @@ def _episodes_with_program(episodes: Iterable[Any]) -> list[Any]:
 
 
 def week_inputs(
-    episodes: Iterable[Any], monday: date, *, now: datetime | None = None
+    episodes: Iterable[Any], monday: date, *, now: datetime | None = None, propose: bool = True
 ) -> tuple[list[EpisodeWeek], dict[int, ResolvedRequirement]]:
     """Plain engine inputs (without open sessions) for many episodes in one ISO week."""
     episodes = _episodes_with_program(episodes)
@@ -186,7 +186,7 @@ def week_inputs(
             episode_id=e.pk, monday=monday, admitted_on=e.admitted_on, discharged_on=e.discharged_on,
             requirement=resolved[e.pk].requirement,
             sessions=tuple(_slot(f) for f in sorted(facts_by_episode.get(e.pk, ()), key=lambda f: f.starts_at)),
-            now=now, closed_days=closed[e.pk],
+            now=now, closed_days=closed[e.pk], propose=propose,
         )
         for e in episodes
     ]
@@ -268,7 +268,8 @@ def weekly_results(
     """Engine results keyed by episode pk for one ISO week. Bounded queries (see the module docstring)."""
     episodes = _episodes_with_program(episodes)
     now = now or timezone.now()
-    inputs, _ = week_inputs(episodes, monday, now=now)
+    # First pass without proposals; only struggling weeks get open sessions and a proposal (second pass).
+    inputs, _ = week_inputs(episodes, monday, now=now, propose=False)
     results = {r.episode_id: r for r in engine.evaluate_weeks(inputs)}
     if proposals:
         struggling = [e for e in episodes
@@ -279,17 +280,34 @@ def weekly_results(
             for i in inputs:
                 if i.episode_id in opens:
                     results[i.episode_id] = engine.evaluate_week(
-                        EpisodeWeek(**{**i.__dict__, "open_sessions": opens[i.episode_id]}))
+                        EpisodeWeek(**{**i.__dict__, "open_sessions": opens[i.episode_id], "propose": True}))
     return results
 
 
 def episode_weeks(episode: Any, start: date, end: date, *, now: datetime | None = None) -> list[WeekResult]:
-    """Week-by-week results for one episode (the chart's Hours tab). Bounded per week, at most ~26 weeks."""
-    monday = engine.week_monday(start)
+    """Week-by-week results for one episode (the chart's Hours tab): the ledger's facts for the whole range in one
+    batch, the requirement resolved per week (a payer or its set may change between weeks)."""
+    (episode,) = _episodes_with_program([episode])
+    now = now or timezone.now()
+    first = engine.week_monday(start)
+    mondays = []
+    while first <= end:
+        mondays.append(first)
+        first += timedelta(days=7)
+    if not mondays:
+        return []
+    facts: dict[date, list[Any]] = defaultdict(list)
+    for fact in facts_for_episodes([episode], mondays[0], mondays[-1] + timedelta(days=6)):
+        facts[engine.week_monday(fact.local_date)].append(fact)
     out = []
-    while monday <= end:
-        out.append(weekly_results([episode], monday, now=now, proposals=False)[episode.pk])
-        monday += timedelta(days=7)
+    for monday in mondays:
+        resolved = resolve_requirements([episode], monday)[episode.pk]
+        out.append(engine.evaluate_week(EpisodeWeek(
+            episode_id=episode.pk, monday=monday, admitted_on=episode.admitted_on,
+            discharged_on=episode.discharged_on, requirement=resolved.requirement,
+            sessions=tuple(_slot(f) for f in sorted(facts.get(monday, ()), key=lambda f: f.starts_at)),
+            now=now, closed_days=_closed_days([episode], monday)[episode.pk],
+        )))
     return out
 
 

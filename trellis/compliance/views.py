@@ -18,6 +18,7 @@ from trellis.compliance import selectors, services
 from trellis.compliance.engine import STATUS_LABELS, STATUS_SEVERITY, STATUS_TONES, Status, week_monday
 from trellis.compliance.forms import AssignForm, RequirementSetForm, RuleForm
 from trellis.compliance.models import RequirementSet
+from trellis.compliance.policies import can_edit_requirement_set
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
@@ -122,7 +123,7 @@ def rule_set(request: HttpRequest, set_id: Any) -> HttpResponse:
     rs = RequirementSet.objects.filter(Q(organization=org) | Q(organization__isnull=True), public_id=set_id).first()
     if rs is None:
         raise Http404
-    editable = rs.organization_id is not None
+    editable = can_edit_requirement_set(request.user, rs)
     action = request.POST.get("action") if request.method == "POST" else None
     rule_form = RuleForm(request.POST if action == "rule" else None)
     assign_form = AssignForm(request.POST if action == "assign" else None, organization=org)
@@ -148,5 +149,6 @@ def rule_set(request: HttpRequest, set_id: Any) -> HttpResponse:
     status = 400 if action and (rule_form.errors or assign_form.errors) else 200
     return render(request, "compliance/rule_set.html", {
         "rs": rs, "rules": list(rs.rules.all()), "assignments": list(rs.assignments.select_related("payer")),
-        "rule_form": rule_form, "assign_form": assign_form, "editable": editable,
+        "rule_form": rule_form, "assign_form": assign_form, "editable": bool(editable),
+        "not_editable_reason": editable.reason,
     }, status=status)

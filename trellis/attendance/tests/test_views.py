@@ -189,6 +189,8 @@ def test_attendance_screen_query_count_is_constant(now, site, facilitator, track
     mark_attendance(session=session, user=facilitator, entries=[MarkEntry(e.pk, "present") for e in members[:2]])
     c = client_for(facilitator)
     c.get(reverse("attendance:index"))
-    with django_assert_max_num_queries(19):
+    # 19 for the sheet + a fixed batch for the counted-hours bars (the compliance hours-badge provider, one
+    # engine run for the whole roster: ledger facts, counted flags, coverages, requirement sets, closures).
+    with django_assert_max_num_queries(26):
         response = c.get(url(session))
     assert response.content.decode().count('name="status-') == n_patients
