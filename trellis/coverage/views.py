@@ -304,10 +304,13 @@ def review(request: HttpRequest, review_id: UUID) -> HttpResponse:
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
     sites = sites_with(request.user, Cap.AUTHORIZATION_MANAGE)
-    chosen = next((s for s in sites if str(s.public_id) == request.GET.get("site", "")), None)
+    asked = request.GET.get("site", "")
+    chosen = next((s for s in sites if str(s.public_id) == asked), None)
+    # A site the user does not work at shows nothing (as Today's counter for it counts nothing).
+    site_ids = [chosen.pk] if chosen else ([] if asked else None)
     zone_site = chosen or (sites[0] if sites else None)
     today = today_in(zone_site.zone) if zone_site else None
-    data = selectors.worklist(request.user, today, [chosen.pk] if chosen else None) if today else None
+    data = selectors.worklist(request.user, today, site_ids) if today else None
     if data is not None:
         record_list_read(view="coverage_worklist", patients=data.patients, site=chosen)
     return render(request, "coverage/worklist.html", {

@@ -13,7 +13,14 @@ import pytest
 from django.utils import timezone
 
 from trellis.attendance.models import Attendance
-from trellis.billing.boundary import AuthorizationInfo, CoverageInfo, PayerInfo
+from trellis.billing.boundary import (
+    AuthorizationInfo,
+    CoverageInfo,
+    CoverageSource,
+    PayerInfo,
+    coverage_source,
+    register_coverage_source,
+)
 from trellis.billing.models import BillingMode, BillingProfile, ClaimType, FeeScheduleEntry
 from trellis.core.testing.factories import PatientFactory
 from trellis.documentation.models import Note, NoteKind, NoteStatus, ParticipantNote
@@ -127,3 +134,21 @@ def biller(make_staff):
 
 
 Factory = Callable[..., Any]
+
+
+@pytest.fixture
+def connected(world):
+    """The world's plain-data coverage in place of the coverage app's registered source (restored afterwards):
+    for tests about billing's own rules, independent of coverage rows."""
+    previous = coverage_source()
+    register_coverage_source(CoverageSource(world.coverage_for, world.authorization_for))
+    yield world
+    register_coverage_source(previous)
+
+
+@pytest.fixture
+def disconnected():
+    previous = coverage_source()
+    register_coverage_source(None)
+    yield
+    register_coverage_source(previous)

@@ -11,7 +11,6 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from trellis.billing.boundary import CoverageSource, coverage_source, register_coverage_source
 from trellis.billing.models import Claim, ClaimBatch, ClaimStatus, Remittance
 from trellis.billing.tests.conftest import MONDAY
 from trellis.billing.x12.tests import samples
@@ -27,23 +26,6 @@ def _january() -> None:  # noqa: PT004
     """The commands use today's date (timely filing); the fixtures bill January 2026."""
     with time_machine.travel(dt.datetime(2026, 1, 20, 17, 0, tzinfo=dt.UTC), tick=False):
         yield
-
-
-@pytest.fixture
-def connected(world):
-    """The fixtures' plain-data coverage in place of the coverage app's source (restored afterwards)."""
-    previous = coverage_source()
-    register_coverage_source(CoverageSource(world.coverage_for, world.authorization_for))
-    yield world
-    register_coverage_source(previous)
-
-
-@pytest.fixture
-def disconnected():
-    previous = coverage_source()
-    register_coverage_source(None)
-    yield
-    register_coverage_source(previous)
 
 
 def _run(*args: str) -> str:

@@ -72,7 +72,7 @@ def test_claim_page_shows_codes_minutes_and_note_status_never_note_text(world, c
     assert claim.episode.patient.legal_last_name not in page.context["request"].path  # no PHI in the URL
 
 
-def test_post_actions_need_billing_manage(world, client_for) -> None:
+def test_post_actions_need_billing_manage(world, connected, client_for) -> None:
     _claims(world)
     admin = make_staff("org_admin", world.site)  # billing.view only
     biller = make_staff("biller", world.site)

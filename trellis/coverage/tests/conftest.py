@@ -11,6 +11,7 @@ from trellis.core.clock import today_in
 from trellis.core.testing.factories import PatientFactory
 from trellis.coverage import services
 from trellis.coverage.models import ClaimFilingIndicator, ClaimForm, PayerType
+from trellis.coverage.usage import register_usage_provider, usage_provider
 from trellis.scheduling.testing import admit, make_program, make_track
 
 
@@ -80,8 +81,6 @@ def authorization(coverage, episode, admin_user, today):
 @pytest.fixture
 def usage():
     """Register a usage provider for the test (as compliance will), removed afterwards."""
-    from trellis.coverage.usage import register_usage_provider, usage_provider
-
     previous = usage_provider()
     table: dict[int, int] = {}
     calls: list[int] = []

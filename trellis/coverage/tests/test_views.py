@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from trellis.audit.models import AuditEvent
 from trellis.core.registry import TodayContext
+from trellis.core.testing.factories import OrganizationFactory, SiteFactory
+from trellis.core.testing.factories import make_staff as staff_at
 from trellis.coverage import selectors, services
 from trellis.coverage.models import Authorization, ConcurrentReview, Coverage, Payer
 
@@ -83,8 +85,6 @@ def test_other_site_gets_404_and_is_audited(name, world, make_staff, other_site,
 
 
 def test_payer_of_another_organization_is_404(world, client_for, make_staff):
-    from trellis.core.testing.factories import OrganizationFactory, SiteFactory, make_staff as staff_at
-
     stranger = staff_at("biller", SiteFactory(organization=OrganizationFactory(name="Elsewhere")))
     assert client_for(stranger).get(world["payer_edit"]).status_code == 404
     assert client_for(make_staff("biller")).get(world["payer_edit"]).status_code == 200
@@ -331,3 +331,13 @@ def test_chart_query_count_independent_of_size(make_episode, acme, make_staff, c
                           effective_from=today)
     large = _queries(lambda: c.get(url))
     assert small == large
+
+
+def test_worklist_for_a_site_the_user_does_not_work_at_is_empty(make_episode, acme, other_site, make_staff,
+                                                                client_for, today):
+    _populate(3, make_episode, acme, today)
+    c = client_for(make_staff("case_manager"))
+    html = c.get(reverse("coverage:worklist")).content.decode()
+    assert "Record outcome" in html
+    html = c.get(reverse("coverage:worklist") + f"?site={other_site.public_id}").content.decode()
+    assert "Record outcome" not in html and "No reviews due." in html
