@@ -61,6 +61,9 @@ class Cap:
     COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
     COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
     # --- end compliance --------------------------------------------------------------------------------
+    # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
+    BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
+    # --- end billing ------------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -186,6 +189,12 @@ _COMPLIANCE_OPS_GRANTS: dict[str, frozenset[str]] = {
 for _role, _caps in _COMPLIANCE_OPS_GRANTS.items():
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 # --- end compliance operations grants ----------------------------------------------------------------------
+# --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
+# Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;
+# billers too. Claims, charges and remittances (patient data) stay billing.view / billing.manage.
+for _role in (Role.BILLER, Role.ORG_ADMIN, Role.PROGRAM_DIRECTOR):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.BILLING_INSIGHT}
+# --- end billing insight grants ----------------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:

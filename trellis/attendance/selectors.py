@@ -42,7 +42,7 @@ from trellis.scheduling.selectors import (
 
 
 def _facts(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
-    sessions = {s.pk: s for s in sessions_for_episodes(episodes, start, end)}
+    sessions = {s.pk: s for s in sessions_for_episodes(episodes, start, end, lean=True)}
     ep_ids = [e.pk for e in episodes]
     # Plain tuples: per-track pages read tens of thousands of records; model instances would dominate.
     records = {

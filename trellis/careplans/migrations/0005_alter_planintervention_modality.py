@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('careplans', '0003_episode_moved_to_episodes'),
+        ('careplans', '0004_plan_hours_recert_content'),
     ]
 
     operations = [
