@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import as_uuid, get_scoped_or_404
 from trellis.core.clock import today_in
@@ -85,12 +85,12 @@ def chart(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     data = selectors.patient_coverage(request.user, patient, today)
     record(action=AuditAction.READ, obj=patient, detail={"view": "coverage"})
     ctx = chart_context(request, patient, "coverage")
-    episode_sites = {e.program.site_id for e in data.episodes}
+    episode_sites = {e.program.site.pk: e.program.site for e in data.episodes}
     ctx.update({
         "data": data, "today": today,
-        "can_manage": policies.can_manage_coverage(request.user, patient),
+        "can_manage": bool(policies.can_manage_coverage(request.user, patient)),
         "can_authorize": any(policies.can_manage_authorizations(request.user, e) for e in data.episodes),
-        "review_sites": {s for s in episode_sites if has_capability(request.user, Cap.REVIEW_RECORD, s)},
+        "review_sites": {pk for pk, s in episode_sites.items() if policies.can_record_reviews(request.user, s)},
         "eligibility_choices": [c for c in EligibilityStatus.choices if c[0] != EligibilityStatus.NOT_CHECKED],
     })
     return render(request, "coverage/chart.html", ctx)
@@ -315,5 +315,5 @@ def worklist(request: HttpRequest) -> HttpResponse:
         record_list_read(view="coverage_worklist", patients=data.patients, site=chosen)
     return render(request, "coverage/worklist.html", {
         "data": data, "sites": sites, "chosen": chosen, "today": today,
-        "can_review": bool(sites_with(request.user, Cap.REVIEW_RECORD)),
+        "can_review": bool(policies.can_record_reviews(request.user)),
     })

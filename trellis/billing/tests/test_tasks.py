@@ -9,20 +9,12 @@ from django.utils import timezone
 
 from trellis.attendance.models import Attendance
 from trellis.attendance.signals import attendance_marked
-from trellis.billing.boundary import CoverageSource, register_coverage_source
 from trellis.billing.models import Charge
 from trellis.billing.tasks import capture_session_charges
 from trellis.billing.tests.conftest import MONDAY
 from trellis.documentation.models import Note, NoteKind, NoteStatus, ParticipantNote
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def connected(world):
-    register_coverage_source(CoverageSource(world.coverage_for, world.authorization_for))
-    yield world
-    register_coverage_source(None)
 
 
 def _marked(session, capture) -> None:
@@ -72,7 +64,7 @@ def test_a_rolled_back_marking_queues_nothing(connected, django_capture_on_commi
     assert callbacks == [] and not Charge.objects.exists()
 
 
-def test_without_a_coverage_source_the_task_captures_nothing_and_says_why(world) -> None:
+def test_without_a_coverage_source_the_task_captures_nothing_and_says_why(world, disconnected) -> None:
     ep = world.patient()
     att = world.attend(ep, MONDAY)
     result = capture_session_charges.enqueue(att.session.pk)

@@ -14,7 +14,7 @@ from trellis.audit.models import AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.core.testing.factories import OrganizationFactory, SiteFactory
 from trellis.core.testing.factories import make_staff as staff_at
-from trellis.coverage import selectors, services
+from trellis.coverage import policies, selectors, services
 from trellis.coverage.models import Authorization, ConcurrentReview, Coverage, Payer
 
 pytestmark = pytest.mark.django_db
@@ -341,3 +341,12 @@ def test_worklist_for_a_site_the_user_does_not_work_at_is_empty(make_episode, ac
     assert "Record outcome" in html
     html = c.get(reverse("coverage:worklist") + f"?site={other_site.public_id}").content.decode()
     assert "Record outcome" not in html and "No reviews due." in html
+
+
+def test_policies_answer_with_a_reason(episode, make_staff, site):
+    front = make_staff("front_desk")
+    assert policies.can_manage_coverage(front, episode.patient)
+    denied = policies.can_record_reviews(front, site)
+    assert not denied and denied.reason == f"Your role at {site.name} does not allow you to record or read concurrent reviews."
+    assert not policies.can_manage_authorizations(front, episode)
+    assert policies.can_manage_payers(make_staff("org_admin")) and not policies.can_manage_payers(front)
