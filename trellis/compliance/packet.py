@@ -169,7 +169,9 @@ def export_ur_packet(*, episode: Episode, start: date, end: date, notes: int, re
     req = validate_request(episode=episode, start=start, end=end, notes=notes, recipient_name=recipient_name)
     applies = part2_applies(episode)
     day = today_in(episode.program.site.zone)
-    consent = require_release(patient=episode.patient, part2_applies=applies, on=day, recipient_name=req.recipient_name)
+    # Utilization review is payment (45 CFR 164.501): a Part 2 TPO consent naming health plans covers it too.
+    consent = require_release(patient=episode.patient, part2_applies=applies, on=day,
+                              recipient_name=req.recipient_name, tpo_purpose="payment")
     notice, _version = notice_for(part2_applies=applies)
     pdf = render(build_document(req, printed_by=exported_by, part2=applies, notice=notice, consent=consent),
                  compress=compress)
