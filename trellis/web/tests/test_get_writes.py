@@ -51,7 +51,10 @@ def _tables() -> list[tuple[str, str, str | None]]:
         if meta.app_label in EXCLUDED_APPS or not meta.managed or meta.proxy or meta.db_table in out:
             continue
         updated = next((f.column for f in meta.concrete_fields if f.name == "updated_at"), None)
-        out[meta.db_table] = (meta.db_table, meta.pk.column, updated)
+        # PostgreSQL has no MAX(uuid) (django_tasks_db's results use UUID keys): compare those as text.
+        numeric = meta.pk.get_internal_type() in {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField",
+                                                  "BigIntegerField", "OneToOneField", "ForeignKey"}
+        out[meta.db_table] = (meta.db_table, meta.pk.column if numeric else f"text:{meta.pk.column}", updated)
     return sorted(out.values())
 
 
@@ -61,7 +64,8 @@ def _fingerprint(tables: list[tuple[str, str, str | None]]) -> dict[str, tuple]:
     parts = []
     for table, pk, updated in tables:
         last = f"CAST(MAX({q(updated)}) AS TEXT)" if updated else "''"
-        parts.append(f"SELECT '{table}', COUNT(*), CAST(MAX({q(pk)}) AS TEXT), {last} FROM {q(table)}")  # noqa: S608
+        top = (f"MAX(CAST({q(pk[5:])} AS TEXT))" if pk.startswith("text:") else f"CAST(MAX({q(pk)}) AS TEXT)")
+        parts.append(f"SELECT '{table}', COUNT(*), {top}, {last} FROM {q(table)}")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts))
         return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
@@ -73,7 +77,7 @@ def _checksum(tables: list[tuple[str, str, str | None]]) -> dict[str, str]:
     out = {}
     with connection.cursor() as cursor:
         for table, pk, _ in tables:
-            cursor.execute(f"SELECT * FROM {q(table)} ORDER BY {q(pk)}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {q(table)} ORDER BY {q(pk.removeprefix('text:'))}")  # noqa: S608
             digest = hashlib.sha256()
             for row in cursor.fetchall():
                 digest.update(repr(row).encode())
