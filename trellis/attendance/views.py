@@ -133,7 +133,11 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
             "error": errors.get(r.episode.pk),
             "week": weeks.get(r.episode.pk),
             "hours_badge": badges.get(r.episode.pk, ""),
+            # Unique accessible names per control ("Arrived, Grace Roberts"): WCAG 2.4.6 / 4.1.2.
+            "name": f"{r.patient.legal_first_name} {r.patient.legal_last_name}",
         })
+    attended = {s.value for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)}
+    marked = sum(1 for row in rows if row["status"])
     context = {
         "session": session,
         "sheet": sheet,
@@ -143,9 +147,28 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
         "needs_reason": session.local_date < _site_today(site) and sheet.marked > 0,
         "can_unlock": can_unlock_attendance(request.user, site),
         "started": session.starts_at <= timezone.now(),
+        "summary": {"total": len(rows), "marked": marked, "unmarked": len(rows) - marked,
+                    "present": sum(1 for row in rows if row["status"] in attended)},
+        "clock": _clock(session),
+        "reason_invalid": any(e.field == "correction_reason" for e in errors.values()),
     }
     context.update(extra)
     return context
+
+
+def _clock(session: Session) -> dict[str, int]:
+    """Session start, end and now as site-local minutes from the session day's midnight, for sheet.js.
+
+    The script mirrors ``attendance.minutes`` on typed HH:MM values without knowing time zones: wall-clock
+    minutes of the session's own day (a session past midnight ends after 1440)."""
+    zone = session.site.zone
+    day = session.local_date
+
+    def minutes(moment: Any) -> int:
+        local = moment.astimezone(zone)
+        return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+
+    return {"start": minutes(session.starts_at), "end": minutes(session.ends_at), "now": minutes(timezone.now())}
 
 
 def _session_panels(request: HttpRequest, session: Session) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
 from trellis.programs.models import Program
-from trellis.scheduling import forms, policies, selectors, services
+from trellis.scheduling import forms, grid, policies, selectors, services
 from trellis.scheduling.models import FeedToken, Session, SessionSeries
 
 
@@ -68,9 +68,10 @@ def _filters(form: forms.CalendarFilterForm, request: HttpRequest, start: date, 
     )
 
 
-def _query_without(request: HttpRequest, name: str) -> str:
+def _query_without(request: HttpRequest, *names: str) -> str:
     params = request.GET.copy()
-    params.pop(name, None)
+    for name in names:
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -94,7 +95,11 @@ def week(request: HttpRequest) -> HttpResponse:
     patient = _patient_filter(request, form, filters)
     days = selectors.calendar(request.user, filters)
     iso = monday.isocalendar()
+    list_view = request.GET.get("view") == "list"
+    today = _today(sites)
     return render(request, "scheduling/week.html", {
+        "list_view": list_view, "grid": None if list_view else grid.week_grid(days, today),
+        "query_no_view": _query_without(request, "date", "view"),
         "form": form, "days": days, "monday": monday, "iso": iso, "patient": patient,
         "prev": monday - timedelta(days=7), "next": monday + timedelta(days=7), "today": _today(sites),
         "query": _query_without(request, "date"), "can_manage": any(policies.can_manage_schedule(request.user, s)
@@ -108,7 +113,10 @@ def day(request: HttpRequest) -> HttpResponse:
     filters = _filters(form, request, the_day, the_day)
     patient = _patient_filter(request, form, filters)
     (cal_day,) = selectors.calendar(request.user, filters)
+    view = request.GET.get("view") if request.GET.get("view") in {"rooms", "staff", "list"} else "rooms"
     return render(request, "scheduling/day.html", {
+        "view": view, "by_staff": view == "staff", "query_no_view": _query_without(request, "date", "view"),
+        "grid": None if view == "list" else grid.day_grid(cal_day, by="staff" if view == "staff" else "room"),
         "form": form, "day": cal_day, "patient": patient, "prev": the_day - timedelta(days=1), "next": the_day + timedelta(days=1),
         "today": _today(sites), "query": _query_without(request, "date"),
     })
