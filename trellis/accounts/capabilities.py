@@ -45,10 +45,6 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
-    # --- compliance (weekly-hours engine, requirement sets) -------------------------------------------
-    COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
-    COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
-    # --- end compliance --------------------------------------------------------------------------------
     # --- coverage (payers, coverages, authorizations, concurrent reviews) ------------------------------
     COVERAGE_VIEW = "coverage.view"  # payers, member ids, coverages, authorization numbers/dates/days
     COVERAGE_MANAGE = "coverage.manage"  # add/edit coverages and record eligibility checks
@@ -56,6 +52,15 @@ class Cap:
     REVIEW_RECORD = "coverage.reviews"  # concurrent reviews: record outcomes, read the reviewer's notes
     PAYER_MANAGE = "coverage.payers"  # payer setup
     # --- end coverage ----------------------------------------------------------------------------------
+    # --- compliance operations (alerts, worklist, dashboard, audit-readiness report) -------------------
+    COMPLIANCE_WORKLIST = "compliance.worklist"  # hours/authorization alerts routed to me, acknowledge them
+    COMPLIANCE_DASHBOARD = "compliance.dashboard"  # per-site/program week: patients by status, auths, reviews
+    COMPLIANCE_AUDIT_REPORT = "compliance.audit_report"  # billable days with their evidence, CSV and PDF
+    # --- end compliance operations ---------------------------------------------------------------------
+    # --- compliance (weekly-hours engine, requirement sets) -------------------------------------------
+    COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
+    COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
+    # --- end compliance --------------------------------------------------------------------------------
     # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
     BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
     # --- end billing ------------------------------------------------------------------------------------
@@ -169,6 +174,21 @@ _COVERAGE_GRANTS: dict[str, frozenset[str]] = {
 for _role, _caps in _COVERAGE_GRANTS.items():
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
 # --- end coverage grants --------------------------------------------------------------------------------
+# --- compliance operations grants (minimum necessary, 45 CFR 164.502(b)) ----------------------------------
+# Alerts go to the episode's case manager and primary clinician, so the roles that hold those posts (and the
+# director) work the worklist. The dashboard shows names with hours status: the clinical leads and billing.
+# The audit-readiness report is for the director and billing (it is what a payer's auditor asks for).
+_COMPLIANCE_OPS_GRANTS: dict[str, frozenset[str]] = {
+    Role.PROGRAM_DIRECTOR: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD, Cap.COMPLIANCE_AUDIT_REPORT}),
+    Role.THERAPIST: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD}),
+    Role.CASE_MANAGER: frozenset({Cap.COMPLIANCE_WORKLIST, Cap.COMPLIANCE_DASHBOARD}),
+    Role.PRESCRIBER: frozenset({Cap.COMPLIANCE_WORKLIST}),
+    Role.NURSE: frozenset({Cap.COMPLIANCE_WORKLIST}),
+    Role.BILLER: frozenset({Cap.COMPLIANCE_DASHBOARD, Cap.COMPLIANCE_AUDIT_REPORT}),
+}
+for _role, _caps in _COMPLIANCE_OPS_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _caps
+# --- end compliance operations grants ----------------------------------------------------------------------
 # --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
 # Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;
 # billers too. Claims, charges and remittances (patient data) stay billing.view / billing.manage.

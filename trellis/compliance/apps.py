@@ -1,3 +1,4 @@
+"""Weekly-hours requirement sets, the compliance engine, alerts, worklists and audit-readiness reports."""
 from django.apps import AppConfig
 
 
@@ -8,14 +9,19 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from trellis.accounts.capabilities import Cap
+        from trellis.attendance.signals import attendance_marked
+        from trellis.compliance.alerts import on_attendance_marked
+        from trellis.compliance.dashboard import authorization_usage, today_counters
         from trellis.compliance.panels import chart_hours, hours_badges, today_hours
         from trellis.core.registry import (
             register_chart_panel,
             register_chart_tab,
             register_hours_badges,
             register_nav,
+            register_today_counter,
             register_today_section,
         )
+        from trellis.coverage.usage import register_usage_provider
 
         register_nav("compliance_hours", "Weekly hours", "compliance:worklist", Cap.COMPLIANCE_VIEW, order=32)
         register_nav("requirement_sets", "Hours requirements", "compliance:rule_sets", Cap.COMPLIANCE_CONFIGURE,
@@ -26,3 +32,13 @@ class ComplianceConfig(AppConfig):
         register_today_section("compliance_hours", "compliance/today.html", today_hours,
                                capability=Cap.COMPLIANCE_VIEW, order=40)
         register_hours_badges(hours_badges)
+        # compliance operations: alerts computed when attendance is saved, their worklist, dashboard, audit report
+        register_usage_provider(authorization_usage)
+        attendance_marked.connect(on_attendance_marked, dispatch_uid="compliance_hours_alerts")
+        register_nav("compliance_alerts", "Compliance alerts", "compliance:alerts", Cap.COMPLIANCE_WORKLIST,
+                     order=33)
+        register_nav("compliance_dashboard", "Compliance dashboard", "compliance:dashboard",
+                     Cap.COMPLIANCE_DASHBOARD, order=60)
+        register_nav("compliance_audit_report", "Audit readiness", "compliance:audit_report",
+                     Cap.COMPLIANCE_AUDIT_REPORT, order=72)
+        register_today_counter("compliance_alerts", today_counters, capability=Cap.COMPLIANCE_WORKLIST, order=8)

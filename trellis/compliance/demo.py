@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from trellis.accounts.models import Role, SiteMembership
 from trellis.attendance.services import MarkEntry, mark_attendance
-from trellis.compliance import selectors, services
+from trellis.compliance import ops_demo, selectors, services
 from trellis.compliance.engine import STATUS_LABELS, Status, week_monday
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
@@ -54,6 +54,11 @@ def seed(ctx: DemoContext) -> None:
     ctx.extra["compliance_census"] = census
     ctx.say("Weekly hours this week: " + ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in census.items())
             + f"; requirement set assigned to {assigned} payer(s).")
+
+
+def seed_ops(ctx: DemoContext) -> None:
+    """Alerts, authorizations in every state, a release for the UR packet (after attendance and outcomes)."""
+    ops_demo.seed(ctx)
 
 
 def _one_met_week(ctx: DemoContext, director: Any) -> None:

@@ -128,3 +128,12 @@ class PayerRequirementAssignment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.payer} → {self.requirement_set}"
+
+# Alerts and their routing (compliance operations) live in their own module; imported here to register them.
+from trellis.compliance.alert_models import (  # noqa: E402, F401
+    AlertKind,
+    AlertState,
+    ComplianceAlert,
+    ComplianceAlertRecipient,
+    RouteReason,
+)

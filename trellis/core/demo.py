@@ -32,6 +32,7 @@ SEEDERS = [
     "billing",
     "telehealth",
     "outcomes",
+    "compliance.ops",
 ]
 
 DEMO_PASSWORD = "trellis-demo-2026"  # noqa: S105 - printed by `make demo`; demo organization only

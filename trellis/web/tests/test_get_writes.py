@@ -178,6 +178,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
         "administration_id": [_first(_model("Administration").objects.filter(status="complete"),
                                      "completed administration").public_id],
+        "compliance_alert_id": [_first(_model("ComplianceAlert").objects.all(), "compliance alert").public_id],
         "set_id": [_first(_model("RequirementSet").objects.filter(organization=ctx.org), "requirement set").public_id,
                    _first(_model("RequirementSet").objects.filter(organization=None), "built-in set").public_id],
         "payer_id": [_first(_model("Payer").objects.filter(organization=ctx.org), "payer").public_id],

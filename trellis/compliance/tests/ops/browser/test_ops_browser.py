@@ -1,0 +1,65 @@
+"""Browser: the compliance dashboard, the worklist, the audit-readiness report and the UR packet form at 1280 px,
+with axe-core finding no serious violations. Screenshots go to $TRELLIS_SCREENSHOTS when set."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from trellis.compliance import alerts
+from trellis.compliance.tests.ops.ops_helpers import admit_patient, mark
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = os.environ.get("TRELLIS_SCREENSHOTS")
+
+
+def _axe_serious(page) -> list[str]:  # noqa: ANN001
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in {"serious", "critical"}]
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+
+
+def test_dashboard_worklist_report_and_packet_pages(page, live_server, login_as, make_staff, episode, groups,
+                                                   track, monday, therapist, case_manager):
+    mark(groups[0], episode, "present", therapist)
+    others = [admit_patient(track, monday=monday, therapist=therapist, case_manager=case_manager) for _ in range(3)]
+    mark(groups[0], others[0], "absent_unexcused", therapist)
+    for s in groups:
+        mark(s, others[1], "present", therapist)
+    alerts.evaluate_hours_alerts(episodes=alerts.alertable_episodes(), monday=monday)
+    director = make_staff("program_director", full_name="Dana Director")
+    page.set_default_timeout(60_000)  # a loaded CI machine; nothing here measures speed
+    page.set_default_navigation_timeout(60_000)
+    login_as(page, director)
+    y, w, _ = monday.isocalendar()
+    page.goto(f"{live_server.url}/compliance/dashboard/?week={y}-W{w:02d}")
+    assert page.get_by_role("heading", name="Compliance dashboard").is_visible()
+    assert page.locator("svg.status-chart").is_visible()
+    assert "Cannot be met: 1" in page.content()
+    assert _axe_serious(page) == []
+    _shot(page, "compliance-dashboard.png")
+    page.goto(f"{live_server.url}/compliance/alerts/?all=1")
+    assert page.locator("#compliance-alerts tbody tr").count() >= 1
+    assert _axe_serious(page) == []
+    _shot(page, "compliance-worklist.png")
+    end = monday + timedelta(days=6)
+    page.goto(f"{live_server.url}/compliance/audit-readiness/?start={monday}&end={end}")
+    assert "with attended services" in page.content()
+    assert _axe_serious(page) == []
+    _shot(page, "compliance-audit-report.png")
+    page.goto(f"{live_server.url}/compliance/ur-packet/{episode.patient.public_id}/")
+    page.fill("#id_recipient_name", "Acme Health")
+    page.get_by_role("button", name="Generate and disclose").click()
+    assert "No disclosure without a release of information" in page.content()
+    assert _axe_serious(page) == []
+    _shot(page, "compliance-ur-packet-refused.png")
