@@ -6,8 +6,15 @@ import os
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright sync API + ORM in browser tests
+
+# Property tests check rules, not speed (speed is measured in bench/): on a loaded CI machine Hypothesis's
+# timing health checks and per-example deadline would fail a correct rule.
+hypothesis_settings.register_profile("trellis", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("trellis")
 
 
 @pytest.fixture(autouse=True)
