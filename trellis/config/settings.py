@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "trellis.accounts.middleware.RequireMFAMiddleware",
     "trellis.accounts.middleware.RequirePasswordChangeMiddleware",
     "trellis.accounts.middleware.ActiveSiteMiddleware",
+    "trellis.accounts.middleware.DataCategoryMiddleware",
     "trellis.core.middleware.NoStoreMiddleware",
     # axes must be last: it turns lockouts into a response
     "axes.middleware.AxesMiddleware",
