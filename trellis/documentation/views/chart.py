@@ -16,7 +16,7 @@ from trellis.accounts.policies import capability_required, has_capability, sites
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
-from trellis.episodes.models import Episode
+from trellis.core.part2 import part2_notice_applies
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
 
@@ -120,7 +120,7 @@ def _pdf_meta(request: HttpRequest, patient: Any, notes: list[selectors.ChartNot
 
 
 def _patient_is_part2(patient: Any) -> bool:
-    return Episode.objects.filter(patient=patient, program__is_part2=True).exists()
+    return part2_notice_applies([patient])  # the one decision for every print and export (trellis.core.part2)
 
 
 def _pdf_patient(patient: Any) -> pdfmod.PdfPatient:

@@ -9,7 +9,7 @@ that existed at the time (created on or before that day and still present).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,7 +23,7 @@ def grants_as_of(day: date | None) -> list[tuple[str, str, str, str]]:
     memberships = SiteMembership.objects.select_related("site", "user")
     if day is None:
         return sorted((m.site.code, m.role, m.user.email, "current") for m in memberships)
-    end = datetime.combine(day, time.max, tzinfo=timezone.utc)
+    end = datetime.combine(day, time.max, tzinfo=UTC)
     rows: set[tuple[str, str, str, str]] = set()
     audited: dict[str, list[str]] = {}
     changes = (AuditEvent.objects.filter(object_type="user", occurred_at__lte=end, detail__has_key="roles_after")
