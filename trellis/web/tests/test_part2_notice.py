@@ -30,6 +30,7 @@ PRINT_EXPORT_ROUTES = {
     "episodes:summary_pdf",
     "documentation:chart_notes_pdf",
     "documentation:chart_note_pdf",
+    "outcomes:fhir",
 }
 # Print/export routes walked elsewhere or carrying the notice another way, with the reason.
 NOT_WALKED_HERE = {
@@ -37,8 +38,7 @@ NOT_WALKED_HERE = {
     # the consent's scope on the letter and the exported summary.
     "episodes:referral_letter": "disclosure under a release; trellis/consents/tests/test_disclosures.py",
     "episodes:export_summary": "disclosure under a release; trellis/consents/tests/test_disclosures.py",
-    # Not yet carrying the notice (see the security report): a FHIR resource and an X12 837 claim file.
-    "outcomes:fhir": "FHIR export: notice not yet attached (security label TODO)",
+    # Not carrying the notice: an X12 837 claim file has no segment for it (a disclosure for payment).
     "billing:download": "X12 837 batch to the clearinghouse: payment disclosure, no notice segment",
 }
 LOOKS_LIKE_PRINT = re.compile(r"pdf|print|sheet|export|letter|download|fhir|csv", re.IGNORECASE)
@@ -75,7 +75,10 @@ def _urls(ctx: Any) -> dict[str, str]:
                       .order_by("-starts_at"), "session with attendance")
     roster_day = timezone.localtime(attended.starts_at, site.zone).date()
     patient = signed.episode.patient
+    administration = _first(_model("Administration").objects.filter(status="complete", episode__program__site=site),
+                            "completed outcome measure")
     return {
+        "outcomes:fhir": reverse("outcomes:fhir", kwargs={"administration_id": administration.public_id}),
         "patients:face_sheet": reverse("patients:face_sheet", kwargs={"patient_id": patient.public_id}),
         "scheduling:day_sheet": reverse("scheduling:day_sheet") + f"?date={roster_day.isoformat()}",
         "careplans:plan_pdf": reverse("careplans:plan_pdf", kwargs={"plan_id": plan.public_id}),
