@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of, category_capability
 from trellis.accounts.routes import route_category
 from trellis.audit.services import AuditAction, record
+from trellis.core.policy import ALLOW, Decision, deny
 
 _CACHE_ATTR = "_trellis_site_caps"
 
@@ -57,6 +58,15 @@ def may_open_route(user: Any, url_name: str, site: Any = None) -> bool:
     """Whether the route's declared data category is readable by the user (False for undeclared routes)."""
     category = route_category(url_name)
     return category is not None and may_read_category(user, category, site)
+
+
+def decide(user: Any, capability: str, site: Any = None, *, to: str) -> Decision:
+    """A capability check as a Decision whose reason says what the role may not do ("to" completes
+    "Your role does not allow you to ...")."""
+    if has_capability(user, capability, site):
+        return ALLOW
+    where = f" at {site.name}" if getattr(site, "name", None) else ""
+    return deny(f"Your role{where} does not allow you to {to}.")
 
 
 def sites_with(user: Any, capability: str) -> list[Any]:

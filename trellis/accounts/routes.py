@@ -98,6 +98,8 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "attendance:track_ledger": C.DEMOGRAPHICS,
     # referrals: the board and a referral are registration work; intake, C-SSRS and level of care are clinical
     "referrals:board": C.DEMOGRAPHICS,
+    "referrals:board_column": C.DEMOGRAPHICS,
+    "referrals:move_form": C.DEMOGRAPHICS,
     "referrals:new": C.DEMOGRAPHICS,
     "referrals:sources": C.ADMIN,
     "referrals:source_new": C.ADMIN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
@@ -36,7 +36,7 @@ BOARD_COLUMNS = [
     ReferralStatus.NOT_REACHED,
     ReferralStatus.REFERRED_ELSEWHERE,
 ]
-BOARD_CARD_LIMIT = 50  # per column; older cards are reachable from the list view
+BOARD_CARD_LIMIT = 50  # per column page; "Show more" loads the next page of that column
 
 
 def _site_ids(user: User, capability: str) -> list[int]:
@@ -58,28 +58,52 @@ def referrals_for(user: User, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[R
     )
 
 
-def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
-          source: Any = None) -> list[dict[str, Any]]:
-    """Columns of the pipeline board for one site (one query per column, bounded); optionally only one
-    owner's referrals or one source's."""
-    base = referrals_for(user).filter(site=site)
+OPEN_ORDER = ["next_step_due", "-received_at"]  # open stages: the most urgent next step first
+CLOSED_ORDER = ["-closed_at"]  # outcomes: the most recent first
+
+
+def board_column(user: User, site: Any, status: str, *, offset: int = 0, limit: int = BOARD_CARD_LIMIT,
+                 owner: Any = None, source: Any = None) -> dict[str, Any]:
+    """One column of the pipeline board, one page of cards (one query), with whether more follow.
+
+    Columns page separately so that a site with thousands of closed referrals still renders the board in
+    a constant number of queries and a bounded page size.
+    """
+    qs = referrals_for(user).filter(site=site, status=status)
     if owner is not None:
-        base = base.filter(owner=owner)
+        qs = qs.filter(owner=owner)
     if source is not None:
-        base = base.filter(source=source)
+        qs = qs.filter(source=source)
+    order = OPEN_ORDER if status in (ReferralStatus.RECEIVED, ReferralStatus.SCREENING,
+                                     ReferralStatus.INTAKE_SCHEDULED, ReferralStatus.ASSESSED) else CLOSED_ORDER
+    offset = max(offset, 0)
+    cards = list(qs.order_by(*order, "pk")[offset: offset + limit + 1])
+    return {
+        "status": status,
+        "label": ReferralStatus(status).label,
+        "cards": cards[:limit],
+        "more": len(cards) > limit,
+        "next_offset": offset + limit,
+        "offset": offset,
+    }
+
+
+def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
+          source: Any = None, statuses: list[str] | None = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline board for one site (one query per column plus one for every column's total,
+    bounded); optionally only one owner's referrals or one source's, or only some columns (after a move)."""
+    qs = referrals_for(user).filter(site=site)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if source is not None:
+        qs = qs.filter(source=source)
+    wanted = [s for s in BOARD_COLUMNS if statuses is None or s in statuses]
+    totals = dict(qs.filter(status__in=wanted).order_by().values_list("status").annotate(n=Count("pk")))
     columns = []
-    for status in BOARD_COLUMNS:
-        qs = base.filter(status=status)
-        order = ["next_step_due", "-received_at"] if status in (
-            ReferralStatus.RECEIVED, ReferralStatus.SCREENING, ReferralStatus.INTAKE_SCHEDULED,
-            ReferralStatus.ASSESSED) else ["-closed_at"]
-        cards = list(qs.order_by(*order)[: limit + 1])
-        columns.append({
-            "status": status.value,
-            "label": status.label,
-            "cards": cards[:limit],
-            "more": len(cards) > limit,
-        })
+    for status in wanted:
+        column = board_column(user, site, status, limit=limit, owner=owner, source=source)
+        column["total"] = totals.get(status, 0)
+        columns.append(column)
     return columns
 
 
