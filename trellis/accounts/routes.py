@@ -70,6 +70,8 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "episodes:handoff_done": C.DEMOGRAPHICS,
     "episodes:intake_diagnosis_add": C.DIAGNOSES,
     "episodes:intake_diagnosis_error": C.DIAGNOSES,
+    "episodes:medications": C.CLINICAL,  # medication reconciliation
+    "episodes:aftercare_outcome": C.CLINICAL,
     # scheduling and attendance
     "scheduling:week": C.DEMOGRAPHICS,
     "scheduling:day": C.DEMOGRAPHICS,
@@ -124,6 +126,8 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "consents:sign": C.DEMOGRAPHICS,
     "consents:revoke": C.DEMOGRAPHICS,
     "consents:expire": C.DEMOGRAPHICS,
+    "consents:emergency": C.PART2,  # a medical-emergency disclosure (42 CFR 2.51) of the patient's records
+    "consents:program_notice": C.ADMIN,  # the program's patient notice text
     # careplans
     "careplans:worklist": C.PLANS,
     "careplans:admission_programs": C.ADMIN,
@@ -136,6 +140,8 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "careplans:plan_add": C.PLANS,
     "careplans:plan_sign": C.PLANS,
     "careplans:plan_review": C.PLANS,
+    "careplans:plan_diagnosis": C.PLANS,
+    "careplans:plan_physician_sign": C.PLANS,
     # documentation
     "documentation:worklist": C.NOTES,
     "documentation:program_worklist": C.NOTES,
@@ -162,6 +168,16 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "billing:build": C.BILLING,
     "billing:download": C.BILLING,
     "billing:submit": C.BILLING,
+    "billing:charges": C.BILLING,
+    "billing:charge_hold": C.BILLING,
+    "billing:charge_release": C.BILLING,
+    "billing:remittance_upload": C.BILLING,
+    # fee schedules and KPIs: rates and aggregates, no patient data (billing.insight decides)
+    "billing:fees": C.AGGREGATE,
+    "billing:fee_add": C.ADMIN,
+    "billing:fee_end": C.ADMIN,
+    "billing:kpi_ar": C.AGGREGATE,
+    "billing:kpi_denials": C.AGGREGATE,
     # telehealth: who is waiting for which session is scheduling information
     "telehealth:join": C.PUBLIC,
     "telehealth:join_next": C.PUBLIC,

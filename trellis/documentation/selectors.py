@@ -31,6 +31,7 @@ from .models import (
     NoteTemplate,
     ParticipantNote,
     PrivateNote,
+    RiskNotice,
     Signature,
 )
 from .note_schema import FieldError, Scope, TemplateSchema, display_sections
@@ -468,7 +469,13 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
     unsigned, to_cosign = worklist_counts(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
     url = reverse("documentation:worklist")
-    return [
+    high_risk = RiskNotice.objects.filter(recipient=user, seen_at__isnull=True).count()
+    counters = [
         TodayCounter(unsigned, "sessions need a signed note", url, "warn" if unsigned else ""),
         TodayCounter(to_cosign, "notes waiting for your co-signature", url, "warn" if to_cosign else ""),
     ]
+    if high_risk:
+        # C-SSRS triage: a signed note rated a patient of yours high risk (documentation.risk_rules).
+        counters.append(TodayCounter(high_risk, "patients of yours rated high suicide risk in a signed note", url,
+                                     "danger"))
+    return counters

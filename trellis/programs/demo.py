@@ -10,15 +10,15 @@ from trellis.programs.models import LevelOfCare, Population, Program, Room, Trac
 # Weekly hour ranges follow common payer/CMS expectations: PHP >= 20 h/week (42 CFR 410.43(c)(1));
 # IOP 9-19 h/week (CMS CY2024 OPPS final rule, IOP at least 9 h/week; ASAM Level 2.1: 9+ h adults, 6+ adolescents).
 PROGRAMS = [
-    # site idx, name, level, population, model, days, min h, max h, certification, part2, tracks
+    # site idx, name, level, population, model, days, min h, max h, certification, part2, tracks, ASAM level
     (0, "Adult Partial Hospitalization", LevelOfCare.PHP, Population.ADULT, "CBT and DBT skills", 5, "20", "30",
-     True, False, [("Mood & Anxiety", TrackKind.GENERAL), ("Trauma Recovery", TrackKind.TRAUMA)]),
+     True, False, [("Mood & Anxiety", TrackKind.GENERAL), ("Trauma Recovery", TrackKind.TRAUMA)], ""),
     (0, "Adult Intensive Outpatient", LevelOfCare.IOP, Population.ADULT, "CBT, co-occurring", 3, "9", "19",
-     True, True, [("Co-occurring Recovery", TrackKind.CO_OCCURRING), ("Daytime IOP", TrackKind.GENERAL)]),
+     True, True, [("Co-occurring Recovery", TrackKind.CO_OCCURRING), ("Daytime IOP", TrackKind.GENERAL)], "2.1"),
     (1, "Adolescent Intensive Outpatient", LevelOfCare.IOP, Population.ADOLESCENT, "DBT-A, family-based", 3, "6",
-     "12", False, False, [("Adolescent After-school", TrackKind.ADOLESCENT)]),
+     "12", False, False, [("Adolescent After-school", TrackKind.ADOLESCENT)], "2.1"),
     (2, "Evening Intensive Outpatient", LevelOfCare.IOP, Population.ADULT, "Trauma-informed CBT", 3, "9", "12",
-     False, False, [("Evening IOP", TrackKind.EVENING)]),
+     False, False, [("Evening IOP", TrackKind.EVENING)], ""),
 ]
 
 ROOMS = [
@@ -32,11 +32,13 @@ ROOMS = [
 def seed(ctx: DemoContext) -> None:
     programs: list[Program] = []
     tracks: list[Track] = []
-    for (si, name, level, pop, model, days, lo, hi, cert, part2, track_specs) in PROGRAMS:
+    for (si, name, level, pop, model, days, lo, hi, cert, part2, track_specs, asam) in PROGRAMS:
         program = Program.objects.create(
             organization=ctx.org, site=ctx.sites[si], name=name, level_of_care=level, population=pop,
             clinical_model=model, days_per_week=days, weekly_hours_min=Decimal(lo), weekly_hours_max=Decimal(hi),
-            requires_certification=cert, is_part2=part2,
+            requires_certification=cert, is_part2=part2, asam_level=asam,
+            # the SUD program re-screens with the C-SSRS every two weeks (program policy)
+            rescreen_every_days=14 if part2 else None,
         )
         programs.append(program)
         for tname, kind in track_specs:

@@ -9,6 +9,7 @@ from django.db import models
 
 from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
+from trellis.programs.rules import AsamLevel
 
 
 class LevelOfCare(models.TextChoices):
@@ -82,6 +83,14 @@ class Program(BaseModel):
     is_part2 = models.BooleanField(
         default=False, help_text="A federally assisted SUD program whose records fall under 42 CFR Part 2."
     )
+    # ASAM level where the program uses ASAM (trellis.programs.rules.AsamLevel); its floor may raise the minimum.
+    asam_level = models.CharField(max_length=4, blank=True, default="", choices=AsamLevel.choices)
+    # Suicide-risk screening (C-SSRS) around admission and discharge: TJC NPSG.15.01.01 EP 2 (screen with a
+    # validated tool) - the window is program policy.
+    risk_screen_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A C-SSRS screen is required within this many days before admission and discharge.")
+    rescreen_every_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Re-screen with the C-SSRS every this many days (blank: no schedule).")
     active = models.BooleanField(default=True)
 
     class Meta:
