@@ -16,6 +16,7 @@ ROUTE_CATEGORIES: dict[str, str] = {
     # web
     "web:home": C.NONE,
     "web:healthz": C.PUBLIC,
+    "web:census": C.DEMOGRAPHICS,
     # accounts
     "accounts:login": C.PUBLIC,
     "accounts:logout": C.PUBLIC,
@@ -207,6 +208,11 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "outcomes:invite": C.DEMOGRAPHICS,
     "outcomes:link": C.PUBLIC,
     "outcomes:form": C.PUBLIC,
+    # compliance: weekly hours counted against requirements (minutes, no note text)
+    "compliance:worklist": C.DEMOGRAPHICS,
+    "compliance:patient_hours": C.DEMOGRAPHICS,
+    "compliance:rule_sets": C.ADMIN,
+    "compliance:rule_set": C.ADMIN,
 }
 
 
