@@ -57,6 +57,16 @@ class Cap:
     COMPLIANCE_DASHBOARD = "compliance.dashboard"  # per-site/program week: patients by status, auths, reviews
     COMPLIANCE_AUDIT_REPORT = "compliance.audit_report"  # billable days with their evidence, CSV and PDF
     # --- end compliance operations ---------------------------------------------------------------------
+    # --- security: reading by data category (minimum necessary, 45 CFR 164.502(b), 164.514(d)) -------
+    DATA_DEMOGRAPHICS = "data.demographics"  # names, contact, schedule, attendance, episode dates
+    DATA_CLINICAL = "data.clinical"  # assessments and screens (intake, C-SSRS, safety plan, LOC, measures)
+    DATA_DIAGNOSES = "data.diagnoses"  # diagnoses and their codes
+    DATA_PLANS = "data.plans"  # treatment plans
+    DATA_NOTES = "data.notes"  # progress and group note text
+    DATA_PART2 = "data.part2"  # 42 CFR Part 2 records: disclosures and their accounting
+    DATA_PRIVATE_NOTES = "data.private_notes"  # psychotherapy (process) notes; author only on top of this
+    DATA_BILLING = "data.billing"  # charges, claims, remittances
+    # --- end security ---------------------------------------------------------------------------------
     # --- compliance (weekly-hours engine, requirement sets) -------------------------------------------
     COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
     COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
@@ -195,6 +205,94 @@ for _role, _caps in _COMPLIANCE_OPS_GRANTS.items():
 for _role in (Role.BILLER, Role.ORG_ADMIN, Role.PROGRAM_DIRECTOR):
     ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.BILLING_INSIGHT}
 # --- end billing insight grants ----------------------------------------------------------------------------
+
+
+# --- security: data categories (who reads what, and why) ------------------------------------------------
+class DataCategory:
+    """What a page or export shows. Every URL route declares one (trellis/accounts/routes.py)."""
+
+    PUBLIC = "public"  # no sign-in; the route checks its own unguessable token
+    NONE = "none"  # no patient data: own account, the dashboard shell (each section checks its capability)
+    ADMIN = "admin"  # organization, staff and program configuration
+    AUDIT = "audit"  # the audit trail (who touched which record)
+    AGGREGATE = "aggregate"  # counts and rates without individual records
+    DEMOGRAPHICS = "demographics"
+    CLINICAL = "clinical"
+    DIAGNOSES = "diagnoses"
+    PLANS = "plans"
+    NOTES = "notes"
+    PART2 = "part2"
+    PRIVATE_NOTES = "private_notes"
+    BILLING = "billing"
+
+
+# The capability a role needs to read a category; None: the route's own capability decides (no patient data).
+CATEGORY_READ_CAP: dict[str, str | None] = {
+    DataCategory.PUBLIC: None,
+    DataCategory.NONE: None,
+    DataCategory.ADMIN: None,
+    DataCategory.AUDIT: None,
+    DataCategory.AGGREGATE: None,
+    DataCategory.DEMOGRAPHICS: Cap.DATA_DEMOGRAPHICS,
+    DataCategory.CLINICAL: Cap.DATA_CLINICAL,
+    DataCategory.DIAGNOSES: Cap.DATA_DIAGNOSES,
+    DataCategory.PLANS: Cap.DATA_PLANS,
+    DataCategory.NOTES: Cap.DATA_NOTES,
+    DataCategory.PART2: Cap.DATA_PART2,
+    DataCategory.PRIVATE_NOTES: Cap.DATA_PRIVATE_NOTES,
+    DataCategory.BILLING: Cap.DATA_BILLING,
+}
+
+_TREATING = (Role.PROGRAM_DIRECTOR, Role.THERAPIST, Role.GROUP_FACILITATOR, Role.PRESCRIBER, Role.NURSE,
+             Role.CASE_MANAGER)
+
+# category -> (roles that read it, why). Minimum necessary: 45 CFR 164.502(b) and 164.514(d) (a covered entity
+# identifies the classes of its workforce who need access and the categories of PHI they need); Part 2 records
+# only to program personnel who need them for treatment: 42 CFR 2.12(c)(3) and 2.13(a).
+CATEGORY_READERS: dict[str, tuple[tuple[str, ...], str]] = {
+    DataCategory.DEMOGRAPHICS: (
+        (*_TREATING, Role.PEER_SPECIALIST, Role.BILLER, Role.FRONT_DESK, Role.ORG_ADMIN),
+        "registration, scheduling, check-in and claims need who the patient is and when they attend",
+    ),
+    DataCategory.CLINICAL: (
+        _TREATING,
+        "assessments and screens (substance use, suicide risk, level of care) serve treatment only; "
+        "front desk, billing and peer support do their work without them",
+    ),
+    DataCategory.DIAGNOSES: (
+        (*_TREATING, Role.BILLER),
+        "treaters need them; a claim carries ICD-10-CM codes (45 CFR 162.1002), so billing reads the codes",
+    ),
+    DataCategory.PLANS: (_TREATING, "the plan is written and carried out by the treatment team"),
+    DataCategory.NOTES: (
+        (*_TREATING, Role.PEER_SPECIALIST),
+        "note text is for treatment; peer specialists and group facilitators read only the notes of sessions "
+        "they ran or of patients on their caseload (documentation selectors); billing reads signed/unsigned "
+        "status and minutes on its own pages, never the text",
+    ),
+    DataCategory.PART2: (
+        _TREATING,
+        "disclosures of substance-use treatment records and their accounting: program personnel with a need "
+        "for them in treatment (42 CFR 2.12(c)(3), 2.13(a))",
+    ),
+    DataCategory.PRIVATE_NOTES: (
+        (*_TREATING, Role.PEER_SPECIALIST),
+        "psychotherapy notes are kept apart from the record (45 CFR 164.501, 164.508(a)(2)); author only",
+    ),
+    DataCategory.BILLING: (
+        (Role.BILLER, Role.ORG_ADMIN),
+        "charges, claims and remittances are payment work; clinicians do not need them to treat",
+    ),
+}
+for _category, (_readers, _why) in CATEGORY_READERS.items():
+    for _role in _readers:
+        ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {CATEGORY_READ_CAP[_category]}
+# --- end security data categories ---------------------------------------------------------------------------
+
+
+def category_capability(category: str) -> str | None:
+    """The capability that reading `category` needs (None for categories without patient data)."""
+    return CATEGORY_READ_CAP[category]
 
 
 def capabilities_of(role: str) -> frozenset[str]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.generic import RedirectView
 
-from trellis.accounts.capabilities import ROLES_READING_PATIENT_DATA
-from trellis.accounts.policies import roles_of, user_sites
+from trellis.accounts.capabilities import ROLES_READING_PATIENT_DATA, category_capability
+from trellis.accounts.policies import may_read_category, roles_of, user_sites
+from trellis.accounts.routes import route_category
 from trellis.audit.services import AuditAction, record
+
+logger = logging.getLogger("trellis.accounts")
 
 LAST_SEEN_KEY = "trellis_last_seen"
 ACTIVE_SITE_KEY = "trellis_active_site"
@@ -129,3 +135,37 @@ class ActiveSiteMiddleware:
                 finally:
                     timezone.deactivate()
         return self.get_response(request)
+
+
+class DataCategoryMiddleware:
+    """The data-category floor under every view (minimum necessary, 45 CFR 164.502(b)).
+
+    Each route declares the category it shows (trellis/accounts/routes.py). A signed-in user whose roles cannot
+    read it gets 403 before the view runs, audited; a route that declared no category is refused for everyone
+    (deny by default) so a forgotten declaration fails closed rather than open."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> None:
+        match = request.resolver_match
+        name = match.view_name if match is not None else ""
+        category = route_category(name)
+        if category is None and issubclass(getattr(view_func, "view_class", object), RedirectView):
+            return None  # an old address that only redirects; the target route is checked when it is opened
+        if category is None:
+            logger.error("route %s declares no data category; add it to trellis/accounts/routes.py", name)
+            raise PermissionDenied("This page is not available.")
+        if request.user.is_authenticated and not may_read_category(request.user, category):
+            record(
+                action=AuditAction.DENIED,
+                object_type="view",
+                object_id=name,
+                outcome="denied",
+                detail={"category": category, "capability": category_capability(category)},
+            )
+            raise PermissionDenied("Your role does not allow this.")
+        return None

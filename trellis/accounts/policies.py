@@ -9,7 +9,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of
+from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of, category_capability
+from trellis.accounts.routes import route_category
 from trellis.audit.services import AuditAction, record
 from trellis.core.policy import ALLOW, Decision, deny
 
@@ -45,6 +46,18 @@ def has_capability(user: Any, capability: str, site: Any = None) -> bool:
         entry = entries.get(getattr(site, "pk", site))
         return bool(entry and capability in entry[1])
     return any(capability in caps for _, caps, _ in entries.values())
+
+
+def may_read_category(user: Any, category: str, site: Any = None) -> bool:
+    """Whether the user's roles (at `site`, or anywhere) may read this data category."""
+    capability = category_capability(category)
+    return capability is None or has_capability(user, capability, site)
+
+
+def may_open_route(user: Any, url_name: str, site: Any = None) -> bool:
+    """Whether the route's declared data category is readable by the user (False for undeclared routes)."""
+    category = route_category(url_name)
+    return category is not None and may_read_category(user, category, site)
 
 
 def decide(user: Any, capability: str, site: Any = None, *, to: str) -> Decision:

@@ -1,7 +1,8 @@
 """Append-only, hash-chained audit trail (HIPAA §164.312(b) audit controls; §164.316 retention).
 
 Two insert-only tables, and one work queue:
-- AuditEvent is written inside the business transaction with the SHA-256 of its own canonical content, and
+- AuditEvent is written inside the business transaction with the HMAC of its own canonical content (key
+  outside the database, trellis/audit/keys.py), and
   takes no lock, so audited writes never serialize on (or deadlock over) the chain;
 - AuditSeal links each committed event into the chain (hash of the previous seal + the event's content hash).
   Seals are appended in a short transaction after commit, in batches (and by `manage.py seal_audit`);
@@ -55,6 +56,8 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=16, default="success")
     detail = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64)
+    # Which audit key made content_hash (HMAC); blank for events hashed before keying (plain SHA-256).
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
@@ -84,6 +87,8 @@ class AuditSeal(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     sealed_at = models.DateTimeField()
+    # blank: sealed before keying (SHA-256)
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -105,6 +110,11 @@ class AuditChainHead(models.Model):
 
     sealed_count = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # Where the unkeyed (legacy SHA-256) part of the trail ends, signed with an audit key when keying began.
+    legacy_events_until = models.BigIntegerField(default=0)
+    legacy_seals_until = models.BigIntegerField(default=0)
+    boundary_key_id = models.CharField(max_length=16, blank=True, default="")
+    boundary_mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"audit head ({self.sealed_count} sealed)"

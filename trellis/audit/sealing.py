@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from trellis.audit.chain import seal_hash
 from trellis.audit.context import current
+from trellis.audit.keys import current_key
 from trellis.audit.models import AuditChainHead, AuditSeal, AuditSealQueue
 from trellis.core.health import is_database_outage
 
@@ -82,9 +83,10 @@ def seal_batch(*, limit: int = 500) -> int:
             return 0
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         prev, sealed_at, seals = head.last_hash, timezone.now(), []
+        key_id, key = current_key()
         for event_id, digest in claimed:
-            link = seal_hash(prev, event_id, digest)
-            seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at))
+            link = seal_hash(prev, event_id, digest, key)
+            seals.append(AuditSeal(event_id=event_id, prev_hash=prev, hash=link, sealed_at=sealed_at, key_id=key_id))
             prev = link
         AuditSeal.objects.bulk_create(seals)
         AuditSealQueue.objects.filter(event_id__in=[event_id for event_id, _ in claimed]).delete()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from trellis.audit.chain import content_hash
 from trellis.audit.context import current, roles_label
+from trellis.audit.keys import current_key
 from trellis.audit.middleware import client_ip
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.audit.sealing import seal_pending, seal_when_committed
@@ -89,6 +90,7 @@ def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: An
         ip, ua, path = ctx.ip_address, ctx.user_agent, ctx.path
     roles = roles_label(actor)
     occurred_at = timezone.now().isoformat()
+    key_id, key = current_key()
     events = []
     for entry in entries:
         patient, obj = entry.patient, entry.obj
@@ -111,7 +113,7 @@ def record_many(entries: Sequence[AuditEntry], *, actor: Any = None, request: An
             "outcome": entry.outcome,
             "detail": entry.detail or {},
         }
-        events.append(AuditEvent(**fields, content_hash=content_hash(fields)))
+        events.append(AuditEvent(**fields, content_hash=content_hash(fields, key), key_id=key_id))
     # Inserted inside the caller's transaction (they commit or roll back with the audited change) and without
     # any lock; a database trigger puts them in the seal queue (migration audit 0003), and they are chained
     # once the transaction has committed.

@@ -34,6 +34,7 @@ from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.core.forms import apply_domain_error
+from trellis.core.part2 import part2_notice_for
 from trellis.core.registry import plan_review_panels
 from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_for
@@ -162,7 +163,8 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
             f"Patient: {plan.patient_signer_name or 'did not sign - ' + plan.patient_declined_reason}",
         ]))
     record(action=AuditAction.PRINT, obj=plan, patient=plan.patient, site=plan.episode.program.site)
-    return HttpResponse(render_pdf("Treatment plan", sections), content_type="application/pdf",
+    notice = part2_notice_for([plan.patient])
+    return HttpResponse(render_pdf("Treatment plan", sections, footer_notice=notice), content_type="application/pdf",
                         headers={"Content-Disposition": 'inline; filename="treatment-plan.pdf"'})
 
 

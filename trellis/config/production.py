@@ -63,6 +63,11 @@ def production_problems(config: dict[str, Any]) -> list[str]:
         problems.append("SECURE_HSTS_SECONDS must be at least one day")
     if "sqlite" in str(config.get("DATABASES", {}).get("default", {}).get("ENGINE", "")):
         problems.append("DATABASE_URL must point at PostgreSQL")
+    if not (config.get("TRELLIS_AUDIT_KEYS") or config.get("TRELLIS_AUDIT_KEY_FILE")):
+        problems.append(
+            "TRELLIS_AUDIT_KEYS (or TRELLIS_AUDIT_KEY_FILE) must hold the audit chain key, kept outside the "
+            "database (e.g. TRELLIS_AUDIT_KEYS=k1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))'))"
+        )
     return problems
 
 

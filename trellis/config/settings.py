@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "trellis.accounts.middleware.RequireMFAMiddleware",
     "trellis.accounts.middleware.RequirePasswordChangeMiddleware",
     "trellis.accounts.middleware.ActiveSiteMiddleware",
+    "trellis.accounts.middleware.DataCategoryMiddleware",
     "trellis.core.middleware.NoStoreMiddleware",
     # axes must be last: it turns lockouts into a response
     "axes.middleware.AxesMiddleware",
@@ -321,6 +322,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 # How many reverse proxies sit in front of Trellis and append to X-Forwarded-For (the client address for the
 # audit trail is taken that many entries from the right; 0 ignores the header). Default 1 in production.
 TRELLIS_TRUSTED_PROXY_COUNT = int(os.environ.get("TRELLIS_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+
+# Audit chain keys live outside the database (trellis/audit/keys.py): "id:secret" pairs, comma separated, or a
+# file of them; TRELLIS_AUDIT_KEY_ID picks the key for new events (rotate by adding a pair and switching).
+TRELLIS_AUDIT_KEYS = os.environ.get("TRELLIS_AUDIT_KEYS", "")
+TRELLIS_AUDIT_KEY_FILE = os.environ.get("TRELLIS_AUDIT_KEY_FILE", "")
+TRELLIS_AUDIT_KEY_ID = os.environ.get("TRELLIS_AUDIT_KEY_ID", "")
+# Signed checkpoints of the chain head (manage.py audit_checkpoint); put it where the database cannot write.
+TRELLIS_AUDIT_CHECKPOINT_FILE = os.environ.get("TRELLIS_AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.jsonl"))
 if TRELLIS_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRELLIS_TRUSTED_PROXY_COUNT must be 0 or more")
 

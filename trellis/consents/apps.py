@@ -10,3 +10,8 @@ class ConsentsConfig(AppConfig):
         from trellis.core.registry import register_chart_tab
 
         register_chart_tab("consents", "Consents", "consents:tab", Cap.PATIENT_VIEW, order=40)
+
+        from trellis.consents.part2 import ABBREVIATED_NOTICE, REDISCLOSURE_NOTICE
+        from trellis.core.part2 import register_notice_texts
+
+        register_notice_texts(full=REDISCLOSURE_NOTICE, short=ABBREVIATED_NOTICE)

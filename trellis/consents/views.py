@@ -39,7 +39,10 @@ def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_
 def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "consents"})
-    consents = list(selectors.consents_for_patient(patient))
+    # Only the consents recorded at the user's sites, as for notes: a patient cared for at two sites has two
+    # sets of records, and another site's (a Part 2 release, say) stays there (45 CFR 164.502(b)).
+    consents = list(selectors.consents_scope(request.user).filter(patient=patient)
+                    .select_related("collected_by", "recipient_source"))
     today = today_in(patient.primary_site.zone)
     for c in consents:
         c.in_force = c.in_force_on(today)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
+
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import has_capability
+from trellis.accounts.models import Role
+from trellis.accounts.policies import has_capability, roles_of
 from trellis.core.policy import ALLOW, Decision, deny
 
-from .models import NoteStatus
+from .models import NoteStatus, SignatureKind
 
 if TYPE_CHECKING:
     from .models import Note, PrivateNote
@@ -65,20 +68,49 @@ def can_cosign(user: Any, note: Note) -> Decision:
     return ALLOW
 
 
+# Roles whose note access is limited to their own work (minimum necessary, 45 CFR 164.514(d)): they read the
+# notes of sessions they ran or of patients on their caseload, not every note at the site, and add addenda
+# only to notes they wrote or co-signed.
+LIMITED_NOTE_ROLES = frozenset({Role.PEER_SPECIALIST, Role.GROUP_FACILITATOR})
+
+
+def _limited_at(user: Any, site: Any) -> bool:
+    roles = roles_of(user, site)
+    return bool(roles) and roles <= LIMITED_NOTE_ROLES
+
+
+def _wrote_or_cosigned(user: Any, note: Note) -> bool:
+    return user.pk in (note.author_id, note.signed_by_id) or note.signatures.filter(
+        signer_id=user.pk, kind=SignatureKind.COSIGN).exists()
+
+
+def _on_caseload(user: Any, note: Note) -> bool:
+    return note.participants.filter(Q(episode__primary_clinician_id=user.pk) | Q(episode__case_manager_id=user.pk)
+                                    ).exists()
+
+
 def can_add_addendum(user: Any, note: Note) -> Decision:
     if note.status == NoteStatus.DRAFT:
         return deny("Addenda can only be added to signed notes; edit the draft instead.")
     if not has_capability(user, Cap.NOTE_WRITE, note.session.site):
         return deny("You may not add addenda at this site.")
+    if _limited_at(user, note.session.site) and not _wrote_or_cosigned(user, note):
+        return deny("You may add addenda only to notes you wrote or co-signed.")
     return ALLOW
 
 
 def can_view_note(user: Any, note: Note) -> Decision:
-    """The whole note (every attendee's section): clinical staff who write or co-sign notes at the site."""
+    """The whole note (every attendee's section): clinical staff who write or co-sign notes at the site;
+    peer specialists and group facilitators only for sessions they ran, notes they wrote, or patients on
+    their caseload."""
     site = note.session.site
-    if has_capability(user, Cap.NOTE_WRITE, site) or has_capability(user, Cap.NOTE_COSIGN, site):
-        return ALLOW
-    return deny("You may not read notes at this site.")
+    if not (has_capability(user, Cap.NOTE_WRITE, site) or has_capability(user, Cap.NOTE_COSIGN, site)):
+        return deny("You may not read notes at this site.")
+    if _limited_at(user, site) and not (
+        _is_session_clinician(user, note.session) or _wrote_or_cosigned(user, note) or _on_caseload(user, note)
+    ):
+        return deny("You may read only the notes of sessions you ran or of patients on your caseload.")
+    return ALLOW
 
 
 def can_print(user: Any, site: Any) -> Decision:

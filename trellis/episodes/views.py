@@ -16,12 +16,12 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
-from trellis.consents.part2 import ABBREVIATED_NOTICE
 from trellis.consents.policies import can_disclose
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
+from trellis.core.part2 import part2_notice_for
 from trellis.episodes import forms as episode_forms
 from trellis.episodes import policies, selectors, services
 from trellis.episodes.hooks import admission_panels, episode_panels
@@ -263,10 +263,7 @@ def summary_pdf(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     if rec is None:
         messages.error(request, "The discharge summary is generated at discharge.")
         return redirect("episodes:episode", episode_id=episode.public_id)
-    notice = ""
-    if services.part2_applies(episode):
-        notice = ABBREVIATED_NOTICE
-    pdf = discharge_summary_pdf(episode, rec, notice=notice)
+    pdf = discharge_summary_pdf(episode, rec, notice=part2_notice_for([episode.patient]))
     record(action=AuditAction.PRINT, obj=rec, patient=episode.patient, site=episode.program.site)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="discharge-summary.pdf"'

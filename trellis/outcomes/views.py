@@ -20,6 +20,7 @@ from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
+from trellis.core.part2 import part2_notice_for
 from trellis.episodes.models import Episode
 from trellis.outcomes import fhir, library, policies, selectors, services
 from trellis.outcomes.forms import (
@@ -104,7 +105,18 @@ def administration_fhir(request: HttpRequest, administration_id: Any) -> HttpRes
     if admin.status != AdministrationStatus.COMPLETE or defn is None:
         return JsonResponse({"error": "Only a completed administration can be exported."}, status=409)
     record(action=AuditAction.EXPORT, obj=admin, patient=admin.episode.patient, detail={"format": "fhir-r4"})
-    return JsonResponse(export_bundle(admin, defn), json_dumps_params={"indent": 1})
+    bundle = export_bundle(admin, defn)
+    notice = part2_notice_for([admin.episode.patient])
+    if notice:
+        # 42 CFR 2.32 travels with the export: HL7 security labels (v3 ActCode 42CFRPart2 and the
+        # NORDSCLCD obligation, as in the HL7 DS4P guide) and the notice's wording itself.
+        bundle["meta"] = {**bundle.get("meta", {}), "security": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "42CFRPart2"},
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NORDSCLCD"},
+        ]}
+        bundle["extension"] = [{"url": "https://trellis.invalid/fhir/StructureDefinition/part2-notice",
+                                "valueString": notice}]
+    return JsonResponse(bundle, json_dumps_params={"indent": 1})
 
 
 def export_bundle(admin: Administration, defn: Any) -> dict[str, Any]:

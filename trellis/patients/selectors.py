@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import has_capability, sites_with
+from trellis.accounts.policies import has_capability, may_open_route, sites_with
 from trellis.core.registry import chart_panels, chart_tabs
 from trellis.patients.models import Patient, PatientFlag, PatientSite
 
@@ -88,6 +88,8 @@ def chart_tabs_for(user: User, patient: Patient) -> list[dict[str, Any]]:
     tabs = []
     for tab in chart_tabs():
         if tab.capability and not has_capability(user, tab.capability):
+            continue
+        if not may_open_route(user, tab.url_name):  # the tab's data category (minimum necessary)
             continue
         try:
             url = reverse(tab.url_name, kwargs={"patient_id": patient.public_id})

@@ -10,6 +10,7 @@ from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import now, today_in
 from trellis.core.errors import ConflictError, DomainError
+from trellis.core.part2 import part2_notice_for
 from trellis.patients import selectors, services
 from trellis.patients.forms import FlagForm, PatientForm, PatientSearchForm
 from trellis.patients.models import Patient
@@ -123,6 +124,7 @@ def face_sheet(request: HttpRequest, patient_id) -> HttpResponse:
     context = chart_context(request, patient, "overview")
 
     context["printed_at"] = now()
+    context["part2_notice"] = part2_notice_for([patient], fmt="html")
     return render(request, "patients/face_sheet.html", context)
 
 

@@ -19,6 +19,7 @@ from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
+from trellis.core.part2 import part2_notice_for
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
@@ -134,7 +135,9 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
              for m in (e.roster.members if e.roster else [])]
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
            detail={"sessions": len(cal_day.entries), "patients": [str(p.public_id) for p in shown]})
-    return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok})
+    notice = part2_notice_for(shown, fmt="html") if names_ok else ""
+    return render(request, "scheduling/day_sheet.html", {"day": cal_day, "names_ok": names_ok,
+                                                         "part2_notice": notice})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from trellis.accounts.policies import has_capability
+from trellis.accounts.policies import has_capability, may_open_route
 from trellis.core.registry import ADMIN_SECTION, nav_entries
 
 __all__ = ["ADMIN_SECTION", "nav_items_for"]
@@ -24,6 +24,8 @@ def nav_items_for(user: Any, current_path: str = "", *, in_chart: bool = False) 
         key=lambda i: (i.section != "", section_rank.get(i.section, 0), i.section, i.order, i.label),
     ):
         if item.capability and not has_capability(user, item.capability):
+            continue
+        if not may_open_route(user, item.url_name):
             continue
         try:
             url = reverse(item.url_name)

@@ -13,6 +13,7 @@ SAFE = {
     "CSRF_COOKIE_SECURE": True,
     "SECURE_HSTS_SECONDS": 31536000,
     "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql"}},
+    "TRELLIS_AUDIT_KEYS": "k1:Qm9vb2tzLWFyZS1ub3Qta2V5cy1idXQtdGhpcy1pcw",
 }
 
 
@@ -37,6 +38,7 @@ def test_safe_production_settings_pass():
         ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
         ({"SECURE_HSTS_SECONDS": 0}, "HSTS"),
         ({"DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3"}}}, "PostgreSQL"),
+        ({"TRELLIS_AUDIT_KEYS": ""}, "TRELLIS_AUDIT_KEYS"),
     ],
 )
 def test_unsafe_production_settings_refused(override, problem):

@@ -16,7 +16,7 @@ from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
-from trellis.episodes.models import Episode
+from trellis.core.part2 import part2_notice_applies
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
 
@@ -44,7 +44,10 @@ def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     if form.is_valid():
         start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
     include_drafts = bool(sites_with(request.user, Cap.NOTE_WRITE))
-    notes = selectors.patient_notes(patient=patient, start=start, end=end, include_drafts=include_drafts)
+    # Only notes of sessions at the user's sites, and for peer specialists and group facilitators only their
+    # own sessions and caseload (documentation policies): a patient at two sites keeps each site's notes there.
+    notes = [cn for cn in selectors.patient_notes(patient=patient, start=start, end=end, include_drafts=include_drafts)
+             if policies.can_view_note(request.user, cn.note)]
     record(action=AuditAction.READ, patient=patient, object_type="documentation.chart_notes",
            detail={"notes": len(notes)})
     items = [_chart_item(cn) for cn in notes]
@@ -118,7 +121,7 @@ def _pdf_meta(request: HttpRequest, patient: Any, notes: list[selectors.ChartNot
 
 
 def _patient_is_part2(patient: Any) -> bool:
-    return Episode.objects.filter(patient=patient, program__is_part2=True).exists()
+    return part2_notice_applies([patient])  # the one decision for every print and export (trellis.core.part2)
 
 
 def _pdf_patient(patient: Any) -> pdfmod.PdfPatient:
@@ -141,7 +144,8 @@ PDF_COMPRESS = True  # tests may switch this off to read the text
 def chart_note_pdf(request: HttpRequest, patient_id: Any, participant_id: Any) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_PRINT)
     cn = selectors.chart_note(patient=patient, participant_id=participant_id)
-    if cn is None or not policies.can_print(request.user, cn.session.site):
+    if cn is None or not (policies.can_print(request.user, cn.session.site)
+                          and policies.can_view_note(request.user, cn.note)):
         record(action=AuditAction.DENIED, patient=patient, object_type="documentation.note_pdf", outcome="denied")
         raise Http404
     data = pdfmod.render_note_pdf(patient=_pdf_patient(patient), note=_pdf_note(cn),
@@ -161,7 +165,7 @@ def chart_notes_pdf(request: HttpRequest, patient_id: Any) -> HttpResponse:
         return redirect("documentation:chart_notes", patient_id=patient.public_id)
     start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
     notes = [cn for cn in selectors.patient_notes(patient=patient, start=start, end=end, limit=1000)
-             if policies.can_print(request.user, cn.session.site)]
+             if policies.can_print(request.user, cn.session.site) and policies.can_view_note(request.user, cn.note)]
     period = f"{start.isoformat() if start else 'first note'} to {end.isoformat() if end else 'today'}"
     data = pdfmod.render_notes_pdf(patient=_pdf_patient(patient), notes=[_pdf_note(cn) for cn in notes],
                                    meta=_pdf_meta(request, patient, notes), period=period, compress=PDF_COMPRESS)
