@@ -213,6 +213,29 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "compliance:patient_hours": C.DEMOGRAPHICS,
     "compliance:rule_sets": C.ADMIN,
     "compliance:rule_set": C.ADMIN,
+    # compliance operations: alerts and the dashboard name patients with hours and authorization dates; the
+    # audit-readiness report lists billable days with minutes and whether notes, plan and certification were
+    # signed (no note text); the UR packet carries notes' individualized sections (a disclosure).
+    "compliance:alerts": C.DEMOGRAPHICS,
+    "compliance:acknowledge": C.DEMOGRAPHICS,
+    "compliance:dashboard": C.DEMOGRAPHICS,
+    "compliance:dashboard_panel": C.DEMOGRAPHICS,
+    "compliance:audit_report": C.DEMOGRAPHICS,
+    "compliance:ur_packet": C.NOTES,
+    # coverage: insurance identifiers, authorization numbers, dates and days are demographics/financial; a
+    # concurrent review's record carries the reviewer's clinical rationale; payers are configuration.
+    "coverage:worklist": C.DEMOGRAPHICS,
+    "coverage:chart": C.DEMOGRAPHICS,
+    "coverage:coverage_new": C.DEMOGRAPHICS,
+    "coverage:coverage_edit": C.DEMOGRAPHICS,
+    "coverage:eligibility": C.DEMOGRAPHICS,
+    "coverage:authorization_new": C.DEMOGRAPHICS,
+    "coverage:authorization_edit": C.DEMOGRAPHICS,
+    "coverage:review_schedule": C.DEMOGRAPHICS,
+    "coverage:review": C.CLINICAL,
+    "coverage:payers": C.ADMIN,
+    "coverage:payer_new": C.ADMIN,
+    "coverage:payer_edit": C.ADMIN,
 }
 
 
