@@ -90,6 +90,13 @@ def note_sites(user: User) -> list[Any]:
     return list({*sites_with(user, Cap.NOTE_WRITE), *sites_with(user, Cap.NOTE_COSIGN)})
 
 
+def note_sites_in_view(user: User, active_site: Any = None) -> list[Any]:
+    """The note sites a worklist covers: the working site, or all of them ("All my sites"). Today's counters
+    and the worklist both call this so they count the same sessions."""
+    sites = note_sites(user)
+    return [s for s in sites if s.pk == active_site.pk] if active_site is not None else sites
+
+
 def notes_for(user: User) -> QuerySet:
     return Note.objects.filter(session__site__in=note_sites(user)).select_related(
         "session", "session__site", "session__program", "author", "template_version__template")
@@ -466,9 +473,10 @@ def private_notes_for(user: User) -> QuerySet:
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
-    unsigned, to_cosign = worklist_counts(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
+    unsigned, to_cosign = worklist_counts(user=user, sites=note_sites_in_view(user, ctx.active_site))
     url = reverse("documentation:worklist")
     return [
-        TodayCounter(unsigned, "sessions need a signed note", url, "warn" if unsigned else ""),
-        TodayCounter(to_cosign, "notes waiting for your co-signature", url, "warn" if to_cosign else ""),
+        TodayCounter(unsigned, "sessions need a signed note", f"{url}#unsigned", "warn" if unsigned else ""),
+        TodayCounter(to_cosign, "notes waiting for your co-signature", f"{url}#to-cosign",
+                     "warn" if to_cosign else ""),
     ]

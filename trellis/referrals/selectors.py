@@ -10,6 +10,7 @@ from django.urls import reverse
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
+from trellis.accounts.sites import in_view, scope_for
 from trellis.core.clock import now
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
@@ -58,11 +59,23 @@ def referrals_for(user: User, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[R
     )
 
 
+def next_steps_due(user: User, *, sites: list[Any], day: Any) -> QuerySet[Referral]:
+    """The user's own open referrals at `sites` whose next step is due on `day` or earlier: Today's counter and
+    the board's "next step due" filter both read this, so the number and the list cannot drift."""
+    return referrals_for(user).filter(site__in=sites, owner=user, next_step_due__lte=day,
+                                      status__in=OPEN_STATUSES)
+
+
 def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
-          source: Any = None) -> list[dict[str, Any]]:
-    """Columns of the pipeline board for one site (one query per column, bounded); optionally only one
-    owner's referrals or one source's."""
-    base = referrals_for(user).filter(site=site)
+          source: Any = None, sites: list[Any] | None = None, due_by: Any = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline board for one site, or for `sites` (all the user's sites) when `site` is None
+    (one query per column, bounded); optionally only one owner's referrals or one source's, or only the user's
+    next steps due by `due_by`."""
+    scope = [site] if site is not None else list(sites or [])
+    if due_by is not None:
+        base = next_steps_due(user, sites=scope, day=due_by)
+    else:
+        base = referrals_for(user).filter(site__in=scope)
     if owner is not None:
         base = base.filter(owner=owner)
     if source is not None:
@@ -144,24 +157,23 @@ def latest_intake(patient: Any) -> IntakeAssessment | None:
     return IntakeAssessment.objects.filter(patient=patient).order_by("-assessed_on", "-id").first()
 
 
-def pipeline_kpi(user: User, site: Any, *, days: int = 90) -> Any:
-    """Referral KPIs for a site over the last `days` days (one query)."""
+def pipeline_kpi(user: User, site: Any, *, days: int = 90, sites: list[Any] | None = None) -> Any:
+    """Referral KPIs for a site (or for `sites` when `site` is None) over the last `days` days (one query)."""
     import datetime as dt
 
     from trellis.referrals.kpi import pipeline_kpi as compute
 
     since = now() - dt.timedelta(days=days)
-    rows = referrals_for(user).filter(site=site, received_at__gte=since).values_list(
+    scope = [site] if site is not None else list(sites or [])
+    rows = referrals_for(user).filter(site__in=scope, received_at__gte=since).values_list(
         "status", "received_at", "closed_at")
     return compute(rows)
 
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
-    """The user's own referrals whose next step is due today or earlier."""
-    due = (
-        referrals_for(user, Cap.REFERRAL_MANAGE)
-        .filter(owner=user, next_step_due__lte=ctx.day, status__in=OPEN_STATUSES)
-        .count()
-    )
-    return [TodayCounter(due, "of your referrals have a next step due", reverse("referrals:board"),
-                         "warn" if due else "")]
+    """The user's own referrals whose next step is due today or earlier, at the sites in view; links to the
+    board filtered the same way."""
+    site, sites = scope_for(user, Cap.REFERRAL_VIEW, ctx.active_site)
+    due = next_steps_due(user, sites=in_view(sites, site), day=ctx.day).count()
+    url = reverse("referrals:board") + "?mine=1&due=1#board"
+    return [TodayCounter(due, "of your referrals have a next step due", url, "warn" if due else "")]

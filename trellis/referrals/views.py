@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
-from trellis.accounts.sites import patient_site_for, pick_site
+from trellis.accounts.sites import in_view, patient_site_for, pick_site, site_in_view, working_day
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
@@ -116,22 +116,39 @@ def loss_reasons(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- pipeline
 @capability_required(Cap.REFERRAL_VIEW)
 def board(request: HttpRequest) -> HttpResponse:
-    site, sites = pick_site(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    scope = in_view(sites, site)
     mine = request.GET.get("mine") == "1"
+    due = request.GET.get("due") == "1"
     source = None
     source_id = request.GET.get("source", "")
     if source_id and _is_uuid(source_id):
         source = selectors.sources_for(request.user).filter(public_id=source_id).first()
-    columns = selectors.board(request.user, site, owner=request.user if mine else None, source=source) if site else []
-    record(action=AuditAction.READ, object_type="referral_board", detail={"site": str(site.public_id) if site else ""})
-    reasons = list(selectors.loss_reasons_for(site.organization)) if site else []
+    columns = _board_columns(request, site, scope, mine=mine, due=due, source=source)
+    record(action=AuditAction.READ, object_type="referral_board",
+           detail={"site": str(site.public_id) if site else "all"})
+    org = scope[0].organization if scope else None
     return render(request, "referrals/board.html", {
-        "site": site, "sites": sites, "columns": columns, "loss_reasons": reasons,
-        "kpi": selectors.pipeline_kpi(request.user, site) if site else None,
-        "mine": mine, "source": source, "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
-        "can_manage": bool(site) and policies.can_manage_referrals(request.user, site),
+        "site": site, "sites": sites, "scope": scope, "columns": columns,
+        "loss_reasons": list(selectors.loss_reasons_for(org)) if org else [],
+        "kpi": selectors.pipeline_kpi(request.user, site, sites=scope) if scope else None,
+        "mine": mine, "due": due, "source": source,
+        "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
+        "can_manage": any(policies.can_manage_referrals(request.user, s) for s in scope),
+        "new_site": site or next((s for s in scope if policies.can_manage_referrals(request.user, s)), None),
         "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
     })
+
+
+def _board_columns(request: HttpRequest, site: Any, scope: list[Any], *, mine: bool, due: bool,
+                   source: Any = None) -> list[dict[str, Any]]:
+    """The board's columns for the sites in view; "due" is the Today counter's list (selectors.next_steps_due)
+    in the site's local day."""
+    if not scope:
+        return []
+    due_by = working_day(request.user, getattr(request, "active_site", None)) if due else None
+    return selectors.board(request.user, site, sites=scope, owner=request.user if mine else None, source=source,
+                           due_by=due_by)
 
 
 @capability_required(Cap.REFERRAL_MANAGE)
@@ -224,9 +241,13 @@ def referral_move(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     else:
         error_message = "Choose a pipeline state."
     if request.htmx:
-        columns = selectors.board(request.user, referral.site)
+        # Re-render the board the card was moved on (same sites and filters), not only the card's site.
+        site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.POST.get("board_site"))
+        columns = _board_columns(request, site, in_view(sites, site), mine=request.POST.get("mine") == "1",
+                                 due=request.POST.get("due") == "1")
         return render(request, "referrals/_board_columns.html", {
-            "columns": columns, "site": referral.site, "can_manage": True, "error": error_message,
+            "columns": columns, "site": site, "can_manage": True, "error": error_message,
+            "mine": request.POST.get("mine") == "1", "due": request.POST.get("due") == "1",
             "loss_reasons": selectors.loss_reasons_for(referral.organization),
             "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
         }, status=200)
