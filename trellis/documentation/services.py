@@ -589,9 +589,22 @@ def sign_note(*, note: Note, user: User) -> Note:
     note.cosigner = profile.supervisor if (needs_cosign and profile) else None
     note.version = note.version + 1
     note.save()
-    record(action=AuditAction.SIGN, obj=note,
-           detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
+    _record_per_patient(AuditAction.SIGN, note, participants,
+                        detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
     return note
+
+
+def _record_per_patient(action: str, note: Note, participants: list[Any] | None = None, *,
+                        outcome: str = "success", detail: dict[str, Any] | None = None) -> None:
+    """One event per patient on the note, each carrying its patient: a group note's signature is a disclosure
+    into every attendee's chart, and the audit report filters by patient (HIPAA 45 CFR 164.312(b))."""
+    if participants is None:
+        participants = list(note.participants.select_related("episode__patient"))
+    patients = {p.episode.patient.pk: p.episode.patient for p in participants}
+    site = note.session.site
+    entries = [AuditEntry(action=action, obj=note, patient=patient, site=site, outcome=outcome, detail=detail)
+               for patient in patients.values()]
+    record_many(entries or [AuditEntry(action=action, obj=note, site=site, outcome=outcome, detail=detail)])
 
 
 @transaction.atomic
@@ -620,7 +633,7 @@ def cosign_note(*, note: Note, user: User) -> Note:
         pk=note.pk)
     _require(policies.can_cosign(user, note))
     if note_hash(note) != note.content_hash:
-        record(action=AuditAction.SIGN, obj=note, outcome="failure", detail={"reason": "hash_mismatch"})
+        _record_per_patient(AuditAction.SIGN, note, outcome="failure", detail={"reason": "hash_mismatch"})
         raise DomainError("The note's content no longer matches its signature; it cannot be co-signed. "
                           "Report this to the privacy officer.")
     profile = _staff_profile(user)
@@ -635,7 +648,7 @@ def cosign_note(*, note: Note, user: User) -> Note:
     if note.cosigner_id is None:
         note.cosigner = user
     note.save()
-    record(action=AuditAction.SIGN, obj=note, detail={"cosign": True})
+    _record_per_patient(AuditAction.SIGN, note, detail={"cosign": True})
     return note
 
 
