@@ -27,6 +27,7 @@ from .models import (
     Addendum,
     Note,
     NoteKind,
+    NoteReturn,
     NoteStatus,
     NoteTemplate,
     ParticipantNote,
@@ -95,6 +96,11 @@ def note_sites_in_view(user: User, active_site: Any = None) -> list[Any]:
     and the worklist both call this so they count the same sessions."""
     sites = note_sites(user)
     return [s for s in sites if s.pk == active_site.pk] if active_site is not None else sites
+
+
+def returns_of(note: Note) -> list[Any]:
+    """The times a supervisor returned this note to its author, oldest first (one query)."""
+    return list(NoteReturn.objects.filter(note=note).select_related("returned_by"))
 
 
 def notes_for(user: User) -> QuerySet:
@@ -312,7 +318,8 @@ def patient_notes(
     note_ids = [p.note_id for p in rows]
     episode_ids = {p.episode_id for p in rows}
     sigs: dict[int, list[Signature]] = {}
-    for s in Signature.objects.filter(note_id__in=note_ids, addendum__isnull=True).order_by("signed_at", "pk"):
+    for s in Signature.objects.filter(note_id__in=note_ids, addendum__isnull=True, returned_at__isnull=True
+                                      ).order_by("signed_at", "pk"):
         sigs.setdefault(s.note_id, []).append(s)
     adds: dict[int, list[Addendum]] = {}
     for a in (Addendum.objects.filter(note_id__in=note_ids)
@@ -343,7 +350,7 @@ class WorkItem:
     session: Any
     note: Note | None
     patients: int  # attended patients concerned
-    state: str  # "missing" | "draft" | "awaiting_cosign" | "late"
+    state: str  # "missing" | "draft" | "returned" (by the supervisor, with comments) | "awaiting_cosign" | "late"
     overdue: bool = False
     deadline: dt.datetime | None = None
     episode: Any = None  # individual sessions
@@ -419,6 +426,8 @@ def worklist(
     session_ids = {a.session_id for a in pending}
     drafts = {(n.session_id, n.episode_id): n for n in Note.objects.filter(session_id__in=session_ids,
                                                                            status=NoteStatus.DRAFT)}
+    returned = set(NoteReturn.objects.filter(note_id__in=[n.pk for n in drafts.values()])
+                   .values_list("note_id", flat=True)) if drafts else set()
     unsigned: dict[tuple, WorkItem] = {}
     for a in pending:
         s = a.session
@@ -429,7 +438,8 @@ def worklist(
             hours = getattr(s.program, "note_deadline_hours", None) or DEFAULT_DEADLINE_HOURS
             deadline = signature_deadline(s.ends_at, hours)
             note = drafts.get(key)
-            item = WorkItem(session=s, note=note, patients=0, state="draft" if note else "missing",
+            state = ("returned" if note.pk in returned else "draft") if note else "missing"
+            item = WorkItem(session=s, note=note, patients=0, state=state,
                             overdue=now > deadline, deadline=deadline, episode=None if group else a.episode)
             unsigned[key] = item
         item.patients += 1
