@@ -20,6 +20,8 @@ urlpatterns = [
     path("programs/episodes/<uuid:episode_id>/export/", views.export_summary, name="export_summary"),
     path("programs/handoffs/<uuid:task_id>/done/", views.handoff_done, name="handoff_done"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/", views.intake_diagnosis_add, name="intake_diagnosis_add"),
+    path("referrals/intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/rank/", views.intake_diagnosis_rank,
+         name="intake_diagnosis_rank"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/error/", views.intake_diagnosis_error,
          name="intake_diagnosis_error"),
 ]

@@ -202,7 +202,7 @@ def referral_detail(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 @capability_required(Cap.REFERRAL_MANAGE)
 def referral_edit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral = _load_referral(request, referral_id, Cap.REFERRAL_MANAGE)
-    form = forms.ReferralForm(request.POST, site=referral.site)
+    form = forms.ReferralForm(request.POST, site=referral.site, current_due=referral.next_step_due)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         data["requested_level"] = data.get("requested_level") or ""
@@ -267,6 +267,7 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
         return redirect("patients:chart", patient_id=referral.patient.public_id)
     form = forms.ConvertForm(request.POST or None)
     duplicates: list[Any] = []
+    possible_duplicate = False  # the "different person" checkbox is offered only once a duplicate was found
     if request.method == "POST" and form.is_valid():
         existing = None
         link_id = request.POST.get("link_patient")
@@ -280,13 +281,15 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
         except DuplicatePatientWarning as warning:
             visible = set(patients_for(request.user).values_list("pk", flat=True))
             duplicates = [p for p in warning.matches if p.pk in visible]
+            possible_duplicate = True
             form.add_error(None, warning.message)
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, f"Chart created (MRN {patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.public_id)
-    return render(request, "referrals/convert.html", {"referral": referral, "form": form, "duplicates": duplicates})
+    return render(request, "referrals/convert.html", {"referral": referral, "form": form, "duplicates": duplicates,
+                                                      "possible_duplicate": possible_duplicate})
 
 
 # ---------------------------------------------------------------- ICD-10-CM autocomplete
@@ -375,7 +378,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
 @capability_required(Cap.PATIENT_VIEW)
 def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
-    obj = get_scoped_or_404(request, SuicideRiskScreen.objects.select_related("patient", "site", "administered_by"),
+    obj = get_scoped_or_404(request, SuicideRiskScreen.objects.select_related("patient", "site", "administered_by", "intake"),
                             screen_id, capability=Cap.PATIENT_VIEW)
     plan = obj.safety_plans.order_by("-id").first()
     initial = {k: getattr(plan, k) for k, _ in forms.cssrs.SAFETY_PLAN_SECTIONS} if plan else {}
@@ -412,6 +415,10 @@ def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     programs = Program.objects.restrict(request.user, Cap.INTAKE_WRITE).filter(active=True).select_related("site")
     program_id = request.GET.get("program") or request.POST.get("program_public_id")
     program = programs.filter(public_id=program_id).first() if _is_uuid(program_id) else None
+    if program is None and not program_id:
+        # the program the patient was referred to, preselected (its criteria shown at once)
+        referred = Referral.objects.filter(patient=patient, program__isnull=False).order_by("-received_at").first()
+        program = programs.filter(pk=referred.program_id).first() if referred else None
     criteria = selectors.criteria_for_program(program) if program else None
     form = forms.DeterminationForm(
         request.POST if request.method == "POST" and program else None, programs=programs, criteria=criteria,
