@@ -98,6 +98,7 @@ def test_individual_note_has_no_shared_section_label(client_for, site, track, ma
     page = client_for(therapist).get(reverse("documentation:note", kwargs={"note_id": note.public_id}))
     html = page.content.decode()
     assert "appears in every attendee" not in html and "Shared section" not in html
+    assert "every attendee" not in html
 
 
 def test_group_note_keeps_the_shared_section_label(client_for, make_group, facilitator):
