@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -176,44 +177,48 @@ def _reset_link(request: HttpRequest, user: User, token: str) -> str:
                                               kwargs={"user_id": user.public_id, "token": token}))
 
 
-@capability_required(Cap.STAFF_MANAGE)
-@require_POST
-def staff_send_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
+def _staff_action(request: HttpRequest, user_id: Any, action: Callable[[User], None],
+                  success: Callable[[User], str]) -> HttpResponse:
+    """One shape for the staff page's account buttons: run the service, report, and return to the page.
+
+    A refusal (e.g. a director acting on someone outside her sites) re-renders the page with the reason.
+    """
     member = _member(request, user_id)
     try:
-        services.send_password_reset(user=member, changed_by=request.user,
-                                     link_for=lambda u, t: _reset_link(request, u, t))
+        action(member)
     except DomainError as error:
         messages.error(request, error.message)
         return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
-    messages.success(request, f"A single-use link to choose a new password was sent to {member.email}.")
+    messages.success(request, success(member))
     return redirect("accounts:staff_edit", user_id=member.public_id)
+
+
+@capability_required(Cap.STAFF_MANAGE)
+@require_POST
+def staff_send_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
+    return _staff_action(
+        request, user_id,
+        lambda member: services.send_password_reset(user=member, changed_by=request.user,
+                                                    link_for=lambda u, t: _reset_link(request, u, t)),
+        lambda member: f"A single-use link to choose a new password was sent to {member.email}.")
 
 
 @capability_required(Cap.STAFF_MANAGE)
 @require_POST
 def staff_unlock(request: HttpRequest, user_id: Any) -> HttpResponse:
-    member = _member(request, user_id)
-    try:
-        services.unlock_sign_in(user=member, changed_by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
-    messages.success(request, f"{member.full_name} can sign in again.")
-    return redirect("accounts:staff_edit", user_id=member.public_id)
+    return _staff_action(
+        request, user_id,
+        lambda member: services.unlock_sign_in(user=member, changed_by=request.user),
+        lambda member: f"{member.full_name} can sign in again.")
 
 
 @capability_required(Cap.STAFF_MANAGE)
 @require_POST
 def staff_force_reset(request: HttpRequest, user_id: Any) -> HttpResponse:
-    member = _member(request, user_id)
-    try:
-        services.force_password_reset(user=member, changed_by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
-    messages.success(request, f"{member.full_name} will be asked for a new password at the next sign-in.")
-    return redirect("accounts:staff_edit", user_id=member.public_id)
+    return _staff_action(
+        request, user_id,
+        lambda member: services.force_password_reset(user=member, changed_by=request.user),
+        lambda member: f"{member.full_name} will be asked for a new password at the next sign-in.")
 
 
 @capability_required(Cap.STAFF_MANAGE)
@@ -267,12 +272,8 @@ def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.STAFF_MANAGE)
 @require_POST
 def staff_reset_mfa(request: HttpRequest, user_id: Any) -> HttpResponse:
-    member = _member(request, user_id)
-    try:
-        services.reset_authenticator(user=member, changed_by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _staff_page(request, member, _staff_form(request, member), CredentialForm(prefix="cred"), status=403)
-    messages.success(request, f"{member.full_name}'s two-step sign-in was reset; they will set it up again at "
-                     "their next sign-in.")
-    return redirect("accounts:staff_edit", user_id=member.public_id)
+    return _staff_action(
+        request, user_id,
+        lambda member: services.reset_authenticator(user=member, changed_by=request.user),
+        lambda member: f"{member.full_name}'s two-step sign-in was reset; they will set it up again at "
+                       "their next sign-in.")

@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of
 from trellis.audit.services import AuditAction, record
+from trellis.core.policy import ALLOW, Decision, deny
 
 _CACHE_ATTR = "_trellis_site_caps"
 
@@ -45,6 +46,15 @@ def has_capability(user: Any, capability: str, site: Any = None) -> bool:
         entry = entries.get(getattr(site, "pk", site))
         return bool(entry and capability in entry[1])
     return any(capability in caps for _, caps, _ in entries.values())
+
+
+def decide(user: Any, capability: str, site: Any = None, *, to: str) -> Decision:
+    """A capability check as a Decision whose reason says what the role may not do ("to" completes
+    "Your role does not allow you to ...")."""
+    if has_capability(user, capability, site):
+        return ALLOW
+    where = f" at {site.name}" if getattr(site, "name", None) else ""
+    return deny(f"Your role{where} does not allow you to {to}.")
 
 
 def sites_with(user: Any, capability: str) -> list[Any]:

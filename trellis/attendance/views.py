@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, decide, sites_with
 from trellis.attendance import selectors, services
 from trellis.attendance.forms import (
     CorrectionForm,
@@ -35,6 +35,7 @@ from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
 from trellis.programs.models import AttendedModality, Track
 from trellis.scheduling.models import Session
+from trellis.scheduling.policies import can_see_patient_names, can_unlock_attendance
 from trellis.scheduling.selectors import CalendarFilters, calendar, sessions_for_episodes
 
 
@@ -139,7 +140,7 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
         "statuses": AttendanceStatus.choices,
         "modalities": AttendedModality.choices,
         "needs_reason": session.local_date < _site_today(site) and sheet.marked > 0,
-        "can_unlock": has_capability(request.user, Cap.ATTENDANCE_UNLOCK, site),
+        "can_unlock": can_unlock_attendance(request.user, site),
         "started": session.starts_at <= timezone.now(),
     }
     context.update(extra)
@@ -150,7 +151,7 @@ def _session_panels(request: HttpRequest, session: Session) -> list[dict[str, An
     """Cards other apps add to the session's attendance screen (e.g. who is waiting in the video lobby)."""
     panels = []
     for panel in session_panels():
-        if panel.capability and not has_capability(request.user, panel.capability, session.site):
+        if panel.capability and not decide(request.user, panel.capability, session.site, to="see this panel"):
             continue
         context = panel.provider(request.user, session)
         if context is not None:
@@ -278,7 +279,7 @@ def correct(request: HttpRequest, record_id: Any) -> HttpResponse:
     return render(request, "attendance/correct.html", {
         "att": att, "form": form, "unlock_form": UnlockForm(), "conflict": conflict,
         "history": selectors.corrections_of(att),
-        "can_unlock": has_capability(request.user, Cap.ATTENDANCE_UNLOCK, session.site),
+        "can_unlock": can_unlock_attendance(request.user, session.site),
     }, status=status if status != 200 else (400 if request.method == "POST" else 200))
 
 
@@ -358,7 +359,7 @@ def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
     )
     ledgers = selectors.treatment_hours_for_episodes(episodes, monday, sunday)
     rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None} for e in episodes]
-    names_ok = has_capability(request.user, Cap.PATIENT_VIEW, site)
+    names_ok = can_see_patient_names(request.user, site)
     record(action=AuditAction.READ, obj=track, site=site, detail={"view": "track_ledger", "rows": len(rows)})
     return render(request, "attendance/track_ledger.html", {
         "track": track, "rows": rows, "monday": monday, "sunday": sunday, "names_ok": names_ok,

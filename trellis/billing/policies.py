@@ -7,12 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import has_capability
+from trellis.accounts.policies import decide
+from trellis.core.policy import Decision
 
 
-def can_view_billing(user: Any, site: Any = None) -> bool:
-    return has_capability(user, Cap.BILLING_VIEW, site)
-
-
-def can_manage_billing(user: Any, site: Any = None) -> bool:
-    return has_capability(user, Cap.BILLING_MANAGE, site)
+def can_manage_billing(user: Any, site: Any = None) -> Decision:
+    return decide(user, Cap.BILLING_MANAGE, site, to="change billing records")

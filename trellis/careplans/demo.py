@@ -196,7 +196,7 @@ def seed(ctx: DemoContext) -> None:
 
 
 def _ensure_discharge_types(ctx: DemoContext, episodes: list[Episode]) -> None:
-    """Make sure the discharged demo episodes cover every discharge type (the issue's demo list)."""
+    """Make sure the discharged demo episodes cover every discharge type (every type a reviewer should see in the demo)."""
     discharged = [e for e in episodes if e.status == EpisodeStatus.DISCHARGED]
     wanted = [t for t in DischargeType.values if t != DischargeType.STEP_DOWN]
     present = {e.discharge_type for e in discharged}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import has_capability
+from trellis.accounts.policies import decide
+from trellis.core.policy import Decision
 
 
-def can_write_plan(user: Any, site: Any = None) -> bool:
-    return has_capability(user, Cap.CAREPLAN_WRITE, site)
+def can_write_plan(user: Any, site: Any = None) -> Decision:
+    return decide(user, Cap.CAREPLAN_WRITE, site, to="write treatment plans")
 
 
-def can_certify(user: Any, site: Any = None) -> bool:
-    return has_capability(user, Cap.CERTIFY, site)
+def can_certify(user: Any, site: Any = None) -> Decision:
+    return decide(user, Cap.CERTIFY, site, to="sign physician certifications")

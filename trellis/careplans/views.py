@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import capability_required
+from trellis.accounts.policies import capability_required, decide
 from trellis.accounts.sites import site_in_view, working_day
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
@@ -28,10 +28,12 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.consents.services import required_kinds
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.core.forms import apply_domain_error
+from trellis.core.registry import plan_review_panels
 from trellis.episodes.models import Diagnosis, Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_for
 from trellis.episodes.summary import render_pdf
@@ -127,8 +129,9 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
     """Printable copy of one plan version (for the patient and the chart); audited as PRINT."""
 
     plan = _load_plan(request, plan_id)
+    site = plan.episode.program.site
     sections: list[tuple[str, list[str]]] = [("Plan", [
-        f"Version {plan.version} ({plan.get_status_display()}), effective {plan.effective_on:%m/%d/%Y}",
+        f"Version {plan.version} ({plan.get_status_display()}), effective {formats.date(plan.effective_on)}",
         f"Program: {plan.episode.program.name}",
     ])]
     for n, problem in enumerate(selectors.plan_tree(plan), start=1):
@@ -136,7 +139,7 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         for goal in problem.goals.all():
             lines.append(f'Goal: "{goal.statement}"')
             for o in goal.objectives.all():
-                lines.append(f"Objective: {o.statement} (target {o.target_date:%m/%d/%Y}; {o.get_status_display()})")
+                lines.append(f"Objective: {o.statement} (target {formats.date(o.target_date)}; {o.get_status_display()})")
                 lines += [f"Intervention: {i.description} - {i.get_modality_display()}, {i.frequency}"
                           + (f", {i.responsible.display_name}" if i.responsible_id else "")
                           for i in o.interventions.all()]
@@ -144,7 +147,7 @@ def plan_pdf(request: HttpRequest, plan_id: UUID) -> HttpResponse:
         sections.append((title, lines))
     if plan.clinician_signed_at:
         sections.append(("Signatures", [
-            f"Clinician: {plan.clinician_signed_by.display_name}, {plan.clinician_signed_at:%m/%d/%Y %H:%M} UTC",
+            f"Clinician: {plan.clinician_signed_by.display_name}, {formats.stamp(plan.clinician_signed_at, site)}",
             f"Patient: {plan.patient_signer_name or 'did not sign - ' + plan.patient_declined_reason}",
         ]))
     record(action=AuditAction.PRINT, obj=plan, patient=plan.patient, site=plan.episode.program.site)
@@ -241,8 +244,23 @@ def plan_review(request: HttpRequest, plan_id: UUID) -> HttpResponse:
             return redirect("careplans:plan", plan_id=review.resulting_plan.public_id)
     context = chart_context(request, plan.patient, "plan")
     context.update({"plan": plan, "form": form, "objective_rows": [
-        (o, form[f"rating_{o.pk}"], form[f"note_{o.pk}"]) for o in objectives]})
+        (o, form[f"rating_{o.pk}"], form[f"note_{o.pk}"]) for o in objectives],
+        "evidence": _review_evidence(request.user, plan.episode, today_in(site.zone))})
     return render(request, "careplans/review.html", context, status=400 if form.errors else 200)
+
+
+def _review_evidence(user: User, episode: Episode, today: Any) -> list[dict[str, Any]]:
+    """Cards higher apps register beside the review (score trends, hours), each shown only to a user who
+    may read its data at the episode's site."""
+    site = episode.program.site
+    cards = []
+    for panel in plan_review_panels():
+        if panel.capability and not decide(user, panel.capability, site, to="see this evidence"):
+            continue
+        data = panel.provider(user, episode, today)
+        if data is not None:
+            cards.append({"template": panel.template_name, "panel": data})
+    return cards
 
 
 @require_POST

@@ -287,6 +287,11 @@ TRELLIS_OUTCOMES_SENDER = os.environ.get(
     "TRELLIS_OUTCOMES_SENDER",
     "trellis.outcomes.senders.DjangoMailSender" if PRODUCTION else "trellis.outcomes.senders.ConsoleSender",
 )
+# Text messages for self-completion links through a Twilio-compatible REST gateway (outcomes.senders.TwilioSender).
+TRELLIS_SMS_ACCOUNT_SID = os.environ.get("TRELLIS_SMS_ACCOUNT_SID", "")
+TRELLIS_SMS_AUTH_TOKEN = os.environ.get("TRELLIS_SMS_AUTH_TOKEN", "")
+TRELLIS_SMS_FROM = os.environ.get("TRELLIS_SMS_FROM", "")
+TRELLIS_SMS_API_BASE = os.environ.get("TRELLIS_SMS_API_BASE", "https://api.twilio.com")
 # Absolute address of this Trellis for links in alert e-mails (links to patients use the request's host).
 TRELLIS_PUBLIC_URL = os.environ.get("TRELLIS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 TRELLIS_OUTCOMES_LINK_HOURS = int(os.environ.get("TRELLIS_OUTCOMES_LINK_HOURS", "72"))

@@ -185,3 +185,21 @@ def register_session_panel(
 
 def session_panels() -> list[SessionPanel]:
     return sorted(_SESSION_PANELS.values(), key=lambda p: (p.order, p.key))
+
+
+# --- Plan-review panels: evidence other apps put beside a treatment-plan review (outcomes' score trends, the
+# hours attended) so the reviewer rates progress against data, not memory. `provider(user, episode, today)`
+# returns a context dict, or None to hide the card.
+ReviewPanelProvider = Callable[[Any, Any, date], "dict[str, Any] | None"]
+
+_REVIEW_PANELS: dict[str, ChartPanel] = {}
+
+
+def register_plan_review_panel(
+    key: str, template_name: str, provider: ReviewPanelProvider, *, capability: str | None, order: int = 100
+) -> None:
+    _REVIEW_PANELS[key] = ChartPanel(key, template_name, provider, capability, order)
+
+
+def plan_review_panels() -> list[ChartPanel]:
+    return sorted(_REVIEW_PANELS.values(), key=lambda p: (p.order, p.key))

@@ -6,32 +6,16 @@ checked at the site of the session the note belongs to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import has_capability
+from trellis.core.policy import ALLOW, Decision, deny
 
 from .models import NoteStatus
 
 if TYPE_CHECKING:
     from .models import Note, PrivateNote
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-ALLOW = Decision(True)
-
-
-def deny(reason: str) -> Decision:
-    return Decision(False, reason)
 
 
 def _is_session_clinician(user: Any, session: Any) -> bool:

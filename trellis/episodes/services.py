@@ -15,6 +15,7 @@ from django.db.models import Q
 from trellis.audit.services import AuditAction, record
 from trellis.consents.models import DisclosureMethod
 from trellis.consents.services import disclose, missing_for_admission, notice_for, require_release
+from trellis.core import formats
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
 from trellis.episodes import hooks
@@ -73,7 +74,7 @@ def check_admission(*, patient: Any, program: Program, admitted_on: dt.date, det
     clash = _overlapping(patient, program, admitted_on)
     if clash is not None:
         problems.append(
-            f"This patient already has an episode in {program.name} from {clash.admitted_on:%m/%d/%Y} that overlaps "
+            f"This patient already has an episode in {program.name} from {formats.date(clash.admitted_on)} that overlaps "
             "that date. Discharge it first."
         )
     missing = missing_for_admission(patient=patient, program=program, on=admitted_on)
@@ -251,7 +252,7 @@ def discharge(
         raise DomainError("Give the reason for discharge.", field="reason")
     if discharged_on < episode.admitted_on:
         raise DomainError(
-            f"The discharge date is before the admission date ({episode.admitted_on:%m/%d/%Y}).", field="discharged_on"
+            f"The discharge date is before the admission date ({formats.date(episode.admitted_on)}).", field="discharged_on"
         )
     if discharged_on > today_in(episode.program.site.zone):
         raise DomainError("The discharge date is in the future.", field="discharged_on")

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.consents.part2 import ABBREVIATED_NOTICE
+from trellis.consents.policies import can_disclose
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
@@ -139,10 +140,10 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         "level_form": episode_forms.LevelChangeForm(initial={"changed_on": today_in(site.zone)}),
         "export_form": episode_forms.ExportForm(),
         "dx_form": _dx_form(site, episode),
-        "can_diagnose": _can(request.user, Cap.INTAKE_WRITE, site) and episode.status == EpisodeStatus.ACTIVE,
+        "can_diagnose": policies.can_diagnose(request.user, site) and episode.status == EpisodeStatus.ACTIVE,
         "can_admit": policies.can_admit(request.user, site),
         "can_discharge": policies.can_discharge(request.user, site),
-        "can_disclose": request.user.is_authenticated and _can(request.user, Cap.DISCLOSURE_MAKE, site),
+        "can_disclose": request.user.is_authenticated and can_disclose(request.user, site),
         "referral": services.referral_for(episode),
     })
     return render(request, "episodes/episode.html", context)
@@ -151,10 +152,6 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 def _dx_form(site: Any, episode: Any) -> Any:
     return episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(site.zone),
                                                 "rank": services.first_rank(episode=episode)})
-
-
-def _can(user: Any, cap: str, site: Any) -> bool:
-    return has_capability(user, cap, site)
 
 
 @require_POST
@@ -317,8 +314,8 @@ def handoff_done(request: HttpRequest, task_id: UUID) -> HttpResponse:
     task = get_scoped_or_404(request, HandoffTask.objects.select_related("to_episode__patient",
                                                                        "to_episode__program__site"),
                              task_id, capability=Cap.PATIENT_VIEW)
-    if task.assigned_to_id != request.user.pk and not _can(request.user, Cap.EPISODE_ADMIT,
-                                                            task.to_episode.program.site):
+    if task.assigned_to_id != request.user.pk and not policies.can_admit(request.user,
+                                                                      task.to_episode.program.site):
         _deny(task, Cap.EPISODE_ADMIT)
     try:
         services.complete_handoff(task=task, completed_by=request.user)

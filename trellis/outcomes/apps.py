@@ -12,9 +12,15 @@ class OutcomesConfig(AppConfig):
             register_chart_panel,
             register_chart_tab,
             register_nav,
+            register_plan_review_panel,
             register_today_counter,
         )
-        from trellis.outcomes.selectors import chart_panel, today_alert_counters, today_due_counters
+        from trellis.outcomes.selectors import (
+            chart_panel,
+            plan_review_panel,
+            today_alert_counters,
+            today_due_counters,
+        )
 
         register_nav("outcomes_due", "Measures due", "outcomes:due", Cap.OUTCOMES_INVITE, order=48)
         register_nav("outcomes_alerts", "Outcome alerts", "outcomes:alerts", Cap.OUTCOMES_VIEW, order=49)
@@ -23,5 +29,7 @@ class OutcomesConfig(AppConfig):
         register_chart_tab("outcomes", "Outcomes", "outcomes:chart", Cap.OUTCOMES_VIEW, order=45)
         register_chart_panel("outcomes_latest", "outcomes/chart_panel.html", chart_panel,
                              capability=Cap.OUTCOMES_VIEW, order=20)
+        register_plan_review_panel("outcomes_trends", "outcomes/review_panel.html", plan_review_panel,
+                                   capability=Cap.OUTCOMES_VIEW, order=10)
         register_today_counter("outcomes_alerts", today_alert_counters, capability=Cap.OUTCOMES_VIEW, order=5)
         register_today_counter("outcomes_due", today_due_counters, capability=Cap.OUTCOMES_INVITE, order=50)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.models import Attendance
+from trellis.core import formats
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.core.svgchart import Band, Bar, LineChart, Point
 from trellis.episodes.models import Episode, EpisodeStatus
@@ -60,11 +61,11 @@ def episodes_of_patient_for(user: Any, patient: Any, capability: str = Cap.OUTCO
 
 def _weekly_attendance(episode_ids: list[int]) -> dict[date, int]:
     """Attended minutes per ISO week (Monday) across the episodes (one query)."""
+    # The session's site-local day, not the UTC date: an evening group on Sunday belongs to that week.
     rows = (Attendance.objects.filter(episode_id__in=episode_ids, minutes__gt=0)
-            .values_list("session__starts_at", "minutes"))
+            .values_list("session__local_date", "minutes"))
     weeks: dict[date, int] = defaultdict(int)
-    for starts_at, minutes in rows:
-        d = starts_at.date()
+    for d, minutes in rows:
         weeks[d - timedelta(days=d.weekday())] += minutes or 0
     return dict(weeks)
 
@@ -74,7 +75,7 @@ def trend_chart(defn: Definition, admins: list[Administration], *, chart_id: str
     scale = defn.primary_scale
     if scale is None:
         return None
-    points = [Point(a.completed_on, a.primary_score, f"{a.completed_on:%Y-%m-%d}: {a.primary_score} "
+    points = [Point(a.completed_on, a.primary_score, f"{formats.date(a.completed_on)}: {a.primary_score} "
                     f"({a.primary_band})") for a in admins if a.primary_score is not None and a.completed_on]
     if not points:
         return None
@@ -85,7 +86,7 @@ def trend_chart(defn: Definition, admins: list[Administration], *, chart_id: str
     last = points[-1]
     return LineChart(
         title=f"{defn.short_name} {scale.label.lower()} over time",
-        description=(f"{len(points)} scores from {points[0].day:%Y-%m-%d} to {last.day:%Y-%m-%d}; latest "
+        description=(f"{len(points)} scores from {formats.date(points[0].day)} to {formats.date(last.day)}; latest "
                      f"{last.value:g} of {scale.max}. Shaded bands are severity ranges."),
         y_min=scale.min, y_max=scale.max, points=points,
         bands=[Band(b.min, b.max, b.label, b.severity) for b in scale.bands],
@@ -94,17 +95,9 @@ def trend_chart(defn: Definition, admins: list[Administration], *, chart_id: str
     )
 
 
-def patient_outcomes(user: Any, patient: Any, today: date) -> PatientOutcomes:
-    episodes = list(episodes_of_patient_for(user, patient))
-    ids = [e.pk for e in episodes]
-    admins = list(Administration.objects.filter(episode_id__in=ids)
-                  .exclude(status=AdministrationStatus.CANCELLED)
-                  .select_related("entered_by").order_by("completed_at", "created_at"))
-    alerts = list(CriticalAlert.objects.filter(episode_id__in=ids)
-                  .select_related("acknowledged_by", "administration").order_by("-raised_at")[:50])
-    organization = patient.organization
-    instruments = library.instruments_for(organization)
-    attendance = _weekly_attendance(ids)
+def _trends(admins: list[Administration], instruments: dict[str, Definition], attendance: dict[date, int],
+            *, chart_prefix: str) -> list[InstrumentTrend]:
+    """One trend per instrument with completed administrations: chart, latest, change from first and last."""
     by_key: dict[str, list[Administration]] = defaultdict(list)
     for a in admins:
         if a.status == AdministrationStatus.COMPLETE:
@@ -125,9 +118,36 @@ def patient_outcomes(user: Any, patient: Any, today: date) -> PatientOutcomes:
             if done[-2].primary_score is not None:
                 change_last = classify(done[-2].primary_score, latest.primary_score, **kw)
         subscales = [s for k, s in (latest.scores.get("scales") or {}).items() if not scale or k != scale.key]
-        trends.append(InstrumentTrend(defn, done, trend_chart(defn, done, chart_id=f"trend-{key}",
+        trends.append(InstrumentTrend(defn, done, trend_chart(defn, done, chart_id=f"{chart_prefix}-{key}",
                                                               attendance=attendance),
                                       latest, base, change_last, subscales))
+    return trends
+
+
+def plan_review_panel(user: Any, episode: Any, today: date) -> dict[str, Any] | None:
+    """Score trends of this episode beside its treatment-plan review (two queries); None when nothing was
+    measured yet, so the review page shows no empty card."""
+    admins = list(Administration.objects.filter(episode=episode, status=AdministrationStatus.COMPLETE)
+                  .order_by("completed_at", "created_at"))
+    if not admins:
+        return None
+    trends = _trends(admins, library.instruments_for(episode.patient.organization),
+                     _weekly_attendance([episode.pk]), chart_prefix="review-trend")
+    return {"trends": trends, "patient": episode.patient} if trends else None
+
+
+def patient_outcomes(user: Any, patient: Any, today: date) -> PatientOutcomes:
+    episodes = list(episodes_of_patient_for(user, patient))
+    ids = [e.pk for e in episodes]
+    admins = list(Administration.objects.filter(episode_id__in=ids)
+                  .exclude(status=AdministrationStatus.CANCELLED)
+                  .select_related("entered_by").order_by("completed_at", "created_at"))
+    alerts = list(CriticalAlert.objects.filter(episode_id__in=ids)
+                  .select_related("acknowledged_by", "administration").order_by("-raised_at")[:50])
+    organization = patient.organization
+    instruments = library.instruments_for(organization)
+    attendance = _weekly_attendance(ids)
+    trends = _trends(admins, instruments, attendance, chart_prefix="trend")
     due = due_rows(episodes=[e for e in episodes if e.status == EpisodeStatus.ACTIVE], today=today)
     return PatientOutcomes(
         episodes=episodes, trends=trends,

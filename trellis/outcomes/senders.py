@@ -6,7 +6,12 @@ A message carries the program's name and the link only: no patient name, no inst
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 import sys
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -15,6 +20,8 @@ from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
 from trellis.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class OutgoingMessage:
 class ConsoleSender:
     """Development: prints the message (address masked) and keeps it in memory for tests."""
 
+    channels: ClassVar[frozenset[str]] = frozenset({"email", "sms"})
     sent: ClassVar[list[OutgoingMessage]] = []
 
     def send(self, message: OutgoingMessage) -> None:
@@ -37,7 +45,9 @@ class ConsoleSender:
 
 
 class DjangoMailSender:
-    """E-mail through Django's configured mail backend. Text messages need a provider-specific sender."""
+    """E-mail through Django's configured mail backend. Text messages need an SMS sender (TwilioSender)."""
+
+    channels: ClassVar[frozenset[str]] = frozenset({"email"})
 
     def send(self, message: OutgoingMessage) -> None:
         if message.channel != "email":
@@ -45,8 +55,57 @@ class DjangoMailSender:
         send_mail(message.subject, message.body, None, [message.to], fail_silently=False)
 
 
-def get_sender() -> ConsoleSender | DjangoMailSender:
+def e164(phone: str) -> str:
+    """A North American number as E.164 (+1NXXNXXXXXX), the form SMS gateways take (ITU-T E.164)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        raise DomainError("The patient's phone number cannot receive text messages; check it or send an e-mail.")
+    return "+1" + digits
+
+
+class TwilioSender(DjangoMailSender):
+    """E-mail through Django mail; text messages through Twilio's Programmable Messaging REST API
+    (POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json with To, From and Body, HTTP basic auth with
+    the account SID and auth token). Settings: TRELLIS_SMS_ACCOUNT_SID, TRELLIS_SMS_AUTH_TOKEN, TRELLIS_SMS_FROM
+    and TRELLIS_SMS_API_BASE (a Twilio-compatible gateway or a test server)."""
+
+    channels: ClassVar[frozenset[str]] = frozenset({"email", "sms"})
+
+    def send(self, message: OutgoingMessage) -> None:
+        if message.channel != "sms":
+            super().send(message)
+            return
+        sid, token = settings.TRELLIS_SMS_ACCOUNT_SID, settings.TRELLIS_SMS_AUTH_TOKEN
+        if not (sid and token and settings.TRELLIS_SMS_FROM):
+            raise DomainError("Text messages are not set up (account, token and sending number are needed).")
+        url = f"{settings.TRELLIS_SMS_API_BASE.rstrip('/')}/2010-04-01/Accounts/{urllib.parse.quote(sid)}/Messages.json"
+        data = urllib.parse.urlencode({"To": e164(message.to), "From": settings.TRELLIS_SMS_FROM,
+                                       "Body": message.body}).encode()
+        request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - https URL from settings
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode())
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            reply = json.loads(response.read() or b"{}")
+        # The gateway's message id only: the number and the text stay out of the log (no PHI in logs).
+        logger.info("outcomes link sent by text message", extra={"sms_id": reply.get("sid", "")})
+
+
+Sender = ConsoleSender | DjangoMailSender
+
+
+def get_sender() -> Sender:
     return import_string(settings.TRELLIS_OUTCOMES_SENDER)()
+
+
+def deliver(message: OutgoingMessage, link_id: str) -> None:
+    """Send after the link is committed. A gateway failure must not turn into an error page for a link that
+    exists: it is logged by the link's opaque id (no address, no text) for staff to resend."""
+    try:
+        get_sender().send(message)
+    except Exception:  # any delivery failure is reported the same way
+        logger.exception("outcomes link delivery failed", extra={"link": link_id})
 
 
 def link_message(*, channel: str, to: str, program_name: str, url: str, expires_label: str) -> OutgoingMessage:

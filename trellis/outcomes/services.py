@@ -276,6 +276,9 @@ def issue_link(
         if not address:
             raise DomainError("The patient has no phone number on file; add one or use the clinic tablet.",
                               field="channel")
+    if channel != LinkChannel.KIOSK and channel not in senders.get_sender().channels:
+        raise DomainError("Text messages are not set up here; send the link by e-mail or use the clinic tablet.",
+                          field="channel")
     mode = AdministrationMode.KIOSK if channel == LinkChannel.KIOSK else AdministrationMode.SELF_LINK
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -306,7 +309,7 @@ def issue_link(
                 channel=channel, to=address, program_name=episode.program.name,
                 url=f"{base_url}/outcomes/f/{token}/", expires_label=f"in {hours} hours",
             )
-            transaction.on_commit(lambda: senders.get_sender().send(message))
+            transaction.on_commit(lambda: senders.deliver(message, str(link.public_id)))
     return IssuedLink(link, token)
 
 

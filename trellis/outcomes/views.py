@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.accounts.sites import working_day
 from trellis.audit.services import AuditAction, record
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode
-from trellis.outcomes import fhir, library, selectors, services
+from trellis.outcomes import fhir, library, policies, selectors, services
 from trellis.outcomes.forms import (
     AcknowledgeForm,
     DefinitionUploadForm,
@@ -70,8 +71,8 @@ def chart(request: HttpRequest, patient_id: Any) -> HttpResponse:
         "data": data,
         "active_episodes": active,
         "instruments": library.choices(patient.organization),
-        "can_administer": has_capability(request.user, Cap.OUTCOMES_ADMINISTER),
-        "can_invite": has_capability(request.user, Cap.OUTCOMES_INVITE),
+        "can_administer": policies.can_administer(request.user),
+        "can_invite": policies.can_invite(request.user),
         "channels": LinkChannel.choices,
     })
     return render(request, "outcomes/chart.html", ctx)
@@ -125,7 +126,7 @@ def export_bundle(admin: Administration, defn: Any) -> dict[str, Any]:
 def _window_choices(episode: Episode, instrument_key: str, today: date) -> list[tuple[str, str]]:
     rows = selectors.due_rows(episodes=[episode], today=today,
                               states=(WindowState.DUE, WindowState.OVERDUE, WindowState.MISSED))
-    return [(r.window.key, f"{r.window.label} (due {r.window.due:%m/%d/%Y}, {r.state.value})")
+    return [(r.window.key, f"{r.window.label} (due {formats.date(r.window.due)}, {r.state.value})")
             for r in rows if r.instrument_key == instrument_key]
 
 
@@ -230,8 +231,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     record(action=AuditAction.READ, object_type="outcomes.alerts",
            detail={"open": len(data["open"]), "acknowledged": len(data["acknowledged"])})
     return render(request, "outcomes/alerts.html", {"data": data, "form": AcknowledgeForm(),
-                                                    "can_ack": has_capability(request.user,
-                                                                              Cap.OUTCOMES_ADMINISTER)})
+                                                    "can_ack": policies.can_administer(request.user)})
 
 
 @capability_required(Cap.OUTCOMES_ADMINISTER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
@@ -37,7 +37,7 @@ BOARD_COLUMNS = [
     ReferralStatus.NOT_REACHED,
     ReferralStatus.REFERRED_ELSEWHERE,
 ]
-BOARD_CARD_LIMIT = 50  # per column; older cards are reachable from the list view
+BOARD_CARD_LIMIT = 50  # per column page; "Show more" loads the next page of that column
 
 
 def _site_ids(user: User, capability: str) -> list[int]:
@@ -59,6 +59,10 @@ def referrals_for(user: User, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[R
     )
 
 
+OPEN_ORDER = ["next_step_due", "-received_at"]  # open stages: the most urgent next step first
+CLOSED_ORDER = ["-closed_at"]  # outcomes: the most recent first
+
+
 def next_steps_due(user: User, *, sites: list[Any], day: Any) -> QuerySet[Referral]:
     """The user's own open referrals at `sites` whose next step is due on `day` or earlier: Today's counter and
     the board's "next step due" filter both read this, so the number and the list cannot drift."""
@@ -66,33 +70,58 @@ def next_steps_due(user: User, *, sites: list[Any], day: Any) -> QuerySet[Referr
                                       status__in=OPEN_STATUSES)
 
 
-def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
-          source: Any = None, sites: list[Any] | None = None, due_by: Any = None) -> list[dict[str, Any]]:
-    """Columns of the pipeline board for one site, or for `sites` (all the user's sites) when `site` is None
-    (one query per column, bounded); optionally only one owner's referrals or one source's, or only the user's
-    next steps due by `due_by`."""
+def _board_base(user: User, site: Any, *, sites: list[Any] | None, owner: Any, source: Any,
+                due_by: Any) -> QuerySet[Referral]:
+    """The board's referrals: one site, or `sites` (all the user's sites) when `site` is None; only the user's
+    next steps due by `due_by` when given (Today's counter's list)."""
     scope = [site] if site is not None else list(sites or [])
-    if due_by is not None:
-        base = next_steps_due(user, sites=scope, day=due_by)
-    else:
-        base = referrals_for(user).filter(site__in=scope)
+    qs = (next_steps_due(user, sites=scope, day=due_by) if due_by is not None
+          else referrals_for(user).filter(site__in=scope))
     if owner is not None:
-        base = base.filter(owner=owner)
+        qs = qs.filter(owner=owner)
     if source is not None:
-        base = base.filter(source=source)
+        qs = qs.filter(source=source)
+    return qs
+
+
+def board_column(user: User, site: Any, status: str, *, offset: int = 0, limit: int = BOARD_CARD_LIMIT,
+                 owner: Any = None, source: Any = None, sites: list[Any] | None = None,
+                 due_by: Any = None) -> dict[str, Any]:
+    """One column of the pipeline board, one page of cards (one query), with whether more follow.
+
+    Columns page separately so that a site with thousands of closed referrals still renders the board in
+    a constant number of queries and a bounded page size.
+    """
+    qs = _board_base(user, site, sites=sites, owner=owner, source=source, due_by=due_by).filter(status=status)
+    order = OPEN_ORDER if status in (ReferralStatus.RECEIVED, ReferralStatus.SCREENING,
+                                     ReferralStatus.INTAKE_SCHEDULED, ReferralStatus.ASSESSED) else CLOSED_ORDER
+    offset = max(offset, 0)
+    cards = list(qs.order_by(*order, "pk")[offset: offset + limit + 1])
+    return {
+        "status": status,
+        "label": ReferralStatus(status).label,
+        "cards": cards[:limit],
+        "more": len(cards) > limit,
+        "next_offset": offset + limit,
+        "offset": offset,
+    }
+
+
+def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
+          source: Any = None, statuses: list[str] | None = None, sites: list[Any] | None = None,
+          due_by: Any = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline board for one site, or for `sites` when `site` is None ("All my sites") (one
+    query per column plus one for every column's total, bounded); optionally only one owner's referrals or one
+    source's, only the user's next steps due by `due_by`, or only some columns (after a move)."""
+    qs = _board_base(user, site, sites=sites, owner=owner, source=source, due_by=due_by)
+    wanted = [s for s in BOARD_COLUMNS if statuses is None or s in statuses]
+    totals = dict(qs.filter(status__in=wanted).order_by().values_list("status").annotate(n=Count("pk")))
     columns = []
-    for status in BOARD_COLUMNS:
-        qs = base.filter(status=status)
-        order = ["next_step_due", "-received_at"] if status in (
-            ReferralStatus.RECEIVED, ReferralStatus.SCREENING, ReferralStatus.INTAKE_SCHEDULED,
-            ReferralStatus.ASSESSED) else ["-closed_at"]
-        cards = list(qs.order_by(*order)[: limit + 1])
-        columns.append({
-            "status": status.value,
-            "label": status.label,
-            "cards": cards[:limit],
-            "more": len(cards) > limit,
-        })
+    for status in wanted:
+        column = board_column(user, site, status, limit=limit, owner=owner, source=source, sites=sites,
+                              due_by=due_by)
+        column["total"] = totals.get(status, 0)
+        columns.append(column)
     return columns
 
 

@@ -4,6 +4,7 @@ level-of-care determination views. Thin: parse, check policy + site scope, call 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from django.contrib import messages
@@ -114,29 +115,61 @@ def loss_reasons(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- pipeline
+def _board_filters(request: HttpRequest, params: Any) -> tuple[bool, Any]:
+    """The board's "only mine" and source filters, from the page's query (also re-read on htmx requests)."""
+    mine = params.get("mine") == "1"
+    source = None
+    source_id = params.get("source", "")
+    if source_id and _is_uuid(source_id):
+        source = selectors.sources_for(request.user).filter(public_id=source_id).first()
+    return mine, source
+
+
+def _board_statuses() -> list[tuple[str, str]]:
+    return [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED]
+
+
 @capability_required(Cap.REFERRAL_VIEW)
 def board(request: HttpRequest) -> HttpResponse:
     site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
     scope = in_view(sites, site)
-    mine = request.GET.get("mine") == "1"
+    mine, source = _board_filters(request, request.GET)
     due = request.GET.get("due") == "1"
-    source = None
-    source_id = request.GET.get("source", "")
-    if source_id and _is_uuid(source_id):
-        source = selectors.sources_for(request.user).filter(public_id=source_id).first()
     columns = _board_columns(request, site, scope, mine=mine, due=due, source=source)
     record(action=AuditAction.READ, object_type="referral_board",
            detail={"site": str(site.public_id) if site else "all"})
-    org = scope[0].organization if scope else None
     return render(request, "referrals/board.html", {
         "site": site, "sites": sites, "scope": scope, "columns": columns,
-        "loss_reasons": list(selectors.loss_reasons_for(org)) if org else [],
         "kpi": selectors.pipeline_kpi(request.user, site, sites=scope) if scope else None,
         "mine": mine, "due": due, "source": source,
         "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
         "can_manage": any(policies.can_manage_referrals(request.user, s) for s in scope),
         "new_site": site or next((s for s in scope if policies.can_manage_referrals(request.user, s)), None),
-        "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
+    })
+
+
+@capability_required(Cap.REFERRAL_VIEW)
+def board_column(request: HttpRequest) -> HttpResponse:
+    """The next page of one board column ("Show more"), appended in place by htmx."""
+    site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    scope = in_view(sites, site)
+    status = request.GET.get("status", "")
+    if not scope or status not in selectors.BOARD_COLUMNS:
+        return HttpResponse("Choose a site and a pipeline state.", status=400)
+    try:
+        offset = max(int(request.GET.get("offset", "0")), 0)
+    except ValueError:
+        return HttpResponse("The page offset must be a whole number.", status=400)
+    mine, source = _board_filters(request, request.GET)
+    due = request.GET.get("due") == "1"
+    column = selectors.board_column(
+        request.user, site, status, offset=offset, owner=request.user if mine else None, source=source,
+        sites=scope, due_by=working_day(request.user, getattr(request, "active_site", None)) if due else None)
+    record(action=AuditAction.READ, object_type="referral_board",
+           detail={"site": str(site.public_id) if site else "all", "status": status, "offset": offset})
+    return render(request, "referrals/_board_cards.html", {
+        "col": column, "site": site, "mine": mine, "due": due, "source": source,
+        "can_manage": any(policies.can_manage_referrals(request.user, s) for s in scope),
     })
 
 
@@ -222,16 +255,28 @@ def referral_edit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     }, status=400)
 
 
+@capability_required(Cap.REFERRAL_MANAGE)
+def referral_move_form(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    """The small move form of one board card, loaded when its Move button is pressed."""
+    referral = _load_referral(request, referral_id, Cap.REFERRAL_MANAGE)
+    return render(request, "referrals/_move_form.html", {
+        "referral": referral, "statuses": _board_statuses(),
+        "loss_reasons": selectors.loss_reasons_for(referral.organization),
+    })
+
+
 @require_POST
 @capability_required(Cap.REFERRAL_MANAGE)
 def referral_move(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    """Move a card (board via htmx, or the detail page). Returns the refreshed board for htmx."""
+    """Move a card (board via htmx, or the detail page). On the board only the two columns involved are
+    re-rendered (out-of-band swaps); a refusal answers on the card itself."""
     referral = _load_referral(request, referral_id, Cap.REFERRAL_MANAGE)
+    from_status = referral.status
     form = forms.MoveForm(request.POST, organization=referral.organization)
     error_message = ""
     if form.is_valid():
         try:
-            services.move_referral(
+            referral = services.move_referral(
                 referral=referral, to_status=form.cleaned_data["status"], changed_by=request.user,
                 loss_reason=form.cleaned_data.get("loss_reason"), note=form.cleaned_data.get("note") or "",
                 expected_version=form.cleaned_data.get("version"),
@@ -241,16 +286,24 @@ def referral_move(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     else:
         error_message = "Choose a pipeline state."
     if request.htmx:
-        # Re-render the board the card was moved on (same sites and filters), not only the card's site.
-        site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.POST.get("board_site"))
-        columns = _board_columns(request, site, in_view(sites, site), mine=request.POST.get("mine") == "1",
-                                 due=request.POST.get("due") == "1")
-        return render(request, "referrals/_board_columns.html", {
-            "columns": columns, "site": site, "can_manage": True, "error": error_message,
-            "mine": request.POST.get("mine") == "1", "due": request.POST.get("due") == "1",
-            "loss_reasons": selectors.loss_reasons_for(referral.organization),
-            "statuses": [c for c in ReferralStatus.choices if c[0] != ReferralStatus.ADMITTED],
-        }, status=200)
+        if error_message:
+            referral.refresh_from_db()
+            return render(request, "referrals/_move_form.html", {
+                "referral": referral, "statuses": _board_statuses(), "error": error_message,
+                "loss_reasons": selectors.loss_reasons_for(referral.organization),
+            })
+        # re-render the two columns of the board the card was moved on: same sites ("All my sites" too) and filters
+        query = {k: v[0] for k, v in parse_qs(urlsplit(request.htmx.current_url or "").query).items()}
+        mine, source = _board_filters(request, query)
+        site, sites = site_in_view(request, Cap.REFERRAL_VIEW, query.get("site"))
+        due = query.get("due") == "1"
+        due_by = working_day(request.user, getattr(request, "active_site", None)) if due else None
+        columns = selectors.board(request.user, site, owner=request.user if mine else None, source=source,
+                                  statuses=[from_status, referral.status], sites=in_view(sites, site), due_by=due_by)
+        return render(request, "referrals/_board_moved.html", {
+            "columns": columns, "site": site, "can_manage": True, "mine": mine, "due": due, "source": source,
+            "moved_to": referral.get_status_display(),
+        })
     if error_message:
         messages.error(request, error_message)
     else:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
@@ -475,7 +475,7 @@ def ical_feed(request: HttpRequest, secret: str) -> HttpResponse:
 
     token = selectors.find_feed_token(secret)
     # A person who left (inactive) or lost every scheduling role no longer gets a feed, token or not.
-    if token is None or not token.user.is_active or not has_capability(token.user, Cap.SCHEDULE_VIEW):
+    if token is None or not policies.can_subscribe_calendar(token.user):
         raise Http404("Not found")
     today = timezone.now().date()
     sessions = selectors.staff_feed_sessions(token.user, today - timedelta(days=14), today + timedelta(days=60))

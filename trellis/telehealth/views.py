@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import Site
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.attendance.services import AttendanceBatchError
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
@@ -28,7 +28,7 @@ from trellis.consents.services import ensure_default_texts
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
 from trellis.scheduling.models import Session
-from trellis.telehealth import consumers, selectors, services
+from trellis.telehealth import consumers, policies, selectors, services
 from trellis.telehealth.forms import (
     ConsentForm,
     DeviceCheckForm,
@@ -228,9 +228,9 @@ def session_lobby(request: HttpRequest, session_id: Any) -> HttpResponse:
         "rows": rows,
         "lobby_json": selectors.lobby_payload(session, rows),
         "room": selectors.room_state(session),
-        "can_host": has_capability(request.user, Cap.TELEHEALTH_HOST, session.site),
-        "can_links": has_capability(request.user, Cap.TELEHEALTH_LINKS, session.site),
-        "can_mark": has_capability(request.user, Cap.ATTENDANCE_MARK, session.site),
+        "can_host": policies.can_host(request.user, session.site),
+        "can_links": policies.can_send_links(request.user, session.site),
+        "can_mark": policies.can_mark_attendance(request.user, session.site),
         "is_telehealth": services.is_telehealth(session),
         "provider": provider,
         "ws_path": f"/ws/telehealth/session/{session.public_id}/",
@@ -275,7 +275,7 @@ def revoke(request: HttpRequest, link_id: Any) -> HttpResponse:
 @capability_required(Cap.TELEHEALTH_HOST)
 def presence_attendance(request: HttpRequest, session_id: Any) -> HttpResponse:
     session = _session(request, session_id, Cap.TELEHEALTH_HOST)
-    if not has_capability(request.user, Cap.ATTENDANCE_MARK, session.site):
+    if not policies.can_mark_attendance(request.user, session.site):
         raise Http404("Not found")
     error = None
     if request.method == "POST":

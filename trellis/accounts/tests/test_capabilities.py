@@ -63,3 +63,17 @@ def test_phone_normalization():
     for bad in ("555-0142", "123-555-0142", "abc"):
         with pytest.raises(ValidationError):
             normalize_phone(bad)
+
+
+def test_decide_answers_with_the_reason_and_is_falsy_when_denied(make_staff, site):
+    """Every policy answers with one Decision type (trellis.core.policy): truthy when allowed, a reason when not."""
+    from trellis.accounts.capabilities import Cap
+    from trellis.accounts.policies import decide
+    from trellis.core.policy import Decision
+
+    facilitator = make_staff("group_facilitator", at=site)
+    denied = decide(facilitator, Cap.BILLING_MANAGE, site, to="change billing records")
+    assert isinstance(denied, Decision) and not denied
+    assert denied.reason == f"Your role at {site.name} does not allow you to change billing records."
+    allowed = decide(make_staff("biller", at=site), Cap.BILLING_MANAGE, site, to="change billing records")
+    assert allowed and allowed.reason == ""

@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _no_throttle(settings):  # noqa: ANN001, ANN202
+def _no_throttle(settings):
     # Wrong codes in these tests would otherwise make the next attempt wait (throttling is tested on its own).
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.TRELLIS_RECOVERY_THROTTLE_FACTOR = 0
@@ -30,7 +30,7 @@ def _code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
-def _signed_in(user) -> Client:  # noqa: ANN001
+def _signed_in(user) -> Client:
     client = Client()
     assert client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD}).status_code == 302
     return client

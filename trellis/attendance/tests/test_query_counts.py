@@ -21,7 +21,7 @@ def at(hh: int, mm: int = 0) -> datetime:
     return datetime(2026, 3, 4, hh + 5, mm, tzinfo=UTC)  # New York wall clock (EST) in UTC
 
 
-def _mark_counts(size, *, site, facilitator, track, enroll) -> tuple[int, int]:  # noqa: ANN001
+def _mark_counts(size, *, site, facilitator, track, enroll) -> tuple[int, int]:
     session = make_session(site=site, facilitator=facilitator, day=DAY, start=time(9, 0), end=time(10, 30),
                            tracks=[track])
     eps = enroll(track, size)
@@ -42,7 +42,7 @@ def _mark_counts(size, *, site, facilitator, track, enroll) -> tuple[int, int]: 
     return len(first), len(again)
 
 
-def test_marking_a_group_costs_the_same_queries_at_6_and_18(time_machine, site, facilitator, track, enroll):  # noqa: ANN001
+def test_marking_a_group_costs_the_same_queries_at_6_and_18(time_machine, site, facilitator, track, enroll):
     time_machine.move_to(at(11, 0), tick=False)
     _mark_counts(1, site=site, facilitator=facilitator, track=track, enroll=enroll)  # per-user caches warm up
     small = _mark_counts(6, site=site, facilitator=facilitator, track=track, enroll=enroll)
@@ -50,7 +50,7 @@ def test_marking_a_group_costs_the_same_queries_at_6_and_18(time_machine, site, 
     assert small == large, f"6 patients: {small} queries, 18 patients: {large}"
 
 
-def test_audit_events_of_a_marked_group_name_each_patient(time_machine, site, facilitator, track, enroll):  # noqa: ANN001
+def test_audit_events_of_a_marked_group_name_each_patient(time_machine, site, facilitator, track, enroll):
     time_machine.move_to(at(11, 0), tick=False)
     session = make_session(site=site, facilitator=facilitator, day=DAY, start=time(9, 0), end=time(10, 30),
                            tracks=[track])

@@ -18,12 +18,12 @@ from trellis.referrals.tests.builders import admitted_episode, make_program
 pytestmark = pytest.mark.django_db
 
 
-def _add(site, program, therapist, n, admitted_on):  # noqa: ANN001, ANN202
+def _add(site, program, therapist, n, admitted_on):
     return [admitted_episode(PatientFactory(primary_site=site), program, therapist, admitted_on=admitted_on)
             for _ in range(n)]
 
 
-def test_counters_equal_the_worklist_and_cost_the_same_queries_at_two_sizes(site, other_site, make_staff):  # noqa: ANN001
+def test_counters_equal_the_worklist_and_cost_the_same_queries_at_two_sizes(site, other_site, make_staff):
     therapist = make_staff("therapist")
     program, elsewhere = make_program(site), make_program(other_site)
     today = today_in(site.zone)

@@ -199,3 +199,20 @@ def test_admission_requirements_certification_cadence_all_or_nothing(client_for,
     assert not ProgramAdmissionCriteria.objects.filter(program=program).exists()  # nothing half-saved
     assert c.post(url, {**base, "cert_first_recert_day": 15, "cert_recert_interval_days": 28}).status_code == 302
     assert CertificationPolicy.objects.get(program=program).recert_interval_days == 28
+
+
+def test_plan_pdf_signature_time_is_site_wall_clock(client_for, site, therapist, patient):
+    """The printed signature carries the site's local time and zone, not UTC (DESIGN.md §4: one date format)."""
+    import datetime as dt
+
+    from trellis.core import formats
+    from trellis.documentation.pdf import extract_text
+
+    plan = simple_plan(admitted_episode(patient, make_program(site), therapist), therapist)
+    plan.clinician_signed_at = dt.datetime(2026, 7, 1, 16, 30, tzinfo=dt.UTC)
+    plan.save(update_fields=["clinician_signed_at"])
+    url = reverse("careplans:plan_pdf", kwargs={"plan_id": plan.public_id})
+    text = " ".join(extract_text(client_for(therapist).get(url).content).split())
+    expected = formats.stamp(plan.clinician_signed_at, site)
+    assert expected in text
+    assert "UTC" not in text

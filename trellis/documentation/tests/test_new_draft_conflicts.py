@@ -84,7 +84,7 @@ def url(name: str, **kw: Any) -> str:
 
 
 @pytest.fixture
-def pair(make_group, facilitator, make_staff):  # noqa: ANN001, ANN201
+def pair(make_group, facilitator, make_staff):
     g = make_group(attended=2)
     cofac = make_staff("group_facilitator", full_name="Cody Cofacilitator")
     g.session.co_facilitator = cofac
@@ -98,7 +98,7 @@ def _topic(note: Note) -> str | None:
 
 @pytest.mark.parametrize("autosave", [True, False])
 def test_second_author_on_a_new_draft_never_empties_the_first_authors_shared_section(
-        client_for, facilitator, pair, autosave):  # noqa: ANN001
+        client_for, facilitator, pair, autosave):
     g, note, cofac = pair
     c_fran, c_cody = client_for(facilitator), client_for(cofac)
     fran_form = form_of(c_fran.get(url("note", note_id=note.public_id)).content.decode())
@@ -128,7 +128,7 @@ def test_second_author_on_a_new_draft_never_empties_the_first_authors_shared_sec
     assert _topic(note) == "Coping with cravings"
 
 
-def test_a_conflict_page_never_writes_back_a_shared_section_the_user_did_not_see(client_for, facilitator, pair):  # noqa: ANN001
+def test_a_conflict_page_never_writes_back_a_shared_section_the_user_did_not_see(client_for, facilitator, pair):
     """Both edit the shared section: nothing of Fran's is saved and the conflict page shows her Cody's text,
     so that what she saves next is a choice made with his text in front of her."""
     g, note, cofac = pair

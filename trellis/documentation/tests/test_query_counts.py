@@ -14,7 +14,7 @@ from trellis.documentation.tests.conftest import SHARED_OK, add_plan, participan
 pytestmark = pytest.mark.django_db
 
 
-def _counts(make_group, facilitator, size):  # noqa: ANN001, ANN202
+def _counts(make_group, facilitator, size):
     g = make_group(attended=size)
     objectives = {a.episode_id: add_plan(a.episode, ["Use one coping skill daily"]) for a in g.attended}
     with CaptureQueriesContext(connection) as started:
@@ -44,7 +44,7 @@ def _counts(make_group, facilitator, size):  # noqa: ANN001, ANN202
     return len(started), len(saved), len(signed)
 
 
-def test_group_note_save_and_sign_cost_the_same_queries_at_6_and_18(make_group, facilitator):  # noqa: ANN001
+def test_group_note_save_and_sign_cost_the_same_queries_at_6_and_18(make_group, facilitator):
     _counts(make_group, facilitator, 1)  # per-user caches warm up
     small = _counts(make_group, facilitator, 6)
     large = _counts(make_group, facilitator, 18)

@@ -14,7 +14,7 @@ from trellis.documentation.tests.conftest import SHARED_OK, participant_ok
 pytestmark = pytest.mark.django_db
 
 
-def test_note_counters_equal_the_worklist_and_build_no_list(make_group, facilitator, supervised, site, track):  # noqa: ANN001
+def test_note_counters_equal_the_worklist_and_build_no_list(make_group, facilitator, supervised, site, track):
     make_group(attended=3)  # missing note
     g = make_group(attended=2)
     services.start_note(session=g.session, user=facilitator)  # draft

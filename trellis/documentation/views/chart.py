@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, has_capability, sites_with
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
@@ -50,9 +50,7 @@ def chart_notes(request: HttpRequest, patient_id: Any) -> HttpResponse:
     items = [_chart_item(cn) for cn in notes]
     ctx = _chart_context(request, patient)
     ctx.update({"items": items, "form": form, "showing_from": start, "default_days": DEFAULT_CHART_DAYS,
-                "can_print": any(has_capability(request.user, Cap.NOTE_PRINT, s)
-                                 for s in {cn.session.site for cn in notes}) or bool(
-                    sites_with(request.user, Cap.NOTE_PRINT))})
+                "can_print": bool(sites_with(request.user, Cap.NOTE_PRINT))})
     return render(request, "documentation/chart_notes.html", ctx)
 
 

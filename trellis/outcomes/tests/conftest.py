@@ -18,39 +18,39 @@ def _outbox():
 
 
 @pytest.fixture
-def outbox(_outbox):  # noqa: ANN001, ANN201
+def outbox(_outbox):
     return _outbox
 
 
 @pytest.fixture
-def program(site):  # noqa: ANN001, ANN201
+def program(site):
     return make_program(site, name="Adult IOP")
 
 
 @pytest.fixture
-def track(program):  # noqa: ANN001, ANN201
+def track(program):
     return make_track(program, name="Mood & Anxiety")
 
 
 @pytest.fixture
-def therapist(make_staff):  # noqa: ANN001, ANN201
+def therapist(make_staff):
     return make_staff("therapist", full_name="Theo Therapist")
 
 
 @pytest.fixture
-def director(make_staff):  # noqa: ANN001, ANN201
+def director(make_staff):
     return make_staff("program_director", full_name="Dana Director")
 
 
 @pytest.fixture
-def today(site):  # noqa: ANN001, ANN201
+def today(site):
     from trellis.core.clock import today_in
 
     return today_in(site.zone)
 
 
 @pytest.fixture
-def episode(patient, track, therapist, today):  # noqa: ANN001, ANN201
+def episode(patient, track, therapist, today):
     ep = admit(patient, track, admitted_on=today - timedelta(days=14))
     ep.primary_clinician = therapist
     ep.save()
@@ -60,7 +60,7 @@ def episode(patient, track, therapist, today):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def schedule(program, director):  # noqa: ANN001, ANN201
+def schedule(program, director):
     return services.save_schedule(program=program, instrument_key="phq9", actor=director, every_n_days=7)
 
 
@@ -69,8 +69,8 @@ def phq9(values):
 
 
 @pytest.fixture
-def complete_phq9(episode, therapist):  # noqa: ANN001, ANN201
-    def _make(values, window_key=""):  # noqa: ANN001, ANN202
+def complete_phq9(episode, therapist):
+    def _make(values, window_key=""):
         return services.enter_from_paper(episode=episode, instrument_key="phq9", window_key=window_key,
                                          answers=phq9(values), actor=therapist).administration
 
@@ -78,5 +78,5 @@ def complete_phq9(episode, therapist):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def now():  # noqa: ANN201
+def now():
     return timezone.now()

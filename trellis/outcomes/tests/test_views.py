@@ -17,12 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def other_staff(make_staff, other_site):  # noqa: ANN001, ANN201
+def other_staff(make_staff, other_site):
     return make_staff("therapist", at=other_site)
 
 
 @pytest.fixture
-def done(complete_phq9):  # noqa: ANN001, ANN201
+def done(complete_phq9):
     return complete_phq9([2, 2, 2, 2, 1, 1, 1, 1, 0])
 
 
@@ -385,3 +385,18 @@ def test_schedule_stop_allowed_and_denied(client, client_for, director, make_sta
     assert client_for(director).post(url).status_code == 302
     schedule.refresh_from_db()
     assert not schedule.active
+
+
+def test_plan_review_shows_this_episodes_score_trend(client_for, therapist, episode, complete_phq9, patient):
+    """The treatment-plan review carries the episode's score trend, so progress is rated against data."""
+    from trellis.referrals.tests.builders import simple_plan
+
+    plan = simple_plan(episode, therapist)
+    url = reverse("careplans:plan_review", kwargs={"plan_id": plan.public_id})
+    c = client_for(therapist)
+    assert "Outcome measures this episode" not in c.get(url).content.decode()  # nothing measured: no empty card
+    complete_phq9([3, 3, 3, 2, 2, 2, 2, 1, 0])
+    complete_phq9([1, 1, 1, 1, 0, 0, 0, 0, 0])
+    html = c.get(url).content.decode()
+    assert "Outcome measures this episode" in html and "<svg" in html and "Data table" in html
+    assert "Reliably improved" in html and "-14" in html

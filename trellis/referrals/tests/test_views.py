@@ -231,3 +231,74 @@ def test_board_filters_owner_and_source(client_for, site, director, source, make
     by_source = c.get(url, {"source": source.public_id}).content
     assert b"Mine X." in by_source and b"Theirs Y." not in by_source
     assert c.get(url, {"source": "junk"}).status_code == 200
+
+
+def test_board_columns_page_with_show_more_and_totals(client_for, site, director, source, monkeypatch, other_site,
+                                                      make_staff):
+    """A column longer than one page shows its total and a "Show more" that loads the next page in place."""
+    from trellis.referrals import selectors
+
+    monkeypatch.setattr(selectors, "BOARD_CARD_LIMIT", 4)
+    monkeypatch.setattr(selectors.board_column, "__kwdefaults__", {**selectors.board_column.__kwdefaults__,
+                                                                   "limit": 4})
+    monkeypatch.setattr(selectors.board, "__kwdefaults__", {**selectors.board.__kwdefaults__, "limit": 4})
+    _referrals(site, director, source, 6)
+    c = client_for(director)
+    page = c.get(reverse("referrals:board")).content.decode()
+    assert page.count('class="card board-card"') == 4 and "Show more" in page
+    assert "P5 T." in page and "P0 T." not in page  # same due date: the newest referral first
+    more = c.get(reverse("referrals:board_column"), {"site": site.public_id, "status": "received", "offset": 4})
+    assert more.status_code == 200
+    body = more.content.decode()
+    assert body.count('class="card board-card"') == 2 and "P0 T." in body and "Show more" not in body
+    # bad input answers 400 with a reason, never a 500 or a silent default
+    assert c.get(reverse("referrals:board_column"), {"site": site.public_id, "status": "nope"}).status_code == 400
+    assert c.get(reverse("referrals:board_column"), {"site": site.public_id, "status": "received",
+                                                     "offset": "x"}).status_code == 400
+    # another site's member cannot page this site's column
+    outsider = client_for(make_staff("program_director", at=other_site))
+    response = outsider.get(reverse("referrals:board_column"), {"site": site.public_id, "status": "received"})
+    assert b"P0 T." not in response.content
+
+
+def test_board_column_queries_do_not_grow_with_pages(client_for, site, director, source):
+    c = client_for(director)
+    url = reverse("referrals:board_column")
+    _referrals(site, director, source, 3)
+    c.get(url, {"site": site.public_id, "status": "received"})
+    with CaptureQueriesContext(connection) as small:
+        c.get(url, {"site": site.public_id, "status": "received"})
+    _referrals(site, director, source, 60)
+    with CaptureQueriesContext(connection) as large:
+        c.get(url, {"site": site.public_id, "status": "received", "offset": 50})
+    assert len(large) == len(small)
+
+
+def test_move_on_the_board_rerenders_only_the_two_columns(client_for, site, director, source):
+    _referrals(site, director, source, 2)
+    referral = Referral.objects.order_by("pk").first()
+    c = client_for(director)
+    form = c.get(reverse("referrals:move_form", kwargs={"referral_id": referral.public_id}))
+    assert form.status_code == 200 and b'name="version"' in form.content
+    response = c.post(reverse("referrals:move", kwargs={"referral_id": referral.public_id}),
+                      {"status": "screening", "version": referral.version}, HTTP_HX_REQUEST="true",
+                      HTTP_HX_CURRENT_URL="http://testserver/referrals/?mine=1")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count('hx-swap-oob="outerHTML"') == 2
+    assert 'id="column-received"' in body and 'id="column-screening"' in body and 'id="column-assessed"' not in body
+    assert "Referral moved to Screening." in body
+    # a refusal answers on the card, with the reason, and moves nothing
+    stale = c.post(reverse("referrals:move", kwargs={"referral_id": referral.public_id}),
+                   {"status": "assessed", "version": referral.version}, HTTP_HX_REQUEST="true")
+    assert stale.status_code == 200 and b"alert-error" in stale.content and b"hx-swap-oob" not in stale.content
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCREENING
+
+
+def test_move_form_needs_the_manage_capability(client_for, site, other_site, director, source, make_staff):
+    _referrals(site, director, source, 1)
+    referral = Referral.objects.get()
+    url = reverse("referrals:move_form", kwargs={"referral_id": referral.public_id})
+    assert client_for(make_staff("group_facilitator", at=site)).get(url).status_code == 403
+    assert client_for(make_staff("program_director", at=other_site)).get(url).status_code == 404

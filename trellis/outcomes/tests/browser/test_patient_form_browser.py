@@ -19,7 +19,7 @@ PHONE = {"width": 390, "height": 844}
 SHOTS = os.environ.get("TRELLIS_SCREENSHOTS")  # a directory: save screenshots there for review
 
 
-def _axe_serious(page) -> list[str]:  # noqa: ANN001
+def _axe_serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -27,7 +27,7 @@ def _axe_serious(page) -> list[str]:  # noqa: ANN001
             if v.get("impact") in {"serious", "critical"}]
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
