@@ -52,6 +52,7 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     referral = Referral.objects.get()
     page.goto(f"{base}/referrals/?site={site.public_id}")
     card = page.locator("article.board-card", has_text="Jordan")
+    card.locator("a.board-move-open").click()  # the move form loads on demand (referrals board)
     card.locator("select[name='status']").select_option("screening")
     card.get_by_role("button", name="Move").click()
     page.locator("#col-screening").locator("xpath=..").get_by_text("Jordan L.").wait_for()

@@ -27,8 +27,8 @@ def test_board_on_all_sites(page, live_server, login_as, site, other_site, make_
                         next_step="Call back", next_step_due=today_in(s.zone))
     login_as(page, director)
     page.goto(f"{live_server.url}/referrals/?mine=1&due=1")
-    page.get_by_text("Avery S.").wait_for()
-    page.get_by_text("Blake S.").wait_for()
+    page.get_by_role("link", name="Avery S.", exact=True).wait_for()
+    page.get_by_role("link", name="Blake S.", exact=True).wait_for()
     assert page.locator("#board [data-row]").count() == 2
     page.screenshot(path=f"{SHOTS}/board-all-sites.png", full_page=True)
 
