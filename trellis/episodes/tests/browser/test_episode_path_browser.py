@@ -55,7 +55,7 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     card.locator("a.board-move-open").click()  # the move form loads on demand (referrals board)
     card.locator("select[name='status']").select_option("screening")
     card.get_by_role("button", name="Move").click()
-    page.locator("#col-screening").locator("xpath=..").get_by_text("Jordan L.").wait_for()
+    page.locator("#col-screening").locator("xpath=..").get_by_role("link", name="Jordan L.", exact=True).wait_for()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SCREENING
     assert _axe_serious(page) == []
