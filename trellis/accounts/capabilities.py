@@ -45,6 +45,9 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
+    # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
+    BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
+    # --- end billing ------------------------------------------------------------------------------------
 
 
 _CLINICAL_CORE = frozenset(
@@ -129,6 +132,13 @@ ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.T
 ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
+
+# --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
+# Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;
+# billers too. Claims, charges and remittances (patient data) stay billing.view / billing.manage.
+for _role in (Role.BILLER, Role.ORG_ADMIN, Role.PROGRAM_DIRECTOR):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.BILLING_INSIGHT}
+# --- end billing insight grants ----------------------------------------------------------------------------
 
 
 def capabilities_of(role: str) -> frozenset[str]:

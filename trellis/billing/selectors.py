@@ -9,30 +9,37 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.attendance.selectors import treatment_hours_for_episodes
+from trellis.billing import catalog
 from trellis.billing.models import (
+    PER_DIEM_SERVICE,
+    BillingProfile,
     Charge,
     ChargeStatus,
     Claim,
     ClaimBatch,
     ClaimStatus,
     Documentation,
+    FeeScheduleEntry,
     Remittance,
     RemittanceClaim,
     SuspenseItem,
 )
 from trellis.billing.x12 import codes
+from trellis.core.access import site_ids_for
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.documentation.models import NoteStatus, ParticipantNote
+from trellis.programs.models import ServiceType
 
 _RANK = {NoteStatus.COMPLETE: 3, NoteStatus.AWAITING_COSIGN: 2, NoteStatus.DRAFT: 1}
 _DOC = {3: Documentation.COMPLETE, 2: Documentation.AWAITING_COSIGN, 1: Documentation.UNSIGNED,
@@ -266,3 +273,206 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
         for row in remits
     ]
     return {"lines": lines, "remittances": adjustments}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fee schedules (no patient data: billing.insight reads, billing.manage changes)
+# ---------------------------------------------------------------------------------------------------------
+def profiles_for(user: User, capability: str = Cap.BILLING_INSIGHT) -> QuerySet[BillingProfile]:
+    """The organization's billing profiles the user may see: level-of-care profiles (every program) when the
+    user holds the capability at some site, program profiles only for programs at those sites."""
+    site_ids = site_ids_for(user, capability)
+    if not site_ids:
+        return BillingProfile.objects.none()
+    return (BillingProfile.objects.filter(organization_id=user.organization_id)
+            .filter(Q(program__isnull=True) | Q(program__site_id__in=site_ids))
+            .select_related("program__site"))
+
+
+SERVICE_LABELS = {PER_DIEM_SERVICE: "Per diem", **dict(ServiceType.choices)}
+
+
+def profiles_with_fees(user: User, capability: str = Cap.BILLING_INSIGHT) -> list[BillingProfile]:
+    """Profiles with their fee rows (two queries), each row annotated with the catalogue entry of its code."""
+    profiles = list(profiles_for(user, capability).prefetch_related(
+        Prefetch("fees", queryset=FeeScheduleEntry.objects.order_by("service_type", "code", "-effective_from"))))
+    for profile in profiles:
+        for fee in profile.fees.all():
+            fee.catalog = catalog.lookup(fee.code)
+            fee.service_label = SERVICE_LABELS.get(fee.service_type, "Any service (by code)")
+    return profiles
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Charge review
+# ---------------------------------------------------------------------------------------------------------
+REVIEW_LIMIT = 100
+
+
+def _unconfirmed_codes() -> list[str]:
+    return [c.code for c in catalog.CODES.values() if c.kind in ("cpt", "hcpcs") and not c.confirmed]
+
+
+@dataclass(frozen=True)
+class ChargeReview:
+    charges: list[Charge]
+    total: int
+
+
+def charges_to_review(user: User, *, limit: int = REVIEW_LIMIT) -> ChargeReview:
+    """Charges not yet on a claim that need a biller's look, each with why: held (and the reason given),
+    documentation not complete, a profile not confirmed, or a code marked to confirm. Two queries."""
+    needs_look = (Q(status=ChargeStatus.HELD) | ~Q(documentation=Documentation.COMPLETE)
+                  | Q(profile__confirmed=False) | Q(code__in=_unconfirmed_codes()))
+    rows = (charges_for(user).filter(status__in=[ChargeStatus.OPEN, ChargeStatus.HELD]).filter(needs_look)
+            .select_related("episode__patient", "rendering_provider"))
+    total = rows.count()
+    charges = list(rows.order_by("service_date", "id")[:limit])
+    for charge in charges:
+        charge.review_reasons = review_reasons(charge)
+    return ChargeReview(charges, total)
+
+
+def review_reasons(charge: Charge) -> list[str]:
+    reasons = []
+    if charge.status == ChargeStatus.HELD:
+        reasons.append(f"Held: {charge.hold_reason}")
+    if charge.documentation != Documentation.COMPLETE:
+        reasons.append(f"Documentation: {charge.get_documentation_display().lower()} - the scrubber holds the "
+                       "claim until every note of the service or day is signed")
+    if not charge.profile.confirmed:
+        reasons.append(f"The {charge.profile.payer_name} billing profile is not confirmed by a biller")
+    code = catalog.lookup(charge.code)
+    if code is not None and not code.confirmed:
+        reasons.append(f"{charge.code} is marked to confirm ({code.source})")
+    return reasons
+
+
+# ---------------------------------------------------------------------------------------------------------
+# KPIs (billing.insight; aggregates only, no patient data)
+# ---------------------------------------------------------------------------------------------------------
+# Days in A/R follows HFMA MAP Key "Net Days in Accounts Receivable" (net A/R / average daily net patient
+# service revenue). Trellis does not know net revenue before payment, so it computes the gross variant used
+# by many practices: outstanding insurance A/R (charge - paid - patient responsibility - CO-45 contractual
+# write-down, as in ar_aging) / average daily charges billed over the previous AR_AVERAGE_DAYS days.
+# Denial rate follows HFMA MAP Key AR-5 "Remittance Denial Rate": claims denied on remittances / claims on
+# remittances, by month posted; reversals (CLP02 22) are not adjudications and are left out. Definitions from
+# hfma.org/map (MAP Keys definitions); to confirm against the organization's finance reporting.
+AR_AVERAGE_DAYS = 90
+KPI_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class ArMonth:
+    month: date  # first day of the month
+    ending_ar: Decimal
+    average_daily_charges: Decimal
+    days: Decimal | None  # None when nothing was billed in the averaging window
+
+
+@dataclass(frozen=True)
+class ArPayer:
+    payer: str
+    outstanding: Decimal
+    average_daily_charges: Decimal
+    days: Decimal | None
+
+
+@dataclass(frozen=True)
+class DenialRow:
+    label: str  # a month (YYYY-MM) or a payer name
+    remitted: int
+    denied: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return (Decimal(self.denied) * 100 / self.remitted).quantize(Decimal("0.1")) if self.remitted else None
+
+
+def _months(today: date, count: int) -> list[date]:
+    first = today.replace(day=1)
+    out = []
+    for _ in range(count):
+        out.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(out))
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _days(ar: Decimal, average: Decimal) -> Decimal | None:
+    return (ar / average).quantize(Decimal("0.1")) if average > 0 else None
+
+
+@dataclass(frozen=True)
+class DaysInAr:
+    months: list[ArMonth]
+    payers: list[ArPayer]
+
+
+def days_in_ar(user: User, *, today: date, months: int = KPI_MONTHS) -> DaysInAr:
+    """Month-end days in A/R for the last `months` months and today's by payer. Two queries whatever the data."""
+    billed = list(
+        Claim.objects.restrict(user, Cap.BILLING_INSIGHT).filter(batch__isnull=False).exclude(status=ClaimStatus.VOID)
+        .values_list("payer_name", "total_charge", "batch__created_at")
+    )
+    reductions = list(
+        RemittanceClaim.objects.restrict(user, Cap.BILLING_INSIGHT).filter(claim__isnull=False)
+        .exclude(claim__status=ClaimStatus.VOID)
+        .annotate(contractual=Sum("adjustments__amount", filter=Q(adjustments__group_code="CO",
+                                                                  adjustments__reason_code="45")))
+        .values_list("claim__payer_name", "paid", "patient_responsibility", "contractual", "remittance__posted_at")
+    )
+    tz = timezone.get_current_timezone()
+    billed_rows = [(payer, amount, when.astimezone(tz).date()) for payer, amount, when in billed]
+    reduced_rows = [(payer, paid + patient + (contractual or Decimal("0")), when.astimezone(tz).date())
+                    for payer, paid, patient, contractual, when in reductions]
+
+    def ar_on(day: date, payer: str | None = None) -> tuple[Decimal, Decimal]:
+        window = day - timedelta(days=AR_AVERAGE_DAYS)
+        charged = sum((a for p, a, d in billed_rows if d <= day and (payer is None or p == payer)), Decimal("0"))
+        recent = sum((a for p, a, d in billed_rows if window < d <= day and (payer is None or p == payer)),
+                     Decimal("0"))
+        reduced = sum((a for p, a, d in reduced_rows if d <= day and (payer is None or p == payer)), Decimal("0"))
+        return max(charged - reduced, Decimal("0")), (recent / AR_AVERAGE_DAYS).quantize(Decimal("0.01"))
+
+    month_rows = []
+    for month in _months(today, months):
+        ar, average = ar_on(min(_month_end(month), today))
+        month_rows.append(ArMonth(month, ar, average, _days(ar, average)))
+    payer_rows = []
+    for payer in sorted({p for p, _, _ in billed_rows}):
+        ar, average = ar_on(today, payer)
+        payer_rows.append(ArPayer(payer, ar, average, _days(ar, average)))
+    return DaysInAr(month_rows, payer_rows)
+
+
+@dataclass(frozen=True)
+class DenialRate:
+    months: list[DenialRow]
+    payers: list[DenialRow]
+
+
+def denial_rate(user: User, *, today: date, months: int = KPI_MONTHS) -> DenialRate:
+    """Remittance denial rate by month posted (last `months` months) and by payer over the same window. One
+    query whatever the data."""
+    window = _months(today, months)
+    start = timezone.make_aware(datetime.combine(window[0], time.min))
+    rows = (RemittanceClaim.objects.restrict(user, Cap.BILLING_INSIGHT)
+            .filter(remittance__posted_at__gte=start).exclude(status_code="22")
+            .values_list("remittance__payer_name", "remittance__posted_at", "denied"))
+    tz = timezone.get_current_timezone()
+    by_month: dict[date, list[int]] = {m: [0, 0] for m in window}
+    by_payer: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for payer, posted_at, denied in rows:
+        month = posted_at.astimezone(tz).date().replace(day=1)
+        for bucket in (by_month.get(month), by_payer[payer]):
+            if bucket is not None:
+                bucket[0] += 1
+                bucket[1] += int(denied)
+    return DenialRate(
+        [DenialRow(f"{m:%b %Y}", *by_month[m]) for m in window],
+        [DenialRow(payer, *counts) for payer, counts in sorted(by_payer.items())],
+    )

@@ -3,22 +3,50 @@ Thin: selectors read, services write; every view declares its capability."""
 
 from __future__ import annotations
 
+import hashlib
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required
+from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record, record_list_read
-from trellis.billing import lifecycle, policies, selectors, services
-from trellis.billing.models import Claim, ClaimBatch, ClaimStatus
+from trellis.billing import catalog, lifecycle, policies, selectors, services
+from trellis.billing.forms import EndFeeForm, FeeEntryForm, HoldForm, RemittanceUploadForm
+from trellis.billing.models import (
+    PER_DIEM_SERVICE,
+    BillingMode,
+    BillingProfile,
+    Charge,
+    Claim,
+    ClaimBatch,
+    ClaimStatus,
+    FeeScheduleEntry,
+)
+from trellis.billing.services.charges import ChargeError
 from trellis.billing.services.common import registered_authorization, registered_coverage
 from trellis.billing.submission import FileDropSubmitter, SubmissionError
 from trellis.core.access import get_scoped_or_404
+from trellis.core.errors import DomainError
+from trellis.core.formats import date as fmt_date
+from trellis.core.forms import apply_domain_error
+from trellis.core.svgchart import BarChart, BarItem
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render a page with the billing sub-navigation (each tab shown only to who may open it)."""
+    user = request.user
+    context["billing_nav"] = {"view": policies.can_view_billing(user), "manage": policies.can_manage_billing(user),
+                              "insight": policies.can_read_billing_insight(user)}
+    return render(request, template, context)
 
 
 @capability_required(Cap.BILLING_VIEW)
@@ -29,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
                                   limit=selectors.FULL_QUEUE_LIMIT if full else 15)
     # The "to fix" queue names patients: one READ event naming every patient shown.
     record_list_read(view="billing_home", patients=[c.episode.patient for c in data.to_scrub])
-    return render(request, "billing/home.html", {
+    return _page(request, "billing/home.html", {
         "home": data, "statuses": ClaimStatus.choices, "buckets": selectors.AGING_BUCKETS,
         "can_manage": policies.can_manage_billing(request.user),
     })
@@ -112,3 +140,178 @@ def submit(request: HttpRequest, batch_id: str) -> HttpResponse:
     else:
         messages.success(request, f"Batch {batch.interchange_control_number:09d} is submitted.")
     return redirect("billing:home")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fee schedules (billing.insight reads: no patient data; billing.manage changes)
+# ---------------------------------------------------------------------------------------------------------
+def _profile_or_404(request: HttpRequest, profile_id: str, capability: str) -> BillingProfile:
+    profile = selectors.profiles_for(request.user, capability).filter(public_id=profile_id).first()
+    if profile is None:
+        raise Http404("Not found")
+    return profile
+
+
+@capability_required(Cap.BILLING_INSIGHT)
+def fees(request: HttpRequest) -> HttpResponse:
+    return _page(request, "billing/fees.html", {
+        "profiles": selectors.profiles_with_fees(request.user), "today": timezone.localdate(),
+        "can_manage": policies.can_manage_billing(request.user),
+    })
+
+
+@capability_required(Cap.BILLING_MANAGE)
+def fee_add(request: HttpRequest, profile_id: str) -> HttpResponse:
+    profile = _profile_or_404(request, profile_id, Cap.BILLING_MANAGE)
+    form = FeeEntryForm(request.POST or None, initial={"service_type": PER_DIEM_SERVICE} if
+                        profile.billing_mode == BillingMode.PER_DIEM else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.add_fee_entry(profile=profile, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{entry.code} at ${entry.rate} from {fmt_date(entry.effective_from)} is added "
+                                      f"to {profile.payer_name}.")
+            return redirect(f"{reverse('billing:fees')}#p-{profile.public_id}")
+    return render(request, "billing/fee_form.html", {"profile": profile, "form": form,
+                                                     "codes": _catalog_codes(profile)})
+
+
+def _catalog_codes(profile: BillingProfile) -> list[Any]:
+    kind = "hcpcs" if profile.billing_mode == BillingMode.PER_DIEM else "cpt"
+    return [c for c in catalog.CODES.values() if c.kind == kind]
+
+
+@capability_required(Cap.BILLING_MANAGE)
+def fee_end(request: HttpRequest, entry_id: str) -> HttpResponse:
+    entry = FeeScheduleEntry.objects.filter(
+        public_id=entry_id, profile__in=selectors.profiles_for(request.user, Cap.BILLING_MANAGE)
+    ).select_related("profile").first()
+    if entry is None:
+        raise Http404("Not found")
+    form = EndFeeForm(request.POST or None, initial={"effective_to": entry.effective_to or timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_fee_entry(entry=entry, effective_to=form.cleaned_data["effective_to"], actor=request.user)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{entry.code} for {entry.profile.payer_name} now ends on "
+                                      f"{fmt_date(form.cleaned_data['effective_to'])}.")
+            return redirect(f"{reverse('billing:fees')}#p-{entry.profile.public_id}")
+    return render(request, "billing/fee_end.html", {"entry": entry, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Charge review (patient data: billing.view reads, billing.manage holds/releases)
+# ---------------------------------------------------------------------------------------------------------
+@capability_required(Cap.BILLING_VIEW)
+def charges(request: HttpRequest) -> HttpResponse:
+    review = selectors.charges_to_review(request.user)
+    record_list_read(view="billing_charge_review", patients=[c.episode.patient for c in review.charges])
+    return _page(request, "billing/charges.html", {
+        "review": review, "hold_form": HoldForm(), "can_manage": policies.can_manage_billing(request.user),
+    })
+
+
+@require_POST
+@capability_required(Cap.BILLING_MANAGE)
+def charge_hold(request: HttpRequest, charge_id: str) -> HttpResponse:
+    charge = get_scoped_or_404(request, Charge.objects.select_related("episode__patient"), charge_id,
+                               capability=Cap.BILLING_MANAGE)
+    form = HoldForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the charge is held (e.g. waiting for the authorization).")
+    else:
+        try:
+            services.hold_charge(charge=charge, reason=form.cleaned_data["reason"], actor=request.user)
+        except ChargeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"The {charge.code} charge of {fmt_date(charge.service_date)} is held.")
+    return redirect("billing:charges")
+
+
+@require_POST
+@capability_required(Cap.BILLING_MANAGE)
+def charge_release(request: HttpRequest, charge_id: str) -> HttpResponse:
+    charge = get_scoped_or_404(request, Charge.objects.select_related("episode__patient"), charge_id,
+                               capability=Cap.BILLING_MANAGE)
+    try:
+        services.release_charge(charge=charge, actor=request.user)
+    except ChargeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The {charge.code} charge of {fmt_date(charge.service_date)} is released.")
+    return redirect("billing:charges")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Remittance (835) upload
+# ---------------------------------------------------------------------------------------------------------
+@capability_required(Cap.BILLING_MANAGE)
+def remittance_upload(request: HttpRequest) -> HttpResponse:
+    form = RemittanceUploadForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        content = form.cleaned_data["file"]
+        digest = hashlib.sha256(content.encode("ascii")).hexdigest()
+        try:
+            summary = services.import_remittance(content=content, organization=request.user.organization,
+                                                 actor=request.user,
+                                                 sites=sites_with(request.user, Cap.BILLING_MANAGE))
+        except services.RemittanceRefused as exc:
+            # The refusal is audited with the file's digest (never its content: it names patients).
+            record(action=AuditAction.CREATE, object_type="billing.remittance_file", object_id=digest,
+                   outcome="failure", detail={"refused": str(exc)[:300]}, request=request)
+            form.add_error("file", f"Nothing was posted: {exc}")
+        else:
+            record(action=AuditAction.CREATE, object_type="billing.remittance_file", object_id=digest,
+                   detail={"posted": summary.payments_posted, "already_posted": summary.payments_already_posted,
+                           "matched": summary.claims_matched, "suspense": summary.claims_in_suspense},
+                   request=request)
+            if summary.payments_posted:
+                messages.success(request, "The remittance is posted.")
+            else:
+                messages.info(request, "Nothing new: this remittance was already posted.")
+    return _page(request, "billing/remittance_upload.html", {
+        "form": form, "summary": summary,
+        "recent": list(selectors.remittances_for(request.user).order_by("-posted_at")[:10]),
+    })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# KPIs (billing.insight: aggregates, no patient data)
+# ---------------------------------------------------------------------------------------------------------
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@capability_required(Cap.BILLING_INSIGHT)
+def kpi_days_in_ar(request: HttpRequest) -> HttpResponse:
+    data = selectors.days_in_ar(request.user, today=timezone.localdate())
+    chart = BarChart(
+        title="Days in A/R at each month end",
+        description="Outstanding insurance A/R divided by average daily charges over the previous 90 days, "
+                    f"for the last {len(data.months)} months.",
+        items=[BarItem(f"{m.month:%b %Y}", _num(m.days), f"{m.days} days" if m.days is not None else "")
+               for m in data.months],
+        value_label="Days in A/R", category_label="Month end", chart_id="days-in-ar",
+    )
+    return _page(request, "billing/kpi_ar.html", {"data": data, "chart": chart,
+                                                   "window": selectors.AR_AVERAGE_DAYS})
+
+
+@capability_required(Cap.BILLING_INSIGHT)
+def kpi_denials(request: HttpRequest) -> HttpResponse:
+    data = selectors.denial_rate(request.user, today=timezone.localdate())
+    chart = BarChart(
+        title="Remittance denial rate by month",
+        description=f"Claims denied on remittances as a percentage of claims on remittances, for the last "
+                    f"{len(data.months)} months.",
+        items=[BarItem(row.label, _num(row.rate), f"{row.rate}%" if row.rate is not None else "")
+               for row in data.months],
+        value_label="Denial rate", category_label="Month posted", chart_id="denial-rate",
+    )
+    return _page(request, "billing/kpi_denials.html", {"data": data, "chart": chart})

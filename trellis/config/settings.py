@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",  # background jobs on the database queue (DESIGN.md): `python manage.py db_worker`
     # Trellis bounded contexts (DESIGN.md §3)
     "trellis.core",
     "trellis.web",
@@ -138,6 +140,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "trellis.config.urls"
 WSGI_APPLICATION = "trellis.config.wsgi.application"
 ASGI_APPLICATION = "trellis.config.asgi.application"
+
+# Background jobs (django-tasks, the API Django 6 ships as django.tasks): the database queue, so no broker is
+# needed; `python manage.py db_worker` runs them. Tests run them immediately (conftest.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 TEMPLATES = [
     {

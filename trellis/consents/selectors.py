@@ -51,3 +51,28 @@ def find_release(
 
 def disclosures_for_patient(patient: Any) -> QuerySet[Disclosure]:
     return Disclosure.objects.filter(patient=patient).select_related("disclosed_by", "consent", "site")
+
+
+def find_releases(
+    wanted: list[tuple[Any, str, dt.date]], *, part2: bool
+) -> dict[tuple[int, str, dt.date], Consent | None]:
+    """`find_release` for many (patient, recipient name, date) at once, in one query whatever their number
+    (billing's scrubber checks a Part 2 consent naming the payer for every claim of a batch: 42 CFR 2.31/2.33).
+    Keys are (patient id, recipient name as given, date); names match case-insensitively like `find_release`."""
+    if not wanted:
+        return {}
+    kinds = [ConsentKind.PART2] if part2 else [ConsentKind.PART2, ConsentKind.RELEASE]
+    names = {name.strip().lower() for _, name, _ in wanted if name.strip()}
+    by_key: dict[tuple[int, str], list[Consent]] = {}
+    if names:
+        for consent in (Consent.objects.filter(patient_id__in={p.pk for p, _, _ in wanted}, kind__in=kinds,
+                                               status=ConsentStatus.ACTIVE)
+                        .exclude(recipient_name="").order_by("-signed_at")):
+            key = (consent.patient_id, consent.recipient_name.strip().lower())
+            if key[1] in names:
+                by_key.setdefault(key, []).append(consent)
+    out: dict[tuple[int, str, dt.date], Consent | None] = {}
+    for patient, name, on in wanted:
+        candidates = by_key.get((patient.pk, name.strip().lower()), []) if name.strip() else []
+        out[(patient.pk, name, on)] = next((c for c in candidates if c.in_force_on(on)), None)
+    return out

@@ -132,3 +132,61 @@ def line_chart(chart: LineChart) -> str:
                            f'y="{BAR_TOP + BAR_H - h:.1f}" width="10" height="{h:.1f}" fill="#7d8590"/></g>')
     out.append("</svg>")
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bar chart: one value per labelled category (e.g. a KPI by month). Each bar carries its value as text, so
+# colour is never the only carrier; ``{% svg_bar_chart %}`` also renders the numbers as a table.
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BarItem:
+    label: str
+    value: float | None  # None: no data for the category (drawn as "n/a", not as zero)
+    text: str = ""  # the value as shown (e.g. "42.5 days"); defaults to the number
+
+
+@dataclass
+class BarChart:
+    title: str
+    description: str
+    items: list[BarItem]
+    value_label: str = "Value"
+    category_label: str = "Category"
+    chart_id: str = "bars"
+
+
+BAR_W, BAR_PLOT_H, BAR_TOP_PAD, BAR_LEFT = 660, 170, 20, 40
+
+
+def bar_chart(chart: BarChart) -> str:
+    cid = escape(chart.chart_id)
+    height = BAR_TOP_PAD + BAR_PLOT_H + 34
+    out = [
+        f'<svg class="svg-chart" viewBox="0 0 {BAR_W} {height}" width="100%" role="img" '
+        f'aria-labelledby="{cid}-t {cid}-d" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(chart.title)}</title><desc id="{cid}-d">{escape(chart.description)}</desc>',
+    ]
+    base = BAR_TOP_PAD + BAR_PLOT_H
+    out.append(f'<line x1="{BAR_LEFT}" x2="{BAR_W - 10}" y1="{base}" y2="{base}" stroke="{AXIS}"/>')
+    values = [i.value for i in chart.items if i.value is not None]
+    top = max(values, default=0) or 1
+    n = max(len(chart.items), 1)
+    slot = (BAR_W - BAR_LEFT - 10) / n
+    width = min(slot * 0.6, 60)
+    for k, item in enumerate(chart.items):
+        x = BAR_LEFT + slot * k + (slot - width) / 2
+        cx = x + width / 2
+        shown = escape(item.text or ("n/a" if item.value is None else f"{item.value:g}"))
+        if item.value is not None:
+            h = max(item.value, 0) / top * BAR_PLOT_H
+            out.append(f'<g><title>{escape(item.label)}: {shown}</title><rect x="{x:.1f}" y="{base - h:.1f}" '
+                       f'width="{width:.1f}" height="{h:.1f}" fill="{LINE}"/></g>')
+            y_text = base - h - 5
+        else:
+            y_text = base - 5
+        out.append(f'<text x="{cx:.1f}" y="{y_text:.1f}" font-size="11" text-anchor="middle" '
+                   f'fill="#1b1f24">{shown}</text>')
+        out.append(f'<text x="{cx:.1f}" y="{base + 16}" font-size="11" text-anchor="middle" '
+                   f'fill="{AXIS}">{escape(item.label)}</text>')
+    out.append("</svg>")
+    return "".join(out)

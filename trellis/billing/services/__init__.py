@@ -17,9 +17,11 @@ from trellis.billing.services.claims import (
     set_claim_status,
     void_claim,
 )
+from trellis.billing.services.fees import add_fee_entry, end_fee_entry
 from trellis.billing.services.remittances import ImportSummary, RemittanceRefused, import_remittance
 
 __all__ = [
+    "add_fee_entry", "end_fee_entry",
     "BatchRefused", "CaptureResult", "ClaimError", "appeal_claim", "ImportSummary", "RemittanceRefused", "build_batches",
     "capture_charges", "correct_charge", "create_claims", "hold_charge", "import_remittance", "release_charge",
     "replace_claim", "scrub_claims", "set_claim_status", "submit_batch", "void_claim",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from trellis.accounts.models import User
 from trellis.attendance.models import Attendance
 from trellis.audit.models import AuditAction
-from trellis.audit.services import record
+from trellis.audit.services import AuditEntry, record, record_many
 from trellis.billing import lifecycle, scrub
 from trellis.billing.boundary import AuthorizationInfo, CoverageInfo, PayerInfo, SubscriberInfo
 from trellis.billing.models import (
@@ -30,7 +30,7 @@ from trellis.billing.models import (
 )
 from trellis.billing.selectors import day_minutes, documentation_status, worst_documentation
 from trellis.billing.services.common import AuthorizationLookup, CoverageLookup, chunked
-from trellis.consents.selectors import find_release
+from trellis.consents.selectors import find_releases
 from trellis.documentation.rules import ATTENDED_STATUSES
 
 MAX_DIAGNOSES = 12
@@ -217,11 +217,14 @@ def _scrub_chunk(ids: list[int], today: date, actor: Any, coverage_for: Coverage
     ).values_list("pk", "episode_id", "session__local_date"):
         day_attendance[(ep_id, day)].append(att_id)
     docs = documentation_status([a for att_ids in day_attendance.values() for a in att_ids])
+    # Part 2 programs: a consent naming the payer (42 CFR 2.31/2.33), looked up for the whole chunk at once.
+    consents = find_releases([(c.episode.patient, c.payer_name, c.statement_to) for c in claim_list
+                              if c.episode.program.is_part2], part2=True)
     results: dict[int, list[scrub.Problem]] = {}
     now = timezone.now()
     with transaction.atomic():
         for claim in claim_list:
-            facts = _facts(claim, today, minutes, day_attendance, docs, coverage_for, authorization_for)
+            facts = _facts(claim, today, minutes, day_attendance, docs, coverage_for, authorization_for, consents)
             problems = scrub.scrub(facts)
             results[claim.pk] = problems
             claim.scrub_problems = [{"rule": p.rule, "where": p.where, "message": p.message} for p in problems]
@@ -229,8 +232,13 @@ def _scrub_chunk(ids: list[int], today: date, actor: Any, coverage_for: Coverage
             target = ClaimStatus.DRAFT if problems else ClaimStatus.SCRUBBED
             if claim.status != target:
                 set_claim_status(claim=claim, status=target, save=False)
-            claim.save(update_fields=["scrub_problems", "scrubbed_at", "status", "status_changed_at", "updated_at"])
-            _audit(claim, actor, AuditAction.UPDATE, scrubbed=len(problems))
+            claim.updated_at = now
+        # One UPDATE and one audit INSERT for the chunk, whatever the number of claims.
+        Claim.objects.bulk_update(claim_list, ["scrub_problems", "scrubbed_at", "status", "status_changed_at",
+                                               "updated_at"])
+        record_many([AuditEntry(action=AuditAction.UPDATE, obj=c, patient=c.episode.patient,
+                                site=c.episode.program.site, detail={"scrubbed": len(results[c.pk])})
+                     for c in claim_list], actor=actor)
     return results
 
 
@@ -243,7 +251,8 @@ def _line_documentation(line: ClaimLine, claim: Claim, day_attendance: dict, doc
 
 
 def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs: dict,
-           coverage_for: CoverageLookup | None, authorization_for: AuthorizationLookup | None) -> scrub.ClaimFacts:
+           coverage_for: CoverageLookup | None, authorization_for: AuthorizationLookup | None,
+           consents: dict) -> scrub.ClaimFacts:
     episode = claim.episode
     coverage = coverage_for(episode, claim.statement_from) if coverage_for else snapshot_coverage(claim)
     auth = authorization_for(episode, claim.statement_from) if authorization_for else snapshot_authorization(claim)
@@ -259,8 +268,7 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
         for line in claim.lines.all()
     )
     part2 = episode.program.is_part2
-    consent = part2 and find_release(episode.patient, recipient_name=claim.payer_name, part2=True,
-                                     on=claim.statement_to) is not None
+    consent = part2 and consents.get((episode.patient.pk, claim.payer_name, claim.statement_to)) is not None
     return scrub.ClaimFacts(
         reference=claim.patient_control_number, claim_type=claim.claim_type, total_charge=claim.total_charge,
         lines=lines, diagnosis_codes=tuple(claim.diagnosis_codes), billing_npi=episode.program.site.npi,

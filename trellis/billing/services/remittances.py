@@ -59,7 +59,10 @@ class ImportSummary:
         ]
 
 
-def import_remittance(*, content: str, organization: Any, actor: Any = None) -> ImportSummary:
+def import_remittance(*, content: str, organization: Any, actor: Any = None,
+                      sites: list[Any] | None = None) -> ImportSummary:
+    """Post an 835. `sites` limits the payees accepted to those sites (an upload by a biller of some sites
+    only); by default any site of the organization."""
     try:
         parsed = parse_835(content)
     except RemittanceParseError as exc:
@@ -70,16 +73,19 @@ def import_remittance(*, content: str, organization: Any, actor: Any = None) -> 
     for payment in parsed.payments:
         if payment.total_paid < 0 and payment.credit_debit != "D":
             raise RemittanceRefused(f"Payment {payment.trace_number}: a negative BPR02 total is not allowed.")
-    sites = {s.npi: s for s in Site.objects.filter(organization=organization)}
+    payees = Site.objects.filter(organization=organization)
+    if sites is not None:
+        payees = payees.filter(pk__in=[s.pk for s in sites])
+    by_npi = {s.npi: s for s in payees}
     digest = hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()
     summary = ImportSummary()
     with transaction.atomic():
         for payment in parsed.payments:
-            site = sites.get(payment.payee_identifier)
+            site = by_npi.get(payment.payee_identifier)
             if site is None:
                 raise RemittanceRefused(
                     f"Payment {payment.trace_number}: the payee NPI {payment.payee_identifier or '(none)'} is not "
-                    "one of this organization's sites; nothing was posted."
+                    "one of this organization's sites (that you bill for); nothing was posted."
                 )
             payer_id = payment.payer_identifier or payment.trace_originator
             if Remittance.objects.filter(organization=organization, payer_identifier=payer_id,
