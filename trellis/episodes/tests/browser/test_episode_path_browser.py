@@ -39,6 +39,8 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
                                              name="County Hospital", kind="hospital")
     today = today_in(site.zone).isoformat()
     base = live_server.url
+    page.set_default_timeout(60_000)  # a shared, loaded build machine: no timing is asserted here
+    page.set_default_navigation_timeout(60_000)
     login_as(page, director)
 
     # 1. referral, moved on the board with htmx
