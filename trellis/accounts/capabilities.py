@@ -45,6 +45,10 @@ class Cap:
     OUTCOMES_CONFIGURE = "outcomes.configure"  # schedules per program, organization-licensed instruments
     OUTCOMES_REPORT = "outcomes.report"  # aggregate program outcomes report (no individual answers)
     # --- end outcomes ----------------------------------------------------------------------------------
+    # --- compliance (weekly-hours engine, requirement sets) -------------------------------------------
+    COMPLIANCE_VIEW = "compliance.view"  # weekly hours status, worklists, proposals (counted minutes, no notes)
+    COMPLIANCE_CONFIGURE = "compliance.configure"  # requirement sets and their payer assignments
+    # --- end compliance --------------------------------------------------------------------------------
     # --- billing KPIs and fee schedules (no patient data) -----------------------------------------------
     BILLING_INSIGHT = "billing.insight"  # days in A/R, denial rate, fee schedules: aggregates and rates only
     # --- end billing ------------------------------------------------------------------------------------
@@ -132,6 +136,14 @@ ROLE_CAPABILITIES[Role.FRONT_DESK] = ROLE_CAPABILITIES[Role.FRONT_DESK] | {Cap.T
 ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] = ROLE_CAPABILITIES[Role.PROGRAM_DIRECTOR] | {Cap.TELEHEALTH_MANAGE}
 ROLE_CAPABILITIES[Role.ORG_ADMIN] = ROLE_CAPABILITIES[Role.ORG_ADMIN] | {Cap.TELEHEALTH_MANAGE}
 # --- end telehealth grants ------------------------------------------------------------------------------
+# --- compliance grants: everyone who plans or delivers care sees weekly hours; directors and org admins set
+# the rules. Billers see hours too: per-diem billable days come from the same engine.
+for _role in (Role.PROGRAM_DIRECTOR, Role.THERAPIST, Role.GROUP_FACILITATOR, Role.PRESCRIBER, Role.NURSE,
+              Role.CASE_MANAGER, Role.PEER_SPECIALIST, Role.BILLER, Role.ORG_ADMIN):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.COMPLIANCE_VIEW}
+for _role in (Role.PROGRAM_DIRECTOR, Role.ORG_ADMIN):
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | {Cap.COMPLIANCE_CONFIGURE}
+# --- end compliance grants ------------------------------------------------------------------------------
 
 # --- billing insight grants (minimum necessary, 45 CFR 164.502(b)) -----------------------------------------
 # Billing KPIs and fee schedules carry no patient data: directors and org admins read them to run programs;

@@ -97,4 +97,38 @@ def seed(ctx: DemoContext) -> None:
     profile.requires_cosign = True
     profile.save()
     ctx.extra["staff_by_email"] = by_email
+    _unit_staff(ctx)
     ctx.say(f"Organization '{org.name}' with {len(ctx.sites)} sites and {len(STAFF)} staff.")
+
+
+UNIT_ROLES = {Role.THERAPIST, Role.GROUP_FACILITATOR, Role.NURSE, Role.PEER_SPECIALIST, Role.CASE_MANAGER,
+              Role.PROGRAM_DIRECTOR}
+
+
+def _unit_staff(ctx: DemoContext) -> None:
+    """Scale units (ctx.units > 1): each unit gets its own copy of the site staff who run groups, so copied programs'
+    timetables never double-book anyone. Clones are not in ctx.staff (the story's people stay the story's)."""
+    ctx.extra["unit_staff"] = {1: ctx.extra["staff_by_email"]}
+    if ctx.units <= 1:
+        return
+    specs = [s for s in STAFF if s[2] in UNIT_ROLES and s[3] is not None]
+    users = [
+        User(email=f"{local}.u{unit}@cedarridge.example", full_name=f"{full} (unit {unit})", organization=ctx.org,
+             password=ctx.password_hash)
+        for unit in range(2, ctx.units + 1) for (full, local, _role, _si, _c, _t, _l) in specs
+    ]
+    User.objects.bulk_create(users, batch_size=2000)
+    made = {u.email: u for u in User.objects.filter(email__in=[u.email for u in users])}
+    memberships = []
+    for unit in range(2, ctx.units + 1):
+        staff = {}
+        for (_full, local, role, site_index, _c, _t, _l) in specs:
+            user = made[f"{local}.u{unit}@cedarridge.example"]
+            staff[local] = user
+            memberships.append(SiteMembership(user=user, site=ctx.sites[site_index], role=role))
+        if len(ctx.sites) > 2:  # as in the story: the evening site borrows Main Campus' group facilitator
+            memberships.append(SiteMembership(user=staff["grace.mensah"], site=ctx.sites[2],
+                                              role=Role.GROUP_FACILITATOR))
+        ctx.extra["unit_staff"][unit] = staff
+    SiteMembership.objects.bulk_create(memberships, batch_size=2000)
+    ctx.say(f"{len(users)} unit staff for {ctx.units - 1} extra scale units.")

@@ -5,7 +5,15 @@ Output: per site-local day and per ISO week (Monday–Sunday, ISO 8601) totals o
 
 * minutes attended, split by service type and by modality actually used,
 * minutes scheduled (what the program offered this patient),
-* absences (excused / unexcused) and program cancellations, as counts and minutes.
+* absences (excused / unexcused) and program cancellations, as counts and minutes,
+* **counted minutes**: minutes attended at service types that count toward weekly treatment hours, less
+  the session's declared break minutes (42 CFR 410.43: meals, breaks, transport and separately billed
+  physician services are not therapeutic hours). Whether a type counts is data
+  (``scheduling.ServiceTypeHours``), passed in on each fact. With partial attendance the break is still
+  subtracted in full (``max(0, attended - break)``): the ledger never credits undocumented treatment time.
+
+Weeks of admission and discharge are marked ``partial`` when the ledger is given the episode's dates, so a
+short first or last week is not read as a failure.
 
 Attribution rule: a fact belongs to the **site-local date on which its session starts**. A session
 crossing midnight (UTC or local) is never split across days; e.g. an evening group 18:00–21:00 in
@@ -69,6 +77,10 @@ class AttendanceFact:
     minutes: int
     scheduled_minutes: int
     modality: str | None = None
+    #: Whether the service type counts toward weekly treatment hours, and the session's break minutes.
+    counts: bool = True
+    break_minutes: int = 0
+    title: str = ""
 
     def __post_init__(self) -> None:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
@@ -77,7 +89,7 @@ class AttendanceFact:
             raise LedgerError("A session must end after it starts.")
         if self.status not in KNOWN_STATUSES:
             raise LedgerError(f"Unknown attendance status {self.status!r}.")
-        if self.minutes < 0 or self.scheduled_minutes < 0:
+        if self.minutes < 0 or self.scheduled_minutes < 0 or self.break_minutes < 0:
             raise LedgerError("Minutes cannot be negative.")
         if self.minutes > self.scheduled_minutes:
             raise LedgerError(
@@ -89,6 +101,12 @@ class AttendanceFact:
     @property
     def local_date(self) -> date:
         return local_start_date(self.starts_at, self.time_zone)
+
+    @property
+    def counted_minutes(self) -> int:
+        if not self.counts or self.status not in ATTENDED:
+            return 0
+        return max(0, self.minutes - self.break_minutes)
 
 
 @lru_cache(maxsize=64)
@@ -111,6 +129,7 @@ class Totals:
 
     scheduled_minutes: int = 0
     attended_minutes: int = 0
+    counted_minutes: int = 0
     by_service_type: dict[str, int] = field(default_factory=dict)
     by_modality: dict[str, int] = field(default_factory=dict)
     sessions_scheduled: int = 0
@@ -135,6 +154,10 @@ class Totals:
     def scheduled_hours(self) -> float:
         return round(self.scheduled_minutes / 60, 2)
 
+    @property
+    def counted_hours(self) -> float:
+        return round(self.counted_minutes / 60, 2)
+
     def add_fact(self, fact: AttendanceFact) -> None:
         if fact.status == CANCELLED_BY_PROGRAM:
             self.cancelled_by_program += 1
@@ -144,6 +167,7 @@ class Totals:
         self.scheduled_minutes += fact.scheduled_minutes
         if fact.status in ATTENDED:
             self.attended_minutes += fact.minutes
+            self.counted_minutes += fact.counted_minutes
             if fact.minutes:
                 self.sessions_attended += 1
                 _bump(self.by_service_type, fact.service_type, fact.minutes)
@@ -161,6 +185,7 @@ class Totals:
         for name in (
             "scheduled_minutes",
             "attended_minutes",
+            "counted_minutes",
             "sessions_scheduled",
             "sessions_attended",
             "unmarked_sessions",
@@ -207,6 +232,8 @@ class WeekLedger(Totals):
     iso_week: int = 0
     monday: date = date.min
     days: list[DayLedger] = field(default_factory=list)
+    #: A week of admission or discharge (only known when the ledger was given the episode's dates).
+    partial: bool = False
 
     @property
     def sunday(self) -> date:
@@ -229,6 +256,7 @@ class WeekLedger(Totals):
             days=[d.as_dict() for d in self.days],
             days_attended=self.days_attended,
             label=self.label,
+            partial=self.partial,
         )
         return data
 
@@ -270,6 +298,8 @@ def build_ledger(
     start: date | None = None,
     end: date | None = None,
     fill_empty_days: bool = True,
+    admitted_on: date | None = None,
+    discharged_on: date | None = None,
 ) -> Ledger:
     """Aggregate ``facts`` into days and ISO weeks (site-local), limited to ``[start, end]``.
 
@@ -305,6 +335,12 @@ def build_ledger(
         week.days.append(day)
         week.merge(day)
     weeks = [weeks_by_monday[m] for m in sorted(weeks_by_monday)]
+    for week in weeks:
+        sunday = week.monday + timedelta(days=6)
+        week.partial = bool(
+            (admitted_on is not None and week.monday < admitted_on <= sunday)
+            or (discharged_on is not None and week.monday <= discharged_on < sunday)
+        )
     total = Totals()
     for week in weeks:
         total.merge(week)

@@ -14,14 +14,21 @@ Rules (each documented here because billing and the compliance engine depend on 
   departure time for them is refused as contradictory input.
 * ``present`` without times means the whole session; ``late`` requires an arrival time;
   ``left_early`` requires a departure time.
-* Arrival after departure, arrival after the session ended, or departure before it began are
-  refused. A manually entered minutes value beyond the session length is refused.
+* Arrival after departure, arrival at or after the session's end, or departure at or before its start
+  are refused (an arrival exactly at the end is not "late with 0 minutes": the patient was absent).
+  A manually entered minutes value beyond the session length is refused.
+* Contradictions are refused at entry, not silently credited: ``late`` with an arrival at or before the
+  start (a "late" arrival at 06:00 for a 09:30 group would otherwise be credited the whole session),
+  ``left_early`` with a departure at or after the end, a time later than now (``now``), and a time more
+  than ``OUTSIDE_TOLERANCE_MINUTES`` before the start or after the end (a typo such as 06:00 for 09:00,
+  not an early arrival). The attendance sheet's script (attendance/static/attendance/sheet.js) mirrors
+  these rules for immediate feedback; this module stays the source of truth.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from trellis.core.errors import DomainError
@@ -48,6 +55,10 @@ STATUS_LABELS: dict[str, str] = {
 ATTENDED_STATUSES = frozenset({Status.PRESENT, Status.LATE, Status.LEFT_EARLY})
 ABSENT_STATUSES = frozenset({Status.ABSENT_EXCUSED, Status.ABSENT_UNEXCUSED})
 ZERO_MINUTE_STATUSES = ABSENT_STATUSES | {Status.CANCELLED_BY_PROGRAM}
+
+# Program policy (not a regulation): an arrival or departure this far outside the session is taken for a
+# typing error and refused; early arrivals and late departures within it are clipped to the session.
+OUTSIDE_TOLERANCE_MINUTES = 120
 
 
 class AttendedModality(StrEnum):
@@ -91,9 +102,11 @@ def compute_minutes(
     session_end: datetime,
     arrived_at: datetime | None = None,
     departed_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> MinutesResult:
     """Minutes attended for ``status`` with optional arrival/departure, clipped and capped.
 
+    ``now`` (aware) refuses times in the future; callers marking live attendance pass the current time.
     Returns the minutes plus the arrival/departure as they should be stored (``None`` for absences).
     Raises :class:`MinutesError` with a field name for contradictory or impossible input.
     """
@@ -103,6 +116,7 @@ def compute_minutes(
         raise MinutesError(f"Unknown attendance status {status!r}.", "status") from exc
     _require_aware(arrived_at, "arrived_at")
     _require_aware(departed_at, "departed_at")
+    _require_aware(now, "now")
     length = session_minutes(session_start, session_end)
 
     if status in ZERO_MINUTE_STATUSES:
@@ -118,12 +132,38 @@ def compute_minutes(
     if status == Status.LEFT_EARLY and departed_at is None:
         raise MinutesError("Enter the departure time for someone who left early.", "departed_at")
 
-    if arrived_at is not None and departed_at is not None and arrived_at >= departed_at:
-        raise MinutesError("Arrival must be before departure.", "departed_at")
     if arrived_at is not None and arrived_at >= session_end:
-        raise MinutesError("Arrival is after the session ended; mark the patient absent instead.", "arrived_at")
+        raise MinutesError(
+            "Arrival is after the session ended (or exactly at its end); mark the patient absent instead.", "arrived_at"
+        )
     if departed_at is not None and departed_at <= session_start:
         raise MinutesError("Departure is before the session began; mark the patient absent instead.", "departed_at")
+    if now is not None:
+        if arrived_at is not None and arrived_at > now:
+            raise MinutesError("The arrival time is in the future; check the time.", "arrived_at")
+        if departed_at is not None and departed_at > now:
+            raise MinutesError("The departure time is in the future; check the time.", "departed_at")
+    tolerance = timedelta(minutes=OUTSIDE_TOLERANCE_MINUTES)
+    if arrived_at is not None and arrived_at < session_start - tolerance:
+        raise MinutesError(
+            f"The arrival is more than {OUTSIDE_TOLERANCE_MINUTES // 60} hours before the session; check the time.",
+            "arrived_at",
+        )
+    if departed_at is not None and departed_at > session_end + tolerance:
+        raise MinutesError(
+            f"The departure is more than {OUTSIDE_TOLERANCE_MINUTES // 60} hours after the session; check the time.",
+            "departed_at",
+        )
+    if status == Status.LATE and arrived_at is not None and arrived_at <= session_start:
+        raise MinutesError(
+            "“Late” needs an arrival after the start; choose Present for someone who arrived on time.", "arrived_at"
+        )
+    if status == Status.LEFT_EARLY and departed_at is not None and departed_at >= session_end:
+        raise MinutesError(
+            "“Left early” needs a departure before the end; choose Present for someone who stayed.", "departed_at"
+        )
+    if arrived_at is not None and departed_at is not None and arrived_at >= departed_at:
+        raise MinutesError("Arrival must be before departure.", "departed_at")
 
     start = max(arrived_at or session_start, session_start)
     end = min(departed_at or session_end, session_end)

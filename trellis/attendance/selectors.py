@@ -32,11 +32,17 @@ from trellis.core.clock import iso_week_bounds
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import episodes_of_patient
 from trellis.scheduling.models import Session, SessionStatus
-from trellis.scheduling.selectors import Roster, RosterMember, roster_for_session, sessions_for_episodes
+from trellis.scheduling.selectors import (
+    Roster,
+    RosterMember,
+    counts_toward_hours,
+    roster_for_session,
+    sessions_for_episodes,
+)
 
 
 def _facts(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
-    sessions = {s.pk: s for s in sessions_for_episodes(episodes, start, end)}
+    sessions = {s.pk: s for s in sessions_for_episodes(episodes, start, end, lean=True)}
     ep_ids = [e.pk for e in episodes]
     # Plain tuples: per-track pages read tens of thousands of records; model instances would dominate.
     records = {
@@ -48,19 +54,22 @@ def _facts(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFa
     missing = {sid for sid, _ in records if sid not in sessions}
     if missing:  # recorded attendance for a session no longer on the derived roster still counts
         sessions.update({s.pk: s for s in Session.objects.filter(pk__in=missing).select_related("site")})
+    counts = counts_toward_hours()
     facts: list[AttendanceFact] = []
     seen: set[tuple[int, int]] = set()
     for s in sessions.values():
         for ep_id in sorted(getattr(s, "roster_episode_ids", ())):
             seen.add((s.pk, ep_id))
-            facts.append(_fact(s, ep_id, records.get((s.pk, ep_id))))
+            facts.append(_fact(s, ep_id, records.get((s.pk, ep_id)), counts))
     for key, rec in records.items():
         if key not in seen:
-            facts.append(_fact(sessions[key[0]], key[1], rec))
+            facts.append(_fact(sessions[key[0]], key[1], rec, counts))
     return facts
 
 
-def _fact(session: Session, episode_id: int, rec: Sequence[Any] | None) -> AttendanceFact:
+def _fact(
+    session: Session, episode_id: int, rec: Sequence[Any] | None, counts: dict[str, bool] | None = None
+) -> AttendanceFact:
     length = session.minutes
     if rec is not None:
         status, minutes, scheduled, modality = rec
@@ -81,7 +90,15 @@ def _fact(session: Session, episode_id: int, rec: Sequence[Any] | None) -> Atten
         minutes=minutes,
         scheduled_minutes=scheduled,
         modality=modality,
+        counts=(counts or {}).get(session.service_type, True),
+        break_minutes=session.break_minutes,
+        title=session.title,
     )
+
+
+def facts_for_episodes(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
+    """The ledger's plain facts for many episodes (the compliance engine's input). Bounded queries."""
+    return _facts(list(episodes), start, end)
 
 
 def treatment_hours(episode: Episode, start: date, end: date) -> Ledger:
@@ -90,7 +107,8 @@ def treatment_hours(episode: Episode, start: date, end: date) -> Ledger:
     Days are the site-local start dates of sessions; weeks are ISO 8601 weeks (Monday–Sunday) of those
     dates. Bounded: a constant number of queries whatever the period or number of sessions.
     """
-    return build_ledger(_facts([episode], start, end), start=start, end=end)
+    return build_ledger(_facts([episode], start, end), start=start, end=end,
+                        admitted_on=episode.admitted_on, discharged_on=episode.discharged_on)
 
 
 def treatment_hours_for_episodes(episodes: Sequence[Episode], start: date, end: date) -> dict[int, Ledger]:
@@ -98,7 +116,11 @@ def treatment_hours_for_episodes(episodes: Sequence[Episode], start: date, end: 
     grouped: dict[int, list[AttendanceFact]] = defaultdict(list)
     for fact in _facts(list(episodes), start, end):
         grouped[fact.episode_id].append(fact)
-    return {e.pk: build_ledger(grouped.get(e.pk, []), start=start, end=end) for e in episodes}
+    return {
+        e.pk: build_ledger(grouped.get(e.pk, []), start=start, end=end, admitted_on=e.admitted_on,
+                           discharged_on=e.discharged_on)
+        for e in episodes
+    }
 
 
 @dataclass

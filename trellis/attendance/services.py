@@ -125,6 +125,7 @@ def _compute(entry: MarkEntry, session: Session, length: int) -> _Computed:
         session_end=session.ends_at,
         arrived_at=entry.arrived_at,
         departed_at=entry.departed_at,
+        now=timezone.now(),
     )
     attended = entry.status in ATTENDED_STATUSES
     modality = entry.modality or (DEFAULT_MODALITY.get(session.modality, AttendedModality.IN_PERSON) if attended else "")

@@ -28,7 +28,7 @@ from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
 from trellis.core.forms import apply_domain_error
-from trellis.core.registry import session_panels
+from trellis.core.registry import hours_badges, session_panels
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
@@ -100,6 +100,8 @@ def _week_minutes(sheet: selectors.AttendanceSheet) -> dict[int, Any]:
 def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict[str, Any]:
     sheet = selectors.attendance_sheet(session)
     weeks = _week_minutes(sheet)
+    # The counted-hours bar of each patient's week, from whichever app provides it (compliance): one batch.
+    badges = hours_badges([r.episode for r in sheet.rows], session.local_date)
     site = session.site
     rows = []
     posted = extra.pop("posted", {})
@@ -132,7 +134,12 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
             "locked": bool(a and a.is_locked),
             "error": errors.get(r.episode.pk),
             "week": weeks.get(r.episode.pk),
+            "hours_badge": badges.get(r.episode.pk, ""),
+            # Unique accessible names per control ("Arrived, Grace Roberts"): WCAG 2.4.6 / 4.1.2.
+            "name": f"{r.patient.legal_first_name} {r.patient.legal_last_name}",
         })
+    attended = {s.value for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)}
+    marked = sum(1 for row in rows if row["status"])
     context = {
         "session": session,
         "sheet": sheet,
@@ -142,9 +149,28 @@ def _sheet_context(request: HttpRequest, session: Session, **extra: Any) -> dict
         "needs_reason": session.local_date < _site_today(site) and sheet.marked > 0,
         "can_unlock": can_unlock_attendance(request.user, site),
         "started": session.starts_at <= timezone.now(),
+        "summary": {"total": len(rows), "marked": marked, "unmarked": len(rows) - marked,
+                    "present": sum(1 for row in rows if row["status"] in attended)},
+        "clock": _clock(session),
+        "reason_invalid": any(e.field == "correction_reason" for e in errors.values()),
     }
     context.update(extra)
     return context
+
+
+def _clock(session: Session) -> dict[str, int]:
+    """Session start, end and now as site-local minutes from the session day's midnight, for sheet.js.
+
+    The script mirrors ``attendance.minutes`` on typed HH:MM values without knowing time zones: wall-clock
+    minutes of the session's own day (a session past midnight ends after 1440)."""
+    zone = session.site.zone
+    day = session.local_date
+
+    def minutes(moment: Any) -> int:
+        local = moment.astimezone(zone)
+        return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+
+    return {"start": minutes(session.starts_at), "end": minutes(session.ends_at), "now": minutes(timezone.now())}
 
 
 def _session_panels(request: HttpRequest, session: Session) -> list[dict[str, Any]]:
@@ -358,7 +384,9 @@ def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
         .select_related("patient", "program").order_by("patient__legal_last_name", "patient__legal_first_name")[:500]
     )
     ledgers = selectors.treatment_hours_for_episodes(episodes, monday, sunday)
-    rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None} for e in episodes]
+    badges = hours_badges(episodes, monday)
+    rows = [{"episode": e, "week": ledgers[e.pk].weeks[0] if ledgers[e.pk].weeks else None,
+             "hours_badge": badges.get(e.pk, "")} for e in episodes]
     names_ok = can_see_patient_names(request.user, site)
     record(action=AuditAction.READ, obj=track, site=site, detail={"view": "track_ledger", "rows": len(rows)})
     return render(request, "attendance/track_ledger.html", {

@@ -31,10 +31,12 @@ from trellis.consents.services import create_consent, missing_for_admission, sig
 from trellis.core.clock import now, today_in
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
+from trellis.episodes.medications import reconcile_medications
 from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, EpisodeStatus
 from trellis.episodes.services import aftercare_flag, step_down
 from trellis.episodes.summary import build_summary
 from trellis.programs.models import LevelOfCare, Program
+from trellis.referrals.services import record_risk_screen
 
 PLAN_CONTENT = [
     ("Depressed mood limits work and self-care", "I want to get out of bed and back to work",
@@ -49,6 +51,18 @@ PLAN_CONTENT = [
      [("Abstinent with negative breathalyzer at every session", "Breathalyzer", "group_psychotherapy", "daily"),
       ("Identify 3 relapse triggers and a plan for each", "Relapse-prevention worksheet", "individual_therapy",
        "1x/week")]),
+]
+# Recertification content, 42 CFR 424.24(e)(3): response to treatment, continuing symptoms, discharge goals.
+RECERT_CONTENT = [
+    {"response_to_treatment": "Attending 5 of 5 days; PHQ-9 down from 19 to 14; uses behavioral activation plan.",
+     "continuing_symptoms": "Passive death wish on two days this week; sleep 4 hours; would need inpatient care "
+                            "without daily structure.",
+     "discharge_goals": "PHQ-9 below 10 and no suicidal ideation for 2 weeks; outpatient therapist and "
+                        "psychiatrist booked before step-down."},
+    {"response_to_treatment": "Panic attacks down from daily to twice weekly; tolerating exposure tasks in group.",
+     "continuing_symptoms": "Avoidance still prevents leaving home alone; intermittent hopelessness.",
+     "discharge_goals": "Drive to the store alone; step down to IOP with the same therapist; family session "
+                        "to plan supports."},
 ]
 RATINGS = [ProgressRating.PROGRESSING] * 4 + [ProgressRating.NO_CHANGE, ProgressRating.ACHIEVED,
                                               ProgressRating.REGRESSED]
@@ -92,11 +106,17 @@ def seed(ctx: DemoContext) -> None:
             version, last = 1, signed_on
             prev_index = None
             while True:
+                certified = program.requires_certification and bool(prescribers)
+                dx = primary_dx.get(e.pk)
                 plan = TreatmentPlan(
                     episode=e, patient=e.patient, version=version, status=PlanStatus.ACTIVE, effective_on=last,
                     patient_signer_name=e.patient.legal_name, patient_signed_at=_at(last, site.zone),
                     clinician_signed_by=clinician, clinician_signed_at=_at(last, site.zone),
                     content_sha256=uuid.uuid4().hex * 2, created_by=clinician,
+                    # certified programs: the physician's diagnosis and co-signature (42 CFR 424.24(e)(2))
+                    primary_diagnosis=dx if dx is not None and dx.code.upper().startswith("F") else None,
+                    physician_signed_by=rng.choice(prescribers) if certified else None,
+                    physician_signed_at=_at(last, site.zone, 17) if certified else None,
                 )
                 plans.append(plan)
                 plan_specs.append((plan, content))
@@ -128,11 +148,12 @@ def seed(ctx: DemoContext) -> None:
                         deadlines.append(CareDeadline(episode=e, kind=kind, due_on=nxt.due_on, citation=rule.citation))
                     break
                 day = max(e.admitted_on, nxt.due_on - dt.timedelta(days=rng.randint(0, 2)))
+                recert = {} if not signed else RECERT_CONTENT[len(signed) % len(RECERT_CONTENT)]
                 certs.append(PhysicianCertification(
                     episode=e, kind=CertificationKind.INITIAL if not signed else CertificationKind.RECERTIFICATION,
                     physician=rng.choice(prescribers), signed_on=day, signed_at=_at(day, site.zone, 12),
                     statement=CERTIFICATION_STATEMENTS[program.level_of_care], rule_key=rule.key,
-                    citation=rule.citation,
+                    citation=rule.citation, **recert,
                 ))
                 signed.append(day)
                 if len(signed) > 12:
@@ -162,9 +183,21 @@ def seed(ctx: DemoContext) -> None:
                                 target_date=plan.episode.admitted_on + dt.timedelta(days=42))
             objectives.append(obj)
             objective_rows.append((plan_index, obj))
+            per_week = {"daily": 5, "3x/week": 3, "1x/week": 1}.get(freq, 1)
             interventions.append(PlanIntervention(objective=obj, description=f"{text.split(' ')[0]} practice in "
                                                   "program", modality=modality, frequency=freq,
-                                                  responsible=plan.episode.primary_clinician))
+                                                  responsible=plan.episode.primary_clinician,
+                                                  minutes_per_session=60, sessions_per_week=per_week))
+        # The structured program day that brings the plan to the program's weekly floor (42 CFR 424.24(e)(2)).
+        program = plan.episode.program
+        stated = sum(i.weekly_minutes for i in interventions if i.objective.goal is goal)
+        floor = int(program.weekly_hours_min * 60)
+        if stated < floor:
+            days = program.days_per_week
+            interventions.append(PlanIntervention(
+                objective=objectives[-1], description="Structured program day: group therapy and psychoeducation",
+                modality="group_psychotherapy", frequency=f"{days}x/week", responsible=plan.episode.primary_clinician,
+                minutes_per_session=-(-(floor - stated) // days), sessions_per_week=days))
     PlanProblem.objects.bulk_create(problems, batch_size=5000)
     PlanGoal.objects.bulk_create(goals, batch_size=5000)
     PlanObjective.objects.bulk_create(objectives, batch_size=5000)
@@ -222,6 +255,8 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
             reason=e.discharge_reason or "Treatment goals met", medications="sertraline 100 mg daily",
             aftercare_provider=provider, aftercare_on=after,
             aftercare_flag=aftercare_flag(e.discharged_on, after, provider),
+            # kept or missed (program policy, not HEDIS FUH), once the appointment has passed
+            aftercare_kept=(rng.random() < 0.8) if after is not None and after <= ctx.today else None,
         ))
     DischargeRecord.objects.bulk_create(records, batch_size=2000)
 
@@ -253,6 +288,20 @@ def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
                                      created_by=e.primary_clinician)
             sign_consent(consent=consent, signer_name=e.patient.legal_name, collected_by=e.primary_clinician,
                          ip_address="10.0.0.20")
+        # Discharge needs a fresh C-SSRS screen and the discharge medication reconciliation (TJC NPSG.15.01.01,
+        # NPSG.03.06.01): recorded through their services, as staff would.
+        record_risk_screen(patient=e.patient, site=e.program.site, administered_by=e.primary_clinician,
+                           answers={"q1": False, "q2": False, "q6": False})
+        home = [{"name": "Sertraline", "dose": "50 mg", "route": "oral", "frequency": "daily",
+                 "prescriber": "Primary care"},
+                {"name": "Trazodone", "dose": "50 mg", "route": "oral", "frequency": "at bedtime",
+                 "prescriber": "Primary care"}]
+        reconcile_medications(episode=e, list_kind="admission", rows=home, reconciled_by=e.primary_clinician)
+        reconcile_medications(episode=e, list_kind="discharge", reconciled_by=e.primary_clinician, rows=[
+            {"name": "Sertraline", "dose": "100 mg", "route": "oral", "frequency": "daily",
+             "prescriber": "Program psychiatrist"},
+            {"name": "Hydroxyzine", "dose": "25 mg", "route": "oral", "frequency": "as needed for anxiety",
+             "prescriber": "Program psychiatrist"}])
         try:
             step_down(episode=e, to_program=target, to_track=target.tracks.first(),
                       discharged_on=today_in(e.program.site.zone),

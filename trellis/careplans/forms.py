@@ -34,11 +34,43 @@ class InterventionForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     modality = forms.ChoiceField(choices=ServiceType.choices)
     frequency = forms.CharField(max_length=100)
+    minutes_per_session = forms.IntegerField(min_value=1, max_value=600, required=False,
+                                             help_text="Required to sign a certified PHP/IOP plan (42 CFR 424.24(e)(2)).")
+    sessions_per_week = forms.IntegerField(min_value=1, max_value=21, required=False)
     responsible = forms.ModelChoiceField(queryset=None, required=False, label="Responsible staff")
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = staff
+
+
+class PrimaryDiagnosisForm(forms.Form):
+    primary_diagnosis = forms.ModelChoiceField(queryset=None, label="Primary psychiatric diagnosis",
+                                               help_text="ICD-10-CM F01-F99 (42 CFR 424.24(e)(2)(i)(A)).")
+
+    def __init__(self, *args: Any, diagnoses: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["primary_diagnosis"].queryset = diagnoses
+        self.fields["primary_diagnosis"].label_from_instance = lambda d: f"{d.code} {d.description}"
+
+
+class RecertificationForm(forms.Form):
+    """42 CFR 424.24(e)(3): a recertification states these three things; each is required."""
+
+    response_to_treatment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                                            label="Patient's response to the therapeutic interventions provided")
+    continuing_symptoms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Psychiatric symptoms that continue to place the patient at risk of inpatient care")
+    discharge_goals = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                                      label="Treatment goals for coordinating services to facilitate discharge")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name, field in self.fields.items():
+            if name in self.errors and not data.get(name):
+                self.errors[name] = self.error_class([f"Required: {field.label.lower()} (42 CFR 424.24(e)(3))."])
+        return data
 
 
 class SignPlanForm(forms.Form):

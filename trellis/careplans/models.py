@@ -46,6 +46,14 @@ class TreatmentPlan(BaseModel):
     content_sha256 = models.CharField(max_length=64, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
     row_version = models.PositiveIntegerField(default=1)
+    # 42 CFR 424.24(e)(2): the plan of a certified PHP/IOP program sets forth the physician's diagnosis and is
+    # established and periodically reviewed by a physician (who co-signs it here).
+    primary_diagnosis = models.ForeignKey("episodes.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True,
+                                          related_name="+", verbose_name="Primary psychiatric diagnosis")
+    physician_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    physician_signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -134,12 +142,20 @@ class PlanIntervention(models.Model):
     modality = models.CharField(max_length=30, choices=ServiceType.choices)
     frequency = models.CharField(max_length=100)
     responsible = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The amount and frequency of services (42 CFR 424.24(e)(2)(i)(B)); the plan's weekly total is computed from
+    # these (trellis.careplans.plan_hours). Blank on plans written before hours were recorded.
+    minutes_per_session = models.PositiveSmallIntegerField(null=True, blank=True)
+    sessions_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return self.description[:60]
+
+    @property
+    def weekly_minutes(self) -> int:
+        return (self.minutes_per_session or 0) * (self.sessions_per_week or 0)
 
 
 class ReviewReason(models.TextChoices):
@@ -217,6 +233,12 @@ class PhysicianCertification(BaseModel):
     statement = models.TextField()
     rule_key = models.CharField(max_length=30)
     citation = models.CharField(max_length=300)
+    # Recertification content, 42 CFR 424.24(e)(3): each is required on a recertification (blank on initials).
+    response_to_treatment = models.TextField("Patient's response to the therapeutic interventions", blank=True)
+    continuing_symptoms = models.TextField(
+        "Psychiatric symptoms that continue to place the patient at risk of inpatient care", blank=True)
+    discharge_goals = models.TextField("Treatment goals for coordinating services to facilitate discharge",
+                                       blank=True)
 
     class Meta:
         ordering = ["signed_on", "id"]

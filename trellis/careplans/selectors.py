@@ -25,7 +25,7 @@ from trellis.careplans.models import (
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
 from trellis.core.registry import TodayContext, TodayCounter
-from trellis.episodes.models import HandoffTask
+from trellis.episodes.models import Episode, EpisodeStatus, HandoffTask
 from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
 
 WORKLIST_LIMIT = 200
@@ -156,6 +156,28 @@ def safety_plans_due(user: User, *, limit: int = 50) -> list[Any]:
     )
 
 
+def rescreens_due(user: User, *, today: dt.date, limit: int = 50) -> list[tuple[Any, dt.date]]:
+    """Active episodes in programs that schedule C-SSRS re-screens (Program.rescreen_every_days; program policy
+    under TJC NPSG.15.01.01) whose last screen is older than the interval: (episode, due date), oldest first.
+    Two queries."""
+    episodes = list(Episode.objects.restrict(user, Cap.PATIENT_VIEW).filter(
+        status=EpisodeStatus.ACTIVE, program__rescreen_every_days__isnull=False)
+        .select_related("patient", "program")[:2000])
+    if not episodes:
+        return []
+    last: dict[int, dt.datetime] = {}
+    for patient_id, at in SuicideRiskScreen.objects.filter(patient_id__in={e.patient_id for e in episodes}
+                                                           ).values_list("patient_id", "administered_at"):
+        last[patient_id] = max(at, last.get(patient_id, at))
+    due = []
+    for e in episodes:
+        base = last[e.patient_id].date() if e.patient_id in last else e.admitted_on
+        on = base + dt.timedelta(days=e.program.rescreen_every_days)
+        if on <= today:
+            due.append((e, on))
+    return sorted(due, key=lambda x: x[1])[:limit]
+
+
 def current_objectives_for_episodes(episodes: Any) -> dict[int, list[PlanObjective]]:
     """For each episode, the objectives of its current plan version - the active (signed) version, or while a
     review's new version awaits signatures, that newest version - excluding discontinued ones. Two queries for
@@ -223,3 +245,14 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
                      "danger" if overdue else ""),
         TodayCounter(due, "due in the next days", f"{url}?due=soon#worklist"),
     ]
+
+
+def plan_hours_summary(plan: TreatmentPlan, problems: list[PlanProblem]) -> dict[str, Any]:
+    """The hours the plan states (from the already-loaded tree: no query) against the program's floor."""
+    program = plan.episode.program
+    rows = [i for p in problems for g in p.goals.all() for o in g.objectives.all() for i in o.interventions.all()]
+    total = sum(i.weekly_minutes for i in rows)
+    floor = int(program.weekly_hours_min * 60)
+    return {"rows": rows, "total": total, "floor": floor, "certified": program.requires_certification,
+            "below": program.requires_certification and total < floor,
+            "missing": [i for i in rows if not i.minutes_per_session or not i.sessions_per_week]}

@@ -14,7 +14,7 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
-from trellis.careplans import schedule
+from trellis.careplans import plan_hours, schedule
 from trellis.careplans.models import (
     CareDeadline,
     CertificationKind,
@@ -113,17 +113,21 @@ def schedule_admission_deadlines(*, episode: Any) -> list[CareDeadline]:
     """Set at admission: the initial plan (program.plan_due_days after admission) and, for programs that
     need physician certification, the initial certification (42 CFR 424.24(e))."""
     program = episode.program
+    rule = certification_rule(episode)
+    plan_due = schedule.initial_plan_due(episode.admitted_on, program.plan_due_days)
+    plan_citation = f"Program policy: initial plan within {program.plan_due_days} days of admission"
+    cert_due = None
+    if rule is not None:
+        cert_due = schedule.next_certification_due(admitted_on=episode.admitted_on, rule=rule, signed_on=[])
+        if cert_due.due_on < plan_due:
+            # The certification attests that an individualized plan has been established (42 CFR
+            # 424.24(e)(1)(ii)), so in a certified program the plan is due by the certification date.
+            plan_due = cert_due.due_on
+            plan_citation = "42 CFR 424.24(e)(1)(ii): plan established by the physician certification date"
     with transaction.atomic():
-        made = [
-            _open_deadline(
-                episode, DeadlineKind.INITIAL_PLAN, schedule.initial_plan_due(episode.admitted_on, program.plan_due_days),
-                f"Program policy: initial plan within {program.plan_due_days} days of admission",
-            )
-        ]
-        rule = certification_rule(episode)
-        if rule is not None:
-            due = schedule.next_certification_due(admitted_on=episode.admitted_on, rule=rule, signed_on=[])
-            made.append(_open_deadline(episode, DeadlineKind.CERTIFICATION, due.due_on, rule.citation))
+        made = [_open_deadline(episode, DeadlineKind.INITIAL_PLAN, plan_due, plan_citation)]
+        if rule is not None and cert_due is not None:
+            made.append(_open_deadline(episode, DeadlineKind.CERTIFICATION, cert_due.due_on, rule.citation))
     return made
 
 
@@ -212,7 +216,8 @@ def add_objective(*, goal: PlanGoal, statement: str, target_date: dt.date, chang
 
 
 def add_intervention(*, objective: PlanObjective, description: str, modality: str, frequency: str,
-                     changed_by: Any, responsible: Any = None) -> PlanIntervention:
+                     changed_by: Any, responsible: Any = None, minutes_per_session: int | None = None,
+                     sessions_per_week: int | None = None) -> PlanIntervention:
     plan = _draft(objective.goal.problem.plan)
     if not description.strip():
         raise DomainError("Describe the intervention.", field="description")
@@ -220,13 +225,84 @@ def add_intervention(*, objective: PlanObjective, description: str, modality: st
         raise DomainError("Choose the modality.", field="modality")
     if not frequency.strip():
         raise DomainError("Say how often (e.g. 'daily in group', '1x/week').", field="frequency")
+    if minutes_per_session is not None and not 1 <= minutes_per_session <= 600:
+        raise DomainError(f"Minutes per session must be between 1 and 600 ({plan_hours.PLAN_CONTENT_SOURCE}).",
+                          field="minutes_per_session")
+    if sessions_per_week is not None and not 1 <= sessions_per_week <= 21:
+        raise DomainError(f"Sessions per week must be between 1 and 21 ({plan_hours.PLAN_CONTENT_SOURCE}).",
+                          field="sessions_per_week")
     with transaction.atomic():
         item = PlanIntervention.objects.create(
             objective=objective, description=description.strip(), modality=modality, frequency=frequency.strip(),
-            responsible=responsible,
+            responsible=responsible, minutes_per_session=minutes_per_session, sessions_per_week=sessions_per_week,
         )
         _touch(plan, changed_by, "intervention")
     return item
+
+
+def set_primary_diagnosis(*, plan: TreatmentPlan, diagnosis: Any, changed_by: Any) -> TreatmentPlan:
+    """Name the primary psychiatric diagnosis the plan treats (42 CFR 424.24(e)(2)(i)(A): the physician's
+    diagnosis)."""
+    _draft(plan)
+    if diagnosis.patient_id != plan.patient_id:
+        raise DomainError("That diagnosis belongs to another patient.", field="primary_diagnosis")
+    if not plan_hours.is_psychiatric(diagnosis.code):
+        raise DomainError(f"{diagnosis.code} is not a psychiatric diagnosis (ICD-10-CM F01-F99); the plan names the "
+                          f"primary psychiatric diagnosis ({plan_hours.PLAN_CONTENT_SOURCE}).",
+                          field="primary_diagnosis")
+    with transaction.atomic():
+        TreatmentPlan.objects.filter(pk=plan.pk).update(primary_diagnosis=diagnosis)
+        plan.primary_diagnosis = diagnosis
+        _touch(plan, changed_by, "primary_diagnosis")
+    return plan
+
+
+def plan_hours_items(plan: TreatmentPlan) -> list[plan_hours.InterventionHours]:
+    return [plan_hours.InterventionHours(i.description, i.minutes_per_session, i.sessions_per_week)
+            for i in PlanIntervention.objects.filter(objective__goal__problem__plan=plan).order_by("id")]
+
+
+def _check_certified_plan(plan: TreatmentPlan) -> None:
+    """A certified PHP/IOP program's plan names the primary psychiatric diagnosis and states hours that reach
+    the program's weekly floor (42 CFR 424.24(e)(2)(i); floors: trellis.programs.rules)."""
+    program = plan.episode.program
+    if certification_rule(plan.episode) is None:
+        return
+    dx = plan.primary_diagnosis
+    if dx is None or not plan_hours.is_psychiatric(dx.code):
+        raise DomainError(f"Name the primary psychiatric diagnosis (ICD-10-CM F01-F99) before signing "
+                          f"({plan_hours.PLAN_CONTENT_SOURCE}).", field="primary_diagnosis")
+    problem = plan_hours.floor_problem(items=plan_hours_items(plan), floor_hours=program.weekly_hours_min,
+                                       level_of_care=program.level_of_care)
+    if problem:
+        raise DomainError(problem, code="plan_below_floor")
+
+
+def physician_sign_plan(*, plan: TreatmentPlan, physician: Any, signed_at: dt.datetime | None = None
+                        ) -> TreatmentPlan:
+    """The physician's co-signature on a certified program's plan: the plan is established and periodically
+    reviewed by a physician (42 CFR 424.24(e)(2)(i))."""
+    profile = getattr(physician, "profile", None)
+    if not (profile and profile.is_physician):
+        raise DomainError("Only a physician (MD/DO) co-signs the plan of a certified program (42 CFR 424.24(e)(2)).")
+    with transaction.atomic():
+        current = TreatmentPlan.objects.select_for_update(of=("self",)).select_related(
+            "episode__program__site").get(pk=plan.pk)
+        if certification_rule(current.episode) is None:
+            raise DomainError("This program does not require physician certification; no physician co-signature "
+                              "is needed.")
+        if current.status != PlanStatus.ACTIVE:
+            raise DomainError("The clinician signs the plan first; the physician co-signs the signed version.")
+        if current.physician_signed_at is not None:
+            raise DomainError("A physician has already co-signed this version.")
+        if not has_capability(physician, Cap.CERTIFY, current.episode.program.site):
+            raise DomainError("Only a physician at this site can co-sign the plan.")
+        current.physician_signed_by = physician
+        current.physician_signed_at = signed_at or now()
+        current.save(update_fields=["physician_signed_by", "physician_signed_at", "updated_at"])
+        record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.episode.program.site,
+               detail={"version": current.version, "physician_cosign": True})
+    return current
 
 
 def _touch(plan: TreatmentPlan, user: User, what: str) -> None:
@@ -241,6 +317,7 @@ def plan_content(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         "version": plan.version,
         "summary": plan.summary,
+        "primary_diagnosis": plan.primary_diagnosis.code if plan.primary_diagnosis_id else None,
         "problems": [
             {
                 "statement": p.statement,
@@ -257,7 +334,8 @@ def plan_content(plan: TreatmentPlan) -> dict[str, Any]:
                                 "status": o.status,
                                 "interventions": [
                                     {"description": i.description, "modality": i.modality, "frequency": i.frequency,
-                                     "responsible": i.responsible_id}
+                                     "responsible": i.responsible_id, "minutes_per_session": i.minutes_per_session,
+                                     "sessions_per_week": i.sessions_per_week}
                                     for i in o.interventions.all()
                                 ],
                             }
@@ -301,6 +379,7 @@ def sign_plan(
             raise DomainError("Add at least one problem, goal and measurable objective before signing.")
         if objectives.filter(interventions__isnull=True).exists():
             raise DomainError("Every objective needs at least one intervention before signing.")
+        _check_certified_plan(current)
         stamp = signed_at or now()
         site = current.episode.program.site
         signed_on = local_date(stamp, site.zone)
@@ -413,7 +492,7 @@ def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], us
                    ) -> TreatmentPlan:
     new = TreatmentPlan.objects.create(
         episode=plan.episode, patient=plan.patient, version=plan.version + 1, previous=plan, effective_on=day,
-        summary=plan.summary, created_by=user,
+        summary=plan.summary, created_by=user, primary_diagnosis=plan.primary_diagnosis,
     )
     for p in plan.problems.prefetch_related("goals__objectives__interventions"):
         np = PlanProblem.objects.create(plan=new, order=p.order, statement=p.statement, diagnosis=p.diagnosis)
@@ -431,7 +510,9 @@ def _copy_as_draft(plan: TreatmentPlan, progress: dict[int, tuple[str, str]], us
                 )
                 PlanIntervention.objects.bulk_create(
                     [PlanIntervention(objective=no, description=i.description, modality=i.modality,
-                                      frequency=i.frequency, responsible=i.responsible) for i in o.interventions.all()]
+                                      frequency=i.frequency, responsible=i.responsible,
+                                      minutes_per_session=i.minutes_per_session,
+                                      sessions_per_week=i.sessions_per_week) for i in o.interventions.all()]
                 )
     return new
 
@@ -448,9 +529,23 @@ CERTIFICATION_STATEMENTS = {
 }
 
 
+RECERT_FIELDS = {
+    "response_to_treatment": "the patient's response to the therapeutic interventions provided",
+    "continuing_symptoms": "the psychiatric symptoms that continue to place the patient at risk of inpatient care",
+    "discharge_goals": "the treatment goals for coordinating services to facilitate discharge",
+}
+RECERT_SOURCE = "42 CFR 424.24(e)(3)"
+
+
 def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | None = None,
-                         statement: str = "") -> PhysicianCertification:
-    """Initial certification or recertification by the physician; schedules the next one."""
+                         statement: str = "", response_to_treatment: str = "", continuing_symptoms: str = "",
+                         discharge_goals: str = "") -> PhysicianCertification:
+    """Initial certification or recertification by the physician; schedules the next one. A recertification is
+    not the initial statement again: it records the patient's response to treatment, the symptoms that still put
+    the patient at risk of inpatient care and the goals for coordinating discharge (42 CFR 424.24(e)(3)), each
+    required."""
+    content = {"response_to_treatment": response_to_treatment.strip(),
+               "continuing_symptoms": continuing_symptoms.strip(), "discharge_goals": discharge_goals.strip()}
 
     rule = certification_rule(episode)
     if rule is None:
@@ -474,10 +569,14 @@ def record_certification(*, episode: Any, physician: Any, signed_on: dt.date | N
         if previous and day < max(previous):
             raise DomainError("A later certification already exists.", field="signed_on")
         kind = CertificationKind.INITIAL if not previous else CertificationKind.RECERTIFICATION
+        if kind == CertificationKind.RECERTIFICATION:
+            for name, what in RECERT_FIELDS.items():
+                if not content[name]:
+                    raise DomainError(f"A recertification states {what} ({RECERT_SOURCE}).", field=name)
         cert = PhysicianCertification.objects.create(
             episode=episode, kind=kind, physician=physician, signed_on=day, signed_at=now(),
             statement=statement.strip() or CERTIFICATION_STATEMENTS.get(episode.program.level_of_care, ""),
-            rule_key=rule.key, citation=rule.citation, created_by=physician,
+            rule_key=rule.key, citation=rule.citation, created_by=physician, **content,
         )
         _meet_deadline(episode, (DeadlineKind.CERTIFICATION, DeadlineKind.RECERTIFICATION), day)
         nxt = schedule.next_certification_due(admitted_on=episode.admitted_on, rule=rule, signed_on=[*previous, day])

@@ -16,5 +16,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/plan.pdf", views.plan_pdf, name="plan_pdf"),
     path("plans/<uuid:plan_id>/add/<str:kind>/", views.plan_add, name="plan_add"),
     path("plans/<uuid:plan_id>/sign/", views.plan_sign, name="plan_sign"),
+    path("plans/<uuid:plan_id>/diagnosis/", views.plan_diagnosis, name="plan_diagnosis"),
+    path("plans/<uuid:plan_id>/physician-sign/", views.plan_physician_sign, name="plan_physician_sign"),
     path("plans/<uuid:plan_id>/review/", views.plan_review, name="plan_review"),
 ]

@@ -21,6 +21,7 @@ from trellis.audit.services import AuditAction, record
 from trellis.careplans import forms, policies, selectors, services
 from trellis.careplans.models import (
     DeadlineKind,
+    PhysicianCertification,
     PlanGoal,
     PlanObjective,
     PlanProblem,
@@ -52,7 +53,8 @@ def _deny(obj: Any, capability: str) -> None:
 
 def _load_plan(request: HttpRequest, plan_id: UUID, capability: str = Cap.PATIENT_VIEW) -> TreatmentPlan:
     return get_scoped_or_404(
-        request, TreatmentPlan.objects.select_related("episode__program__site", "patient", "clinician_signed_by"),
+        request, TreatmentPlan.objects.select_related("episode__program__site", "patient", "clinician_signed_by",
+                                            "physician_signed_by", "primary_diagnosis"),
         plan_id, capability=capability,
     )
 
@@ -105,8 +107,17 @@ def _plan_context(request: HttpRequest, plan: TreatmentPlan, **extra: Any) -> di
     can_write = policies.can_write_plan(request.user, site) and plan.status == PlanStatus.DRAFT
     diagnoses = Diagnosis.objects.filter(episode=plan.episode, entered_in_error=False)
     context = chart_context(request, plan.patient, "plan")
+    problems = selectors.plan_tree(plan)
+    psychiatric = diagnoses.filter(code__startswith="F")
     context.update({
-        "plan": plan, "problems": selectors.plan_tree(plan), "versions": selectors.plan_versions(plan.episode),
+        "hours": selectors.plan_hours_summary(plan, problems),
+        "diagnosis_form": forms.PrimaryDiagnosisForm(diagnoses=psychiatric,
+                                                     initial={"primary_diagnosis": plan.primary_diagnosis_id}),
+        "can_physician_sign": (plan.status == PlanStatus.ACTIVE and plan.physician_signed_at is None
+                               and plan.episode.program.requires_certification
+                               and bool(policies.can_certify(request.user, site))
+                               and bool(getattr(getattr(request.user, "profile", None), "is_physician", False))),
+        "plan": plan, "problems": problems, "versions": selectors.plan_versions(plan.episode),
         "reviews": selectors.reviews_of_episode(plan.episode), "can_write": can_write,
         "can_review": policies.can_write_plan(request.user, site) and plan.status == PlanStatus.ACTIVE,
         "problem_form": forms.ProblemForm(diagnoses=diagnoses), "goal_form": forms.GoalForm(),
@@ -264,17 +275,65 @@ def _review_evidence(user: User, episode: Episode, today: Any) -> list[dict[str,
 
 
 @require_POST
+@capability_required(Cap.CAREPLAN_WRITE)
+def plan_diagnosis(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    plan = _load_plan(request, plan_id, Cap.CAREPLAN_WRITE)
+    diagnoses = Diagnosis.objects.filter(episode=plan.episode, entered_in_error=False)
+    form = forms.PrimaryDiagnosisForm(request.POST, diagnoses=diagnoses)
+    if form.is_valid():
+        try:
+            services.set_primary_diagnosis(plan=plan, diagnosis=form.cleaned_data["primary_diagnosis"],
+                                           changed_by=request.user)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "Primary psychiatric diagnosis recorded on the plan.")
+            return redirect("careplans:plan", plan_id=plan.public_id)
+    return render(request, "careplans/plan.html", _plan_context(request, plan, diagnosis_form=form), status=400)
+
+
+@require_POST
 @capability_required(Cap.CERTIFY)
-def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
-    episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
-                                capability=Cap.CERTIFY)
+def plan_physician_sign(request: HttpRequest, plan_id: UUID) -> HttpResponse:
+    plan = _load_plan(request, plan_id, Cap.CERTIFY)
     try:
-        services.record_certification(episode=episode, physician=request.user)
+        services.physician_sign_plan(plan=plan, physician=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Certification signed; the next recertification is on the worklist.")
-    return redirect("episodes:episode", episode_id=episode.public_id)
+        messages.success(request, "Plan co-signed by the physician.")
+    return redirect("careplans:plan", plan_id=plan.public_id)
+
+
+@capability_required(Cap.CERTIFY)
+def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
+    """Sign the initial certification, or a recertification with its required content (42 CFR 424.24(e)(3))."""
+    episode = get_scoped_or_404(request, Episode.objects.select_related("program__site", "patient"), episode_id,
+                                capability=Cap.CERTIFY)
+    is_recert = PhysicianCertification.objects.filter(episode=episode).exists()
+    form = forms.RecertificationForm(request.POST or None) if is_recert else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            services.record_certification(episode=episode, physician=request.user,
+                                          **(form.cleaned_data if form is not None else {}))
+        except DomainError as error:
+            if form is None:
+                messages.error(request, error.message)
+                return redirect("episodes:episode", episode_id=episode.public_id)
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "Certification signed; the next recertification is on the worklist.")
+            return redirect("episodes:episode", episode_id=episode.public_id)
+    elif request.method == "POST" and form is None:
+        return redirect("episodes:episode", episode_id=episode.public_id)
+    if request.method == "GET":
+        record(action=AuditAction.READ, obj=episode, patient=episode.patient, site=episode.program.site,
+               detail={"view": "recertification_form"})
+    context = chart_context(request, episode.patient, "plan")
+    context.update({"episode": episode, "form": form, "is_recert": is_recert,
+                    "statement": services.CERTIFICATION_STATEMENTS.get(episode.program.level_of_care, ""),
+                    "certifications": selectors.certifications_of(episode)})
+    return render(request, "careplans/certify.html", context, status=400 if form is not None and form.errors else 200)
 
 
 @capability_required(Cap.PATIENT_VIEW)
@@ -294,7 +353,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
                                                        "due": due,
                                                        "kinds": DeadlineKind.choices, "today": today,
                                                        "handoffs": selectors.handoffs_for(request.user),
-                                                       "safety_plans": selectors.safety_plans_due(request.user)})
+                                                       "safety_plans": selectors.safety_plans_due(request.user),
+                                                       "rescreens": selectors.rescreens_due(request.user, today=today)
+                                                       if today else []})
 
 
 # ---------------------------------------------------------------- program admission requirements (data)

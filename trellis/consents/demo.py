@@ -9,8 +9,22 @@ import hashlib
 from typing import Any
 
 from trellis.consents import part2
-from trellis.consents.models import Consent, ConsentKind, ConsentStatus, Disclosure, DisclosureMethod
-from trellis.consents.services import ensure_default_texts
+from trellis.consents.models import (
+    Consent,
+    ConsentKind,
+    ConsentStatus,
+    Disclosure,
+    DisclosureMethod,
+    NoticeReceipt,
+)
+from trellis.consents.services import (
+    create_consent,
+    default_notice_text,
+    emergency_disclosure,
+    ensure_default_texts,
+    publish_notice,
+    sign_consent,
+)
 from trellis.core.demo import DemoContext
 from trellis.patients.models import FlagKind, PatientFlag
 from trellis.referrals.models import Referral
@@ -68,6 +82,9 @@ def seed(ctx: DemoContext) -> None:
                 recipient_source=source, recipient_address=source.address,
                 information="Admission and discharge dates, attendance, diagnoses, aftercare plan",
                 purpose="Coordination of care with the referring provider", expires_on=expires,
+                # what the consent covers (42 CFR 2.31(a)(3)): court referrals see attendance only
+                categories=["attendance"] if source.kind == "court" else ["attendance", "diagnoses",
+                                                                          "discharge_summary"],
                 revocation_statement=part2.DEFAULT_REVOCATION_STATEMENT,
                 redisclosure_statement=part2.DEFAULT_REDISCLOSURE_STATEMENT if is_p2 else "",
                 conditioning_statement=part2.DEFAULT_CONDITIONING_STATEMENT if is_p2 else "",
@@ -107,6 +124,39 @@ def seed(ctx: DemoContext) -> None:
             method=DisclosureMethod.LETTER, document_title="Letter to referral source", is_part2=is_p2,
             notice_text=part2.REDISCLOSURE_NOTICE if is_p2 else part2.CONFIDENTIALITY_NOTICE,
             notice_version=part2.REDISCLOSURE_NOTICE_VERSION if is_p2 else "hipaa-164.508",
+            sections=["attendance"],
         ))
     Disclosure.objects.bulk_create([d for d in disclosures if d.disclosed_by_id], batch_size=2000)
-    ctx.say(f"{len(consents)} consents ({len(releases)} releases), {len(disclosures)} disclosures.")
+    tpo = _tpo_and_notices(ctx, first, part2_patients, texts, staff)
+    ctx.say(f"{len(consents)} consents ({len(releases)} releases), {len(disclosures)} disclosures, {tpo}.")
+
+
+def _tpo_and_notices(ctx: DemoContext, first: dict[int, Any], part2_patients: set[int], texts: dict,
+                     staff: list) -> str:
+    """Through the services, as staff would: each Part 2 program's patient notice (42 CFR 2.22) with the
+    version its patients received, one single TPO consent (2.31(a)(4)(i), 2.33) and one medical-emergency
+    disclosure (2.51)."""
+    programs = {e.program.pk: e.program for e in first.values() if e.program.is_part2}
+    by = staff[0] if staff else None
+    receipts = []
+    for program in programs.values():
+        notice = publish_notice(program=program, body=default_notice_text(program), published_by=by)
+        receipts += [NoticeReceipt(patient=e.patient, notice=notice, received_on=e.admitted_on, created_by=by)
+                     for pid, e in first.items() if pid in part2_patients and e.program.pk == program.pk]
+    NoticeReceipt.objects.bulk_create(receipts, batch_size=2000)
+    episode = next((e for pid, e in first.items() if pid in part2_patients and e.discharged_on is None), None)
+    if episode is None or by is None:
+        return f"{len(receipts)} notice receipts"
+    site = episode.program.site
+    tpo = create_consent(patient=episode.patient, site=site, kind=ConsentKind.PART2, created_by=by, scope="tpo",
+                         recipient_classes=["treating_providers", "health_plans"],
+                         categories=["diagnoses", "medications", "attendance", "plan_progress"],
+                         expiration_event="End of treatment")
+    sign_consent(consent=tpo, signer_name=episode.patient.legal_name, collected_by=by, ip_address="10.0.0.20")
+    emergency_disclosure(patient=episode.patient, site=site, recipient_name="Dr. Ortiz (emergency physician)",
+                         recipient_affiliation="Albany Medical Center emergency department",
+                         nature_of_emergency="Patient collapsed in group; suspected opioid overdose, naloxone given",
+                         information="Current medications, SUD diagnosis, allergies", sections=["medications",
+                                                                                             "diagnoses"],
+                         disclosed_by=by, part2_applies=True, episode=episode)
+    return f"{len(receipts)} notice receipts, 1 TPO consent, 1 emergency disclosure"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from trellis.consents.scope import ConsentScope
 from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 
@@ -83,6 +84,13 @@ class Consent(BaseModel):
     revocation_statement = models.TextField(blank=True)
     redisclosure_statement = models.TextField(blank=True)
     conditioning_statement = models.TextField(blank=True)
+    # What the consent allows (trellis.consents.scope): categories of information, the consent type, the recipient
+    # classes of a TPO consent, the irrevocable period of a 2.35 consent and the 2.14 basis for a minor.
+    categories = models.JSONField(default=list, blank=True)
+    scope = models.CharField(max_length=10, default="specific", choices=ConsentScope.choices)
+    recipient_classes = models.JSONField(default=list, blank=True)
+    irrevocable_until = models.DateField(null=True, blank=True)
+    minor_basis = models.CharField(max_length=20, blank=True)
     # electronic signature (typed name, optional drawing, time, IP, exact text signed)
     signer_name = models.CharField(max_length=200, blank=True)
     signer_relationship = models.CharField(max_length=60, blank=True, default="self")
@@ -184,7 +192,9 @@ class Disclosure(BaseModel):
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="disclosures")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
-    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
+    # Empty only for a medical-emergency disclosure without consent (42 CFR 2.51).
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="disclosures")
     episode = models.ForeignKey("episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     disclosed_at = models.DateTimeField()
     disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -198,6 +208,9 @@ class Disclosure(BaseModel):
     notice_text = models.TextField()
     notice_version = models.CharField(max_length=40)
     content_sha256 = models.CharField(max_length=64, blank=True)
+    sections = models.JSONField("Categories of information that went out", default=list, blank=True)
+    recipient_affiliation = models.CharField(max_length=300, blank=True)
+    emergency_nature = models.TextField("Nature of the medical emergency (42 CFR 2.51)", blank=True)
 
     class Meta:
         ordering = ["-disclosed_at"]
@@ -205,3 +218,42 @@ class Disclosure(BaseModel):
 
     def __str__(self) -> str:
         return f"Disclosure {self.public_id}"
+
+
+class PatientNotice(BaseModel):
+    """A program's Part 2 patient notice (42 CFR 2.22): the full text, versioned; the version each patient
+    received is recorded at admission (NoticeReceipt)."""
+
+    site_path = "program__site"
+    patient_path = None
+    objects = ScopedManager()
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["program", "-version"]
+        constraints = [models.UniqueConstraint(fields=["program", "version"], name="patient_notice_version",
+                                               violation_error_message="This notice version already exists.")]
+
+    def __str__(self) -> str:
+        return f"Notice v{self.version}"
+
+
+class NoticeReceipt(BaseModel):
+    site_path = "notice__program__site"
+    patient_path = "patient"
+    objects = ScopedManager()
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey(PatientNotice, on_delete=models.PROTECT, related_name="receipts")
+    received_on = models.DateField()
+
+    class Meta:
+        ordering = ["-received_on"]
+
+    def __str__(self) -> str:
+        return f"Notice receipt {self.public_id}"

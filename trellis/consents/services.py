@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from trellis.audit.services import AuditAction, record
-from trellis.consents import part2, signatures
+from trellis.consents import part2, scope, signatures
 from trellis.consents.models import (
     Consent,
     ConsentKind,
@@ -18,6 +18,8 @@ from trellis.consents.models import (
     ConsentStatus,
     ConsentText,
     Disclosure,
+    NoticeReceipt,
+    PatientNotice,
 )
 from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import DomainError
@@ -25,6 +27,7 @@ from trellis.core.errors import DomainError
 RELEASE_FIELDS = (
     "discloser", "recipient_name", "recipient_source", "recipient_address", "information", "purpose",
     "expires_on", "expiration_event", "revocation_statement", "redisclosure_statement", "conditioning_statement",
+    "categories", "scope", "recipient_classes", "irrevocable_until", "minor_basis",
 )
 
 DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
@@ -118,7 +121,9 @@ def render_signed_text(consent: Consent) -> str:
             f"Who may disclose: {consent.discloser}",
             f"Recipient: {consent.recipient_name}" + (f", {consent.recipient_address}" if consent.recipient_address
                                                       else ""),
-            f"Information to be disclosed: {consent.information}",
+            f"Information to be disclosed: {consent.information}" if consent.information else
+            "Information to be disclosed:",
+            "Categories: " + ", ".join(scope.CATEGORIES.get(c, c) for c in (consent.categories or [scope.ALL])),
             f"Purpose: {consent.purpose}",
             "Expires: " + (consent.expires_on.isoformat() if consent.expires_on else consent.expiration_event),
             f"Right to revoke: {consent.revocation_statement}",
@@ -127,7 +132,64 @@ def render_signed_text(consent: Consent) -> str:
             lines.append(f"Redisclosure: {consent.redisclosure_statement}")
         if consent.conditioning_statement:
             lines.append(f"Conditioning: {consent.conditioning_statement}")
+        if consent.minor_basis:
+            lines.append(f"Signing for a minor: {scope.MINOR_BASES[consent.minor_basis]}")
     return "\n".join(lines)
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) -> None:
+    """Categories, consent type (specific / TPO / 2.35) and the 2.14 basis for a minor (trellis.consents.scope)."""
+    explicit = bool(release.get("categories"))
+    categories = list(release.get("categories") or [scope.ALL])
+    bad = [c for c in categories if c not in scope.CATEGORIES]
+    if bad:
+        raise DomainError(f"Unknown category of information: {', '.join(bad)} ({scope.SCOPE_SOURCE}).",
+                          field="categories")
+    release["categories"] = categories
+    if explicit and not (release.get("information") or "").strip():
+        # The categories are the specific and meaningful description 2.31(a)(3) asks for.
+        release["information"] = "; ".join(scope.CATEGORIES[c] for c in categories)
+    kind_scope = release.get("scope") or scope.ConsentScope.SPECIFIC
+    if kind_scope not in scope.ConsentScope.values:
+        raise DomainError("Choose the type of consent.", field="scope")
+    release["scope"] = kind_scope
+    if kind_scope != scope.ConsentScope.SPECIFIC and kind != ConsentKind.PART2:
+        raise DomainError("TPO and criminal-justice consents are 42 CFR Part 2 consents.", field="scope")
+    if kind_scope == scope.ConsentScope.TPO:
+        classes = list(release.get("recipient_classes") or [])
+        if not classes or any(c not in scope.TPO_CLASSES for c in classes):
+            raise DomainError("A TPO consent names its recipients as a class: choose treating providers, health "
+                              "plans and/or health-care operations (42 CFR 2.31(a)(4)(i), 2.33).",
+                              field="recipient_classes")
+        release["recipient_classes"] = classes
+        if not (release.get("recipient_name") or "").strip():
+            release["recipient_name"] = "; ".join(scope.TPO_CLASSES[c][0] for c in classes)
+        if not (release.get("purpose") or "").strip():
+            release["purpose"] = ", ".join(scope.TPO_PURPOSES[scope.TPO_CLASSES[c][1]] for c in classes)
+        release["conditioning_statement"] = scope.TPO_REFUSAL_STATEMENT
+        release["redisclosure_statement"] = scope.TPO_REDISCLOSURE_STATEMENT
+    elif release.get("recipient_classes"):
+        raise DomainError("Only a TPO consent names a class of recipients.", field="recipient_classes")
+    if kind_scope == scope.ConsentScope.COURT:
+        until = release.get("irrevocable_until")
+        if until is None:
+            raise DomainError("A criminal-justice referral consent states until when it cannot be revoked "
+                              "(42 CFR 2.35).", field="irrevocable_until")
+        release["revocation_statement"] = scope.COURT_STATEMENT.format(until=until.strftime("%m/%d/%Y"))
+        release.setdefault("expires_on", until)
+    elif release.get("irrevocable_until"):
+        raise DomainError("Only a criminal-justice referral consent (42 CFR 2.35) can be irrevocable.",
+                          field="irrevocable_until")
+    if kind == ConsentKind.PART2 and _age_on(patient.date_of_birth, today_in(site.zone)) < 18:
+        if release.get("minor_basis") not in scope.MINOR_BASES:
+            raise DomainError("The patient is a minor: record who signs under state law (42 CFR 2.14).",
+                              field="minor_basis")
+    elif release.get("minor_basis"):
+        raise DomainError("The 42 CFR 2.14 basis is recorded only for minors' Part 2 consents.", field="minor_basis")
 
 
 def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **release: Any) -> Consent:
@@ -148,6 +210,7 @@ def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **rel
             release.setdefault("redisclosure_statement", part2.DEFAULT_REDISCLOSURE_STATEMENT)
             release.setdefault("conditioning_statement", part2.DEFAULT_CONDITIONING_STATEMENT)
         release.setdefault("discloser", site.display_name or site.name)
+        _apply_scope(patient, site, kind, release)
         expires_on = release.get("expires_on")
         if expires_on is not None and expires_on < today_in(site.zone):
             raise DomainError("The expiry date is in the past.", field="expires_on")
@@ -265,6 +328,9 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
         if current.status == ConsentStatus.DRAFT:
             raise DomainError("This consent was never signed; there is nothing to revoke.")
         stamp = revoked_at or now()
+        if current.irrevocable_until and local_date(stamp, current.site.zone) < current.irrevocable_until:
+            raise DomainError(f"This criminal-justice referral consent cannot be revoked until "
+                              f"{current.irrevocable_until:%m/%d/%Y} (42 CFR 2.35).")
         current.status = ConsentStatus.REVOKED
         current.revoked_at = stamp
         current.revoked_on = local_date(stamp, current.site.zone)
@@ -340,14 +406,18 @@ def require_release(
     recipient_source: Any = None,
     recipient_name: str = "",
     consent: Consent | None = None,
+    tpo_purpose: str = "",
 ) -> Consent:
     """The release in force that allows a disclosure to this recipient, or DomainError. Part 2 records
-    need a Part 2 consent naming the recipient (42 CFR 2.31, 2.33); a general release is not enough."""
-    from trellis.consents.selectors import find_release
+    need a Part 2 consent naming the recipient (42 CFR 2.31, 2.33); a general release is not enough. A TPO
+    consent matches by purpose (its recipient class), not by the recipient's name (2.31(a)(4)(i))."""
+    from trellis.consents.selectors import find_release, find_tpo_consent
 
     if consent is None:
         consent = find_release(patient, recipient_source=recipient_source, recipient_name=recipient_name,
                                part2=part2_applies, on=on)
+    if consent is None and tpo_purpose:
+        consent = find_tpo_consent(patient, purpose=tpo_purpose, on=on)
     if consent is None:
         kind = "a 42 CFR Part 2 consent" if part2_applies else "a release of information"
         raise DomainError(
@@ -384,13 +454,18 @@ def disclose(
     episode: Any = None,
     content: bytes | None = None,
     on: dt.date | None = None,
+    sections: list[str] | None = None,
+    tpo_purpose: str = "",
 ) -> Disclosure:
     """Record one disclosure to an outside party in the accounting of disclosures (42 CFR 2.25 as
-    amended 2024; 45 CFR 164.528), with the notice that accompanied it. Refused without a release in
-    force (see require_release)."""
+    amended 2024; 45 CFR 164.528), with the notice that accompanied it and the categories of information that
+    went out. Refused without a release in force (see require_release), and refused when a requested section is
+    not covered by the consent (42 CFR 2.31(a)(3), 2.13(a)); `sections` defaults to what the consent covers."""
     day = on or today_in(site.zone)
     consent = require_release(patient=patient, part2_applies=part2_applies, on=day,
-                              recipient_source=recipient_source, recipient_name=recipient_name, consent=consent)
+                              recipient_source=recipient_source, recipient_name=recipient_name, consent=consent,
+                              tpo_purpose=tpo_purpose)
+    sent = check_sections(consent, sections)
     notice, notice_version = notice_for(part2_applies=part2_applies)
     with transaction.atomic():
         disclosure = Disclosure.objects.create(
@@ -400,7 +475,115 @@ def disclose(
             information=information, method=method, document_title=document_title, is_part2=part2_applies,
             notice_text=notice, notice_version=notice_version,
             content_sha256=hashlib.sha256(content).hexdigest() if content else "", created_by=disclosed_by,
+            sections=sent,
         )
         record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site, actor=disclosed_by,
-               detail={"method": method, "part2": part2_applies, "consent": str(consent.public_id)})
+               detail={"method": method, "part2": part2_applies, "consent": str(consent.public_id),
+                       "sections": sent})
     return disclosure
+
+
+def check_sections(consent: Consent, sections: list[str] | None) -> list[str]:
+    """The sections a disclosure under `consent` may carry: all requested ones must be covered."""
+    if sections is None:
+        return list(consent.categories or [scope.ALL])
+    unknown = [s for s in sections if s not in scope.CATEGORIES]
+    if unknown:
+        raise DomainError(f"Unknown category of information: {', '.join(unknown)}.", field="sections")
+    allowed, missing = scope.covered(consent.categories, sections)
+    if missing:
+        raise DomainError(scope.uncovered_message(missing), field="sections", code="not_covered")
+    return allowed
+
+
+def emergency_disclosure(
+    *,
+    patient: Any,
+    site: Any,
+    recipient_name: str,
+    recipient_affiliation: str,
+    nature_of_emergency: str,
+    information: str,
+    disclosed_by: Any,
+    part2_applies: bool,
+    method: str = "verbal",
+    sections: list[str] | None = None,
+    episode: Any = None,
+    disclosed_at: dt.datetime | None = None,
+) -> Disclosure:
+    """Disclosure without consent to medical personnel in a bona fide medical emergency (42 CFR 2.51): recorded
+    with the recipient and affiliation, who disclosed, the date and time and the nature of the emergency; it
+    appears in the accounting of disclosures."""
+    for value, field, what in ((recipient_name, "recipient_name", "the medical personnel who received it"),
+                               (recipient_affiliation, "recipient_affiliation", "their affiliation"),
+                               (nature_of_emergency, "nature_of_emergency", "the nature of the emergency"),
+                               (information, "information", "what was disclosed")):
+        if not (value or "").strip():
+            raise DomainError(f"Record {what} ({scope.EMERGENCY_SOURCE}).", field=field)
+    sent = list(dict.fromkeys(sections or [scope.ALL]))
+    if any(s not in scope.CATEGORIES for s in sent):
+        raise DomainError("Unknown category of information.", field="sections")
+    notice, notice_version = notice_for(part2_applies=part2_applies)
+    with transaction.atomic():
+        disclosure = Disclosure.objects.create(
+            patient=patient, site=site, consent=None, episode=episode, disclosed_at=disclosed_at or now(),
+            disclosed_by=disclosed_by, recipient_name=recipient_name.strip(),
+            recipient_affiliation=recipient_affiliation.strip(), purpose="Medical emergency (42 CFR 2.51)",
+            information=information.strip(), method=method, document_title="Medical emergency disclosure",
+            is_part2=part2_applies, notice_text=notice, notice_version=notice_version, sections=sent,
+            emergency_nature=nature_of_emergency.strip(), created_by=disclosed_by,
+        )
+        record(action=AuditAction.DISCLOSE, obj=disclosure, patient=patient, site=site, actor=disclosed_by,
+               detail={"emergency": True, "part2": part2_applies, "sections": sent})
+    return disclosure
+
+
+# ---------------------------------------------------------------- patient notice (42 CFR 2.22)
+def default_notice_text(program: Any) -> str:
+    """Plain-language notice headed with the program's name: uses, rights and complaints (42 CFR 2.22(b))."""
+    return "\n\n".join([
+        f"{program.name}: how we protect your substance use disorder records",
+        "Federal law (42 CFR part 2) protects the records of your substance use disorder treatment here. In "
+        "general we may not tell anyone outside the program that you attend, or share information that identifies "
+        "you, unless you agree in writing.",
+        "When we may share without your written consent: in a medical emergency; for research, audits and "
+        "program evaluation under the rules' safeguards; to report suspected child abuse or neglect under state "
+        "law; when a court order meets the rules in 42 CFR part 2 subpart E; and to report a crime on our premises "
+        "or against our staff.",
+        "Your rights: to consent in writing to specific disclosures, or to a single consent for treatment, payment "
+        "and health-care operations; to revoke a consent in writing (except as already acted on); to ask us to "
+        "restrict disclosures; to receive a list (accounting) of disclosures made with your consent for the past "
+        "3 years; to see and get a copy of your records; and to be told of a breach.",
+        "Complaints: you may complain to the program director, or to the Secretary of Health and Human Services "
+        "(Office for Civil Rights). A suspected violation by an opioid treatment program may also be reported to "
+        "the SAMHSA office responsible for opioid treatment program oversight. We will not retaliate against you "
+        "for complaining.",
+    ])
+
+
+def publish_notice(*, program: Any, body: str, published_by: Any) -> PatientNotice:
+    if not body.strip():
+        raise DomainError("Enter the notice text (42 CFR 2.22).", field="body")
+    with transaction.atomic():
+        last = PatientNotice.objects.filter(program=program).order_by("-version").first()
+        PatientNotice.objects.filter(program=program, active=True).update(active=False)
+        notice = PatientNotice.objects.create(program=program, version=(last.version + 1) if last else 1,
+                                              body=body.strip(), sha256=_digest(body.strip()), created_by=published_by)
+        record(action=AuditAction.CREATE, obj=notice, site=program.site, actor=published_by,
+               detail={"version": notice.version})
+    return notice
+
+
+def current_notice(program: Any) -> PatientNotice | None:
+    return PatientNotice.objects.filter(program=program, active=True).order_by("-version").first()
+
+
+def record_notice_receipt(*, patient: Any, program: Any, on: dt.date, recorded_by: Any = None) -> NoticeReceipt:
+    """At admission to a Part 2 program: which version of the program's notice the patient received (2.22)."""
+    with transaction.atomic():
+        notice = current_notice(program) or publish_notice(program=program, body=default_notice_text(program),
+                                                           published_by=recorded_by)
+        receipt = NoticeReceipt.objects.create(patient=patient, notice=notice, received_on=on, created_by=recorded_by)
+        record(action=AuditAction.CREATE, obj=receipt, patient=patient, site=program.site, actor=recorded_by,
+               detail={"notice_version": notice.version})
+    return receipt

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -17,13 +20,14 @@ from trellis.accounts.sites import patient_site_for
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.consents import forms, policies, selectors, services
-from trellis.consents.models import Consent, ConsentKind, ConsentStatus
+from trellis.consents.models import Consent, ConsentKind, ConsentStatus, PatientNotice
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
+from trellis.programs.models import Program
 
 
 def _load(request: HttpRequest, consent_id: UUID, capability: str = Cap.PATIENT_VIEW) -> Consent:
@@ -52,12 +56,13 @@ def new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
         record(action=AuditAction.READ, obj=patient, detail={"view": "new"})
     form = forms.ConsentForm(request.POST or None, organization=patient.organization,
                              initial={"kind": request.GET.get("kind") or ConsentKind.TREATMENT})
-    if request.method == "POST" and form.is_valid():
+    release = form.release_data() if request.method == "POST" and form.is_valid() else None
+    if release is not None and not form.errors:
         try:
             consent = services.create_consent(patient=patient,
                                               site=patient_site_for(request, patient, Cap.CONSENT_MANAGE),
                                               kind=form.cleaned_data["kind"], created_by=request.user,
-                                              **form.release_data())
+                                              **release)
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -143,20 +148,31 @@ def expire(request: HttpRequest, consent_id: UUID) -> HttpResponse:
 def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     """Accounting of disclosures the patient can receive (42 CFR 2.25 as amended 2024; 45 CFR 164.528)."""
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
-    disclosures = list(selectors.disclosures_for_patient(patient))
+    form = forms.AccountingRangeForm(request.GET or None)
+    start = end = None
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
+    start, end = selectors.accounting_range(today_in(patient_site_zone(patient)), start, end)
+    disclosures = list(selectors.disclosures_for_patient(patient, start=start, end=end))
     if request.GET.get("format") == "pdf":
         if not request.user.is_authenticated:
             raise PermissionDenied
         record(action=AuditAction.PRINT, obj=patient, detail={"view": "accounting_of_disclosures"})
-        return HttpResponse(_accounting_pdf(patient, disclosures), content_type="application/pdf",
+        return HttpResponse(_accounting_pdf(patient, disclosures, start, end), content_type="application/pdf",
                             headers={"Content-Disposition": 'inline; filename="accounting-of-disclosures.pdf"'})
     record(action=AuditAction.READ, obj=patient, detail={"view": "accounting_of_disclosures"})
     context = chart_context(request, patient, "consents")
-    context.update({"disclosures": disclosures})
+    context.update({"disclosures": disclosures, "range_form": form, "start": start, "end": end,
+                    "pdf_query": urlencode({"format": "pdf", "start": start.isoformat(), "end": end.isoformat()})})
     return render(request, "consents/accounting.html", context)
 
 
-def _accounting_pdf(patient, disclosures) -> bytes:
+def patient_site_zone(patient: Patient) -> Any:
+    site = getattr(patient, "primary_site", None)
+    return site.zone if site is not None else dt.UTC
+
+
+def _accounting_pdf(patient, disclosures, start=None, end=None) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.pagesizes import letter
@@ -168,14 +184,73 @@ def _accounting_pdf(patient, disclosures) -> bytes:
     styles = getSampleStyleSheet()
     story = [Paragraph("Accounting of disclosures", styles["Title"]),
              Paragraph(escape(f"{patient.legal_name}, DOB {patient.date_of_birth:%m/%d/%Y}, MRN {patient.mrn}"),
-                       styles["BodyText"]), Spacer(1, 12)]
+                       styles["BodyText"])]
+    if start and end:
+        story.append(Paragraph(escape(f"Disclosures from {start:%m/%d/%Y} to {end:%m/%d/%Y} (42 CFR 2.25; "
+                                      "45 CFR 164.528)."), styles["BodyText"]))
+    story.append(Spacer(1, 12))
     for d in disclosures:
         story.append(Paragraph(escape(
-            f"{d.disclosed_at:%m/%d/%Y} — to {d.recipient_name}: {d.document_title} ({d.get_method_display()}). "
-            f"Purpose: {d.purpose}. Information: {d.information}."
+            f"{d.disclosed_at:%m/%d/%Y %H:%M} UTC — to {d.recipient_name}"
+            + (f" ({d.recipient_affiliation})" if d.recipient_affiliation else "")
+            + (f", {d.recipient_address}" if d.recipient_address else "")
+            + f": {d.document_title} ({d.get_method_display()}). Purpose: {d.purpose}. Information: {d.information}."
+            + (f" Sections: {', '.join(d.sections)}." if d.sections else "")
+            + (f" Medical emergency: {d.emergency_nature}." if d.emergency_nature else "")
             + (" 42 CFR Part 2 record; notice against redisclosure attached." if d.is_part2 else "")
         ), styles["BodyText"]))
     if not disclosures:
         story.append(Paragraph("No disclosures recorded.", styles["BodyText"]))
     doc.build(story)
     return buf.getvalue()
+
+
+@capability_required(Cap.DISCLOSURE_MAKE)
+def emergency(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """Record a disclosure made without consent in a medical emergency (42 CFR 2.51)."""
+    patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.DISCLOSURE_MAKE)
+    form = forms.EmergencyDisclosureForm(request.POST or None)
+    if request.method == "GET":
+        record(action=AuditAction.READ, obj=patient, detail={"view": "emergency_disclosure"})
+    if request.method == "POST" and form.is_valid():
+        site = patient_site_for(request, patient, Cap.DISCLOSURE_MAKE)
+        data = form.cleaned_data
+        try:
+            services.emergency_disclosure(
+                patient=patient, site=site, recipient_name=data["recipient_name"],
+                recipient_affiliation=data["recipient_affiliation"], nature_of_emergency=data["nature_of_emergency"],
+                information=data["information"], sections=data["sections"], disclosed_by=request.user,
+                part2_applies=patient.flags.filter(kind="part2", active=True).exists(),
+                disclosed_at=data["disclosed_at"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "Emergency disclosure recorded in the accounting of disclosures.")
+            return redirect("consents:accounting", patient_id=patient.public_id)
+    context = chart_context(request, patient, "consents")
+    context.update({"form": form})
+    return render(request, "consents/emergency.html", context, status=400 if form.errors else 200)
+
+
+@capability_required(Cap.PROGRAM_MANAGE)
+def program_notice(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    """A Part 2 program's patient notice (42 CFR 2.22) as versioned text; publishing makes a new version."""
+    program = get_scoped_or_404(request, Program.objects.select_related("site"), program_id,
+                                capability=Cap.PROGRAM_MANAGE)
+    current = services.current_notice(program)
+    form = forms.NoticeForm(request.POST or None,
+                            initial={"body": current.body if current else services.default_notice_text(program)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = services.publish_notice(program=program, body=form.cleaned_data["body"],
+                                             published_by=request.user)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Notice version {notice.version} published; new admissions receive it.")
+            return redirect("consents:program_notice", program_id=program.public_id)
+    versions = list(PatientNotice.objects.filter(program=program).order_by("-version")[:20])
+    return render(request, "consents/program_notice.html", {"program": program, "form": form, "current": current,
+                                                            "versions": versions},
+                  status=400 if form.errors else 200)

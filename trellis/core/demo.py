@@ -44,6 +44,9 @@ class DemoContext:
     weeks: int
     n_patients: int
     password_hash: str = ""
+    #: Scale units: each unit beyond the first copies every program (tracks, rooms) with its own group staff, so
+    #: the census of *active* episodes grows with --patients (about 100 active per unit). 1 = the story demo.
+    units: int = 1
     org: Any = None
     sites: list[Any] = field(default_factory=list)
     staff: dict[str, list[Any]] = field(default_factory=dict)

@@ -203,3 +203,23 @@ def register_plan_review_panel(
 
 def plan_review_panels() -> list[ChartPanel]:
     return sorted(_REVIEW_PANELS.values(), key=lambda p: (p.order, p.key))
+
+
+# --- Hours badges: the per-patient "counted hours this week" bar is owned by compliance (above attendance), but
+# the attendance roster, track ledger and other lower pages show it. A lower view calls `hours_badges(episodes,
+# day)` once per page (the provider batches: bounded queries) and gets safe HTML per episode pk; with no provider
+# registered it gets {} and shows its own minutes.
+HoursBadgeProvider = Callable[[Any, date], "dict[int, str]"]
+_HOURS_BADGES: dict[str, HoursBadgeProvider] = {}
+
+
+def register_hours_badges(provider: HoursBadgeProvider) -> None:
+    _HOURS_BADGES["provider"] = provider
+
+
+def hours_badges(episodes: Any, day: date) -> dict[int, str]:
+    provider = _HOURS_BADGES.get("provider")
+    episodes = list(episodes)
+    if provider is None or not episodes:
+        return {}
+    return provider(episodes, day)

@@ -379,3 +379,21 @@ class PrivateNote(BaseModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise DomainError("Private notes are not deleted from Trellis.")
+
+
+class RiskNotice(models.Model):
+    """The primary clinician is told when a signed note rates a patient's suicide risk high (C-SSRS triage;
+    TJC NPSG.15.01.01), as the C-SSRS screen does; Today counts the notices they have not seen."""
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="risk_notices")
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "seen_at"], name="doc_risknotice_open_idx")]
+
+    def __str__(self) -> str:
+        return f"Risk notice {self.pk}"

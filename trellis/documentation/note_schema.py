@@ -523,9 +523,12 @@ def _check_risk(spec: FieldSpec, path: str, value: Any) -> list[FieldError]:
     if (positive or elevated) and not actions.strip():
         errors.append(FieldError(f"{path}.{RISK_ACTIONS_KEY}", f"{spec.label} – actions taken",
                                  "describe the actions taken when any risk is present or the level is above low"))
-    if value.get("suicidal_ideation") == "active_plan" and value.get("risk_level") == "low":
+    if (value.get("suicidal_ideation") == "active_plan" or value.get("self_harm") == "recent") and \
+            value.get("risk_level") not in (None, "", "high"):
+        # C-SSRS screen triage: a yes to Q4/Q5 (intent, plan with intent) or recent behaviour is high risk.
         errors.append(FieldError(f"{path}.risk_level", f"{spec.label} – Overall risk level",
-                                 "cannot be low when active ideation with plan or intent is reported"))
+                                 "must be high when active ideation with plan or intent, or recent self-harm, is "
+                                 "reported (C-SSRS triage; TJC NPSG.15.01.01)"))
     return errors
 
 

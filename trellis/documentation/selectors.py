@@ -32,6 +32,7 @@ from .models import (
     NoteTemplate,
     ParticipantNote,
     PrivateNote,
+    RiskNotice,
     Signature,
 )
 from .note_schema import FieldError, Scope, TemplateSchema, display_sections
@@ -481,12 +482,25 @@ def private_notes_for(user: User) -> QuerySet:
                                                                   "session")
 
 
+def unseen_risk_notices(user: User) -> QuerySet:
+    """High-risk ratings in signed notes sent to this clinician and not yet seen: Today's counter and the
+    worklist's list both read this."""
+    return (RiskNotice.objects.filter(recipient=user, seen_at__isnull=True)
+            .select_related("note__session", "episode__patient").order_by("pk"))
+
+
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
     unsigned, to_cosign = worklist_counts(user=user, sites=note_sites_in_view(user, ctx.active_site))
     url = reverse("documentation:worklist")
-    return [
+    high_risk = unseen_risk_notices(user).count()
+    counters = [
         TodayCounter(unsigned, "sessions need a signed note", f"{url}#unsigned", "warn" if unsigned else ""),
         TodayCounter(to_cosign, "notes waiting for your co-signature", f"{url}#to-cosign",
                      "warn" if to_cosign else ""),
     ]
+    if high_risk:
+        # C-SSRS triage: a signed note rated a patient of yours high risk (documentation.risk_rules).
+        counters.append(TodayCounter(high_risk, "patients of yours rated high suicide risk in a signed note",
+                                     f"{url}#high-risk", "danger"))
+    return counters

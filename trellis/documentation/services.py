@@ -21,9 +21,12 @@ from trellis.accounts.policies import has_capability
 from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, AuditEntry, record, record_many
 from trellis.core.errors import ConflictError, DomainError
+from trellis.patients.models import FlagKind
+from trellis.patients.services import set_flag
 from trellis.programs.models import ServiceType
+from trellis.referrals.models import SafetyPlan
 
-from . import policies
+from . import policies, risk_rules
 from .default_templates import DEFAULT_TEMPLATE_FOR_SERVICE, DEFAULT_TEMPLATES, SERVICE_FALLBACK
 from .hashing import addendum_payload, content_hash, note_payload
 from .models import (
@@ -37,6 +40,7 @@ from .models import (
     ParticipantNote,
     PrivateNote,
     PrivateNoteKind,
+    RiskNotice,
     Signature,
     SignatureKind,
 )
@@ -419,7 +423,8 @@ def save_draft(
     ``add_attendees``: also add a section for each patient marked as attending whose section is missing (attendance
     written before the hook existed, or below the services), under the note's lock."""
     _require(policies.can_edit(user, note))
-    contents = {str(k): v for k, v in (participants or {}).items()}
+    # A rating the answers contradict is corrected, not kept (C-SSRS triage: documentation.risk_rules).
+    contents = {str(k): risk_rules.force_levels(v) for k, v in (participants or {}).items()}
     roster = list(note.participants.select_related("episode", "episode__patient"))
     by_id = {str(p.public_id): p for p in roster}
     unknown = [k for k in contents if k not in by_id]
@@ -570,6 +575,14 @@ def sign_note(*, note: Note, user: User) -> Note:
         raise NoteValidationError(
             "The note cannot be signed yet: it names another patient of this session in a part that is copied "
             "into someone else's chart. Refer to them as “a peer”.", name_errors)
+    high = [p for p in participants if risk_rules.high_risk_blocks(p.content)]
+    without_plan = [p for p in high if not SafetyPlan.objects.filter(
+        patient=p.episode.patient, completed_at__isnull=False,
+        completed_at__date__gte=p.episode.admitted_on).exists()]
+    if without_plan:
+        raise DomainError(
+            f"{len(without_plan)} patient(s) on this note are rated high suicide risk without a completed safety "
+            f"plan during this episode: complete the safety plan first ({risk_rules.SOURCE}).", code="safety_plan")
     now = timezone.now()
     program = note.session.program
     deadline = signature_deadline(note.session.ends_at, getattr(program, "note_deadline_hours", None) or None)
@@ -595,6 +608,8 @@ def sign_note(*, note: Note, user: User) -> Note:
     note.save()
     _record_per_patient(AuditAction.SIGN, note, participants,
                         detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
+    for p in high:
+        _notify_high_risk(note, p.episode)
     return note
 
 
@@ -609,6 +624,15 @@ def _record_per_patient(action: str, note: Note, participants: list[Any] | None 
     entries = [AuditEntry(action=action, obj=note, patient=patient, site=site, outcome=outcome, detail=detail)
                for patient in patients.values()]
     record_many(entries or [AuditEntry(action=action, obj=note, site=site, outcome=outcome, detail=detail)])
+
+
+def _notify_high_risk(note: Note, episode: Any) -> None:
+    """Flag the chart and tell the primary clinician, as a high C-SSRS screen does."""
+    set_flag(patient=episode.patient, kind=FlagKind.SUICIDE_RISK, label="High suicide risk in a signed note")
+    if episode.primary_clinician_id:
+        RiskNotice.objects.create(note=note, episode=episode, recipient_id=episode.primary_clinician_id)
+        record(action=AuditAction.CREATE, object_type="risk_notice", object_id=str(note.public_id),
+               patient=episode.patient, detail={"recipient": episode.primary_clinician_id})
 
 
 @transaction.atomic

@@ -71,6 +71,14 @@ def seed(ctx: DemoContext) -> None:
                 case_manager=rng.choice(case_managers) if case_managers else None,
             )
         )
+    # One admission inside the current ISO week (a partial week the compliance engine must not flag as a failure):
+    # admitted today, or — on a Monday, when an admission today makes a full week — discharged today instead.
+    newest = next((e for e in episodes if e.status == EpisodeStatus.ACTIVE), None)
+    if newest is not None and ctx.today.weekday() > 0:
+        newest.admitted_on = ctx.today
+    elif newest is not None:
+        newest.status, newest.discharged_on, newest.discharge_type = (
+            EpisodeStatus.DISCHARGED, ctx.today, DischargeType.COMPLETED)
     Episode.objects.bulk_create(episodes, batch_size=2000)
     active = sum(1 for e in episodes if e.status == EpisodeStatus.ACTIVE)
     ctx.extra["episodes"] = episodes

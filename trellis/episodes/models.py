@@ -142,6 +142,10 @@ class DischargeRecord(BaseModel):
     next_episode = models.ForeignKey(
         "episodes.Episode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Aftercare follow-up within 7 days, kept or missed. Program policy (AFTERCARE_MAX_DAYS) - not HEDIS FUH,
+    # which measures follow-up after inpatient psychiatric stays.
+    aftercare_kept = models.BooleanField(null=True, blank=True)
+    aftercare_outcome_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "programs_dischargerecord"
@@ -232,3 +236,41 @@ class Diagnosis(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.description}"
+
+
+class MedicationListKind(models.TextChoices):
+    ADMISSION = "admission", "Admission (home medications)"
+    DISCHARGE = "discharge", "Discharge"
+
+
+class MedicationChange(models.TextChoices):
+    UNCHANGED = "unchanged", "Unchanged"
+    NEW = "new", "New"
+    CHANGED = "changed", "Dose or frequency changed"
+    STOPPED = "stopped", "Stopped"
+
+
+class MedicationEntry(BaseModel):
+    """One row of an episode's admission or discharge medication list (medication reconciliation: TJC
+    NPSG.03.06.01). Discharge rows flag what changed against the admission list."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
+
+    episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="medications")
+    list_kind = models.CharField(max_length=10, choices=MedicationListKind.choices)
+    name = models.CharField(max_length=120)
+    dose = models.CharField(max_length=60)
+    route = models.CharField(max_length=40)
+    frequency = models.CharField(max_length=60)
+    prescriber = models.CharField(max_length=120, blank=True)
+    change = models.CharField(max_length=10, choices=MedicationChange.choices, default=MedicationChange.UNCHANGED)
+    reconciled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reconciled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["list_kind", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.dose}"

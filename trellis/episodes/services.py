@@ -14,11 +14,19 @@ from django.db.models import Q
 
 from trellis.audit.services import AuditAction, record
 from trellis.consents.models import DisclosureMethod
-from trellis.consents.services import disclose, missing_for_admission, notice_for, require_release
+from trellis.consents.services import (
+    check_sections,
+    disclose,
+    missing_for_admission,
+    notice_for,
+    record_notice_receipt,
+    require_release,
+)
 from trellis.core import formats
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
-from trellis.episodes import hooks
+from trellis.episodes import disclosure_packet, hooks
+from trellis.episodes import medications as med_rules
 from trellis.episodes.hooks import episode_admitted, episode_discharged
 from trellis.episodes.models import (
     Diagnosis,
@@ -32,7 +40,7 @@ from trellis.episodes.models import (
     HandoffTask,
     LevelChangeField,
 )
-from trellis.episodes.summary import build_summary, discharge_summary_pdf, referral_letter_pdf
+from trellis.episodes.summary import build_summary, consent_scope_lines, referral_letter_pdf, render_pdf
 from trellis.patients.models import FlagKind
 from trellis.patients.services import link_patient_to_site, set_flag
 from trellis.programs.models import LEVEL_RANK, LevelOfCare, Program, Track
@@ -43,9 +51,8 @@ from trellis.referrals.services import mark_referral_admitted
 
 __all__ = ["episode_admitted", "episode_discharged"]  # re-exported hooks (sent after commit)
 
-# Aftercare follow-up within 7 days of discharge: NCQA HEDIS "Follow-Up After Hospitalization for
-# Mental Illness" (FUH) and "Follow-Up After Emergency Department Visit for Mental Illness" (FUM)
-# 7-day rates - used here as program policy for PHP/IOP discharges.
+# Aftercare follow-up within 7 days of discharge: program policy. It is not HEDIS FUH (which measures follow-up
+# after inpatient psychiatric stays, not PHP/IOP discharges); kept/missed is tracked in episodes.medications.
 AFTERCARE_MAX_DAYS = 7
 
 
@@ -94,6 +101,9 @@ def check_admission(*, patient: Any, program: Program, admitted_on: dt.date, det
             )
     if unresolved_high_risk(patient):
         problems.append("The C-SSRS screen shows high risk: complete the safety plan first.")
+    screen = med_rules.admission_screen_problem(patient=patient, program=program, admitted_on=admitted_on)
+    if screen:
+        problems.append(screen)
     return AdmissionCheck(missing_consents=missing, determination=determination, problems=problems)
 
 
@@ -164,6 +174,8 @@ def admit(
         if program.is_part2:
             # Staff see at a glance that this chart holds 42 CFR Part 2 records (disclosure rules differ).
             set_flag(patient=patient, kind=FlagKind.PART2, label="42 CFR Part 2 records")
+            # The version of the program's patient notice the patient received at admission (42 CFR 2.22).
+            record_notice_receipt(patient=patient, program=program, on=admitted_on, recorded_by=admitted_by)
         # Plan and certification deadlines (careplans) are set by receivers of this hook.
         hooks.admitting.send(sender=Episode, episode=episode)
         # The one audit event of an admission.
@@ -264,6 +276,9 @@ def discharge(
         raise DomainError("The C-SSRS screen shows high risk without a completed safety plan: complete the safety "
                           "plan before the patient leaves.")
     coded = _validate_codes(diagnoses or [])
+    blocking = med_rules.discharge_problems(episode=episode, discharged_on=discharged_on)
+    if blocking:
+        raise DomainError(" ".join(blocking), code="discharge_blocked")
     with transaction.atomic():
         current = Episode.objects.select_for_update().get(pk=episode.pk)
         if current.status == EpisodeStatus.DISCHARGED:
@@ -416,6 +431,7 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose or "Continuity of care",
         information="Program, admission and discharge dates, aftercare plan", method=DisclosureMethod.LETTER,
+        sections=["attendance"],  # dates of admission and discharge, aftercare: refused if the consent excludes it
         document_title="Letter to referral source", disclosed_by=sent_by, part2_applies=applies,
         recipient_source=source, recipient_name=source.name, consent=consent, episode=episode, content=pdf, on=day,
     )
@@ -423,22 +439,28 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
 
 
 def export_discharge_summary(*, episode: Episode, exported_by: Any, recipient_name: str,
-                             recipient_source: Any = None) -> tuple[bytes, Any]:
-    """Discharge summary sent to an outside party: same release rule as the letter."""
+                             recipient_source: Any = None, sections: list[str] | None = None,
+                             tpo_purpose: str = "") -> tuple[bytes, Any]:
+    """Discharge summary sent to an outside party: same release rule as the letter. The document carries only
+    the categories the consent covers (42 CFR 2.31(a)(3), 2.13(a)); asking for more is refused."""
     rec = DischargeRecord.objects.filter(episode=episode).first()
     if rec is None:
         raise DomainError("Discharge the episode first; the summary is generated at discharge.")
     applies = part2_applies(episode)
     day = today_in(episode.program.site.zone)
     consent = require_release(patient=episode.patient, part2_applies=applies, on=day,
-                              recipient_source=recipient_source, recipient_name=recipient_name)
+                              recipient_source=recipient_source, recipient_name=recipient_name, tpo_purpose=tpo_purpose)
+    sent = check_sections(consent, sections)
     notice, _version = notice_for(part2_applies=applies)
-    pdf = discharge_summary_pdf(episode, rec, notice=notice, consent=consent)
+    summary = rec.summary or build_summary(episode, rec)
+    pdf = render_pdf("Discharge summary", disclosure_packet.sections_for(summary, sent), notice,
+                     consent_scope_lines(consent))
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose,
-        information="Discharge summary", method=DisclosureMethod.EXPORT, document_title="Discharge summary",
-        disclosed_by=exported_by, part2_applies=applies, recipient_source=recipient_source,
-        recipient_name=recipient_name or consent.recipient_name, consent=consent, episode=episode, content=pdf, on=day,
+        information="Discharge summary: " + ", ".join(sent), method=DisclosureMethod.EXPORT,
+        document_title="Discharge summary", disclosed_by=exported_by, part2_applies=applies,
+        recipient_source=recipient_source, recipient_name=recipient_name or consent.recipient_name, consent=consent,
+        episode=episode, content=pdf, on=day, sections=sent,
     )
     return pdf, disclosure
 

@@ -3,7 +3,7 @@ intake diagnoses under /referrals/) and are kept as they were, so bookmarks and 
 
 from django.urls import path
 
-from trellis.episodes import views
+from trellis.episodes import medication_views, views
 
 app_name = "episodes"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("programs/episodes/<uuid:episode_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),
     path("programs/episodes/<uuid:episode_id>/letter/", views.referral_letter, name="referral_letter"),
     path("programs/episodes/<uuid:episode_id>/export/", views.export_summary, name="export_summary"),
+    path("programs/episodes/<uuid:episode_id>/medications/", medication_views.medications, name="medications"),
+    path("programs/discharges/<uuid:record_id>/aftercare/", medication_views.aftercare_outcome,
+         name="aftercare_outcome"),
     path("programs/handoffs/<uuid:task_id>/done/", views.handoff_done, name="handoff_done"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/", views.intake_diagnosis_add, name="intake_diagnosis_add"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/rank/", views.intake_diagnosis_rank,

@@ -9,6 +9,7 @@ from django.db import models
 
 from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
+from trellis.programs.rules import AsamLevel
 
 
 class LevelOfCare(models.TextChoices):
@@ -36,6 +37,10 @@ class ServiceType(models.TextChoices):
     NURSING_CHECK_IN = "nursing_check_in", "Nursing check-in"
     CASE_MANAGEMENT = "case_management", "Case management"
     INTAKE = "intake", "Intake assessment"
+    OCCUPATIONAL_THERAPY = "occupational_therapy", "Occupational therapy"
+    ACTIVITY_THERAPY = "activity_therapy", "Activity therapy"
+    MEAL = "meal", "Meal"
+    TRANSPORT = "transport", "Transport"
 
     @classmethod
     def is_group(cls, value: str) -> bool:
@@ -45,6 +50,31 @@ class ServiceType(models.TextChoices):
 GROUP_SERVICE_TYPES = frozenset(
     {ServiceType.GROUP_PSYCHOTHERAPY, ServiceType.SKILLS_GROUP, ServiceType.PSYCHOEDUCATION}
 )
+
+
+#: Whether each service type counts toward weekly treatment hours by default (seeded into
+#: scheduling.ServiceTypeHours, which an organization may change). 42 CFR 410.43(a)(4) lists the services of a
+#: partial hospitalization program — individual and group therapy, occupational therapy, individualized activity
+#: therapies, family counseling, patient training and education, diagnostic services — and 410.43(b)/(c) keep
+#: meals, transportation and separately billed physician services out of it. Nursing check-ins and case
+#: management are support services, not therapeutic hours; medication management is a physician service billed
+#: separately.
+COUNTS_TOWARD_HOURS_DEFAULT: dict[str, bool] = {
+    ServiceType.GROUP_PSYCHOTHERAPY: True,
+    ServiceType.SKILLS_GROUP: True,
+    ServiceType.PSYCHOEDUCATION: True,
+    ServiceType.INDIVIDUAL_THERAPY: True,
+    ServiceType.FAMILY_THERAPY: True,
+    ServiceType.OCCUPATIONAL_THERAPY: True,
+    ServiceType.ACTIVITY_THERAPY: True,
+    ServiceType.INTAKE: True,
+    ServiceType.MEDICATION_MANAGEMENT: False,
+    ServiceType.NURSING_CHECK_IN: False,
+    ServiceType.CASE_MANAGEMENT: False,
+    ServiceType.MEAL: False,
+    ServiceType.TRANSPORT: False,
+}
+COUNTED_HOURS_SOURCE = "42 CFR 410.43 (services of a partial hospitalization / intensive outpatient program)"
 
 
 class Modality(models.TextChoices):
@@ -82,6 +112,14 @@ class Program(BaseModel):
     is_part2 = models.BooleanField(
         default=False, help_text="A federally assisted SUD program whose records fall under 42 CFR Part 2."
     )
+    # ASAM level where the program uses ASAM (trellis.programs.rules.AsamLevel); its floor may raise the minimum.
+    asam_level = models.CharField(max_length=4, blank=True, default="", choices=AsamLevel.choices)
+    # Suicide-risk screening (C-SSRS) around admission and discharge: TJC NPSG.15.01.01 EP 2 (screen with a
+    # validated tool) - the window is program policy.
+    risk_screen_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A C-SSRS screen is required within this many days before admission and discharge.")
+    rescreen_every_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Re-screen with the C-SSRS every this many days (blank: no schedule).")
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -26,7 +26,10 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 def _program_form_initial(program: Program) -> dict[str, Any]:
-    return {name: getattr(program, name) for name in services.PROGRAM_FIELDS} | {"site": program.site_id}
+    initial = {name: getattr(program, name) for name in services.PROGRAM_FIELDS} | {"site": program.site_id}
+    for switch in ("is_part2", "requires_certification"):
+        initial[switch] = "yes" if initial[switch] else "no"
+    return initial
 
 
 @capability_required(Cap.PROGRAM_MANAGE)

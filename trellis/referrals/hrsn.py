@@ -1,11 +1,12 @@
 """CMS Accountable Health Communities (AHC) Health-Related Social Needs (HRSN) screening
 tool, core domains (pure; no database).
 
-Source: Billioux A, Verlander K, Anthony S, Alley D. "Standardized Screening for
-Health-Related Social Needs in Clinical Settings: The Accountable Health Communities
-Screening Tool." NAM Perspectives, Discussion Paper, National Academy of Medicine, 2017
-(CMS Center for Medicare & Medicaid Innovation). Public domain (U.S. government work).
-Item wording and positive-screen rules below follow that tool's core questions 1-10:
+Source of the item wording: "The Accountable Health Communities Health-Related Social Needs Screening Tool"
+(CMS Center for Medicare & Medicaid Innovation, 2018), core questions 1-10. Background and scoring rationale:
+Billioux A, Verlander K, Anthony S, Alley D, "Standardized Screening for Health-Related Social Needs in Clinical
+Settings: The Accountable Health Communities Screening Tool", NAM Perspectives, National Academy of Medicine,
+2017. Public domain (U.S. government work). Wording TO CONFIRM word for word against the 2018 tool (README, rules
+to confirm). Item wording and positive-screen rules below follow the tool's core questions 1-10:
 - Living situation (housing instability, Q1) positive for answer 2 or 3;
   housing quality (Q2) positive for any problem other than "None of the above".
 - Food insecurity (Q3-Q4, Hunger Vital Sign) positive if either is "Often true" or
@@ -21,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SOURCE = (
-    "CMS Accountable Health Communities HRSN Screening Tool (Billioux et al., "
-    "NAM Perspectives 2017), core questions 1-10"
+    "The Accountable Health Communities Health-Related Social Needs Screening Tool (CMS, 2018), core questions "
+    "1-10 (background: Billioux et al., NAM Perspectives 2017)"
 )
 
 

@@ -24,9 +24,9 @@ from trellis.accounts.models import Role, SiteMembership
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
 from trellis.episodes.models import Episode, EpisodeStatus
-from trellis.programs.models import LevelOfCare, Room, ServiceType, Track
+from trellis.programs.models import LevelOfCare, Program, Room, ServiceType, Track
 from trellis.scheduling import services
-from trellis.scheduling.models import Session, SessionStatus
+from trellis.scheduling.models import Session, SessionSeries, SessionStatus
 from trellis.scheduling.recurrence import local_to_utc
 
 MON_FRI = [0, 1, 2, 3, 4]
@@ -136,10 +136,29 @@ def seed(ctx: DemoContext) -> None:
                                     site=ctx.sites[1])
             closures += 1
 
-    track_by_name = {t.name: t for t in tracks}
+    unit_of = ctx.extra.get("unit_of_program") or {}
+    unit_staff = ctx.extra.get("unit_staff") or {}
     room_by_name = {(r.site_id, r.name): r for r in rooms}
     made, skipped = 0, 0
     plans = [((name,), *spec) for name, specs in SCHEDULE.items() for spec in specs] + list(SHARED)
+    track_by_name = {t.name: t for t in tracks if unit_of.get(t.program_id, 1) == 1}
+    made, skipped = _series(ctx, plans, track_by_name, by_email, room_by_name, "", director, start, through)
+    if len(set(unit_of.values())) > 1:
+        # Scale units copy unit 1's timetable with their own staff and rooms (so nobody is double-booked): cloned
+        # in bulk rather than through create_series, which checks conflicts one series at a time.
+        made += _clone_units(tracks, rooms, unit_of, unit_staff, by_email)
+
+    appointments = _appointments(ctx, start, through, by_email)
+    _one_off_changes(ctx, director)
+    ctx.extra["schedule_range"] = (start, through)
+    ctx.say(f"{made} recurring series ({skipped} skipped), {closures} closures, {appointments} individual "
+            f"appointments, {Session.objects.count()} sessions from {start} to {through}.")
+
+
+def _series(ctx: DemoContext, plans: list, track_by_name: dict[str, Track], by_email: dict[str, Any],
+            room_by_name: dict[tuple[int, str], Room], suffix: str, director: Any, start: date,
+            through: date) -> tuple[int, int]:
+    made = skipped = 0
     for names, weekdays, st, en, title, service, fac_key, co_key, room_name in plans:
         group = [track_by_name[n] for n in names if n in track_by_name]
         facilitator = by_email.get(fac_key)
@@ -155,19 +174,14 @@ def seed(ctx: DemoContext) -> None:
                 topic="", service_type=service, modality="telehealth" if telehealth else "in_person",
                 weekdays=weekdays, start_time=_t(st), end_time=_t(en), starts_on=start, facilitator=facilitator,
                 co_facilitator=by_email.get(co_key) if co_key else None,
-                room=room_by_name.get((site.pk, room_name)) if room_name else None,
+                room=room_by_name.get((site.pk, room_name + suffix)) if room_name else None,
                 capacity=12 if telehealth else None, allow_past=True, through=through,
             )
             made += 1
         except DomainError as error:  # a clash in edited demo data: leave that series out, keep going
             ctx.say(f"  schedule: skipped “{title}”: {error.message}")
             skipped += 1
-
-    appointments = _appointments(ctx, start, through, by_email)
-    _one_off_changes(ctx, director)
-    ctx.extra["schedule_range"] = (start, through)
-    ctx.say(f"{made} recurring series ({skipped} skipped), {closures} closures, {appointments} individual "
-            f"appointments, {Session.objects.count()} sessions from {start} to {through}.")
+    return made, skipped
 
 
 def _appointments(ctx: DemoContext, start: date, through: date, by_email: dict[str, Any]) -> int:
@@ -279,3 +293,76 @@ def _one_off_changes(ctx: DemoContext, user: Any) -> None:
             break
         except DomainError:
             continue
+
+
+def _clone_units(tracks: list[Track], rooms: list[Room], unit_of: dict[int, int], unit_staff: dict[int, dict],
+                 by_email: dict[str, Any]) -> int:
+    local_of = {u.pk: key for key, u in by_email.items()}
+    programs = {p.pk: p for p in Program.objects.filter(pk__in=set(unit_of))}
+    base = {pk: p.name.split(" · Unit ")[0] for pk, p in programs.items()}
+    program_of = {(unit_of[pk], base[pk]): p for pk, p in programs.items()}
+    track_of = {(t.program_id, t.name): t for t in tracks}
+    room_of = {(r.site_id, r.name): r for r in rooms}
+    originals = list(SessionSeries.objects.filter(program_id__in=[pk for pk, u in unit_of.items() if u == 1])
+                     .prefetch_related("tracks"))
+    occurrences: dict[int, list[Session]] = defaultdict(list)
+    for occ in Session.objects.filter(series__in=originals):
+        occurrences[occ.series_id].append(occ)
+    session_tracks: dict[int, list[int]] = defaultdict(list)
+    for sid, tid in Session.tracks.through.objects.filter(session__series__in=originals).values_list(
+            "session_id", "track_id"):
+        session_tracks[sid].append(tid)
+    track_by_pk = {t.pk: t for t in tracks}
+    made = 0
+    for unit in sorted(set(unit_of.values()) - {1}):
+        staff = unit_staff.get(unit, {})
+        suffix = f" · Unit {unit}"
+
+        def person(user_id: int | None, staff: dict = staff) -> Any:
+            if user_id is None:
+                return None
+            return staff.get(local_of.get(user_id, ""))
+
+        def room(room: Any, suffix: str = suffix) -> Any:
+            return room_of.get((room.site_id, room.name + suffix)) if room is not None else None
+
+        pairs = []
+        for series in originals:
+            program = program_of[(unit, base[series.program_id])]
+            fac = person(series.facilitator_id)
+            if fac is None:
+                continue
+            clone = SessionSeries(
+                site_id=series.site_id, program=program, title=series.title, topic=series.topic,
+                service_type=series.service_type, modality=series.modality, weekdays=series.weekdays,
+                start_time=series.start_time, end_time=series.end_time, starts_on=series.starts_on,
+                ends_on=series.ends_on, facilitator=fac, co_facilitator=person(series.co_facilitator_id),
+                room=room(series.room), capacity=series.capacity, break_minutes=series.break_minutes,
+                generated_through=series.generated_through,
+            )
+            pairs.append((series, clone))
+        SessionSeries.objects.bulk_create([c for _, c in pairs], batch_size=1000)
+        series_tracks, sessions, origin = [], [], []
+        for series, clone in pairs:
+            program = clone.program
+            for t in series.tracks.all():
+                series_tracks.append(SessionSeries.tracks.through(sessionseries_id=clone.pk,
+                                                                  track_id=track_of[(program.pk, t.name)].pk))
+            for occ in occurrences[series.pk]:
+                sessions.append(Session(
+                    series=clone, occurrence_date=occ.occurrence_date, site_id=occ.site_id, program=program,
+                    title=occ.title, topic=occ.topic, service_type=occ.service_type, modality=occ.modality,
+                    starts_at=occ.starts_at, ends_at=occ.ends_at, local_date=occ.local_date,
+                    facilitator=clone.facilitator, co_facilitator=clone.co_facilitator, room=clone.room,
+                    capacity=occ.capacity, status=occ.status, cancel_reason=occ.cancel_reason,
+                    closure_id=occ.closure_id, break_minutes=occ.break_minutes,
+                ))
+                origin.append((occ.pk, program.pk))
+        SessionSeries.tracks.through.objects.bulk_create(series_tracks, batch_size=2000)
+        Session.objects.bulk_create(sessions, batch_size=2000)
+        Session.tracks.through.objects.bulk_create([
+            Session.tracks.through(session_id=new.pk, track_id=track_of[(program_id, track_by_pk[tid].name)].pk)
+            for new, (old_id, program_id) in zip(sessions, origin, strict=True) for tid in session_tracks[old_id]
+        ], batch_size=2000)
+        made += len(pairs)
+    return made

@@ -52,6 +52,10 @@ class SeriesForm(forms.Form):
     co_facilitator = StaffChoiceField(queryset=None, required=False, label="Co-facilitator")
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
     capacity = forms.IntegerField(min_value=1, max_value=500, required=False, help_text="Empty: the room's capacity.")
+    break_minutes = forms.IntegerField(
+        min_value=0, max_value=600, required=False, initial=0, label="Break minutes",
+        help_text="Meal or rest break inside the session; not counted toward treatment hours.",
+    )
     active = forms.BooleanField(required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -72,6 +76,9 @@ class SeriesForm(forms.Form):
             self.fields["starts_on"].disabled = True
         else:
             del self.fields["active"]
+
+    def clean_break_minutes(self) -> int:
+        return self.cleaned_data.get("break_minutes") or 0
 
     def clean_weekdays(self) -> list[int]:
         return sorted(int(d) for d in self.cleaned_data["weekdays"])
@@ -244,6 +251,10 @@ class OneOffSessionForm(forms.Form):
     co_facilitator = StaffChoiceField(queryset=None, required=False, label="Co-facilitator")
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
     capacity = forms.IntegerField(min_value=1, max_value=500, required=False, help_text="Empty: the room's capacity.")
+    break_minutes = forms.IntegerField(
+        min_value=0, max_value=600, required=False, initial=0, label="Break minutes",
+        help_text="Meal or rest break inside the session; not counted toward treatment hours.",
+    )
 
     def __init__(self, *args: Any, sites: list, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -262,6 +273,7 @@ class OneOffSessionForm(forms.Form):
         data = super().clean()
         if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
             self.add_error("end_time", "The session must end after it starts.")
+        data["break_minutes"] = data.get("break_minutes") or 0
         program = data.get("program")
         for track in data.get("tracks") or []:
             if program is not None and track.program_id != program.pk:

@@ -51,6 +51,9 @@ class SessionSeries(BaseModel):
     )
     room = models.ForeignKey("programs.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: the room's capacity.")
+    # Minutes inside the session that are not treatment (a meal or rest break): subtracted from counted hours
+    # (42 CFR 410.43: meals and breaks are not part of the program's therapeutic services).
+    break_minutes = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
     generated_through = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -133,6 +136,7 @@ class Session(BaseModel):
     )
     room = models.ForeignKey("programs.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     capacity = models.PositiveSmallIntegerField(null=True, blank=True)
+    break_minutes = models.PositiveSmallIntegerField(default=0, help_text="Break inside the session, not counted.")
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     cancel_reason = models.CharField(max_length=200, blank=True)
     closure = models.ForeignKey(
@@ -217,6 +221,24 @@ class Session(BaseModel):
     @property
     def date_label(self) -> str:
         return formats.day(self.local_date)
+
+
+class ServiceTypeHours(BaseModel):
+    """Whether a service type counts toward weekly treatment hours (the ledger's counted minutes).
+
+    Seeded from ``programs.models.COUNTS_TOWARD_HOURS_DEFAULT``; a type missing here uses that default.
+    """
+
+    service_type = models.CharField(max_length=32, choices=ServiceType.choices, unique=True)
+    counts_toward_hours = models.BooleanField()
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["service_type"]
+        verbose_name_plural = "service type hours"
+
+    def __str__(self) -> str:
+        return f"{self.get_service_type_display()}: {'counts' if self.counts_toward_hours else 'does not count'}"
 
 
 class RosterChangeKind(models.TextChoices):

@@ -23,11 +23,13 @@ from trellis.accounts.models import User
 from trellis.audit.models import AuditAction, AuditEvent
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.programs.models import COUNTS_TOWARD_HOURS_DEFAULT
 from trellis.scheduling.models import (
     FeedToken,
     OrganizationClosure,
     RosterChange,
     RosterChangeKind,
+    ServiceTypeHours,
     Session,
     SessionSeries,
 )
@@ -164,6 +166,13 @@ def rosters_for_sessions(sessions: Sequence[Session], *, with_patients: bool = T
     return result
 
 
+def counts_toward_hours() -> dict[str, bool]:
+    """Service type → whether its minutes count toward weekly treatment hours. One query."""
+    flags = {str(k): v for k, v in COUNTS_TOWARD_HOURS_DEFAULT.items()}
+    flags.update(dict(ServiceTypeHours.objects.values_list("service_type", "counts_toward_hours")))
+    return flags
+
+
 def roster_for_session(session: Session) -> Roster:
     return rosters_for_sessions([session])[session.pk]
 
@@ -276,7 +285,13 @@ def closures_between(organization: Any, start: date, end: date, site: Any = None
 # --------------------------------------------------------------------------------------------------
 
 
-def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> list[Session]:
+#: The fields the treatment-hours ledger reads from a session: loading only these (and the site's zone) keeps
+#: the weekly computation for thousands of episodes from instantiating staff and room rows it never uses.
+LEDGER_SESSION_FIELDS = ("pk", "series_id", "site_id", "program_id", "episode_id", "title", "service_type",
+                         "starts_at", "ends_at", "local_date", "status", "break_minutes", "site__time_zone")
+
+
+def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date, *, lean: bool = False) -> list[Session]:
     """Sessions on the rosters of ``episodes`` with local dates in ``[start, end]``. Bounded: 5 queries.
 
     Each returned session carries ``roster_episode_ids`` — which of the given episodes it is for.
@@ -301,12 +316,10 @@ def sessions_for_episodes(episodes: Sequence[Any], start: date, end: date) -> li
     ).values_list("session_id", "episode_id", "kind"):
         changes[(session_id, episode_id)] = kind
     ids = set(tracks_of) | {sid for sid, _ in changes}
-    sessions = {
-        s.pk: s
-        for s in Session.objects.filter(Q(pk__in=ids) | Q(episode_id__in=ep_ids), **in_range).select_related(
-            "site", "facilitator", "room"
-        )
-    }
+    query = Session.objects.filter(Q(pk__in=ids) | Q(episode_id__in=ep_ids), **in_range)
+    query = (query.select_related("site").only(*LEDGER_SESSION_FIELDS) if lean
+             else query.select_related("site", "facilitator", "room"))
+    sessions = {s.pk: s for s in query}
     if not sessions:
         return []
     by_track: dict[int, list[Any]] = defaultdict(list)

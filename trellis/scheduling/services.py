@@ -165,6 +165,20 @@ def _validate_staffing(facilitator: Any, co_facilitator: Any) -> None:
         raise DomainError("The co-facilitator must be someone other than the facilitator.", field="co_facilitator")
 
 
+def _validate_break(break_minutes: int, start: time, end: time) -> None:
+    """A break is part of the session, so it must be shorter than it (a session that is all break is a meal
+    or rest period: schedule it with a service type that does not count)."""
+    if break_minutes is None:
+        return
+    if break_minutes < 0:
+        raise DomainError("Break minutes cannot be negative.", field="break_minutes")
+    length = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    if length > 0 and break_minutes >= length:
+        raise DomainError(
+            f"A {break_minutes}-minute break leaves no treatment time in a {length}-minute session; "
+            "shorten the break.", field="break_minutes")
+
+
 def _validate_room(site: Any, room: Room | None, capacity: int | None) -> None:
     if room is not None and room.site_id != site.pk:
         raise DomainError("That room is at another site.", field="room")
@@ -264,6 +278,7 @@ def generate_occurrences(
                 co_facilitator_id=series.co_facilitator_id,
                 room_id=series.room_id,
                 capacity=series.capacity,
+                break_minutes=series.break_minutes,
                 status=SessionStatus.CANCELLED if o.local_date in closures else SessionStatus.SCHEDULED,
                 cancel_reason=closures[o.local_date].reason if o.local_date in closures else "",
                 closure=closures.get(o.local_date),
@@ -311,6 +326,7 @@ def create_series(
     co_facilitator: Any = None,
     room: Room | None = None,
     capacity: int | None = None,
+    break_minutes: int = 0,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     allow_past: bool = False,
     through: date | None = None,
@@ -327,6 +343,7 @@ def create_series(
     except RecurrenceError as exc:
         raise DomainError(exc.message, field=exc.field) from exc
     check_site_hours(site, start_time, end_time)
+    _validate_break(break_minutes, start_time, end_time)
     if not allow_past and starts_on < site_today(site):
         raise DomainError("A new series cannot start in the past; choose today or a later date.", field="starts_on")
     _validate_staffing(facilitator, co_facilitator)
@@ -345,7 +362,7 @@ def create_series(
             site=site, program=program, episode=episode, title=title, topic=topic, service_type=service_type,
             modality=modality, weekdays=days, start_time=start_time, end_time=end_time, starts_on=starts_on,
             ends_on=ends_on, facilitator=facilitator, co_facilitator=co_facilitator, room=room, capacity=capacity,
-            created_by=user,
+            break_minutes=break_minutes, created_by=user,
         )
         if tracks:
             series.tracks.set(tracks)
@@ -358,7 +375,7 @@ def create_series(
 
 SERIES_EDITABLE = (
     "title", "topic", "service_type", "modality", "weekdays", "start_time", "end_time", "ends_on", "facilitator",
-    "co_facilitator", "room", "capacity", "active",
+    "co_facilitator", "room", "capacity", "active", "break_minutes",
 )
 
 
@@ -388,6 +405,7 @@ def update_series(*, series: SessionSeries, user: User, version: int | None = No
         except RecurrenceError as exc:
             raise DomainError(exc.message, field=exc.field) from exc
         check_site_hours(site, current.start_time, current.end_time)
+        _validate_break(current.break_minutes, current.start_time, current.end_time)
         _validate_staffing(current.facilitator, current.co_facilitator)
         _validate_room(site, current.room, current.capacity)
         if tracks is not None:
@@ -432,13 +450,13 @@ def update_series(*, series: SessionSeries, user: User, version: int | None = No
             _raise_conflict(conflicts, people)
             for s in keep:
                 for key in ("title", "topic", "service_type", "modality", "facilitator_id", "co_facilitator_id",
-                            "room_id", "capacity"):
+                            "room_id", "capacity", "break_minutes"):
                     setattr(s, key, getattr(current, key))
                 s.version += 1
             Session.objects.bulk_update(
                 keep,
                 ["starts_at", "ends_at", "title", "topic", "service_type", "modality", "facilitator_id",
-                 "co_facilitator_id", "room_id", "capacity", "version"],
+                 "co_facilitator_id", "room_id", "capacity", "break_minutes", "version"],
                 batch_size=500,
             )
             if tracks is not None:
@@ -680,10 +698,12 @@ def create_session(
     co_facilitator: Any = None,
     room: Room | None = None,
     capacity: int | None = None,
+    break_minutes: int = 0,
     allow_past: bool = False,
 ) -> Session:
     """A one-off group session (make-up group, workshop, family night) outside any series."""
     check_site_hours(site, start_time, end_time)
+    _validate_break(break_minutes, start_time, end_time)
     starts_at = local_to_utc(local_date, start_time, site.zone)
     ends_at = local_to_utc(local_date, end_time, site.zone)
     if not allow_past and starts_at < timezone.now():
@@ -704,7 +724,8 @@ def create_session(
         session = Session.objects.create(
             site=site, program=program, title=title, topic=topic, service_type=service_type, modality=modality,
             starts_at=starts_at, ends_at=ends_at, local_date=local_date, facilitator=facilitator,
-            co_facilitator=co_facilitator, room=room, capacity=capacity, created_by=user,
+            co_facilitator=co_facilitator, room=room, capacity=capacity, break_minutes=break_minutes,
+            created_by=user,
         )
         if tracks:
             session.tracks.set(tracks)

@@ -23,7 +23,7 @@ from trellis.episodes.models import Episode
 from trellis.episodes.selectors import active_on
 from trellis.patients.models import Patient
 from trellis.programs.models import Program
-from trellis.scheduling import forms, policies, selectors, services
+from trellis.scheduling import forms, grid, policies, selectors, services
 from trellis.scheduling.models import FeedToken, Session, SessionSeries
 
 
@@ -71,9 +71,10 @@ def _filters(form: forms.CalendarFilterForm, request: HttpRequest, start: date, 
     )
 
 
-def _query_without(request: HttpRequest, name: str) -> str:
+def _query_without(request: HttpRequest, *names: str) -> str:
     params = request.GET.copy()
-    params.pop(name, None)
+    for name in names:
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -97,7 +98,11 @@ def week(request: HttpRequest) -> HttpResponse:
     patient = _patient_filter(request, form, filters)
     days = selectors.calendar(request.user, filters)
     iso = monday.isocalendar()
+    list_view = request.GET.get("view") == "list"
+    today = _today(sites)
     return render(request, "scheduling/week.html", {
+        "list_view": list_view, "grid": None if list_view else grid.week_grid(days, today),
+        "query_no_view": _query_without(request, "date", "view"),
         "form": form, "days": days, "monday": monday, "iso": iso, "patient": patient,
         "prev": monday - timedelta(days=7), "next": monday + timedelta(days=7), "today": _today(sites),
         "query": _query_without(request, "date"), "can_manage": any(policies.can_manage_schedule(request.user, s)
@@ -111,7 +116,10 @@ def day(request: HttpRequest) -> HttpResponse:
     filters = _filters(form, request, the_day, the_day)
     patient = _patient_filter(request, form, filters)
     (cal_day,) = selectors.calendar(request.user, filters)
+    view = request.GET.get("view") if request.GET.get("view") in {"rooms", "staff", "list"} else "rooms"
     return render(request, "scheduling/day.html", {
+        "view": view, "by_staff": view == "staff", "query_no_view": _query_without(request, "date", "view"),
+        "grid": None if view == "list" else grid.day_grid(cal_day, by="staff" if view == "staff" else "room"),
         "form": form, "day": cal_day, "patient": patient, "prev": the_day - timedelta(days=1), "next": the_day + timedelta(days=1),
         "today": _today(sites), "query": _query_without(request, "date"),
     })
@@ -317,7 +325,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
                 topic=d["topic"], service_type=d["service_type"], modality=d["modality"], weekdays=d["weekdays"],
                 start_time=d["start_time"], end_time=d["end_time"], starts_on=d["starts_on"], ends_on=d["ends_on"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"),
+                capacity=d.get("capacity"), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -339,7 +347,7 @@ def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
         "weekdays": [str(d) for d in series.weekdays], "start_time": series.start_time, "end_time": series.end_time,
         "starts_on": series.starts_on, "ends_on": series.ends_on, "facilitator": series.facilitator_id,
         "co_facilitator": series.co_facilitator_id, "room": series.room_id, "capacity": series.capacity,
-        "active": series.active, "version": series.version,
+        "break_minutes": series.break_minutes, "active": series.active, "version": series.version,
     }
     form = forms.SeriesForm(request.POST or None, sites=sites, staff=_staff(sites), editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -350,7 +358,7 @@ def series_edit(request: HttpRequest, series_id: Any) -> HttpResponse:
                 title=d["title"], topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
                 weekdays=d["weekdays"], start_time=d["start_time"], end_time=d["end_time"], ends_on=d["ends_on"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"), active=d.get("active", False),
+                capacity=d.get("capacity"), active=d.get("active", False), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -412,7 +420,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 topic=d["topic"], service_type=d["service_type"], modality=d["modality"],
                 local_date=d["local_date"], start_time=d["start_time"], end_time=d["end_time"],
                 facilitator=d["facilitator"], co_facilitator=d.get("co_facilitator"), room=d.get("room"),
-                capacity=d.get("capacity"),
+                capacity=d.get("capacity"), break_minutes=d.get("break_minutes") or 0,
             )
         except DomainError as error:
             apply_domain_error(form, error)

@@ -132,3 +132,58 @@ def test_property_minutes_within_zero_and_session_length(length, arrive, depart)
     effective_start = max(arrived or START, START)
     effective_end = min(departed or end, end)
     assert result.minutes == int((effective_end - effective_start).total_seconds() // 60)
+
+
+# Contradictions refused at entry (issue 16 item 2) and minutes at their edges (issue 11).
+
+
+def test_an_arrival_exactly_at_the_end_is_refused_not_late_with_zero_minutes():
+    """Issue 11: an arrival at the session's end is an absence, never "late" with 0 minutes."""
+    with pytest.raises(MinutesError) as exc:
+        mins(status="late", arrived_at=END)
+    assert exc.value.field == "arrived_at"
+    assert "absent" in exc.value.message
+
+
+def test_minutes_are_floored_not_rounded():
+    """Issue 11 / AMA CPT "Time": arriving 20:01 at a 19:00–21:10 group is 69 minutes, and 20:01:30 is 68.
+
+    Rounding would credit 69 (or 70) minutes and could cross a CPT time threshold by seconds."""
+    start = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    end = datetime(2026, 3, 2, 21, 10, tzinfo=UTC)
+    arrived = datetime(2026, 3, 2, 20, 1, tzinfo=UTC)
+    assert compute_minutes(status="late", session_start=start, session_end=end, arrived_at=arrived).minutes == 69
+    arrived = datetime(2026, 3, 2, 20, 1, 30, tzinfo=UTC)
+    assert compute_minutes(status="late", session_start=start, session_end=end, arrived_at=arrived).minutes == 68
+
+
+def test_early_arrival_and_late_departure_count_exactly_the_session():
+    """Issue 11: 15 minutes early and 60 minutes after the end count exactly the session's length."""
+    assert mins(status="present", arrived_at=at(-15), departed_at=at(150)) == 90
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fragment"),
+    [
+        ({"status": "late", "arrived_at": at(-210)}, "arrived_at", "before the session"),  # 06:00 for a 09:30
+        ({"status": "late", "arrived_at": at(-5)}, "arrived_at", "arrival after the start"),
+        ({"status": "late", "arrived_at": at(0)}, "arrived_at", "arrival after the start"),
+        ({"status": "left_early", "departed_at": at(90)}, "departed_at", "departure before the end"),
+        ({"status": "left_early", "departed_at": at(100)}, "departed_at", "departure before the end"),
+        ({"status": "present", "arrived_at": at(-121)}, "arrived_at", "more than 2 hours before"),
+        ({"status": "present", "departed_at": at(211)}, "departed_at", "more than 2 hours after"),
+        ({"status": "late", "arrived_at": at(30), "now": at(20)}, "arrived_at", "future"),
+        ({"status": "left_early", "departed_at": at(60), "now": at(59)}, "departed_at", "future"),
+    ],
+)
+def test_contradictions_are_refused_on_the_field(kwargs, field, fragment):
+    with pytest.raises(MinutesError) as exc:
+        compute_minutes(session_start=START, session_end=END, **kwargs)
+    assert exc.value.field == field
+    assert fragment in exc.value.message
+
+
+def test_times_up_to_now_are_accepted():
+    assert mins(status="late", arrived_at=at(20), now=at(20)) == 70
+    assert mins(status="left_early", departed_at=at(60), now=at(60)) == 60
+    assert mins(status="present", arrived_at=at(-120), departed_at=at(210)) == 90

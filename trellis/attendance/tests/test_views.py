@@ -189,6 +189,56 @@ def test_attendance_screen_query_count_is_constant(now, site, facilitator, track
     mark_attendance(session=session, user=facilitator, entries=[MarkEntry(e.pk, "present") for e in members[:2]])
     c = client_for(facilitator)
     c.get(reverse("attendance:index"))
-    with django_assert_max_num_queries(19):
+    # 19 for the sheet + a fixed batch for the counted-hours bars (the compliance hours-badge provider, one
+    # engine run for the whole roster: ledger facts, counted flags, coverages, requirement sets, closures).
+    with django_assert_max_num_queries(26):
         response = c.get(url(session))
     assert response.content.decode().count('name="status-') == n_patients
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ({"status": "late", "arrived": "06:00"}, "arrived", "more than 2 hours before the session"),
+        ({"status": "late", "arrived": "08:50"}, "arrived", "“Late” needs an arrival after the start"),
+        ({"status": "late", "arrived": "10:30"}, "arrived", "exactly at its end"),
+        ({"status": "left_early", "departed": "10:45"}, "departed", "“Left early” needs a departure before the end"),
+        ({"status": "present", "arrived": "10:00", "departed": "11:30"}, "departed", "in the future"),
+    ],
+)
+def test_contradictions_are_refused_on_their_row_and_field(group, facilitator, client_for, row, field, message):
+    """Issue 16 item 2: contradictions are refused at entry, with the message on the row and the field marked."""
+    session, (a, b, _) = group
+    pid = b.public_id
+    data = {f"status-{a.public_id}": "present", f"status-{pid}": row["status"], "action": "save",
+            f"arrived-{pid}": row.get("arrived", ""), f"departed-{pid}": row.get("departed", "")}
+    response = client_for(facilitator).post(url(session), data, **HTMX)
+    body = response.content.decode()
+    assert message in body
+    assert Attendance.objects.count() == 0
+    invalid = [chunk.split('id="', 1)[1].split('"', 1)[0] for chunk in body.split("<")
+               if 'aria-invalid="true"' in chunk and 'id="' in chunk]
+    assert invalid == [f"{field}-{pid}"]  # only the field that caused the error is marked invalid
+    assert f'id="err-{pid}" data-row-error>' in body
+
+
+def test_every_control_has_a_unique_accessible_name_and_the_summary_counts(group, facilitator, client_for):
+    session, (a, b, c) = group
+    mark_attendance(session=session, user=facilitator, entries=[MarkEntry(a.pk, "present"),
+                                                                  MarkEntry(c.pk, "absent_excused")])
+    body = client_for(facilitator).get(url(session)).content.decode()
+    name = f"{b.patient.legal_first_name} {b.patient.legal_last_name}"
+    for label in ("Status", "Arrived", "Left", "Attended by", "Absence reason"):
+        assert body.count(f">{label}, {name}</label>") == 1
+    assert f'aria-label="Arrived now, {name}"' in body
+    summary = strip_tags(body.split('id="sheet-summary"', 1)[1].split("</p>", 1)[0])
+    assert "3 patients: 2 marked, 1 not marked, 1 present" in summary
+    assert 'data-start-min="540" data-end-min="630" data-now-min="660"' in body  # 09:00, 10:30, now 11:00
+
+
+def test_save_message_is_next_to_the_save_button_and_announced(group, facilitator, client_for):
+    session, (a, _, _) = group
+    body = client_for(facilitator).post(url(session), {f"status-{a.public_id}": "present", "action": "save"},
+                                        **HTMX).content.decode()
+    after_save = body.split('id="sheet-save"', 1)[1]
+    assert "Saved 1 record." in after_save and "data-announce" in after_save

@@ -12,7 +12,7 @@ from django.urls import reverse
 from trellis.careplans.models import CareDeadline, PlanStatus, TreatmentPlan
 from trellis.core.clock import today_in
 from trellis.core.testing.factories import PatientFactory
-from trellis.referrals.tests.builders import admitted_episode, make_program, simple_plan
+from trellis.referrals.tests.builders import admitted_episode, make_program, primary_diagnosis, simple_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,20 @@ def test_author_and_sign_plan_through_views(client_for, site, therapist, patient
     response = c.post(sign_url, {"patient_signer_name": "Alex Rivera"})
     assert response.status_code == 400 and b"Every objective needs at least one intervention" in response.content
     c.post(add("intervention"), {"description": "Exposure practice", "modality": "individual_therapy",
-                                 "frequency": "1x/week", "parent": objective.pk})
+                                 "frequency": "1x/week", "parent": objective.pk, "minutes_per_session": 60,
+                                 "sessions_per_week": 1})
     assert c.post(sign_url, {"patient_signer_name": ""}).status_code == 400
+    # certified PHP: the primary psychiatric diagnosis and 20 weekly hours (42 CFR 424.24(e)(2), 410.43(c)(1))
+    refused = c.post(sign_url, {"patient_signer_name": "Alex Rivera"})
+    assert refused.status_code == 400 and b"primary psychiatric diagnosis" in refused.content
+    dx = primary_diagnosis(episode, therapist)
+    assert c.post(reverse("careplans:plan_diagnosis", kwargs={"plan_id": plan.public_id}),
+                  {"primary_diagnosis": dx.pk}).status_code == 302
+    refused = c.post(sign_url, {"patient_signer_name": "Alex Rivera"}).content.decode()
+    assert "1 h a week (60 minutes), below the program&#x27;s floor of 20 h" in refused
+    c.post(add("intervention"), {"description": "Day program groups", "modality": "group_psychotherapy",
+                                 "frequency": "daily", "parent": objective.pk, "minutes_per_session": 240,
+                                 "sessions_per_week": 5})
     assert c.post(sign_url, {"patient_signer_name": "Alex Rivera"}).status_code == 302
     plan.refresh_from_db()
     assert plan.status == PlanStatus.ACTIVE and plan.patient_signed_ip == "127.0.0.1"

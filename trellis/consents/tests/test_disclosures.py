@@ -16,7 +16,7 @@ from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.episodes import services as lifecycle
 from trellis.referrals import services as referral_services
-from trellis.referrals.tests.builders import admitted_episode, make_program, sign
+from trellis.referrals.tests.builders import admitted_episode, make_program, ready_for_discharge, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,7 @@ def test_letter_with_part2_consent_carries_notice_and_is_accounted(sud_episode, 
 
 def test_export_discharge_summary_needs_consent(sud_episode, site):
     episode, source, therapist = sud_episode
+    ready_for_discharge(episode, therapist)
     lifecycle.discharge(episode=episode, discharged_on=today_in(site.zone), discharge_type="completed",
                         reason="Done", discharged_by=therapist)
     with pytest.raises(DomainError, match="Part 2"):

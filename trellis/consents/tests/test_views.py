@@ -27,9 +27,14 @@ def test_release_without_recipient_or_expiry_refused(client_for, site, therapist
     url = reverse("consents:new", kwargs={"patient_id": patient.public_id})
     assert c.get(url).status_code == 200
     response = c.post(url, {"kind": "release", "information": "x", "purpose": "y",
-                            "expires_on": today_in(site.zone).isoformat()})
+                            "expires_on": today_in(site.zone).isoformat(), "categories": ["attendance"]})
     assert response.status_code == 400 and b"needs a recipient" in response.content
-    response = c.post(url, {"kind": "part2", "recipient_name": "Dr. A", "information": "x", "purpose": "y"})
+    # a release names the categories of information it covers (42 CFR 2.31(a)(3))
+    response = c.post(url, {"kind": "part2", "recipient_name": "Dr. A", "information": "x", "purpose": "y",
+                            "expires_on": today_in(site.zone).isoformat()})
+    assert response.status_code == 400 and b"categories of information the release covers" in response.content
+    response = c.post(url, {"kind": "part2", "recipient_name": "Dr. A", "information": "x", "purpose": "y",
+                            "categories": ["attendance"]})
     assert response.status_code == 400 and b"expiry date or an expiry event" in response.content
     assert not Consent.objects.exists()
 
@@ -38,7 +43,7 @@ def test_sign_and_revoke_through_views(client_for, site, therapist, patient):
     c = client_for(therapist)
     response = c.post(reverse("consents:new", kwargs={"patient_id": patient.public_id}), {
         "kind": "part2", "recipient_name": "Dr. A", "information": "Attendance", "purpose": "Care coordination",
-        "expires_on": (today_in(site.zone) + dt.timedelta(days=30)).isoformat(),
+        "expires_on": (today_in(site.zone) + dt.timedelta(days=30)).isoformat(), "categories": ["attendance"],
     })
     consent = Consent.objects.get()
     assert response.status_code == 302

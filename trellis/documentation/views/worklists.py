@@ -38,7 +38,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     wl = selectors.worklist(user=request.user,
                             sites=selectors.note_sites_in_view(request.user, getattr(request, "active_site", None)))
     programs = _programs_for(request.user)
-    return render(request, "documentation/worklist.html", {"wl": wl, "scope": "mine", "programs": programs})
+    return render(request, "documentation/worklist.html", {"wl": wl, "scope": "mine", "programs": programs,
+                                                          "risk_notices": list(selectors.unseen_risk_notices(
+                                                              request.user)[:200])})
 
 
 def _programs_for(user: Any) -> list[Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from trellis.attendance.services import MarkEntry, mark_attendance
 from trellis.episodes import services as lifecycle
-from trellis.referrals.tests.builders import admitted_episode, make_program, make_track
+from trellis.referrals.tests.builders import admitted_episode, make_program, make_track, ready_for_discharge
 from trellis.scheduling.selectors import roster_for_session
 from trellis.scheduling.testing import make_session
 
@@ -34,6 +34,7 @@ def test_rosters_follow_admission_and_discharge_and_summary_hours(site, make_sta
     mark_attendance(session=before, user=therapist, entries=[MarkEntry(episode.pk, "present")])
     mark_attendance(session=second, user=therapist, entries=[MarkEntry(episode.pk, "present")])
 
+    ready_for_discharge(episode, therapist, on=dt.date(2026, 3, 11))
     rec = lifecycle.discharge(episode=episode, discharged_on=dt.date(2026, 3, 11), discharge_type="completed",
                               reason="Goals met", discharged_by=therapist, aftercare_provider="Dr. Lee",
                               aftercare_on=dt.date(2026, 3, 16))

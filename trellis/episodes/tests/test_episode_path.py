@@ -107,7 +107,8 @@ def test_full_path(site, make_staff):
                                         object_id=str(episode.public_id))
     assert created.count() == 1 and created.get().detail["admission"] is True
     deadlines = {d.kind: d.due_on for d in CareDeadline.objects.filter(episode=episode)}
-    assert deadlines[DeadlineKind.INITIAL_PLAN] == today + dt.timedelta(days=7)
+    # certified program: the plan is due by the certification date (42 CFR 424.24(e)(1)(ii)), not a week later
+    assert deadlines[DeadlineKind.INITIAL_PLAN] == today
     assert deadlines[DeadlineKind.CERTIFICATION] == today
 
     # 6. physician certification -> first recertification on the 18th day
@@ -124,7 +125,9 @@ def test_full_path(site, make_staff):
                                             target_date=today + dt.timedelta(days=28), changed_by=therapist)
     plan_services.add_intervention(objective=objective, description="Behavioral activation group",
                                    modality="skills_group", frequency="daily", changed_by=therapist,
-                                   responsible=therapist)
+                                   responsible=therapist, minutes_per_session=240, sessions_per_week=5)
+    plan_services.set_primary_diagnosis(plan=plan, diagnosis=Diagnosis.objects.get(episode=episode, rank="primary"),
+                                        changed_by=therapist)
     plan = plan_services.sign_plan(plan=plan, clinician=therapist, patient_signer_name="Jordan Lee",
                                    ip_address="127.0.0.1")
     assert plan.status == PlanStatus.ACTIVE and plan.content_sha256
@@ -157,6 +160,9 @@ def test_full_path(site, make_staff):
                                     cancelled=False).due_on == today + dt.timedelta(days=7)
 
     # 10. step-down opens a new IOP episode with a hand-off task, no re-entry
+    from trellis.referrals.tests.builders import ready_for_discharge
+
+    ready_for_discharge(episode, therapist)
     rec, new_episode, task = lifecycle.step_down(
         episode=episode, to_program=iop, to_track=iop_track, discharged_on=today, reason="Stable; step down",
         discharged_by=therapist, receiving_clinician=therapist, medications="sertraline 100 mg daily",
@@ -172,6 +178,7 @@ def test_full_path(site, make_staff):
     assert CareDeadline.objects.filter(episode=new_episode, kind=DeadlineKind.INITIAL_PLAN).exists()
 
     # 11. discharge of the new episode with the generated summary
+    ready_for_discharge(new_episode, therapist)
     final = lifecycle.discharge(
         episode=new_episode, discharged_on=today, discharge_type=DischargeType.COMPLETED,
         reason="Goals met", discharged_by=therapist, diagnoses=[("F33.41", "primary")],
@@ -205,6 +212,9 @@ def test_bad_input_nothing_saved(site, make_staff, patient):
         lifecycle.discharge(episode=episode, discharged_on=today - dt.timedelta(days=1), discharge_type="completed",
                             reason="x", discharged_by=therapist)
     # unknown ICD-10-CM code on discharge: nothing half-saved
+    from trellis.referrals.tests.builders import ready_for_discharge
+
+    ready_for_discharge(episode, therapist)
     with pytest.raises(DomainError, match="not a valid ICD-10-CM code"):
         lifecycle.discharge(episode=episode, discharged_on=today, discharge_type="completed", reason="x",
                             discharged_by=therapist, diagnoses=[("F99.99", "primary")])
@@ -223,9 +233,10 @@ def test_criteria_not_met_needs_director_override(site, make_staff, patient):
     therapist = make_staff("therapist")
     director = make_staff("program_director")
     php = make_program(site)
-    from trellis.referrals.tests.builders import admission_consents, determination
+    from trellis.referrals.tests.builders import admission_consents, determination, screen
 
     admission_consents(patient, site, therapist)
+    screen(patient, site, therapist)
     det = determination(patient, php, therapist, met=False)
     with pytest.raises(DomainError, match="criteria are not met"):
         lifecycle.admit(patient=patient, program=php, admitted_on=today_in(site.zone), admitted_by=therapist)
@@ -279,6 +290,9 @@ def test_admission_and_discharge_signals(site, make_staff, patient, django_captu
 
         with django_capture_on_commit_callbacks(execute=True):
             episode = admitted_episode(patient, make_program(site), therapist)
+        from trellis.referrals.tests.builders import ready_for_discharge
+
+        ready_for_discharge(episode, therapist)
         with django_capture_on_commit_callbacks(execute=True):
             lifecycle.discharge(episode=episode, discharged_on=today_in(site.zone), discharge_type="completed",
                                 reason="Done", discharged_by=therapist)

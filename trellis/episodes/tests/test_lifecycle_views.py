@@ -19,6 +19,8 @@ from trellis.referrals.tests.builders import (
     determination,
     make_program,
     make_track,
+    ready_for_discharge,
+    screen,
     simple_plan,
 )
 
@@ -47,6 +49,9 @@ def test_admit_refused_lists_missing_consents_then_succeeds(client_for, site, th
     assert b"Consent to treatment, Financial responsibility" in response.content
     assert not Episode.objects.exists()
     admission_consents(patient, site, therapist)
+    refused = c.post(url, data)  # no C-SSRS screen within the program's window (TJC NPSG.15.01.01)
+    assert refused.status_code == 400 and b"C-SSRS suicide-risk screen within 7 days" in refused.content
+    screen(patient, site, therapist)
     response = c.post(url, data)
     assert response.status_code == 302
     episode = Episode.objects.get()
@@ -85,8 +90,11 @@ def test_discharge_view_bad_input_then_summary_pdf(client_for, site, therapist, 
     assert b"not a valid ICD-10-CM code" in response.content
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.ACTIVE
-    response = c.post(url, {"discharged_on": today.isoformat(), "discharge_type": "ama", "reason": "Left",
-                            "primary_diagnosis": "F33.1"})
+    ok = {"discharged_on": today.isoformat(), "discharge_type": "ama", "reason": "Left", "primary_diagnosis": "F33.1"}
+    refused = c.post(url, ok).content.decode()  # no fresh C-SSRS screen, no medication reconciliation
+    assert "NPSG.15.01.01" in refused and "NPSG.03.06.01" in refused
+    ready_for_discharge(episode, therapist)
+    response = c.post(url, ok)
     assert response.status_code == 302
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.DISCHARGED and episode.discharge_record.aftercare_flag
@@ -101,6 +109,7 @@ def test_step_down_view(client_for, site, therapist, patient):
     c = client_for(therapist)
     url = reverse("episodes:step_down", kwargs={"episode_id": episode.public_id})
     today = today_in(site.zone).isoformat()
+    ready_for_discharge(episode, therapist)
     response = c.post(url, {"to_program": iop.pk, "discharged_on": today, "receiving_clinician": therapist.pk,
                             "reason": "Stable"})
     assert response.status_code == 302

@@ -21,7 +21,7 @@ def test_setup_pages_create_program_track_room(site, make_staff, client_for):
     assert c.get(reverse("programs:setup")).status_code == 200
     data = {"site": site.pk, "name": "Adult PHP", "level_of_care": "php", "population": "adult",
             "clinical_model": "DBT", "days_per_week": 5, "weekly_hours_min": "20", "weekly_hours_max": "30",
-            "active": "on"}
+            "is_part2": "no", "plan_due_days": 7, "plan_review_days": 30, "note_deadline_hours": 24, "risk_screen_days": 7, "active": "on"}
     assert c.post(reverse("programs:program_create"), data).status_code == 302
     program = Program.objects.get(name="Adult PHP")
     dup = c.post(reverse("programs:program_create"), data)

@@ -71,9 +71,28 @@ NO_RISK = {"q1": False, "q2": False, "q6": False}
 HIGH_RISK = {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": False}
 
 
+def screen(patient: Any, site: Any, by: Any, on: Any = None, answers: Any = None) -> Any:
+    """A C-SSRS screen (no risk unless told) on `on` (default: now)."""
+    import datetime as dt
+
+    at = dt.datetime.combine(on, dt.time(8), tzinfo=site.zone) if on is not None else None
+    return referral_services.record_risk_screen(patient=patient, site=site, administered_by=by,
+                                                answers=answers or NO_RISK, administered_at=at)
+
+
+def ready_for_discharge(episode: Any, by: Any, on: Any = None) -> None:
+    """A fresh C-SSRS screen and the discharge medication list: the episode can be discharged."""
+    from trellis.episodes.medications import reconcile_medications
+
+    screen(episode.patient, episode.program.site, by, on=on)
+    reconcile_medications(episode=episode, list_kind="discharge", reconciled_by=by, rows=[
+        {"name": "Sertraline", "dose": "100 mg", "route": "oral", "frequency": "daily", "prescriber": "Dr. Patel"}])
+
+
 def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> Any:
-    """Consents signed and criteria met: the patient can be admitted to `program`."""
+    """Consents signed, a C-SSRS screen and criteria met: the patient can be admitted to `program`."""
     admission_consents(patient, program.site, by, on=on, kinds=consent_services.required_kinds(program))
+    screen(patient, program.site, by, on=on)
     return determination(patient, program, by)
 
 
@@ -97,7 +116,21 @@ def simple_plan(episode: Any, by: Any, *, sign_it: bool = True) -> Any:
             year=episode.admitted_on.year + 1), changed_by=by,
     )
     plan_services.add_intervention(objective=objective, description="CBT skills group", modality="skills_group",
-                                   frequency="daily", changed_by=by, responsible=by)
+                                   frequency="daily", changed_by=by, responsible=by, minutes_per_session=240,
+                                   sessions_per_week=5)
+    if episode.program.requires_certification:
+        plan_services.set_primary_diagnosis(plan=plan, diagnosis=primary_diagnosis(episode, by), changed_by=by)
     if sign_it:
         plan = plan_services.sign_plan(plan=plan, clinician=by, patient_signer_name="Alex Rivera")
     return plan
+
+
+def primary_diagnosis(episode: Any, by: Any) -> Any:
+    """The episode's primary psychiatric diagnosis (made here if admission did not record one)."""
+    from trellis.episodes.models import Diagnosis
+
+    found = Diagnosis.objects.filter(episode=episode, rank="primary", code__startswith="F").first()
+    return found or Diagnosis.objects.create(
+        patient=episode.patient, episode=episode, code="F33.1", description="Major depressive disorder, recurrent, "
+        "moderate", code_set_version="ICD-10-CM 2026", rank="primary", diagnosed_on=episode.admitted_on,
+        diagnosed_by=by)

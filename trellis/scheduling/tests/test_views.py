@@ -255,7 +255,7 @@ def test_week_calendar_query_count_is_constant(now, site, program, make_staff, e
     c.get(reverse("scheduling:week"))  # warm the session/MFA caches
     with django_assert_max_num_queries(14):
         response = c.get(reverse("scheduling:week"), {"date": "2026-03-04"})
-    assert response.content.decode().count("session-card") >= n_series * 5
+    assert response.content.decode().count('class="cal-event ') >= n_series * 5
 
 
 def test_week_calendar_kind_and_cancelled_filters(schedule, director, therapist, client_for):
@@ -282,7 +282,7 @@ def test_patient_schedule_filter(schedule, director, therapist, client_for, make
                                 episode=members[0], user=director, reason="Court")
     c = client_for(director)
     body = c.get(reverse("scheduling:week"), {"date": "2026-03-04", "patient": members[0].patient.public_id}).content.decode()
-    assert body.count("session-card") == 2  # Mon and Wed; excused from Friday
+    assert body.count('class="cal-event ') == 2  # Mon and Wed; excused from Friday
     assert AuditEvent.objects.filter(actor=director, action="read", patient=members[0].patient).exists()
     outsider = make_staff("program_director", at=other_site)
     response = client_for(outsider).get(reverse("scheduling:week"), {"patient": members[0].patient.public_id})

@@ -60,7 +60,7 @@ def test_nav_items_follow_capabilities(make_staff):
 
 def test_active_nav_item_marked(make_staff):
     user = make_staff("therapist")
-    items = shell(_request(user, "/patients/"))["shell"]["nav_items"]
+    items = shell(_request(user, "/patients/census/"))["shell"]["nav_items"]
     active = [i["key"] for i in items if i["active"]]
     assert active == ["patients"]
 

@@ -174,6 +174,8 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
         "administration_id": [_first(_model("Administration").objects.filter(status="complete"),
                                      "completed administration").public_id],
+        "set_id": [_first(_model("RequirementSet").objects.filter(organization=ctx.org), "requirement set").public_id,
+                   _first(_model("RequirementSet").objects.filter(organization=None), "built-in set").public_id],
     }
     return values, {"draft_author": owner, "private_author": private.author}
 

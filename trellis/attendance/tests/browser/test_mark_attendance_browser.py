@@ -53,7 +53,7 @@ def test_mark_group_attendance_and_see_ledger(page, live_server, login_as, make_
     page.select_option(f"#status-{c}", "absent_excused")
     page.fill(f"#reason-{c}", "Medical appointment")
     page.get_by_role("button", name="Save attendance").click()
-    page.get_by_text("Saved 3 records.").wait_for()  # htmx swapped the sheet in place
+    page.locator("#sheet-status").get_by_text("Saved 3 records.").wait_for()  # htmx swapped the sheet in place
     assert page.url.endswith(f"/attendance/sessions/{session.public_id}/")
     assert page.inner_text(f'tr[data-episode="{a}"] .week-total').startswith("1 h 30 min")
     assert page.inner_text(f'tr[data-episode="{b}"] .week-total').startswith("1 h 10 min")
@@ -73,7 +73,7 @@ def test_mark_group_attendance_and_see_ledger(page, live_server, login_as, make_
     page.select_option(f"#status-{b}", "present")
     page.fill(f"#arrived-{b}", "")
     page.get_by_role("button", name="Save attendance").click()
-    page.get_by_text("Saved 1 record.").wait_for()
+    page.locator("#sheet-status").get_by_text("Saved 1 record.").wait_for()
     assert page.inner_text(f'tr[data-episode="{b}"] .week-total').startswith("1 h 30 min")
 
 

@@ -13,8 +13,15 @@
     for (var i = 0; i < list.length; i++) { if (list[i].contains(active)) { return i; } }
     return -1;
   }
+  // Alt+Down opens a select and moves the caret in a text box: never take it from those (WCAG 2.1.4).
+  function typing(el) {
+    if (!el || !el.tagName) { return false; }
+    if (el.tagName === "SELECT" || el.tagName === "TEXTAREA" || el.isContentEditable) { return true; }
+    return el.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(el.type);
+  }
   document.addEventListener("keydown", function (event) {
     if (!event.altKey || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) { return; }
+    if (typing(event.target)) { return; }
     var list = sections();
     if (!list.length) { return; }
     var i = current(list);

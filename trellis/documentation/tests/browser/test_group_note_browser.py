@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from trellis.core.testing.a11y import reflow_overflow
 from trellis.documentation.models import Note, NoteStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,6 +22,7 @@ def _axe_serious(page) -> list[str]:
 
 def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, facilitator):
     g = make_group(attended=3, absent=1)
+    page.set_default_timeout(60_000)  # a loaded shared machine; not a timing assertion
     login_as(page, facilitator)
     page.goto(f"{live_server.url}/documentation/sessions/{g.session.public_id}/")
     page.get_by_role("button", name="Start group note").click()
@@ -31,6 +33,7 @@ def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, fa
         "public_id", flat=True)]
     assert page.locator("[data-participant]").count() == 3
     assert _axe_serious(page) == []
+    assert reflow_overflow(page) == []  # WCAG 1.4.10 at 320 CSS px
     assert page.get_by_text("Absent (no clinical section)").is_visible()
 
     page.fill('[name="s-group.topic"]', "Coping with cravings")
@@ -49,6 +52,10 @@ def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, fa
         page.select_option(f'[name="{p}.risk.risk_level"]', "low")
         page.fill(f'[name="{p}.plan"]', f"Plan for patient {i + 1}")
         if i + 1 < len(keys):
+            # Alt+Down belongs to the text box (and opens a select): it must not move to the next patient there.
+            page.keyboard.press("Alt+ArrowDown")
+            assert page.evaluate("document.activeElement.closest('[data-participant]').id") == f"p-{key}"
+            page.focus(f"#p-{key} [data-next-participant]")
             page.keyboard.press("Alt+ArrowDown")  # keyboard navigation to the next patient's section
             focused_section = page.evaluate("document.activeElement.closest('[data-participant]').id")
             assert focused_section == f"p-{keys[i + 1]}"

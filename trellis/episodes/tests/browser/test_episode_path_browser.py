@@ -12,7 +12,7 @@ from trellis.core.clock import today_in
 from trellis.episodes.models import DischargeRecord, Episode, EpisodeStatus, HandoffTask
 from trellis.referrals import services as referral_services
 from trellis.referrals.models import Referral, ReferralStatus
-from trellis.referrals.tests.builders import make_program, make_track
+from trellis.referrals.tests.builders import make_program, make_track, ready_for_discharge, screen
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -158,7 +158,8 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     assert _axe_serious(page) == []
     assert TreatmentPlan.objects.get(episode=episode, version=2).status == PlanStatus.ACTIVE
 
-    # 8. step-down to IOP with a hand-off task
+    # 8. step-down to IOP with a hand-off task (after a fresh C-SSRS and the discharge medication list)
+    ready_for_discharge(episode, director)
     page.goto(f"{base}/programs/episodes/{episode.public_id}/step-down/")
     page.get_by_label("Receiving program").select_option(label="Adult IOP")
     page.get_by_label("Receiving clinician").select_option(label="Dana Director")
@@ -168,7 +169,16 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     new_episode = Episode.objects.get(patient=patient, program=iop)
     assert HandoffTask.objects.filter(to_episode=new_episode).exists()
 
-    # 9. discharge with the generated summary
+    # 9. discharge with the generated summary: a fresh C-SSRS screen, the medication list reconciled on its page
+    screen(patient, site, director)
+    page.goto(f"{base}/programs/episodes/{new_episode.public_id}/medications/")
+    page.get_by_text("Reconcile the discharge list").click()
+    page.locator("#id_discharge-name_0").fill("Sertraline")
+    page.locator("#id_discharge-dose_0").fill("100 mg")
+    page.locator("#id_discharge-route_0").fill("oral")
+    page.locator("#id_discharge-frequency_0").fill("daily")
+    page.get_by_role("button", name="Save discharge list").click()
+    page.get_by_text("Medication list reconciled.").wait_for()
     page.goto(f"{base}/programs/episodes/{new_episode.public_id}/discharge/")
     page.get_by_label("Discharge type").select_option("completed")
     page.get_by_label("Reason").fill("Goals met")

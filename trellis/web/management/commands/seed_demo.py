@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if an organization exists")
         parser.add_argument("--only", nargs="*", help="only these apps' demo data (for development)")
+        parser.add_argument("--units", type=int, default=1,
+                            help="scale units: copies of every program with its own staff (about 100 active "
+                                 "patients each; e.g. --patients 14000 --units 140 for 10,000 active)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 1 or options["weeks"] < 0:
@@ -38,6 +41,7 @@ class Command(BaseCommand):
             today=now().date(),
             weeks=options["weeks"],
             n_patients=options["patients"],
+            units=max(1, options.get("units") or 1),
         )
         with transaction.atomic():
             demo.run(ctx, options.get("only"))

@@ -333,6 +333,16 @@
     });
   }
 
+  /* Skip links that land on a control: <a href="#x" data-skip-focus="css selector">.                */
+  function initSkipFocus() {
+    doc.addEventListener("click", function (e) {
+      var link = e.target.closest && e.target.closest("a[data-skip-focus]");
+      if (!link) { return; }
+      var target = $(link.getAttribute("data-skip-focus"));
+      if (target) { e.preventDefault(); target.focus(); }
+    });
+  }
+
   /* ------------------------------------------------------------------ */
   /* (e) <select data-autosubmit> submits its form on change; the form's   */
   /*     [data-autosubmit-fallback] button is hidden once JS runs.          */
@@ -444,6 +454,32 @@
     doc.body.addEventListener("htmx:timeout", function (e) {
       setSaveStatus(e.target, "error", "Not saved \u2014 timed out");
       toast("The server took too long to answer. Your text is still on the page; try again.", "error");
+    });
+    // Keep focus and announce the result after every swap (WCAG 2.4.3, 4.1.3): an outerHTML swap removes
+    // the focused element, which drops focus to <body> and leaves screen-reader users at the top of the page.
+    var focusedId = null;
+    doc.body.addEventListener("htmx:beforeSwap", function () {
+      var active = doc.activeElement;
+      focusedId = active && active !== doc.body && active.id ? active.id : null;
+    });
+    doc.body.addEventListener("htmx:afterSettle", function (e) {
+      var target = e.detail && e.detail.target;
+      var scope = target && target.isConnected ? target : doc;
+      var wanted = $("[data-focus-after-swap]", scope);
+      var active = doc.activeElement;
+      var lost = !active || active === doc.body || !active.isConnected;
+      if (wanted) {
+        if (!wanted.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(wanted.tagName)) { wanted.setAttribute("tabindex", "-1"); }
+        wanted.focus();
+      } else if (lost && focusedId && doc.getElementById(focusedId)) {
+        doc.getElementById(focusedId).focus();
+      } else if (lost && target && target.isConnected) {
+        if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+        target.focus({ preventScroll: true });
+      }
+      var said = $$("[data-announce]", scope).map(function (el) { return (el.textContent || "").trim(); })
+        .filter(Boolean).join(" ");
+      if (said) { announce(said); }
     });
     // htmx:load fires on every element htmx inserts (any swap style).
     doc.body.addEventListener("htmx:load", function (e) { if (e.target !== doc.body) { enhance(e.target); } });
@@ -592,6 +628,9 @@
       if (start === null || end <= start) { return; }
       var slots = Math.ceil((end - start) / slot);
       cal.style.setProperty("--cal-slots", String(slots));
+      // As many columns as the grid has (days of a week, or a day's rooms/staff); CSSOM, allowed by the CSP.
+      var cols = $$(".cal-body > .cal-day", cal).length;
+      if (cols) { cal.style.setProperty("--cal-cols", String(cols)); }
       $$(".cal-day", cal).forEach(function (day) { day.classList.remove("cal-day-stacked"); });
       $$(".cal-event[data-start]", cal).forEach(function (ev) {
         var s = toMinutes(ev.getAttribute("data-start"));
@@ -650,6 +689,7 @@
     initMenus();
     initDismiss();
     initShortcuts();
+    initSkipFocus();
     initConfirm();
     initHtmx();
     initIdle();

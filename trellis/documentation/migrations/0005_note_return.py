@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documentation', '0003_merge_20261201_1801'),
+        ('documentation', '0004_risk_notice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
