@@ -17,12 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make demo: install, migrate, load demo data (once) and serve on http://127.0.0.1:8000
+## make demo: install, migrate, load demo data (once) and serve on http://$(HOST):$(PORT) (default 127.0.0.1:8000)
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py demo_logins
+	$(PY) manage.py demo_logins --host $(HOST) --port $(PORT)
 	$(VENV)/bin/uvicorn trellis.config.asgi:application --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (unit, integration, then browser tests)

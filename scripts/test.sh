@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole Trellis test suite: unit and integration tests, then browser tests in headless Chromium.
 # Browser tests are a separate pytest run because Playwright's sync API and async tests do not share
-# one event loop cleanly (see shared/notes/browser-and-websocket-tests.md).
+# one event loop cleanly (see docs/testing.md).
 # TRELLIS_REQUIRE_BROWSER=1 (set by CI) turns a missing Chromium into a failure instead of a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."

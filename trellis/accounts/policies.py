@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from trellis.accounts.capabilities import ROLE_RANK, STAFF_ADMIN_ROLES, capabilities_of, category_capability
 from trellis.accounts.routes import route_category
@@ -115,6 +116,49 @@ def capability_required(capability: str) -> Callable[[Callable[..., HttpResponse
         return wrapped
 
     return decorator
+
+
+# --- Buttons and links from the view's own check: `may_open(user, "patients:create")` answers from the capability the
+# view declared with `capability_required` (its `required_capability`), so a template shows a button exactly
+# when the view behind it would not answer 403. Site-specific rules stay with the view (and its policies).
+_UNDECLARED = object()
+_VIEWS_BY_NAME: dict[str, Any] | None = None
+
+
+def _views_by_name() -> dict[str, Any]:
+    global _VIEWS_BY_NAME
+    if _VIEWS_BY_NAME is None:
+        found: dict[str, Any] = {}
+
+        def walk(patterns: list[Any], namespace: str) -> None:
+            for p in patterns:
+                if isinstance(p, URLResolver):
+                    walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
+                elif isinstance(p, URLPattern) and p.name:
+                    found.setdefault(f"{namespace}{p.name}", p.callback)
+
+        walk(get_resolver().url_patterns, "")
+        _VIEWS_BY_NAME = found
+    return _VIEWS_BY_NAME
+
+
+def view_capability(url_name: str) -> Any:
+    """The capability the view behind `url_name` requires (None: any signed-in user); raises LookupError for a
+    URL name that does not exist, so a typo in a template fails loudly in tests."""
+    view = _views_by_name().get(url_name)
+    if view is None:
+        raise LookupError(f"No URL named {url_name!r}")
+    return getattr(view, "required_capability", _UNDECLARED)
+
+
+def may_open(user: Any, url_name: str) -> bool:
+    """Would the view behind `url_name` let `user` in (the decorator's check, at any of their sites)?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    capability = view_capability(url_name)
+    if capability is None or capability is _UNDECLARED:
+        return True
+    return has_capability(user, capability)
 
 
 def login_required_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

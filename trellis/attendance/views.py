@@ -47,6 +47,8 @@ def _week_of(request: HttpRequest, default: date) -> date:
     try:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
+        if request.GET.get("week"):
+            messages.error(request, "That week could not be read (use YYYY-MM-DD); showing this week instead.")
         day = default
     return day - timedelta(days=day.weekday())
 

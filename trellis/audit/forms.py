@@ -24,3 +24,7 @@ class AuditFilterForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", "The end date is before the start date.")
         return data
+
+
+class PatientMrnForm(forms.Form):
+    mrn = forms.CharField(label="Patient MRN", max_length=12, strip=True)

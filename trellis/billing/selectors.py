@@ -76,6 +76,9 @@ def day_minutes(episodes: Sequence[Any], start: date, end: date) -> dict[tuple[i
 # ---------------------------------------------------------------------------------------------------------
 # Work queues
 # ---------------------------------------------------------------------------------------------------------
+FULL_QUEUE_LIMIT = 500
+
+
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Billers' counters on Today: claims to fix and denials to work (two queries)."""
     to_fix = claims_to_scrub(user).count()
@@ -83,8 +86,8 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
                .filter(denied=True, worked_at__isnull=True).count())
     url = reverse("billing:home")
     return [
-        TodayCounter(to_fix, "claims to fix or scrub before billing", f"{url}#to-scrub", "warn" if to_fix else ""),
-        TodayCounter(denials, "denials to work", f"{url}#denials", "danger" if denials else ""),
+        TodayCounter(to_fix, "claims to fix or scrub before billing", f"{url}?full=1#to-scrub", "warn" if to_fix else ""),
+        TodayCounter(denials, "denials to work", f"{url}?full=1#denials", "danger" if denials else ""),
     ]
 
 

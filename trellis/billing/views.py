@@ -51,7 +51,10 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
 
 @capability_required(Cap.BILLING_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    data = selectors.billing_home(request.user, today=timezone.localdate())
+    # Today's counters link here with ?full=1: the whole queue they count, not the first rows of it.
+    full = request.GET.get("full") == "1"
+    data = selectors.billing_home(request.user, today=timezone.localdate(),
+                                  limit=selectors.FULL_QUEUE_LIMIT if full else 15)
     # The "to fix" queue names patients: one READ event naming every patient shown.
     record_list_read(view="billing_home", patients=[c.episode.patient for c in data.to_scrub])
     return _page(request, "billing/home.html", {

@@ -104,9 +104,13 @@ def worklist_counts(user: User, *, today: dt.date, site: Any = None,
     return counts["overdue"], counts["total"] - counts["overdue"]
 
 
+WORKLIST_DUE_FILTERS = ("overdue", "soon")  # Today's two counters link to these halves of the worklist
+
+
 def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int = DUE_SOON_DAYS,
-             kind: str = "", limit: int = WORKLIST_LIMIT) -> list[dict[str, Any]]:
-    """Open deadlines due by today + horizon at the user's sites, most overdue first (one query)."""
+             kind: str = "", limit: int = WORKLIST_LIMIT, due: str = "") -> list[dict[str, Any]]:
+    """Open deadlines due by today + horizon at the user's sites, most overdue first (one query); `due`
+    "overdue" or "soon" keeps the half that `worklist_counts` counts as such."""
     qs = (
         _open_deadlines(user, today=today, site=site, horizon_days=horizon_days)
         .select_related("episode__patient", "episode__program__site", "episode__primary_clinician")
@@ -114,6 +118,10 @@ def worklist(user: User, *, today: dt.date, site: Any = None, horizon_days: int 
     )
     if kind:
         qs = qs.filter(kind=kind)
+    if due == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif due == "soon":
+        qs = qs.filter(due_on__gte=today)
     return [
         {
             "deadline": d,
@@ -233,8 +241,9 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     overdue, due = worklist_counts(user, today=ctx.day, site=ctx.active_site)
     url = reverse("careplans:worklist")
     return [
-        TodayCounter(overdue, "plans, reviews or certifications overdue", url, "danger" if overdue else ""),
-        TodayCounter(due, "due in the next days", url),
+        TodayCounter(overdue, "plans, reviews or certifications overdue", f"{url}?due=overdue#worklist",
+                     "danger" if overdue else ""),
+        TodayCounter(due, "due in the next days", f"{url}?due=soon#worklist"),
     ]
 
 

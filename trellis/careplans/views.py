@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import capability_required, decide
-from trellis.accounts.sites import pick_site
+from trellis.accounts.sites import site_in_view, working_day
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.careplans import forms, policies, selectors, services
@@ -340,17 +340,19 @@ def certify(request: HttpRequest, episode_id: UUID) -> HttpResponse:
 
 @capability_required(Cap.PATIENT_VIEW)
 def worklist(request: HttpRequest) -> HttpResponse:
-    site, sites = pick_site(request, Cap.PATIENT_VIEW, request.GET.get("site"))
-    if request.GET.get("site") == "all":
-        site = None
+    # "All my sites" (no working site) lists every site, as Today's counters count them.
+    site, sites = site_in_view(request, Cap.PATIENT_VIEW, request.GET.get("site"))
     kind = request.GET.get("kind", "")
     if kind not in DeadlineKind.values:
         kind = ""
-    zone_site = site or (sites[0] if sites else None)
-    today = today_in(zone_site.zone) if zone_site else None
-    rows = selectors.worklist(request.user, today=today, site=site, kind=kind) if today else []
+    due = request.GET.get("due", "")
+    if due not in selectors.WORKLIST_DUE_FILTERS:
+        due = ""
+    today = today_in(site.zone) if site is not None else working_day(request.user, None)
+    rows = selectors.worklist(request.user, today=today, site=site, kind=kind, due=due) if sites else []
     record(action=AuditAction.READ, object_type="care_worklist", detail={"rows": len(rows)})
     return render(request, "careplans/worklist.html", {"rows": rows, "sites": sites, "site": site, "kind": kind,
+                                                       "due": due,
                                                        "kinds": DeadlineKind.choices, "today": today,
                                                        "handoffs": selectors.handoffs_for(request.user),
                                                        "safety_plans": selectors.safety_plans_due(request.user),

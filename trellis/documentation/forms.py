@@ -210,8 +210,9 @@ class AddendumForm(forms.Form):
 
     def __init__(self, *args: Any, patient_choices: Sequence[tuple[str, str]] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["episode"].choices = [("", "The whole note (shown in every attendee's chart)"),
-                                          *patient_choices]
+        # only a group note (several patients) is shown in every attendee's chart
+        whole = "The whole note (shown in every attendee's chart)" if len(patient_choices) > 1 else "The whole note"
+        self.fields["episode"].choices = [("", whole), *patient_choices]
 
 
 class DateRangeForm(forms.Form):

@@ -199,7 +199,10 @@ class Note(BaseModel):
         return self.status != NoteStatus.DRAFT
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding and self.pk:
+        # services.return_note alone turns a note awaiting co-signature back into a draft (the supervisor returns
+        # it to its author); its signature stays on record, marked returned by a NoteReturn.
+        returning = getattr(self, "_returning_to_author", False)
+        if not self._state.adding and self.pk and not returning:
             row = type(self).objects.filter(pk=self.pk).values("status", *PROTECTED_NOTE_FIELDS).first()
             if row and row["status"] != NoteStatus.DRAFT:
                 changed = [f for f in PROTECTED_NOTE_FIELDS if row[f] != getattr(self, f)]
@@ -211,6 +214,28 @@ class Note(BaseModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise DomainError("Notes are clinical records and are never deleted.")
+
+
+class NoteReturn(BaseModel):
+    """A supervisor sent a note awaiting co-signature back to its author with comments instead of co-signing: the
+    note is a draft again; the author's earlier signature (`signature`) stays on record as returned."""
+
+    site_path = "note__session__site"
+    patient_path = "note__episode__patient"
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="returns")
+    signature = models.ForeignKey("Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField()
+    comments = models.TextField()
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["returned_at", "pk"]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise DomainError("A returned note's history is never deleted.")
 
 
 class ParticipantNoteQuerySet(ScopedQuerySet):
@@ -299,11 +324,15 @@ class Signature(BaseModel):
     signed_at = models.DateTimeField()
     content_hash = models.CharField(max_length=80)
     is_late = models.BooleanField(default=False)
+    # Set (once) when the supervisor returned the note to its author instead of co-signing: the signature stays
+    # on record but no longer attests the note, which the author signs again.
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["note", "signed_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["note", "kind"], condition=Q(kind__in=["sign", "cosign"]),
+            models.UniqueConstraint(fields=["note", "kind"],
+                                    condition=Q(kind__in=["sign", "cosign"], returned_at__isnull=True),
                                     name="doc_one_sign_and_cosign_per_note",
                                     violation_error_message="This note already has this signature."),
             models.CheckConstraint(

@@ -27,6 +27,7 @@ from .models import (
     Addendum,
     Note,
     NoteKind,
+    NoteReturn,
     NoteStatus,
     NoteTemplate,
     ParticipantNote,
@@ -89,6 +90,18 @@ def unbillable_services(
 # ---------------------------------------------------------------------------------------------------------
 def note_sites(user: User) -> list[Any]:
     return list({*sites_with(user, Cap.NOTE_WRITE), *sites_with(user, Cap.NOTE_COSIGN)})
+
+
+def note_sites_in_view(user: User, active_site: Any = None) -> list[Any]:
+    """The note sites a worklist covers: the working site, or all of them ("All my sites"). Today's counters
+    and the worklist both call this so they count the same sessions."""
+    sites = note_sites(user)
+    return [s for s in sites if s.pk == active_site.pk] if active_site is not None else sites
+
+
+def returns_of(note: Note) -> list[Any]:
+    """The times a supervisor returned this note to its author, oldest first (one query)."""
+    return list(NoteReturn.objects.filter(note=note).select_related("returned_by"))
 
 
 def notes_for(user: User) -> QuerySet:
@@ -306,7 +319,8 @@ def patient_notes(
     note_ids = [p.note_id for p in rows]
     episode_ids = {p.episode_id for p in rows}
     sigs: dict[int, list[Signature]] = {}
-    for s in Signature.objects.filter(note_id__in=note_ids, addendum__isnull=True).order_by("signed_at", "pk"):
+    for s in Signature.objects.filter(note_id__in=note_ids, addendum__isnull=True, returned_at__isnull=True
+                                      ).order_by("signed_at", "pk"):
         sigs.setdefault(s.note_id, []).append(s)
     adds: dict[int, list[Addendum]] = {}
     for a in (Addendum.objects.filter(note_id__in=note_ids)
@@ -337,7 +351,7 @@ class WorkItem:
     session: Any
     note: Note | None
     patients: int  # attended patients concerned
-    state: str  # "missing" | "draft" | "awaiting_cosign" | "late"
+    state: str  # "missing" | "draft" | "returned" (by the supervisor, with comments) | "awaiting_cosign" | "late"
     overdue: bool = False
     deadline: dt.datetime | None = None
     episode: Any = None  # individual sessions
@@ -413,6 +427,8 @@ def worklist(
     session_ids = {a.session_id for a in pending}
     drafts = {(n.session_id, n.episode_id): n for n in Note.objects.filter(session_id__in=session_ids,
                                                                            status=NoteStatus.DRAFT)}
+    returned = set(NoteReturn.objects.filter(note_id__in=[n.pk for n in drafts.values()])
+                   .values_list("note_id", flat=True)) if drafts else set()
     unsigned: dict[tuple, WorkItem] = {}
     for a in pending:
         s = a.session
@@ -423,7 +439,8 @@ def worklist(
             hours = getattr(s.program, "note_deadline_hours", None) or DEFAULT_DEADLINE_HOURS
             deadline = signature_deadline(s.ends_at, hours)
             note = drafts.get(key)
-            item = WorkItem(session=s, note=note, patients=0, state="draft" if note else "missing",
+            state = ("returned" if note.pk in returned else "draft") if note else "missing"
+            item = WorkItem(session=s, note=note, patients=0, state=state,
                             overdue=now > deadline, deadline=deadline, episode=None if group else a.episode)
             unsigned[key] = item
         item.patients += 1
@@ -465,17 +482,25 @@ def private_notes_for(user: User) -> QuerySet:
                                                                   "session")
 
 
+def unseen_risk_notices(user: User) -> QuerySet:
+    """High-risk ratings in signed notes sent to this clinician and not yet seen: Today's counter and the
+    worklist's list both read this."""
+    return (RiskNotice.objects.filter(recipient=user, seen_at__isnull=True)
+            .select_related("note__session", "episode__patient").order_by("pk"))
+
+
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
-    unsigned, to_cosign = worklist_counts(user=user, sites=sites_with(user, Cap.NOTE_WRITE))
+    unsigned, to_cosign = worklist_counts(user=user, sites=note_sites_in_view(user, ctx.active_site))
     url = reverse("documentation:worklist")
-    high_risk = RiskNotice.objects.filter(recipient=user, seen_at__isnull=True).count()
+    high_risk = unseen_risk_notices(user).count()
     counters = [
-        TodayCounter(unsigned, "sessions need a signed note", url, "warn" if unsigned else ""),
-        TodayCounter(to_cosign, "notes waiting for your co-signature", url, "warn" if to_cosign else ""),
+        TodayCounter(unsigned, "sessions need a signed note", f"{url}#unsigned", "warn" if unsigned else ""),
+        TodayCounter(to_cosign, "notes waiting for your co-signature", f"{url}#to-cosign",
+                     "warn" if to_cosign else ""),
     ]
     if high_risk:
         # C-SSRS triage: a signed note rated a patient of yours high risk (documentation.risk_rules).
-        counters.append(TodayCounter(high_risk, "patients of yours rated high suicide risk in a signed note", url,
-                                     "danger"))
+        counters.append(TodayCounter(high_risk, "patients of yours rated high suicide risk in a signed note",
+                                     f"{url}#high-risk", "danger"))
     return counters

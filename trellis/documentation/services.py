@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
@@ -30,6 +33,7 @@ from .models import (
     Addendum,
     Note,
     NoteKind,
+    NoteReturn,
     NoteStatus,
     NoteTemplate,
     NoteTemplateVersion,
@@ -602,11 +606,24 @@ def sign_note(*, note: Note, user: User) -> Note:
     note.cosigner = profile.supervisor if (needs_cosign and profile) else None
     note.version = note.version + 1
     note.save()
-    record(action=AuditAction.SIGN, obj=note,
-           detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
+    _record_per_patient(AuditAction.SIGN, note, participants,
+                        detail={"late": late, "cosign_required": needs_cosign, "participants": len(participants)})
     for p in high:
         _notify_high_risk(note, p.episode)
     return note
+
+
+def _record_per_patient(action: str, note: Note, participants: list[Any] | None = None, *,
+                        outcome: str = "success", detail: dict[str, Any] | None = None) -> None:
+    """One event per patient on the note, each carrying its patient: a group note's signature is a disclosure
+    into every attendee's chart, and the audit report filters by patient (HIPAA 45 CFR 164.312(b))."""
+    if participants is None:
+        participants = list(note.participants.select_related("episode__patient"))
+    patients = {p.episode.patient.pk: p.episode.patient for p in participants}
+    site = note.session.site
+    entries = [AuditEntry(action=action, obj=note, patient=patient, site=site, outcome=outcome, detail=detail)
+               for patient in patients.values()]
+    record_many(entries or [AuditEntry(action=action, obj=note, site=site, outcome=outcome, detail=detail)])
 
 
 def _notify_high_risk(note: Note, episode: Any) -> None:
@@ -644,7 +661,7 @@ def cosign_note(*, note: Note, user: User) -> Note:
         pk=note.pk)
     _require(policies.can_cosign(user, note))
     if note_hash(note) != note.content_hash:
-        record(action=AuditAction.SIGN, obj=note, outcome="failure", detail={"reason": "hash_mismatch"})
+        _record_per_patient(AuditAction.SIGN, note, outcome="failure", detail={"reason": "hash_mismatch"})
         raise DomainError("The note's content no longer matches its signature; it cannot be co-signed. "
                           "Report this to the privacy officer.")
     profile = _staff_profile(user)
@@ -659,8 +676,55 @@ def cosign_note(*, note: Note, user: User) -> Note:
     if note.cosigner_id is None:
         note.cosigner = user
     note.save()
-    record(action=AuditAction.SIGN, obj=note, detail={"cosign": True})
+    _record_per_patient(AuditAction.SIGN, note, detail={"cosign": True})
     return note
+
+
+RETURN_COMMENTS_MAX = 4000
+
+
+@transaction.atomic
+def return_note(*, note: Note, user: User, comments: str) -> NoteReturn:
+    """The supervisor sends a note awaiting co-signature back to its author with comments, instead of
+    co-signing it: the note becomes a draft the author can edit and sign again (the earlier signature stays on
+    record, marked returned). Audited per patient on the note; the author is e-mailed (no PHI: a link only)."""
+    note = Note.objects.select_for_update(of=("self",)).select_related(
+        "session__site", "author", "template_version__template").get(pk=note.pk)
+    _require(policies.can_cosign(user, note))
+    text = (comments or "").strip()
+    if not text:
+        raise DomainError("Write what the author should change before returning the note.", field="comments")
+    if len(text) > RETURN_COMMENTS_MAX:
+        raise DomainError(f"Keep the comments under {RETURN_COMMENTS_MAX} characters.", field="comments")
+    signature = note.signatures.filter(kind=SignatureKind.SIGN, returned_at__isnull=True).first()
+    now = timezone.now()
+    if signature is not None:
+        # the only change a signature ever takes: marking it returned (Signature.save refuses any other)
+        Signature.objects.filter(pk=signature.pk, returned_at__isnull=True).update(returned_at=now)
+    returned = NoteReturn.objects.create(note=note, signature=signature, returned_by=user, returned_at=now,
+                                         comments=text, created_by=user)
+    note.status = NoteStatus.DRAFT
+    note.signed_at = None
+    note.signed_by = None
+    note.content_hash = ""
+    note.is_late = False
+    note.cosign_required = False
+    note.cosigner = None
+    note.version = note.version + 1
+    note._returning_to_author = True  # the one transition out of "awaiting co-signature" back to draft
+    try:
+        note.save()
+    finally:
+        note._returning_to_author = False
+    _record_per_patient(AuditAction.UNLOCK, note, detail={"returned_to_author": True,
+                                                         "return": str(returned.public_id)})
+    author_email = note.author.email
+    link = f"{settings.TRELLIS_PUBLIC_URL}{reverse('documentation:note', kwargs={'note_id': note.public_id})}"
+    transaction.on_commit(lambda: send_mail(
+        "A note was returned to you for changes",
+        f"Your supervisor returned a note to you with comments instead of co-signing it.\n\nOpen it: {link}\n",
+        None, [author_email], fail_silently=True))
+    return returned
 
 
 @transaction.atomic
@@ -718,7 +782,7 @@ def verify_note(*, note: Note) -> Verification:
     if note.is_draft:
         return Verification(False, False, True, "", "")
     actual = note_hash(note)
-    sigs = list(note.signatures.select_related("addendum"))
+    sigs = list(note.signatures.filter(returned_at__isnull=True).select_related("addendum"))
     note_ok = actual == note.content_hash and all(
         s.content_hash == note.content_hash for s in sigs if s.kind != SignatureKind.ADDENDUM)
     addenda_ok = all(

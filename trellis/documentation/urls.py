@@ -13,6 +13,7 @@ urlpatterns = [
     path("notes/<uuid:note_id>/save/", views.note_save, name="note_save"),
     path("notes/<uuid:note_id>/previous-shared/", views.previous_shared, name="previous_shared"),
     path("notes/<uuid:note_id>/cosign/", views.cosign, name="cosign"),
+    path("notes/<uuid:note_id>/return/", views.return_to_author, name="return"),
     path("notes/<uuid:note_id>/addendum/", views.addendum, name="addendum"),
     path("patients/<uuid:patient_id>/notes/", views.chart_notes, name="chart_notes"),
     path("patients/<uuid:patient_id>/notes/pdf/", views.chart_notes_pdf, name="chart_notes_pdf"),

@@ -517,6 +517,43 @@ def add_diagnosis(
     return dx
 
 
+def change_diagnosis_rank(*, diagnosis: Diagnosis, rank: str, changed_by: Any) -> Diagnosis:
+    """Make a diagnosis primary or secondary without entering it in error. Making one primary demotes the current
+    primary of the same intake/episode and stage to secondary (one primary each: the principal diagnosis a claim
+    reports first, ICD-10-CM Official Guidelines Section IV.A), in one transaction."""
+    if rank not in DiagnosisRank.values:
+        raise DomainError("Choose primary or secondary.", field="rank")
+    with transaction.atomic():
+        current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
+        if current.entered_in_error:
+            raise DomainError("This diagnosis was entered in error; add it again instead.")
+        if current.rank == rank:
+            return current
+        if rank == DiagnosisRank.PRIMARY:
+            owners = Q(intake_id=current.intake_id) if current.intake_id else Q()
+            if current.episode_id:
+                owners |= Q(episode_id=current.episode_id)
+            demoted = list(Diagnosis.objects.select_for_update().filter(
+                owners, stage=current.stage, rank=DiagnosisRank.PRIMARY, entered_in_error=False,
+            ).exclude(pk=current.pk))
+            for other in demoted:
+                other.rank = DiagnosisRank.SECONDARY
+                other.save()
+                record(action=AuditAction.UPDATE, obj=other, patient=other.patient,
+                       detail={"rank": DiagnosisRank.SECONDARY, "demoted_by": str(current.public_id)})
+        current.rank = rank
+        current.save()
+        record(action=AuditAction.UPDATE, obj=current, patient=current.patient, detail={"rank": rank})
+    return current
+
+
+def first_rank(*, intake: Any = None, episode: Any = None, stage: str = DiagnosisStage.ADMISSION) -> str:
+    """The rank the add-diagnosis form starts on: primary while the list has no primary yet, else secondary."""
+    qs = Diagnosis.objects.filter(stage=stage, rank=DiagnosisRank.PRIMARY, entered_in_error=False)
+    qs = qs.filter(intake=intake) if intake is not None else qs.filter(episode=episode)
+    return DiagnosisRank.SECONDARY if qs.exists() else DiagnosisRank.PRIMARY
+
+
 def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: Any) -> Diagnosis:
     with transaction.atomic():
         current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)

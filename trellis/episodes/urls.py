@@ -23,6 +23,8 @@ urlpatterns = [
          name="aftercare_outcome"),
     path("programs/handoffs/<uuid:task_id>/done/", views.handoff_done, name="handoff_done"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/", views.intake_diagnosis_add, name="intake_diagnosis_add"),
+    path("referrals/intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/rank/", views.intake_diagnosis_rank,
+         name="intake_diagnosis_rank"),
     path("referrals/intakes/<uuid:intake_id>/diagnoses/<uuid:diagnosis_id>/error/", views.intake_diagnosis_error,
          name="intake_diagnosis_error"),
 ]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
@@ -139,7 +140,7 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         "level_changes": list(episode.level_changes.all()),
         "level_form": episode_forms.LevelChangeForm(initial={"changed_on": today_in(site.zone)}),
         "export_form": episode_forms.ExportForm(),
-        "dx_form": _dx_form(site),
+        "dx_form": _dx_form(site, episode),
         "can_diagnose": policies.can_diagnose(request.user, site) and episode.status == EpisodeStatus.ACTIVE,
         "can_admit": policies.can_admit(request.user, site),
         "can_discharge": policies.can_discharge(request.user, site),
@@ -149,8 +150,9 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     return render(request, "episodes/episode.html", context)
 
 
-def _dx_form(site: Any) -> Any:
-    return episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(site.zone), "rank": "secondary"})
+def _dx_form(site: Any, episode: Any) -> Any:
+    return episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(site.zone),
+                                                "rank": services.first_rank(episode=episode)})
 
 
 @require_POST
@@ -339,7 +341,8 @@ def intake_diagnosis_add(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            form = episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(obj.site.zone), "rank": "secondary"})
+            form = episode_forms.DiagnosisForm(initial={"diagnosed_on": today_in(obj.site.zone),
+                                                        "rank": services.first_rank(intake=obj)})
     diagnoses = selectors.intake_diagnoses(obj)
     ctx = {"intake": obj, "dx_form": form, "diagnoses": diagnoses, "editable": True}
     if request.htmx:
@@ -347,6 +350,26 @@ def intake_diagnosis_add(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     if form.errors:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect("referrals:intake", intake_id=obj.public_id)
+
+
+@require_POST
+@capability_required(Cap.INTAKE_WRITE)
+def intake_diagnosis_rank(request: HttpRequest, intake_id: UUID, diagnosis_id: UUID) -> HttpResponse:
+    """Make an intake diagnosis primary (the former primary becomes secondary) or secondary."""
+    obj = _load_intake(request, intake_id, Cap.INTAKE_WRITE)
+    dx = obj.diagnoses.filter(public_id=diagnosis_id, entered_in_error=False).first()
+    if obj.status != IntakeStatus.DRAFT:
+        messages.error(request, "This intake is completed; change diagnoses on the episode instead.")
+    elif dx is None:
+        messages.error(request, "That diagnosis is no longer on the list.")
+    else:
+        try:
+            services.change_diagnosis_rank(diagnosis=dx, rank=request.POST.get("rank", ""), changed_by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{dx.code} is now the {request.POST.get('rank')} diagnosis.")
+    return redirect(f"{reverse('referrals:intake', kwargs={'intake_id': obj.public_id})}#diagnoses")
 
 
 @require_POST

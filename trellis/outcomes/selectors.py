@@ -218,18 +218,25 @@ def due_rows(*, episodes: list[Episode], today: date,
     return rows
 
 
-def due_for(user: Any, today: date, limit: int = 500) -> list[DueRow]:
-    episodes = list(Episode.objects.restrict(user, Cap.OUTCOMES_INVITE).filter(status=EpisodeStatus.ACTIVE)
-                    .select_related("patient", "program__site", "track").order_by("admitted_on")[:limit])
+def due_for(user: Any, today: date, limit: int = 500, site: Any = None) -> list[DueRow]:
+    """Measures due at the user's sites, or at `site` (the working site) only."""
+    qs = Episode.objects.restrict(user, Cap.OUTCOMES_INVITE).filter(status=EpisodeStatus.ACTIVE)
+    if site is not None:
+        qs = qs.filter(program__site=site)
+    episodes = list(qs.select_related("patient", "program__site", "track").order_by("admitted_on")[:limit])
     return due_rows(episodes=episodes, today=today)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Alerts
 # ---------------------------------------------------------------------------------------------------------
-def alerts_for(user: Any, *, include_acknowledged_days: int = 14) -> dict[str, list[CriticalAlert]]:
-    base = (CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW)
-            .select_related("episode__patient", "episode__program__site", "acknowledged_by", "administration")
+def alerts_for(user: Any, *, include_acknowledged_days: int = 14, site: Any = None
+               ) -> dict[str, list[CriticalAlert]]:
+    """Open and recently acknowledged alerts at the user's sites, or at `site` (the working site) only."""
+    scoped = CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW)
+    if site is not None:
+        scoped = scoped.filter(episode__program__site=site)
+    base = (scoped.select_related("episode__patient", "episode__program__site", "acknowledged_by", "administration")
             .prefetch_related("recipients__user"))
     open_alerts = list(base.filter(status=AlertStatus.OPEN).order_by("raised_at")[:200])
     recent = list(base.filter(status=AlertStatus.ACKNOWLEDGED).order_by("-acknowledged_at")[:50])
@@ -322,17 +329,15 @@ def today_alert_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
     if ctx.active_site is not None:
         n = n.filter(episode__program__site=ctx.active_site)
     count = n.count()
-    return [TodayCounter(count, "critical outcome answers to acknowledge", reverse("outcomes:alerts"),
+    return [TodayCounter(count, "critical outcome answers to acknowledge", reverse("outcomes:alerts") + "#open",
                          "danger" if count else "")]
 
 
 def today_due_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
-    rows = due_for(user, ctx.day)
-    if ctx.active_site is not None:
-        rows = [r for r in rows if r.episode.program.site_id == ctx.active_site.pk]
+    rows = due_for(user, ctx.day, site=ctx.active_site)
     overdue = sum(1 for r in rows if r.state == WindowState.OVERDUE)
     return [TodayCounter(len(rows), "outcome measures due" + (f" ({overdue} overdue)" if overdue else ""),
-                         reverse("outcomes:due"), "warn" if overdue else "")]
+                         reverse("outcomes:due") + "#due", "warn" if overdue else "")]
 
 
 def chart_panel(user: Any, patient: Any, today: date) -> dict[str, Any] | None:

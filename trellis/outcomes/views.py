@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.sites import working_day
 from trellis.audit.services import AuditAction, record
 from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
@@ -226,8 +227,8 @@ def invite(request: HttpRequest, episode_id: Any) -> HttpResponse:
 @capability_required(Cap.OUTCOMES_INVITE)
 @require_GET
 def due(request: HttpRequest) -> HttpResponse:
-    today = _today(request.user)
-    rows = selectors.due_for(request.user, today)
+    today = working_day(request.user, getattr(request, "active_site", None))
+    rows = selectors.due_for(request.user, today, site=getattr(request, "active_site", None))
     record(action=AuditAction.READ, object_type="outcomes.due_list", detail={"rows": len(rows)})
     return render(request, "outcomes/due.html", {"rows": rows, "today": today})
 
@@ -238,7 +239,7 @@ def due(request: HttpRequest) -> HttpResponse:
 @capability_required(Cap.OUTCOMES_VIEW)
 @require_GET
 def alerts(request: HttpRequest) -> HttpResponse:
-    data = selectors.alerts_for(request.user)
+    data = selectors.alerts_for(request.user, site=getattr(request, "active_site", None))
     record(action=AuditAction.READ, object_type="outcomes.alerts",
            detail={"open": len(data["open"]), "acknowledged": len(data["acknowledged"])})
     return render(request, "outcomes/alerts.html", {"data": data, "form": AcknowledgeForm(),

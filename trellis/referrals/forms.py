@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from trellis.accounts.models import User
+from trellis.core.clock import today_in
 from trellis.core.forms import DATE, DATETIME
 from trellis.patients.models import SexAtBirth
 from trellis.programs.models import LevelOfCare, Program
@@ -48,13 +49,21 @@ class ReferralForm(forms.Form):
     intake_at = forms.DateTimeField(required=False, widget=DATETIME, label="Intake appointment")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, site: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, site: Any, current_due: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-
+        self.site = site
+        self.current_due = current_due  # an edit may keep the due date it already had, even if it has passed
         self.fields["source"].queryset = ReferralSource.objects.filter(organization=site.organization, active=True)
         self.fields["contact"].queryset = ReferralContact.objects.filter(source__organization=site.organization)
         self.fields["program"].queryset = Program.objects.filter(site=site, active=True)
         self.fields["owner"].queryset = User.objects.filter(memberships__site=site, is_active=True).distinct()
+
+
+    def clean_next_step_due(self) -> Any:
+        due = self.cleaned_data.get("next_step_due")
+        if due is not None and due != self.current_due and due < today_in(self.site.zone):
+            raise forms.ValidationError("That date has passed: choose today or a later date for the next step.")
+        return due
 
 
 class MoveForm(forms.Form):

@@ -8,7 +8,7 @@ a code is invalid if it has not been coded to the full number of characters
 required).
 
 Codes are stored with the dot ("F33.1"); X12 claims drop it (see
-/work/shared/notes/x12-and-code-sets.md).
+docs/code-sets.md).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from django.urls import reverse
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import sites_with
+from trellis.accounts.sites import in_view, scope_for
 from trellis.core.clock import now
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.referrals import criteria as criteria_mod
@@ -62,18 +63,36 @@ OPEN_ORDER = ["next_step_due", "-received_at"]  # open stages: the most urgent n
 CLOSED_ORDER = ["-closed_at"]  # outcomes: the most recent first
 
 
+def next_steps_due(user: User, *, sites: list[Any], day: Any) -> QuerySet[Referral]:
+    """The user's own open referrals at `sites` whose next step is due on `day` or earlier: Today's counter and
+    the board's "next step due" filter both read this, so the number and the list cannot drift."""
+    return referrals_for(user).filter(site__in=sites, owner=user, next_step_due__lte=day,
+                                      status__in=OPEN_STATUSES)
+
+
+def _board_base(user: User, site: Any, *, sites: list[Any] | None, owner: Any, source: Any,
+                due_by: Any) -> QuerySet[Referral]:
+    """The board's referrals: one site, or `sites` (all the user's sites) when `site` is None; only the user's
+    next steps due by `due_by` when given (Today's counter's list)."""
+    scope = [site] if site is not None else list(sites or [])
+    qs = (next_steps_due(user, sites=scope, day=due_by) if due_by is not None
+          else referrals_for(user).filter(site__in=scope))
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if source is not None:
+        qs = qs.filter(source=source)
+    return qs
+
+
 def board_column(user: User, site: Any, status: str, *, offset: int = 0, limit: int = BOARD_CARD_LIMIT,
-                 owner: Any = None, source: Any = None) -> dict[str, Any]:
+                 owner: Any = None, source: Any = None, sites: list[Any] | None = None,
+                 due_by: Any = None) -> dict[str, Any]:
     """One column of the pipeline board, one page of cards (one query), with whether more follow.
 
     Columns page separately so that a site with thousands of closed referrals still renders the board in
     a constant number of queries and a bounded page size.
     """
-    qs = referrals_for(user).filter(site=site, status=status)
-    if owner is not None:
-        qs = qs.filter(owner=owner)
-    if source is not None:
-        qs = qs.filter(source=source)
+    qs = _board_base(user, site, sites=sites, owner=owner, source=source, due_by=due_by).filter(status=status)
     order = OPEN_ORDER if status in (ReferralStatus.RECEIVED, ReferralStatus.SCREENING,
                                      ReferralStatus.INTAKE_SCHEDULED, ReferralStatus.ASSESSED) else CLOSED_ORDER
     offset = max(offset, 0)
@@ -89,19 +108,18 @@ def board_column(user: User, site: Any, status: str, *, offset: int = 0, limit: 
 
 
 def board(user: User, site: Any, *, limit: int = BOARD_CARD_LIMIT, owner: Any = None,
-          source: Any = None, statuses: list[str] | None = None) -> list[dict[str, Any]]:
-    """Columns of the pipeline board for one site (one query per column plus one for every column's total,
-    bounded); optionally only one owner's referrals or one source's, or only some columns (after a move)."""
-    qs = referrals_for(user).filter(site=site)
-    if owner is not None:
-        qs = qs.filter(owner=owner)
-    if source is not None:
-        qs = qs.filter(source=source)
+          source: Any = None, statuses: list[str] | None = None, sites: list[Any] | None = None,
+          due_by: Any = None) -> list[dict[str, Any]]:
+    """Columns of the pipeline board for one site, or for `sites` when `site` is None ("All my sites") (one
+    query per column plus one for every column's total, bounded); optionally only one owner's referrals or one
+    source's, only the user's next steps due by `due_by`, or only some columns (after a move)."""
+    qs = _board_base(user, site, sites=sites, owner=owner, source=source, due_by=due_by)
     wanted = [s for s in BOARD_COLUMNS if statuses is None or s in statuses]
     totals = dict(qs.filter(status__in=wanted).order_by().values_list("status").annotate(n=Count("pk")))
     columns = []
     for status in wanted:
-        column = board_column(user, site, status, limit=limit, owner=owner, source=source)
+        column = board_column(user, site, status, limit=limit, owner=owner, source=source, sites=sites,
+                              due_by=due_by)
         column["total"] = totals.get(status, 0)
         columns.append(column)
     return columns
@@ -168,24 +186,23 @@ def latest_intake(patient: Any) -> IntakeAssessment | None:
     return IntakeAssessment.objects.filter(patient=patient).order_by("-assessed_on", "-id").first()
 
 
-def pipeline_kpi(user: User, site: Any, *, days: int = 90) -> Any:
-    """Referral KPIs for a site over the last `days` days (one query)."""
+def pipeline_kpi(user: User, site: Any, *, days: int = 90, sites: list[Any] | None = None) -> Any:
+    """Referral KPIs for a site (or for `sites` when `site` is None) over the last `days` days (one query)."""
     import datetime as dt
 
     from trellis.referrals.kpi import pipeline_kpi as compute
 
     since = now() - dt.timedelta(days=days)
-    rows = referrals_for(user).filter(site=site, received_at__gte=since).values_list(
+    scope = [site] if site is not None else list(sites or [])
+    rows = referrals_for(user).filter(site__in=scope, received_at__gte=since).values_list(
         "status", "received_at", "closed_at")
     return compute(rows)
 
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
-    """The user's own referrals whose next step is due today or earlier."""
-    due = (
-        referrals_for(user, Cap.REFERRAL_MANAGE)
-        .filter(owner=user, next_step_due__lte=ctx.day, status__in=OPEN_STATUSES)
-        .count()
-    )
-    return [TodayCounter(due, "of your referrals have a next step due", reverse("referrals:board"),
-                         "warn" if due else "")]
+    """The user's own referrals whose next step is due today or earlier, at the sites in view; links to the
+    board filtered the same way."""
+    site, sites = scope_for(user, Cap.REFERRAL_VIEW, ctx.active_site)
+    due = next_steps_due(user, sites=in_view(sites, site), day=ctx.day).count()
+    url = reverse("referrals:board") + "?mine=1&due=1#board"
+    return [TodayCounter(due, "of your referrals have a next step due", url, "warn" if due else "")]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required
-from trellis.accounts.sites import patient_site_for, pick_site
+from trellis.accounts.sites import in_view, patient_site_for, pick_site, site_in_view, working_day
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import ConflictError, DomainError
@@ -131,38 +131,57 @@ def _board_statuses() -> list[tuple[str, str]]:
 
 @capability_required(Cap.REFERRAL_VIEW)
 def board(request: HttpRequest) -> HttpResponse:
-    site, sites = pick_site(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    scope = in_view(sites, site)
     mine, source = _board_filters(request, request.GET)
-    columns = selectors.board(request.user, site, owner=request.user if mine else None, source=source) if site else []
-    record(action=AuditAction.READ, object_type="referral_board", detail={"site": str(site.public_id) if site else ""})
+    due = request.GET.get("due") == "1"
+    columns = _board_columns(request, site, scope, mine=mine, due=due, source=source)
+    record(action=AuditAction.READ, object_type="referral_board",
+           detail={"site": str(site.public_id) if site else "all"})
     return render(request, "referrals/board.html", {
-        "site": site, "sites": sites, "columns": columns,
-        "kpi": selectors.pipeline_kpi(request.user, site) if site else None,
-        "mine": mine, "source": source, "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
-        "can_manage": bool(site) and policies.can_manage_referrals(request.user, site),
+        "site": site, "sites": sites, "scope": scope, "columns": columns,
+        "kpi": selectors.pipeline_kpi(request.user, site, sites=scope) if scope else None,
+        "mine": mine, "due": due, "source": source,
+        "all_sources": list(selectors.sources_for(request.user).filter(active=True)),
+        "can_manage": any(policies.can_manage_referrals(request.user, s) for s in scope),
+        "new_site": site or next((s for s in scope if policies.can_manage_referrals(request.user, s)), None),
     })
 
 
 @capability_required(Cap.REFERRAL_VIEW)
 def board_column(request: HttpRequest) -> HttpResponse:
     """The next page of one board column ("Show more"), appended in place by htmx."""
-    site, _ = pick_site(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    site, sites = site_in_view(request, Cap.REFERRAL_VIEW, request.GET.get("site"))
+    scope = in_view(sites, site)
     status = request.GET.get("status", "")
-    if site is None or status not in selectors.BOARD_COLUMNS:
+    if not scope or status not in selectors.BOARD_COLUMNS:
         return HttpResponse("Choose a site and a pipeline state.", status=400)
     try:
         offset = max(int(request.GET.get("offset", "0")), 0)
     except ValueError:
         return HttpResponse("The page offset must be a whole number.", status=400)
     mine, source = _board_filters(request, request.GET)
-    column = selectors.board_column(request.user, site, status, offset=offset,
-                                    owner=request.user if mine else None, source=source)
+    due = request.GET.get("due") == "1"
+    column = selectors.board_column(
+        request.user, site, status, offset=offset, owner=request.user if mine else None, source=source,
+        sites=scope, due_by=working_day(request.user, getattr(request, "active_site", None)) if due else None)
     record(action=AuditAction.READ, object_type="referral_board",
-           detail={"site": str(site.public_id), "status": status, "offset": offset})
+           detail={"site": str(site.public_id) if site else "all", "status": status, "offset": offset})
     return render(request, "referrals/_board_cards.html", {
-        "col": column, "site": site, "mine": mine, "source": source,
-        "can_manage": policies.can_manage_referrals(request.user, site),
+        "col": column, "site": site, "mine": mine, "due": due, "source": source,
+        "can_manage": any(policies.can_manage_referrals(request.user, s) for s in scope),
     })
+
+
+def _board_columns(request: HttpRequest, site: Any, scope: list[Any], *, mine: bool, due: bool,
+                   source: Any = None) -> list[dict[str, Any]]:
+    """The board's columns for the sites in view; "due" is the Today counter's list (selectors.next_steps_due)
+    in the site's local day."""
+    if not scope:
+        return []
+    due_by = working_day(request.user, getattr(request, "active_site", None)) if due else None
+    return selectors.board(request.user, site, sites=scope, owner=request.user if mine else None, source=source,
+                           due_by=due_by)
 
 
 @capability_required(Cap.REFERRAL_MANAGE)
@@ -216,7 +235,7 @@ def referral_detail(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 @capability_required(Cap.REFERRAL_MANAGE)
 def referral_edit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral = _load_referral(request, referral_id, Cap.REFERRAL_MANAGE)
-    form = forms.ReferralForm(request.POST, site=referral.site)
+    form = forms.ReferralForm(request.POST, site=referral.site, current_due=referral.next_step_due)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         data["requested_level"] = data.get("requested_level") or ""
@@ -273,12 +292,16 @@ def referral_move(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 "referral": referral, "statuses": _board_statuses(), "error": error_message,
                 "loss_reasons": selectors.loss_reasons_for(referral.organization),
             })
-        query = parse_qs(urlsplit(request.htmx.current_url or "").query)
-        mine, source = _board_filters(request, {k: v[0] for k, v in query.items()})
-        columns = selectors.board(request.user, referral.site, owner=request.user if mine else None, source=source,
-                                  statuses=[from_status, referral.status])
+        # re-render the two columns of the board the card was moved on: same sites ("All my sites" too) and filters
+        query = {k: v[0] for k, v in parse_qs(urlsplit(request.htmx.current_url or "").query).items()}
+        mine, source = _board_filters(request, query)
+        site, sites = site_in_view(request, Cap.REFERRAL_VIEW, query.get("site"))
+        due = query.get("due") == "1"
+        due_by = working_day(request.user, getattr(request, "active_site", None)) if due else None
+        columns = selectors.board(request.user, site, owner=request.user if mine else None, source=source,
+                                  statuses=[from_status, referral.status], sites=in_view(sites, site), due_by=due_by)
         return render(request, "referrals/_board_moved.html", {
-            "columns": columns, "site": referral.site, "can_manage": True, "mine": mine, "source": source,
+            "columns": columns, "site": site, "can_manage": True, "mine": mine, "due": due, "source": source,
             "moved_to": referral.get_status_display(),
         })
     if error_message:
@@ -297,6 +320,7 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
         return redirect("patients:chart", patient_id=referral.patient.public_id)
     form = forms.ConvertForm(request.POST or None)
     duplicates: list[Any] = []
+    possible_duplicate = False  # the "different person" checkbox is offered only once a duplicate was found
     if request.method == "POST" and form.is_valid():
         existing = None
         link_id = request.POST.get("link_patient")
@@ -310,13 +334,15 @@ def referral_convert(request: HttpRequest, referral_id: UUID) -> HttpResponse:
         except DuplicatePatientWarning as warning:
             visible = set(patients_for(request.user).values_list("pk", flat=True))
             duplicates = [p for p in warning.matches if p.pk in visible]
+            possible_duplicate = True
             form.add_error(None, warning.message)
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, f"Chart created (MRN {patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.public_id)
-    return render(request, "referrals/convert.html", {"referral": referral, "form": form, "duplicates": duplicates})
+    return render(request, "referrals/convert.html", {"referral": referral, "form": form, "duplicates": duplicates,
+                                                      "possible_duplicate": possible_duplicate})
 
 
 # ---------------------------------------------------------------- ICD-10-CM autocomplete
@@ -405,7 +431,7 @@ def screen_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 
 @capability_required(Cap.PATIENT_VIEW)
 def screen(request: HttpRequest, screen_id: UUID) -> HttpResponse:
-    obj = get_scoped_or_404(request, SuicideRiskScreen.objects.select_related("patient", "site", "administered_by"),
+    obj = get_scoped_or_404(request, SuicideRiskScreen.objects.select_related("patient", "site", "administered_by", "intake"),
                             screen_id, capability=Cap.PATIENT_VIEW)
     plan = obj.safety_plans.order_by("-id").first()
     initial = {k: getattr(plan, k) for k, _ in forms.cssrs.SAFETY_PLAN_SECTIONS} if plan else {}
@@ -442,6 +468,10 @@ def determination_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     programs = Program.objects.restrict(request.user, Cap.INTAKE_WRITE).filter(active=True).select_related("site")
     program_id = request.GET.get("program") or request.POST.get("program_public_id")
     program = programs.filter(public_id=program_id).first() if _is_uuid(program_id) else None
+    if program is None and not program_id:
+        # the program the patient was referred to, preselected (its criteria shown at once)
+        referred = Referral.objects.filter(patient=patient, program__isnull=False).order_by("-received_at").first()
+        program = programs.filter(pk=referred.program_id).first() if referred else None
     criteria = selectors.criteria_for_program(program) if program else None
     form = forms.DeterminationForm(
         request.POST if request.method == "POST" and program else None, programs=programs, criteria=criteria,

@@ -226,7 +226,9 @@ class CalendarFilterForm(forms.Form):
         self.fields["staff"].queryset = staff
 
     def value(self, name: str, default: Any = None) -> Any:
-        if self.is_valid():
+        # a filter that was read keeps applying when another one is refused (its message says which)
+        if self.is_bound:
+            self.is_valid()
             return self.cleaned_data.get(name) or default
         return default
 

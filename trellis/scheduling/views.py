@@ -55,7 +55,10 @@ def _calendar_filters(request: HttpRequest) -> tuple[forms.CalendarFilterForm, l
     sites = sites_with(request.user, Cap.SCHEDULE_VIEW)
     form = forms.CalendarFilterForm(request.GET or None, sites=sites, staff=_staff(sites))
     if request.GET and not form.is_valid():
-        messages.error(request, "Some filters were not valid and were ignored.")
+        if "date" in form.errors:
+            messages.error(request, "That date could not be read (use YYYY-MM-DD); showing today instead.")
+        if set(form.errors) - {"date"}:
+            messages.error(request, "Some filters were not valid and were ignored.")
     day = form.day(_today(_sites(request, Cap.SCHEDULE_VIEW)))
     return form, sites, day
 

@@ -10,8 +10,8 @@ from typing import Any
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability, sites_with
+from trellis.accounts.sites import working_day
 from trellis.audit.models import AuditAction, AuditEvent
-from trellis.core.clock import today_in
 from trellis.core.registry import TodayContext, TodayCounter, today_counters, today_sections
 from trellis.patients.selectors import patients_for
 
@@ -48,8 +48,7 @@ class Today:
 
 def today_for(user: User, active_site: Any = None) -> Today:
     sites = [active_site] if active_site is not None else sites_with(user, Cap.SCHEDULE_VIEW)
-    zone_site = active_site or (sites[0] if sites else None)
-    day = today_in(zone_site.zone) if zone_site else date.today()  # noqa: DTZ011 - no site: server date
+    day = working_day(user, active_site)
     result = Today(ctx=TodayContext(day=day, sites=sites, active_site=active_site))
     if not sites:
         return result

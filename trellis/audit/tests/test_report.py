@@ -106,3 +106,36 @@ def test_report_reads_each_site_newest_first_on_an_index_not_by_sorting_the_trai
             cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
             plan = " / ".join(row[-1] for row in cursor.fetchall())
             assert "TEMP B-TREE" not in plan and "audit_site_id" in plan, plan
+
+
+def test_roles_are_words_and_times_stay_on_one_line(client_for, make_staff, patient):
+    admin = make_staff("org_admin")
+    director = make_staff("program_director")
+    record(action=AuditAction.READ, obj=patient, actor=director)
+    body = client_for(admin).get(reverse("audit:report")).content.decode()
+    assert "Program director" in body and ">program_director<" not in body
+    assert 'class="nowrap">' in body
+
+
+def test_patient_filter_by_mrn_keeps_the_mrn_out_of_the_url(client_for, make_staff, patient, site, other_site):
+    from trellis.core.testing.factories import PatientFactory
+
+    admin = make_staff("org_admin")
+    therapist = make_staff("therapist")
+    other = PatientFactory(primary_site=site)
+    record(action=AuditAction.READ, obj=patient, actor=therapist)
+    record(action=AuditAction.READ, obj=other, actor=therapist)
+    c = client_for(admin)
+    response = c.post(reverse("audit:report"), {"mrn": patient.mrn})
+    assert response.status_code == 302
+    assert patient.mrn not in response.url and str(patient.public_id) in response.url
+    body = c.get(response.url).content.decode()
+    assert "Showing events for one patient" in body and patient.mrn in body and other.mrn not in body
+    # an unknown MRN, or one at a site the reviewer cannot see, is a message, not a leak
+    elsewhere = PatientFactory(primary_site=other_site)
+    for mrn in ("NOPE123", elsewhere.mrn):
+        response = c.post(reverse("audit:report"), {"mrn": mrn}, follow=True)
+        assert b"No patient with that MRN" in response.content
+    assert c.post(reverse("audit:report"), {"mrn": ""}, follow=True).status_code == 200
+    # a role without the audit capability is refused the POST too
+    assert client_for(therapist).post(reverse("audit:report"), {"mrn": patient.mrn}).status_code == 403

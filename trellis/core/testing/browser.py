@@ -1,4 +1,4 @@
-"""Playwright fixtures for browser tests (Debian's chromium; see shared/notes/browser-and-websocket-tests.md).
+"""Playwright fixtures for browser tests (Debian's chromium; see docs/testing.md).
 
 Use in a test module under <app>/tests/browser/:
 

@@ -151,7 +151,10 @@ def test_sign_locks_note_and_hash_verifies(make_group, facilitator):
     # Editing through the service is refused with a clear message
     with pytest.raises(DomainError, match="signed and can no longer be changed"):
         services.save_draft(note=note, user=facilitator, expected_version=note.version, shared=SHARED_OK)
-    assert AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(note.public_id)).exists()
+    signs = AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(note.public_id))
+    # every sign event carries its patient (one per attendee), so the audit report's patient filter finds it
+    assert sorted(e.patient_id for e in signs) == sorted(p.episode.patient_id for p in note.participants.all())
+    assert signs.count() == 3
 
 
 def test_tampering_below_the_model_is_detected_by_the_hash(make_group, facilitator):

@@ -11,7 +11,7 @@ selector, render. URL names and paths are in ../urls.py.
 """
 
 from .chart import chart_note_pdf, chart_notes, chart_notes_pdf
-from .note import addendum, cosign, note_detail, note_save, note_url, previous_shared
+from .note import addendum, cosign, note_detail, note_save, note_url, previous_shared, return_to_author
 from .note_templates import template_detail, template_list
 from .private import private_edit, private_list, private_new
 from .session import session_notes, start
@@ -23,6 +23,7 @@ __all__ = [
     "chart_notes",
     "chart_notes_pdf",
     "cosign",
+    "return_to_author",
     "note_detail",
     "note_save",
     "note_url",

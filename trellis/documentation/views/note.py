@@ -32,6 +32,7 @@ def _load_note(request: HttpRequest, note_id: Any, capability: str = Cap.NOTE_WR
 def _context(request: HttpRequest, note: Note, **form_state: Any) -> dict[str, Any]:
     ctx = selectors.note_screen_context(user=request.user, note=note, **form_state)
     ctx["addendum_form"] = AddendumForm(patient_choices=ctx["addendum_choices"])
+    ctx["returns"] = selectors.returns_of(note)
     return ctx
 
 
@@ -75,6 +76,7 @@ def note_save(request: HttpRequest, note_id: Any) -> HttpResponse:
                  status: int = 200) -> HttpResponse:
         ctx = _context(request, note, shared=parsed.shared, participants=parsed.participants, errors=errors,
                        conflict=conflict, version=conflict.current_version if conflict else parsed.version)
+        ctx["replace_url"] = note_url(note)  # the address bar must not keep the POST URL (notes.js)
         return render(request, "documentation/note.html", ctx, status=status)
 
     if parsed.coercion_errors:
@@ -165,6 +167,21 @@ def cosign(request: HttpRequest, note_id: Any) -> HttpResponse:
     return redirect("documentation:note", note_id=note.public_id)
 
 
+@capability_required(Cap.NOTE_COSIGN)
+@require_POST
+def return_to_author(request: HttpRequest, note_id: Any) -> HttpResponse:
+    """Instead of co-signing: back to the author with comments (services.return_note)."""
+    note = _load_note(request, note_id, capability=Cap.NOTE_COSIGN)
+    try:
+        services.return_note(note=note, user=request.user, comments=request.POST.get("comments", ""))
+    except DomainError as exc:
+        record(action=AuditAction.DENIED, obj=note, outcome="denied", detail={"reason": "return"})
+        messages.error(request, str(exc))
+        return redirect("documentation:note", note_id=note.public_id)
+    messages.success(request, "Note returned to its author with your comments.")
+    return redirect("documentation:note", note_id=note.public_id)
+
+
 @capability_required(Cap.NOTE_WRITE)
 @require_POST
 def addendum(request: HttpRequest, note_id: Any) -> HttpResponse:
@@ -184,6 +201,7 @@ def addendum(request: HttpRequest, note_id: Any) -> HttpResponse:
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
     ctx = _context(request, note)
     ctx["addendum_form"] = form
+    ctx["replace_url"] = note_url(note)
     return render(request, "documentation/note.html", ctx, status=400)
 
 

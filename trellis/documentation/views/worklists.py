@@ -35,9 +35,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
         record(action=AuditAction.DENIED, object_type="view", object_id="documentation:worklist",
                outcome="denied", detail={"capability": Cap.NOTE_WRITE})
         raise PermissionDenied("Your role does not write notes.")
-    wl = selectors.worklist(user=request.user, sites={*sites, *cosign_sites})
+    wl = selectors.worklist(user=request.user,
+                            sites=selectors.note_sites_in_view(request.user, getattr(request, "active_site", None)))
     programs = _programs_for(request.user)
-    return render(request, "documentation/worklist.html", {"wl": wl, "scope": "mine", "programs": programs})
+    return render(request, "documentation/worklist.html", {"wl": wl, "scope": "mine", "programs": programs,
+                                                          "risk_notices": list(selectors.unseen_risk_notices(
+                                                              request.user)[:200])})
 
 
 def _programs_for(user: Any) -> list[Any]:

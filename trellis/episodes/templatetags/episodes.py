@@ -10,6 +10,7 @@ from django import template
 from trellis.core.clock import today_in
 from trellis.episodes.forms import DiagnosisForm
 from trellis.episodes.selectors import intake_diagnoses as intake_diagnoses_of
+from trellis.episodes.services import first_rank
 
 register = template.Library()
 
@@ -20,5 +21,6 @@ def intake_diagnoses(intake: Any, editable: bool) -> dict[str, Any]:
         "intake": intake,
         "editable": editable,
         "diagnoses": intake_diagnoses_of(intake),
-        "dx_form": DiagnosisForm(initial={"diagnosed_on": today_in(intake.site.zone), "rank": "secondary"}),
+        "dx_form": DiagnosisForm(initial={"diagnosed_on": today_in(intake.site.zone),
+                                          "rank": first_rank(intake=intake)}),
     }

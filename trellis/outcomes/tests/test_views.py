@@ -364,7 +364,7 @@ def test_today_counters_and_chart_panel(client_for, therapist, make_staff, episo
     (alerts,) = today_alert_counters(therapist, TodayContext(day=today))
     assert alerts.value == 1 and alerts.tone == "danger"
     (due,) = today_due_counters(make_staff("front_desk"), TodayContext(day=today))
-    assert due.value >= 1 and due.url == reverse("outcomes:due")
+    assert due.value >= 1 and due.url == reverse("outcomes:due") + "#due"  # the fragment names the list
     panel = chart_panel(therapist, patient, today)
     assert panel["open_alerts"] == 1 and panel["latest"][0][0] == "PHQ-9"
     assert chart_panel(make_staff("biller"), patient, today) is None

@@ -26,6 +26,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from trellis.accounts import policies
 from trellis.core import formats
 
 register = template.Library()
@@ -299,3 +300,10 @@ def empty_state(
         "action_label": action_label,
         "icon": icon,
     }
+
+
+@register.filter
+def may_open(user: Any, url_name: str) -> bool:
+    """``{% if user|may_open:"patients:create" %}<a …>Register patient</a>{% endif %}``: shown exactly when the
+    view behind the URL name would let the user in (its declared capability; trellis.accounts.policies)."""
+    return policies.may_open(user, url_name)

@@ -37,3 +37,13 @@
     if (i >= 0 && i + 1 < list.length) { event.preventDefault(); focusSection(list[i + 1]); }
   });
 })();
+
+// A refused save or signature is answered on the POST URL with the user's text and its errors; replace the
+// address with the note's own URL so that reloading (or the history) never re-submits the form.
+(function () {
+  "use strict";
+  var marker = document.querySelector("[data-replace-url]");
+  if (marker && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", marker.getAttribute("data-replace-url"));
+  }
+})();

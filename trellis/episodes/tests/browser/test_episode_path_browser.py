@@ -39,6 +39,8 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
                                              name="County Hospital", kind="hospital")
     today = today_in(site.zone).isoformat()
     base = live_server.url
+    page.set_default_timeout(60_000)  # a shared, loaded build machine: no timing is asserted here
+    page.set_default_navigation_timeout(60_000)
     login_as(page, director)
 
     # 1. referral, moved on the board with htmx
@@ -52,9 +54,10 @@ def test_full_episode_path_in_the_browser(page, live_server, login_as, site, mak
     referral = Referral.objects.get()
     page.goto(f"{base}/referrals/?site={site.public_id}")
     card = page.locator("article.board-card", has_text="Jordan")
+    card.locator("a.board-move-open").click()  # the move form loads on demand (referrals board)
     card.locator("select[name='status']").select_option("screening")
     card.get_by_role("button", name="Move").click()
-    page.locator("#col-screening").locator("xpath=..").get_by_text("Jordan L.").wait_for()
+    page.locator("#col-screening").locator("xpath=..").get_by_role("link", name="Jordan L.", exact=True).wait_for()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SCREENING
     assert _axe_serious(page) == []
