@@ -71,6 +71,7 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "episodes:handoff_done": C.DEMOGRAPHICS,
     "episodes:intake_diagnosis_add": C.DIAGNOSES,
     "episodes:intake_diagnosis_error": C.DIAGNOSES,
+    "episodes:intake_diagnosis_rank": C.DIAGNOSES,
     "episodes:medications": C.CLINICAL,  # medication reconciliation
     "episodes:aftercare_outcome": C.CLINICAL,
     # scheduling and attendance
@@ -152,6 +153,7 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "documentation:note_save": C.NOTES,
     "documentation:previous_shared": C.NOTES,
     "documentation:cosign": C.NOTES,
+    "documentation:return": C.NOTES,
     "documentation:addendum": C.NOTES,
     "documentation:chart_notes": C.NOTES,
     "documentation:chart_notes_pdf": C.NOTES,
