@@ -24,7 +24,7 @@ from trellis.compliance import engine_adapter
 from trellis.compliance.pdf import Block, Document, render
 from trellis.compliance.weekstatus import EpisodeWeek
 from trellis.consents.models import Consent, DisclosureMethod
-from trellis.consents.services import disclose, notice_for, require_release
+from trellis.consents.services import check_sections, disclose, notice_for, require_release
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.coverage.models import Authorization, Coverage
@@ -162,6 +162,12 @@ def build_document(req: PacketRequest, *, printed_by: Any, part2: bool, notice: 
     )
 
 
+# The categories of information the packet carries (42 CFR 2.31(a)(3), 2.13(a): a disclosure holds only what the
+# consent covers): diagnoses; attendance and counted hours; the plan and the notes' individualized sections, which
+# record progress against it; C-SSRS and risk events.
+PACKET_SECTIONS = ["diagnoses", "attendance", "plan_progress", "risk"]
+
+
 def export_ur_packet(*, episode: Episode, start: date, end: date, notes: int, recipient_name: str,
                      exported_by: Any, compress: bool = True) -> tuple[bytes, Any]:
     """The packet as a PDF, disclosed to `recipient_name` under the release in force that names them. Refused
@@ -172,6 +178,7 @@ def export_ur_packet(*, episode: Episode, start: date, end: date, notes: int, re
     # Utilization review is payment (45 CFR 164.501): a Part 2 TPO consent naming health plans covers it too.
     consent = require_release(patient=episode.patient, part2_applies=applies, on=day,
                               recipient_name=req.recipient_name, tpo_purpose="payment")
+    check_sections(consent, PACKET_SECTIONS)  # refused before anything is generated
     notice, _version = notice_for(part2_applies=applies)
     pdf = render(build_document(req, printed_by=exported_by, part2=applies, notice=notice, consent=consent),
                  compress=compress)
@@ -189,7 +196,7 @@ def _record(episode: Episode, req: PacketRequest, consent: Consent, applies: boo
                      f"{req.notes} notes (individualized sections)"),
         method=DisclosureMethod.EXPORT, document_title=DOCUMENT_TITLE, disclosed_by=exported_by,
         part2_applies=applies, recipient_name=req.recipient_name, consent=consent, episode=episode, content=pdf,
-        on=day,
+        on=day, sections=PACKET_SECTIONS,
     )
     record(action=AuditAction.EXPORT, obj=episode, patient=episode.patient, site=episode.program.site,
            actor=exported_by, detail={"document": "ur_packet", "disclosure": str(disclosure.public_id),

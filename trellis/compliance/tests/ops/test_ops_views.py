@@ -35,20 +35,20 @@ def _keep(name: str, data: bytes) -> None:
             fh.write(data)
 
 
-def week(monday) -> str:  # noqa: ANN001
+def week(monday) -> str:
     y, w, _ = monday.isocalendar()
     return f"{y}-W{w:02d}"
 
 
 @pytest.fixture
-def alert(episode, monday):  # noqa: ANN001, ANN201
+def alert(episode, monday):
     a = ComplianceAlert.objects.create(patient=episode.patient, episode=episode, kind=AlertKind.HOURS_AT_RISK,
                                        week=monday, key="hours:x", message="At risk", raised_at=timezone.now())
     a.recipients.create(user=episode.primary_clinician, reason="primary", notified_at=timezone.now())
     return a
 
 
-def urls(episode, alert, monday):  # noqa: ANN001, ANN201
+def urls(episode, alert, monday):
     return {
         "worklist": reverse("compliance:alerts"),
         "dashboard": reverse("compliance:dashboard") + f"?week={week(monday)}",
@@ -140,7 +140,7 @@ def test_dashboard_poll_is_204_until_attendance_changes(client_for, case_manager
     assert changed.status_code == 200
 
 
-def _count(client, url):  # noqa: ANN001, ANN202
+def _count(client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
@@ -174,14 +174,15 @@ def test_query_count_does_not_grow_with_patients(name, client_for, make_staff, t
 
 
 # ------------------------------------------------------------------------------------------------ UR packet
-def _release(patient, site, user, *, kind="release", recipient="Acme Health"):  # noqa: ANN001, ANN202
+def _release(patient, site, user, *, kind="release", recipient="Acme Health", categories=None):
+    extra = {"categories": categories} if categories is not None else {}
     consent = create_consent(patient=patient, site=site, kind=kind, created_by=user, recipient_name=recipient,
                              information="Treatment records for utilization review", purpose="Payment",
-                             expires_on=today_in(site.zone) + timedelta(days=90))
+                             expires_on=today_in(site.zone) + timedelta(days=90), **extra)
     return sign_consent(consent=consent, signer_name=patient.legal_name, collected_by=user, ip_address="127.0.0.1")
 
 
-def _post_packet(c, episode, monday, recipient="Acme Health"):  # noqa: ANN001, ANN202
+def _post_packet(c, episode, monday, recipient="Acme Health"):
     return c.post(reverse("compliance:ur_packet", args=[episode.patient.public_id]), {
         "episode": str(episode.public_id), "start": monday.isoformat(),
         "end": (monday + timedelta(days=6)).isoformat(), "notes": 3, "recipient_name": recipient})
@@ -191,6 +192,15 @@ def test_packet_refused_without_a_covering_consent(client_for, case_manager, epi
     r = _post_packet(client_for(case_manager), episode, monday)
     assert r.status_code == 400
     assert "No disclosure without a release of information in force that names this recipient" in r.content.decode()
+    assert not Disclosure.objects.exists()
+
+
+def test_packet_refused_when_the_consent_does_not_cover_its_sections(client_for, case_manager, episode, monday):
+    """42 CFR 2.31(a)(3), 2.13(a): the packet carries diagnoses, attendance, plan progress and risk; a consent
+    covering attendance only does not let it out, and the refusal names what is not covered."""
+    _release(episode.patient, episode.program.site, case_manager, categories=["attendance"])
+    r = _post_packet(client_for(case_manager), episode, monday)
+    assert r.status_code == 400 and "does not cover: diagnoses" in r.content.decode()
     assert not Disclosure.objects.exists()
 
 

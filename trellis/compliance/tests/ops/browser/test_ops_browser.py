@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("TRELLIS_SCREENSHOTS")
 
 
-def _axe_serious(page) -> list[str]:  # noqa: ANN001
+def _axe_serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -24,7 +24,7 @@ def _axe_serious(page) -> list[str]:  # noqa: ANN001
             if v.get("impact") in {"serious", "critical"}]
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
