@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, timedelta
-from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
@@ -13,7 +12,7 @@ from trellis.accounts.models import Credential, SiteMembership, User
 from trellis.accounts.policies import sites_with
 
 
-def staff_for(user: Any) -> QuerySet[User]:
+def staff_for(user: User) -> QuerySet[User]:
     """Staff with a role at a site the user manages, with roles, profile and credentials (3 queries)."""
     site_ids = [s.pk for s in sites_with(user, Cap.STAFF_MANAGE)]
     return (
@@ -50,7 +49,7 @@ def address_throttled(ip: str | None, *, now: dt.datetime) -> bool:
     return failures.count() >= settings.TRELLIS_LOCKOUT_IP_FAILURES
 
 
-def account_locked(user: Any, *, now: dt.datetime) -> bool:
+def account_locked(user: User, *, now: dt.datetime) -> bool:
     """Is this account locked by too many failed sign-ins (django-axes, per account)?"""
     since = now - settings.AXES_COOLOFF_TIME
     return AccessAttempt.objects.filter(

@@ -81,7 +81,7 @@ def program_certification_rule(program: Any) -> schedule.CertificationRule | Non
 
 
 def set_certification_policy(*, program: Any, initial_due_day: int, first_recert_day: int | None,
-                             recert_interval_days: int, changed_by: Any) -> Any:
+                             recert_interval_days: int, changed_by: User) -> Any:
     """Store a program's cadence. Stricter than the regulation is allowed; looser is refused."""
     default = schedule.rule_for_level(program.level_of_care)
     if default is None or not program.requires_certification:
@@ -162,7 +162,7 @@ def _draft(plan: TreatmentPlan) -> TreatmentPlan:
     return plan
 
 
-def create_plan(*, episode: Any, created_by: Any, summary: str = "") -> TreatmentPlan:
+def create_plan(*, episode: Any, created_by: User, summary: str = "") -> TreatmentPlan:
     _check_episode_open(episode)
     with transaction.atomic():
         if TreatmentPlan.objects.filter(episode=episode).exists():
@@ -175,7 +175,7 @@ def create_plan(*, episode: Any, created_by: Any, summary: str = "") -> Treatmen
     return plan
 
 
-def add_problem(*, plan: TreatmentPlan, statement: str, changed_by: Any, diagnosis: Any = None) -> PlanProblem:
+def add_problem(*, plan: TreatmentPlan, statement: str, changed_by: User, diagnosis: Any = None) -> PlanProblem:
     _draft(plan)
     if not statement.strip():
         raise DomainError("Describe the problem.", field="statement")
@@ -189,7 +189,7 @@ def add_problem(*, plan: TreatmentPlan, statement: str, changed_by: Any, diagnos
     return problem
 
 
-def add_goal(*, problem: PlanProblem, statement: str, changed_by: Any) -> PlanGoal:
+def add_goal(*, problem: PlanProblem, statement: str, changed_by: User) -> PlanGoal:
     _draft(problem.plan)
     if not statement.strip():
         raise DomainError("Write the goal in the patient's words.", field="statement")
@@ -199,7 +199,7 @@ def add_goal(*, problem: PlanProblem, statement: str, changed_by: Any) -> PlanGo
     return goal
 
 
-def add_objective(*, goal: PlanGoal, statement: str, target_date: dt.date, changed_by: Any,
+def add_objective(*, goal: PlanGoal, statement: str, target_date: dt.date, changed_by: User,
                   measure: str = "") -> PlanObjective:
     plan = _draft(goal.problem.plan)
     if not statement.strip():
@@ -216,7 +216,7 @@ def add_objective(*, goal: PlanGoal, statement: str, target_date: dt.date, chang
 
 
 def add_intervention(*, objective: PlanObjective, description: str, modality: str, frequency: str,
-                     changed_by: Any, responsible: Any = None, minutes_per_session: int | None = None,
+                     changed_by: User, responsible: Any = None, minutes_per_session: int | None = None,
                      sessions_per_week: int | None = None) -> PlanIntervention:
     plan = _draft(objective.goal.problem.plan)
     if not description.strip():
@@ -240,7 +240,7 @@ def add_intervention(*, objective: PlanObjective, description: str, modality: st
     return item
 
 
-def set_primary_diagnosis(*, plan: TreatmentPlan, diagnosis: Any, changed_by: Any) -> TreatmentPlan:
+def set_primary_diagnosis(*, plan: TreatmentPlan, diagnosis: Any, changed_by: User) -> TreatmentPlan:
     """Name the primary psychiatric diagnosis the plan treats (42 CFR 424.24(e)(2)(i)(A): the physician's
     diagnosis)."""
     _draft(plan)
@@ -355,7 +355,7 @@ def plan_content(plan: TreatmentPlan) -> dict[str, Any]:
 def sign_plan(
     *,
     plan: TreatmentPlan,
-    clinician: Any,
+    clinician: User,
     patient_signer_name: str = "",
     patient_declined_reason: str = "",
     ip_address: str | None = None,
@@ -420,7 +420,7 @@ def sign_plan(
 def review_plan(
     *,
     plan: TreatmentPlan,
-    reviewer: Any,
+    reviewer: User,
     summary: str,
     progress: dict[Any, tuple[str, str]],
     reviewed_on: dt.date | None = None,
@@ -593,7 +593,7 @@ def set_admission_requirements(
     template: str,
     consent_kinds: list[str],
     certification: dict[str, Any] | None,
-    changed_by: Any,
+    changed_by: User,
 ) -> None:
     """A program's admission requirements in one step: its level-of-care criteria (referrals), the consents
     required before admission (consents) and, when given, its physician-certification cadence. All three are

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -23,6 +23,9 @@ from trellis.consents.models import (
 )
 from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 RELEASE_FIELDS = (
     "discloser", "recipient_name", "recipient_source", "recipient_address", "information", "purpose",
@@ -95,7 +98,7 @@ def ensure_default_texts(*, organization: Any) -> dict[str, ConsentText]:
     return result
 
 
-def publish_text(*, organization: Any, kind: str, version: str, title: str, body: str, created_by: Any) -> ConsentText:
+def publish_text(*, organization: Any, kind: str, version: str, title: str, body: str, created_by: User) -> ConsentText:
     if not body.strip():
         raise DomainError("Enter the consent text.", field="body")
     with transaction.atomic():
@@ -192,7 +195,7 @@ def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) ->
         raise DomainError("The 42 CFR 2.14 basis is recorded only for minors' Part 2 consents.", field="minor_basis")
 
 
-def create_consent(*, patient: Any, site: Any, kind: str, created_by: Any, **release: Any) -> Consent:
+def create_consent(*, patient: Any, site: Any, kind: str, created_by: User, **release: Any) -> Consent:
     """A draft consent (not yet in force). Releases carry their particulars."""
     if kind not in ConsentKind.values:
         raise DomainError("Choose the kind of consent.", field="kind")
@@ -240,7 +243,7 @@ def sign_consent(
     *,
     consent: Consent,
     signer_name: str,
-    collected_by: Any,
+    collected_by: User,
     ip_address: str | None,
     signer_relationship: str = "self",
     relationship_detail: str = "",
@@ -342,7 +345,7 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
     return current
 
 
-def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_by: Any) -> Consent:
+def record_expiration_event(*, consent: Consent, occurred_on: dt.date, recorded_by: User) -> Consent:
     """The expiry event named on a release has happened (e.g. "end of treatment"): no disclosures from that day."""
     with transaction.atomic():
         current = Consent.objects.select_for_update(of=("self",)).select_related("site").get(pk=consent.pk)
@@ -372,7 +375,7 @@ def required_kinds(program: Any) -> list[str]:
     return kinds
 
 
-def set_required_kinds(*, program: Any, kinds: list[str], changed_by: Any) -> None:
+def set_required_kinds(*, program: Any, kinds: list[str], changed_by: User) -> None:
     bad = set(kinds) - set(ConsentKind.values)
     if bad:
         raise DomainError("Unknown consent kind.", field="kinds")
@@ -445,7 +448,7 @@ def disclose(
     information: str,
     method: str,
     document_title: str,
-    disclosed_by: Any,
+    disclosed_by: User,
     part2_applies: bool,
     recipient_name: str = "",
     recipient_source: Any = None,
@@ -504,7 +507,7 @@ def emergency_disclosure(
     recipient_affiliation: str,
     nature_of_emergency: str,
     information: str,
-    disclosed_by: Any,
+    disclosed_by: User,
     part2_applies: bool,
     method: str = "verbal",
     sections: list[str] | None = None,
@@ -578,7 +581,7 @@ def current_notice(program: Any) -> PatientNotice | None:
     return PatientNotice.objects.filter(program=program, active=True).order_by("-version").first()
 
 
-def record_notice_receipt(*, patient: Any, program: Any, on: dt.date, recorded_by: Any = None) -> NoticeReceipt:
+def record_notice_receipt(*, patient: Any, program: Any, on: dt.date, recorded_by: User | None = None) -> NoticeReceipt:
     """At admission to a Part 2 program: which version of the program's notice the patient received (2.22)."""
     with transaction.atomic():
         notice = current_notice(program) or publish_notice(program=program, body=default_notice_text(program),

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
@@ -25,11 +25,14 @@ from trellis.coverage.models import (
 from trellis.coverage.usage import units_used_for
 from trellis.episodes.models import Episode, EpisodeStatus
 
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Payers
 # ---------------------------------------------------------------------------------------------------------
-def payers_for(user: Any, *, active_only: bool = False) -> QuerySet[Payer]:
+def payers_for(user: User, *, active_only: bool = False) -> QuerySet[Payer]:
     org_id = getattr(user, "organization_id", None)
     if org_id is None:
         return Payer.objects.none()
@@ -76,7 +79,7 @@ def _rows(auths: Sequence[Authorization], today: date, *, with_reviews: bool = T
     return rows
 
 
-def _auths(user: Any, capability: str) -> QuerySet[Authorization]:
+def _auths(user: User, capability: str) -> QuerySet[Authorization]:
     return (Authorization.objects.restrict(user, capability)
             .select_related("coverage__payer", "episode__program__site", "episode__patient"))
 
@@ -93,7 +96,7 @@ class PatientCoverage:
     uncovered_episodes: list[Episode]
 
 
-def patient_coverage(user: Any, patient: Any, today: date) -> PatientCoverage:
+def patient_coverage(user: User, patient: Any, today: date) -> PatientCoverage:
     """Coverages (in force first), authorizations with usage, state and reviews, and the patient's episodes at the
     user's sites. Five queries plus the usage provider's, whatever the number of rows."""
     coverages = sorted(
@@ -115,7 +118,7 @@ def patient_coverage(user: Any, patient: Any, today: date) -> PatientCoverage:
     return PatientCoverage(coverages, rows, episodes, units_used_for([]) is not None, uncovered)
 
 
-def episode_authorizations(user: Any, episode: Episode, today: date) -> list[AuthRow]:
+def episode_authorizations(user: User, episode: Episode, today: date) -> list[AuthRow]:
     auths = list(_auths(user, Cap.COVERAGE_VIEW).filter(episode=episode)
                  .prefetch_related(Prefetch("reviews", queryset=ConcurrentReview.objects.order_by("due_on", "pk")))
                  .order_by("-start_on"))
@@ -126,7 +129,7 @@ def authorization_row(auth: Authorization, today: date) -> AuthRow:
     return _rows([auth], today)[0]
 
 
-def coverages_in_force(user: Any, patient: Any, day: date) -> list[Coverage]:
+def coverages_in_force(user: User, patient: Any, day: date) -> list[Coverage]:
     return list(Coverage.objects.restrict(user, Cap.COVERAGE_VIEW).filter(patient=patient).active_on(day)
                 .select_related("payer").order_by("order"))
 
@@ -158,7 +161,7 @@ def _site_filter(qs: QuerySet, path: str, site_ids: Iterable[int] | None) -> Que
     return qs if site_ids is None else qs.filter(**{f"{path}__in": list(site_ids)})
 
 
-def reviews_due(user: Any, today: date, site_ids: Iterable[int] | None = None) -> QuerySet[ConcurrentReview]:
+def reviews_due(user: User, today: date, site_ids: Iterable[int] | None = None) -> QuerySet[ConcurrentReview]:
     """Pending reviews due today or overdue, on authorizations of active episodes."""
     qs = (ConcurrentReview.objects.restrict(user, Cap.AUTHORIZATION_MANAGE)
           .filter(outcome=ReviewOutcome.PENDING, due_on__lte=today,
@@ -169,14 +172,14 @@ def reviews_due(user: Any, today: date, site_ids: Iterable[int] | None = None) -
     return _site_filter(qs, "authorization__episode__program__site_id", site_ids)
 
 
-def _current_auths(user: Any, today: date, site_ids: Iterable[int] | None) -> list[Authorization]:
+def _current_auths(user: User, today: date, site_ids: Iterable[int] | None) -> list[Authorization]:
     qs = (_auths(user, Cap.AUTHORIZATION_MANAGE)
           .filter(end_on__gte=today, episode__status=EpisodeStatus.ACTIVE)
           .select_related("episode__case_manager").order_by("end_on", "pk"))
     return list(_site_filter(qs, "episode__program__site_id", site_ids))
 
 
-def authorizations_needing_action(user: Any, today: date, site_ids: Iterable[int] | None = None) -> list[AuthRow]:
+def authorizations_needing_action(user: User, today: date, site_ids: Iterable[int] | None = None) -> list[AuthRow]:
     """In force today and expiring within a week, nearly used, used up or over - unless a later authorization
     for the same coverage and level already takes over (renewed). Two queries plus the usage provider's."""
     auths = _current_auths(user, today, site_ids)
@@ -189,7 +192,7 @@ def authorizations_needing_action(user: Any, today: date, site_ids: Iterable[int
     return [r for r in rows if r.state.needs_action and later[(r.auth.coverage_id, r.auth.level_of_care)] <= r.auth.end_on]
 
 
-def unauthorized_episodes(user: Any, today: date, site_ids: Iterable[int] | None = None) -> list[tuple[Episode, Coverage]]:
+def unauthorized_episodes(user: User, today: date, site_ids: Iterable[int] | None = None) -> list[tuple[Episode, Coverage]]:
     """Active episodes receiving services under a payer that requires authorization, with none in force today
     (days worked without an authorization are at risk of denial, CARC 197). Three queries."""
     episodes = list(_site_filter(
@@ -210,12 +213,12 @@ def unauthorized_episodes(user: Any, today: date, site_ids: Iterable[int] | None
     return [(e, primary[e.patient_id]) for e in episodes if e.patient_id in primary and e.pk not in authorized]
 
 
-def worklist(user: Any, today: date, site_ids: Iterable[int] | None = None) -> Worklist:
+def worklist(user: User, today: date, site_ids: Iterable[int] | None = None) -> Worklist:
     return Worklist(list(reviews_due(user, today, site_ids)), authorizations_needing_action(user, today, site_ids),
                     unauthorized_episodes(user, today, site_ids), units_used_for([]) is not None, today)
 
 
-def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Counts equal to the worklist sections they link to (same selectors, same site filter)."""
     site_ids = [ctx.active_site.pk] if ctx.active_site is not None else None
     url = reverse("coverage:worklist")

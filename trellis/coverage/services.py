@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
@@ -35,6 +35,9 @@ from trellis.coverage.usage import units_used_for
 from trellis.episodes.models import Episode, EpisodeStatus, LevelChangeField
 from trellis.episodes.services import change_level
 from trellis.programs.models import LevelOfCare
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 # Payer ids: the clearinghouse payer id printed in 837 NM109 (2010BB); X12 element is AN 2-80. Letters, digits
 # and a few separators in practice.
@@ -95,7 +98,7 @@ def _validate_payer(organization: Any, data: dict[str, Any], *, exclude_pk: int 
 
 
 @transaction.atomic
-def create_payer(*, organization: Any, actor: Any, name: str, payer_identifier: str, payer_type: str,
+def create_payer(*, organization: Any, actor: User, name: str, payer_identifier: str, payer_type: str,
                  claim_form: str, claim_filing_indicator: str, timely_filing_days: int,
                  timely_filing_source: str = "", requires_authorization: bool = True, phone: str = "",
                  active: bool = True) -> Payer:
@@ -110,7 +113,7 @@ def create_payer(*, organization: Any, actor: Any, name: str, payer_identifier: 
 
 
 @transaction.atomic
-def update_payer(*, payer: Payer, actor: Any, **changes: Any) -> Payer:
+def update_payer(*, payer: Payer, actor: User, **changes: Any) -> Payer:
     unknown = set(changes) - set(PAYER_FIELDS)
     if unknown:
         raise DomainError(f"Unknown payer fields: {', '.join(sorted(unknown))}.")
@@ -201,7 +204,7 @@ def _coverage_data(**fields: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def add_coverage(*, patient: Any, actor: Any, episode: Episode | None = None, **fields: Any) -> Coverage:
+def add_coverage(*, patient: Any, actor: User, episode: Episode | None = None, **fields: Any) -> Coverage:
     """Add a coverage. With `episode` (the admission or episode page), its dates must overlap that episode."""
     unknown = set(fields) - set(COVERAGE_FIELDS)
     if unknown:
@@ -215,7 +218,7 @@ def add_coverage(*, patient: Any, actor: Any, episode: Episode | None = None, **
 
 
 @transaction.atomic
-def update_coverage(*, coverage: Coverage, actor: Any, version: int, **fields: Any) -> Coverage:
+def update_coverage(*, coverage: Coverage, actor: User, version: int, **fields: Any) -> Coverage:
     unknown = set(fields) - set(COVERAGE_FIELDS)
     if unknown:
         raise DomainError(f"Unknown coverage fields: {', '.join(sorted(unknown))}.")
@@ -240,7 +243,7 @@ def update_coverage(*, coverage: Coverage, actor: Any, version: int, **fields: A
 
 
 @transaction.atomic
-def record_eligibility(*, coverage: Coverage, actor: Any, status: str, checked_on: date) -> Coverage:
+def record_eligibility(*, coverage: Coverage, actor: User, status: str, checked_on: date) -> Coverage:
     """The result of an eligibility check (a 270/271 or a call to the payer)."""
     if status not in EligibilityStatus.values or status == EligibilityStatus.NOT_CHECKED:
         raise DomainError("Choose what the payer said: active, inactive or pending.", field="eligibility_status")
@@ -338,7 +341,7 @@ def check_units(authorization: Authorization, units_authorized: int) -> None:
                           "or record the days beyond the authorization as not covered.", field="units_authorized")
 
 
-def _follow_level(authorization: Authorization, actor: Any) -> None:
+def _follow_level(authorization: Authorization, actor: User) -> None:
     """The episode's authorized level follows the authorization in force (issue 12 item 5)."""
     episode = authorization.episode
     today = today_in(episode.program.site.zone)
@@ -353,7 +356,7 @@ def _follow_level(authorization: Authorization, actor: Any) -> None:
 
 
 @transaction.atomic
-def add_authorization(*, coverage: Coverage, episode: Episode, actor: Any, number: str, level_of_care: str,
+def add_authorization(*, coverage: Coverage, episode: Episode, actor: User, number: str, level_of_care: str,
                       units_authorized: int, start_on: date, end_on: date, unit_kind: str = UnitKind.DAYS,
                       service_codes: str = "", review_frequency_days: int | None = None,
                       notes: str = "") -> Authorization:
@@ -375,7 +378,7 @@ def add_authorization(*, coverage: Coverage, episode: Episode, actor: Any, numbe
 
 
 @transaction.atomic
-def update_authorization(*, authorization: Authorization, actor: Any, version: int, **fields: Any) -> Authorization:
+def update_authorization(*, authorization: Authorization, actor: User, version: int, **fields: Any) -> Authorization:
     unknown = set(fields) - set(AUTHORIZATION_FIELDS)
     if unknown:
         raise DomainError(f"Unknown authorization fields: {', '.join(sorted(unknown))}.")
@@ -404,7 +407,7 @@ def update_authorization(*, authorization: Authorization, actor: Any, version: i
 # Concurrent reviews
 # ---------------------------------------------------------------------------------------------------------
 @transaction.atomic
-def schedule_review(*, authorization: Authorization, actor: Any, due_on: date) -> ConcurrentReview:
+def schedule_review(*, authorization: Authorization, actor: User, due_on: date) -> ConcurrentReview:
     """Schedule a review by hand (the payer asked for one on a given day). One pending review at a time."""
     if authorization.reviews.filter(outcome=ReviewOutcome.PENDING).exists():
         raise DomainError("A review is already pending for this authorization: record its outcome first.",
@@ -418,7 +421,7 @@ def schedule_review(*, authorization: Authorization, actor: Any, due_on: date) -
 
 
 @transaction.atomic
-def record_review(*, review: ConcurrentReview, actor: Any, outcome: str, reviewed_on: date | None,
+def record_review(*, review: ConcurrentReview, actor: User, outcome: str, reviewed_on: date | None,
                   reviewer: str = "", notes: str = "", approved_days: int | None = None) -> ConcurrentReview:
     """Record what the payer decided. Approving N more days extends the authorization by N days past its
     current end (and by N days authorized when it counts days) and schedules the next review; a peer-to-peer

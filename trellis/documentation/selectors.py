@@ -369,7 +369,7 @@ class Worklist:
         return len(self.unsigned) + len(self.awaiting_cosign) + len(self.to_cosign) + len(self.late)
 
 
-def _worklist_querysets(*, user: Any, program: Any, sites: Iterable[Any] | None, now: dt.datetime,
+def _worklist_querysets(*, user: User, program: Any, sites: Iterable[Any] | None, now: dt.datetime,
                         days: int) -> tuple[QuerySet, QuerySet]:
     """(attended rows of ended sessions without a signed note, notes of the window): what the worklist lists and
     Today's counters count."""
@@ -392,7 +392,7 @@ def _worklist_querysets(*, user: Any, program: Any, sites: Iterable[Any] | None,
     return att.filter(~signed_exists), notes
 
 
-def worklist_counts(*, user: Any, sites: Iterable[Any], now: dt.datetime | None = None,
+def worklist_counts(*, user: User, sites: Iterable[Any], now: dt.datetime | None = None,
                     days: int = DEFAULT_WORKLIST_DAYS) -> tuple[int, int]:
     """(unsigned items, notes waiting for ``user``'s co-signature) by COUNT queries, without building the lists:
     the same filters as ``worklist`` (a group session is one item, an individual session one per patient)."""
@@ -406,7 +406,7 @@ def worklist_counts(*, user: Any, sites: Iterable[Any], now: dt.datetime | None 
 
 def worklist(
     *,
-    user: User = None,
+    user: User | None = None,
     program: Any = None,
     sites: Iterable[Any] | None = None,
     now: dt.datetime | None = None,

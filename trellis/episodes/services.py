@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -48,6 +48,9 @@ from trellis.referrals import icd10
 from trellis.referrals.models import IntakeAssessment, Referral
 from trellis.referrals.selectors import latest_determination, latest_intake, unresolved_high_risk
 from trellis.referrals.services import mark_referral_admitted
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 __all__ = ["episode_admitted", "episode_discharged"]  # re-exported hooks (sent after commit)
 
@@ -112,7 +115,7 @@ def admit(
     patient: Any,
     program: Program,
     admitted_on: dt.date,
-    admitted_by: Any,
+    admitted_by: User,
     track: Track | None = None,
     primary_clinician: Any = None,
     prescriber: Any = None,
@@ -187,7 +190,7 @@ def admit(
 
 
 def change_level(*, episode: Episode, field: str, to_level: str, changed_on: dt.date, reason: str,
-                 changed_by: Any) -> EpisodeLevelChange:
+                 changed_by: User) -> EpisodeLevelChange:
     """Change the clinically recommended or the payer-authorized level within an episode; the next plan
     review is pulled in by receivers of hooks.level_changing (care plans)."""
     if field not in LevelChangeField.values:
@@ -249,7 +252,7 @@ def discharge(
     discharged_on: dt.date,
     discharge_type: str,
     reason: str,
-    discharged_by: Any,
+    discharged_by: User,
     diagnoses: list[tuple[str, str]] | None = None,
     medications: str = "",
     aftercare_provider: str = "",
@@ -319,7 +322,7 @@ def step_down(
     to_program: Program,
     discharged_on: dt.date,
     reason: str,
-    discharged_by: Any,
+    discharged_by: User,
     to_track: Track | None = None,
     admitted_on: dt.date | None = None,
     receiving_clinician: Any = None,
@@ -375,7 +378,7 @@ def step_down(
     return rec, new, task
 
 
-def complete_handoff(*, task: HandoffTask, completed_by: Any) -> HandoffTask:
+def complete_handoff(*, task: HandoffTask, completed_by: User) -> HandoffTask:
     with transaction.atomic():
         current = HandoffTask.objects.select_for_update().get(pk=task.pk)
         if current.completed_at is not None:
@@ -438,7 +441,7 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
     return pdf, disclosure
 
 
-def export_discharge_summary(*, episode: Episode, exported_by: Any, recipient_name: str,
+def export_discharge_summary(*, episode: Episode, exported_by: User, recipient_name: str,
                              recipient_source: Any = None, sections: list[str] | None = None,
                              tpo_purpose: str = "") -> tuple[bytes, Any]:
     """Discharge summary sent to an outside party: same release rule as the letter. The document carries only
@@ -517,7 +520,7 @@ def add_diagnosis(
     return dx
 
 
-def change_diagnosis_rank(*, diagnosis: Diagnosis, rank: str, changed_by: Any) -> Diagnosis:
+def change_diagnosis_rank(*, diagnosis: Diagnosis, rank: str, changed_by: User) -> Diagnosis:
     """Make a diagnosis primary or secondary without entering it in error. Making one primary demotes the current
     primary of the same intake/episode and stage to secondary (one primary each: the principal diagnosis a claim
     reports first, ICD-10-CM Official Guidelines Section IV.A), in one transaction."""
@@ -554,7 +557,7 @@ def first_rank(*, intake: Any = None, episode: Any = None, stage: str = Diagnosi
     return DiagnosisRank.SECONDARY if qs.exists() else DiagnosisRank.PRIMARY
 
 
-def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: Any) -> Diagnosis:
+def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: User) -> Diagnosis:
     with transaction.atomic():
         current = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
         current.entered_in_error = True
@@ -563,7 +566,7 @@ def mark_diagnosis_in_error(*, diagnosis: Diagnosis, changed_by: Any) -> Diagnos
     return current
 
 
-def resolve_diagnosis(*, diagnosis: Diagnosis, resolved_on: dt.date, changed_by: Any) -> Diagnosis:
+def resolve_diagnosis(*, diagnosis: Diagnosis, resolved_on: dt.date, changed_by: User) -> Diagnosis:
     if resolved_on < diagnosis.diagnosed_on:
         raise DomainError("The resolved date cannot be before the diagnosis date.", field="resolved_on")
     with transaction.atomic():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -27,6 +27,9 @@ from trellis.outcomes.models import (
 )
 from trellis.outcomes.scoring import Definition
 from trellis.outcomes.windows import Window, WindowState, episode_windows
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ class PatientOutcomes:
     due: list[DueRow]
 
 
-def episodes_of_patient_for(user: Any, patient: Any, capability: str = Cap.OUTCOMES_VIEW) -> QuerySet[Episode]:
+def episodes_of_patient_for(user: User, patient: Any, capability: str = Cap.OUTCOMES_VIEW) -> QuerySet[Episode]:
     return (Episode.objects.restrict(user, capability).filter(patient=patient)
             .select_related("program__site", "track", "primary_clinician", "patient__organization")
             .order_by("-admitted_on"))
@@ -124,7 +127,7 @@ def _trends(admins: list[Administration], instruments: dict[str, Definition], at
     return trends
 
 
-def plan_review_panel(user: Any, episode: Any, today: date) -> dict[str, Any] | None:
+def plan_review_panel(user: User, episode: Any, today: date) -> dict[str, Any] | None:
     """Score trends of this episode beside its treatment-plan review (two queries); None when nothing was
     measured yet, so the review page shows no empty card."""
     admins = list(Administration.objects.filter(episode=episode, status=AdministrationStatus.COMPLETE)
@@ -136,7 +139,7 @@ def plan_review_panel(user: Any, episode: Any, today: date) -> dict[str, Any] | 
     return {"trends": trends, "patient": episode.patient} if trends else None
 
 
-def patient_outcomes(user: Any, patient: Any, today: date) -> PatientOutcomes:
+def patient_outcomes(user: User, patient: Any, today: date) -> PatientOutcomes:
     episodes = list(episodes_of_patient_for(user, patient))
     ids = [e.pk for e in episodes]
     admins = list(Administration.objects.filter(episode_id__in=ids)
@@ -158,7 +161,7 @@ def patient_outcomes(user: Any, patient: Any, today: date) -> PatientOutcomes:
     )
 
 
-def administration_for_view(user: Any, capability: str = Cap.OUTCOMES_VIEW) -> QuerySet[Administration]:
+def administration_for_view(user: User, capability: str = Cap.OUTCOMES_VIEW) -> QuerySet[Administration]:
     return Administration.objects.select_related("episode__patient__organization", "episode__program__site",
                                                  "entered_by")
 
@@ -218,7 +221,7 @@ def due_rows(*, episodes: list[Episode], today: date,
     return rows
 
 
-def due_for(user: Any, today: date, limit: int = 500, site: Any = None) -> list[DueRow]:
+def due_for(user: User, today: date, limit: int = 500, site: Any = None) -> list[DueRow]:
     """Measures due at the user's sites, or at `site` (the working site) only."""
     qs = Episode.objects.restrict(user, Cap.OUTCOMES_INVITE).filter(status=EpisodeStatus.ACTIVE)
     if site is not None:
@@ -230,7 +233,7 @@ def due_for(user: Any, today: date, limit: int = 500, site: Any = None) -> list[
 # ---------------------------------------------------------------------------------------------------------
 # Alerts
 # ---------------------------------------------------------------------------------------------------------
-def alerts_for(user: Any, *, include_acknowledged_days: int = 14, site: Any = None
+def alerts_for(user: User, *, include_acknowledged_days: int = 14, site: Any = None
                ) -> dict[str, list[CriticalAlert]]:
     """Open and recently acknowledged alerts at the user's sites, or at `site` (the working site) only."""
     scoped = CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW)
@@ -243,7 +246,7 @@ def alerts_for(user: Any, *, include_acknowledged_days: int = 14, site: Any = No
     return {"open": open_alerts, "acknowledged": recent}
 
 
-def open_alert_count(user: Any) -> int:
+def open_alert_count(user: User) -> int:
     return CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW).filter(status=AlertStatus.OPEN).count()
 
 
@@ -324,7 +327,7 @@ def program_report(*, program: Any, track: Any, start: date, end: date, organiza
 # ---------------------------------------------------------------------------------------------------------
 # Today counters and the chart overview card (registered in apps.py through trellis.core.registry)
 # ---------------------------------------------------------------------------------------------------------
-def today_alert_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_alert_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     n = CriticalAlert.objects.restrict(user, Cap.OUTCOMES_VIEW).filter(status=AlertStatus.OPEN)
     if ctx.active_site is not None:
         n = n.filter(episode__program__site=ctx.active_site)
@@ -333,14 +336,14 @@ def today_alert_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
                          "danger" if count else "")]
 
 
-def today_due_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
+def today_due_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     rows = due_for(user, ctx.day, site=ctx.active_site)
     overdue = sum(1 for r in rows if r.state == WindowState.OVERDUE)
     return [TodayCounter(len(rows), "outcome measures due" + (f" ({overdue} overdue)" if overdue else ""),
                          reverse("outcomes:due") + "#due", "warn" if overdue else "")]
 
 
-def chart_panel(user: Any, patient: Any, today: date) -> dict[str, Any] | None:
+def chart_panel(user: User, patient: Any, today: date) -> dict[str, Any] | None:
     """Latest score per instrument and open alerts for the chart overview (three queries)."""
     ids = list(episodes_of_patient_for(user, patient).values_list("pk", flat=True))
     if not ids:

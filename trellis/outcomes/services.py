@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -41,6 +41,9 @@ from trellis.outcomes.scoring import AnswerError, Definition, DefinitionError, p
 from trellis.outcomes.windows import Window, episode_windows
 from trellis.patients.models import FlagKind
 from trellis.patients.services import set_flag
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 ALERT_FLAG_LABEL = "Suicide risk: critical outcome answer awaiting acknowledgement"
 ACK_FLAG_LABEL = "Suicide risk: critical outcome answer (acknowledged)"
@@ -102,7 +105,7 @@ def _window(episode: Episode, instrument_key: str, window_key: str) -> Window | 
 # Administrations
 # ---------------------------------------------------------------------------------------------------------
 def start_administration(
-    *, episode: Episode, instrument_key: str, window_key: str = "", mode: str, actor: Any = None
+    *, episode: Episode, instrument_key: str, window_key: str = "", mode: str, actor: User | None = None
 ) -> Administration:
     """A draft administration, or the existing draft/complete one for the same window."""
     defn = instrument_or_error(instrument_key, episode.patient.organization)
@@ -146,7 +149,7 @@ def save_answers(
     administration: Administration,
     answers: dict[str, Any],
     complete: bool,
-    actor: Any = None,
+    actor: User | None = None,
     expected_version: int | None = None,
     replace: bool = False,
 ) -> SaveResult:
@@ -204,7 +207,7 @@ def save_answers(
 
 
 def enter_from_paper(
-    *, episode: Episode, instrument_key: str, window_key: str, answers: dict[str, Any], actor: Any,
+    *, episode: Episode, instrument_key: str, window_key: str, answers: dict[str, Any], actor: User,
     mode: str = AdministrationMode.PAPER,
 ) -> SaveResult:
     """A clinician types in a completed paper form (or an interview) in one step."""
@@ -216,7 +219,7 @@ def enter_from_paper(
         return save_answers(administration=admin, answers=answers, complete=True, actor=actor, replace=True)
 
 
-def cancel_administration(*, administration: Administration, actor: Any) -> Administration:
+def cancel_administration(*, administration: Administration, actor: User) -> Administration:
     with transaction.atomic():
         admin = Administration.objects.select_for_update().get(pk=administration.pk)
         if admin.status != AdministrationStatus.DRAFT:
@@ -257,7 +260,7 @@ class IssuedLink:
 
 
 def issue_link(
-    *, episode: Episode, instrument_key: str, window_key: str, channel: str, actor: Any, base_url: str = "",
+    *, episode: Episode, instrument_key: str, window_key: str, channel: str, actor: User, base_url: str = "",
     address: str = "",
 ) -> IssuedLink:
     """Create a one-time link (token stored hashed) and, for e-mail/text, send it after commit."""
@@ -399,7 +402,7 @@ def raise_alert(*, administration: Administration, item_key: str, message: str) 
     return alert
 
 
-def acknowledge_alert(*, alert: CriticalAlert, actor: Any, action_taken: str) -> CriticalAlert:
+def acknowledge_alert(*, alert: CriticalAlert, actor: User, action_taken: str) -> CriticalAlert:
     action_taken = (action_taken or "").strip()
     if len(action_taken) < 5:
         raise DomainError("Describe the action taken (for example: risk assessed, safety plan reviewed).",
@@ -463,7 +466,7 @@ def escalate_overdue_alerts(*, now: datetime | None = None) -> list[CriticalAler
 # Configuration
 # ---------------------------------------------------------------------------------------------------------
 def save_schedule(
-    *, program: Any, instrument_key: str, actor: Any, track: Any = None, at_admission: bool = True,
+    *, program: Any, instrument_key: str, actor: User, track: Any = None, at_admission: bool = True,
     every_n_days: int | None = None, at_discharge: bool = True,
 ) -> AdministrationSchedule:
     instrument_or_error(instrument_key, program.site.organization)
@@ -484,7 +487,7 @@ def save_schedule(
     return schedule
 
 
-def deactivate_schedule(*, schedule: AdministrationSchedule, actor: Any) -> AdministrationSchedule:
+def deactivate_schedule(*, schedule: AdministrationSchedule, actor: User) -> AdministrationSchedule:
     with transaction.atomic():
         schedule.active = False
         schedule.save(update_fields=["active", "updated_at"])
@@ -493,7 +496,7 @@ def deactivate_schedule(*, schedule: AdministrationSchedule, actor: Any) -> Admi
     return schedule
 
 
-def upload_definition(*, organization: Any, data: Any, actor: Any) -> InstrumentDefinition:
+def upload_definition(*, organization: Any, data: Any, actor: User) -> InstrumentDefinition:
     """Validate an organization's licensed instrument (same format as the shipped ones) and store it."""
     try:
         defn = parse_definition(data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F
@@ -15,6 +15,9 @@ from trellis.core.clock import today_in
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import Patient, PatientFlag, PatientSite
 from trellis.patients.selectors import possible_duplicates
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 MRN_START = 100000
 
@@ -52,7 +55,7 @@ def _check_dob(dob: date, today: date) -> None:
 
 
 def create_patient(
-    *, organization: Organization, created_by: Any, confirm_not_duplicate: bool = False, **data: Any
+    *, organization: Organization, created_by: User, confirm_not_duplicate: bool = False, **data: Any
 ) -> Patient:
     site = data["primary_site"]
     if site.organization_id != organization.pk:
@@ -79,7 +82,7 @@ def create_patient(
     return patient
 
 
-def update_patient(*, patient: Patient, expected_version: int, changed_by: Any, **data: Any) -> Patient:
+def update_patient(*, patient: Patient, expected_version: int, changed_by: User, **data: Any) -> Patient:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown patient fields: {sorted(unknown)}")

@@ -5,7 +5,7 @@ says what to fix."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -36,6 +36,9 @@ from trellis.referrals.models import (
     SuicideRiskScreen,
 )
 
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
+
 SOURCE_FIELDS = ("name", "kind", "phone", "fax", "email", "address", "notes", "active")
 REFERRAL_FIELDS = (
     "program", "source", "contact", "first_name", "last_name", "date_of_birth", "phone", "email", "reason",
@@ -57,7 +60,7 @@ _TIMESTAMP_FOR = {
 
 
 # ---------------------------------------------------------------- sources
-def create_referral_source(*, organization: Any, created_by: Any, **data: Any) -> ReferralSource:
+def create_referral_source(*, organization: Any, created_by: User, **data: Any) -> ReferralSource:
     _only(data, SOURCE_FIELDS)
     if not (data.get("name") or "").strip():
         raise DomainError("Enter the referral source's name.", field="name")
@@ -69,7 +72,7 @@ def create_referral_source(*, organization: Any, created_by: Any, **data: Any) -
     return source
 
 
-def update_referral_source(*, source: ReferralSource, changed_by: Any, **data: Any) -> ReferralSource:
+def update_referral_source(*, source: ReferralSource, changed_by: User, **data: Any) -> ReferralSource:
     _only(data, SOURCE_FIELDS)
     with transaction.atomic():
         current = ReferralSource.objects.select_for_update().get(pk=source.pk)
@@ -86,7 +89,7 @@ def update_referral_source(*, source: ReferralSource, changed_by: Any, **data: A
     return current
 
 
-def add_contact(*, source: ReferralSource, created_by: Any, name: str, title: str = "", phone: str = "",
+def add_contact(*, source: ReferralSource, created_by: User, name: str, title: str = "", phone: str = "",
                 email: str = "") -> ReferralContact:
     if not name.strip():
         raise DomainError("Enter the contact's name.", field="name")
@@ -112,7 +115,7 @@ def create_loss_reason(*, organization: Any, label: str, applies_to: str = "any"
 
 
 # ---------------------------------------------------------------- referrals
-def create_referral(*, site: Any, created_by: Any, received_at: dt.datetime | None = None, **data: Any) -> Referral:
+def create_referral(*, site: Any, created_by: User, received_at: dt.datetime | None = None, **data: Any) -> Referral:
     _only(data, REFERRAL_FIELDS)
     _check_referral_data(site, data)
     with transaction.atomic():
@@ -130,7 +133,7 @@ def create_referral(*, site: Any, created_by: Any, received_at: dt.datetime | No
     return referral
 
 
-def update_referral(*, referral: Referral, expected_version: int, changed_by: Any, **data: Any) -> Referral:
+def update_referral(*, referral: Referral, expected_version: int, changed_by: User, **data: Any) -> Referral:
     _only(data, REFERRAL_FIELDS)
     with transaction.atomic():
         current = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -168,7 +171,7 @@ def move_referral(
     *,
     referral: Referral,
     to_status: str,
-    changed_by: Any,
+    changed_by: User,
     loss_reason: LossReason | None = None,
     note: str = "",
     expected_version: int | None = None,
@@ -192,7 +195,7 @@ def move_referral(
     return current
 
 
-def _apply_status(current: Referral, to_status: str, *, changed_by: Any, loss_reason: LossReason | None = None,
+def _apply_status(current: Referral, to_status: str, *, changed_by: User, loss_reason: LossReason | None = None,
                   note: str = "") -> None:
     stamp = now()
     if to_status in LOSS_STATUSES:
@@ -224,7 +227,7 @@ def _apply_status(current: Referral, to_status: str, *, changed_by: Any, loss_re
            detail={"from": from_status, "to": to_status})
 
 
-def mark_referral_admitted(*, referral: Referral, episode: Any, changed_by: Any) -> Referral:
+def mark_referral_admitted(*, referral: Referral, episode: Any, changed_by: User) -> Referral:
     """Called by the admission service inside its transaction."""
     current = Referral.objects.select_for_update().get(pk=referral.pk)
     if current.status in LOSS_STATUSES:
@@ -240,7 +243,7 @@ def mark_referral_admitted(*, referral: Referral, episode: Any, changed_by: Any)
 def convert_referral_to_patient(
     *,
     referral: Referral,
-    created_by: Any,
+    created_by: User,
     sex_at_birth: str,
     confirm_not_duplicate: bool = False,
     existing_patient: Any = None,
@@ -283,7 +286,7 @@ def convert_referral_to_patient(
 
 
 # ---------------------------------------------------------------- intake
-def start_intake(*, patient: Any, site: Any, clinician: Any, referral: Referral | None = None,
+def start_intake(*, patient: Any, site: Any, clinician: User, referral: Referral | None = None,
                  assessed_on: dt.date | None = None, presenting_problem: str = "") -> IntakeAssessment:
     if referral is not None and referral.patient_id not in (None, patient.pk):
         raise DomainError("That referral belongs to another person.")
@@ -297,7 +300,7 @@ def start_intake(*, patient: Any, site: Any, clinician: Any, referral: Referral 
     return intake
 
 
-def save_intake(*, intake: IntakeAssessment, changed_by: Any, hrsn_answers: dict[str, Any] | None = None,
+def save_intake(*, intake: IntakeAssessment, changed_by: User, hrsn_answers: dict[str, Any] | None = None,
                 **data: Any) -> IntakeAssessment:
     _only(data, INTAKE_FIELDS)
     with transaction.atomic():
@@ -322,7 +325,7 @@ def save_intake(*, intake: IntakeAssessment, changed_by: Any, hrsn_answers: dict
     return current
 
 
-def complete_intake(*, intake: IntakeAssessment, completed_by: Any) -> IntakeAssessment:
+def complete_intake(*, intake: IntakeAssessment, completed_by: User) -> IntakeAssessment:
     with transaction.atomic():
         current = IntakeAssessment.objects.select_for_update().get(pk=intake.pk)
         if current.status == IntakeStatus.COMPLETED:
@@ -378,7 +381,7 @@ def record_risk_screen(
     return screen
 
 
-def save_safety_plan(*, screen: SuicideRiskScreen, changed_by: Any, complete: bool = False,
+def save_safety_plan(*, screen: SuicideRiskScreen, changed_by: User, complete: bool = False,
                      **sections: str) -> SafetyPlan:
     allowed = {key for key, _ in cssrs.SAFETY_PLAN_SECTIONS}
     _only(sections, tuple(allowed))
@@ -403,7 +406,7 @@ def save_safety_plan(*, screen: SuicideRiskScreen, changed_by: Any, complete: bo
 
 
 # ---------------------------------------------------------------- admission criteria / LOC
-def set_program_criteria(*, program: Any, data: dict[str, Any], template: str = "", changed_by: Any) -> Any:
+def set_program_criteria(*, program: Any, data: dict[str, Any], template: str = "", changed_by: User) -> Any:
     try:
         criteria_mod.CriteriaSet.from_data(data)
     except criteria_mod.CriteriaError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -27,6 +27,9 @@ from trellis.telehealth.models import (
     WaitingRoom,
 )
 from trellis.telehealth.presence import Event, Suggestion, suggest
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 
 def waiting_room_for(session: Session) -> WaitingRoom:
@@ -175,7 +178,7 @@ def suggestions(session: Session, *, now: Any = None) -> list[SuggestionRow]:
     ]
 
 
-def telehealth_sessions(user: Any, day: date, *, capability: str = Cap.SCHEDULE_VIEW, site: Any = None,
+def telehealth_sessions(user: User, day: date, *, capability: str = Cap.SCHEDULE_VIEW, site: Any = None,
                         mine: bool = False) -> QuerySet[Session]:
     qs = (
         Session.objects.restrict(user, capability)
@@ -217,7 +220,7 @@ def marked_episode_ids(session: Session) -> set[int]:
     return set(Attendance.objects.filter(session=session).values_list("episode_id", flat=True))
 
 
-def today_waiting(user: Any, ctx: TodayContext) -> dict[str, Any] | None:
+def today_waiting(user: User, ctx: TodayContext) -> dict[str, Any] | None:
     """Today's card: who is waiting in the video lobbies of today's sessions at the sites in view.
     Hidden when there is no video session today. Names shown are audited as one read."""
     sessions = list(
@@ -234,7 +237,7 @@ def today_waiting(user: Any, ctx: TodayContext) -> dict[str, Any] | None:
     return {"rows": rows, "waiting_total": len(patients)}
 
 
-def session_waiting(user: Any, session: Session) -> dict[str, Any] | None:
+def session_waiting(user: User, session: Session) -> dict[str, Any] | None:
     """The attendance screen's card for a video session: who is waiting in its lobby now, who is in it."""
     if session.modality not in ("telehealth", "hybrid"):
         return None

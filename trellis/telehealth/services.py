@@ -11,7 +11,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -40,6 +40,9 @@ from trellis.telehealth.models import (
     WaitingRoom,
 )
 from trellis.telehealth.senders import PatientMessage, get_sender
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ BRANDING_FIELDS = ("title", "accent_color", "background_color", "welcome_text", 
                    "lead_minutes", "logo")
 
 
-def save_waiting_room(*, user: Any, site: Any, program: Any = None, room: WaitingRoom | None = None,
+def save_waiting_room(*, user: User, site: Any, program: Any = None, room: WaitingRoom | None = None,
                       **fields: Any) -> WaitingRoom:
     unknown = set(fields) - set(BRANDING_FIELDS)
     if unknown:
@@ -120,7 +123,7 @@ def save_waiting_room(*, user: Any, site: Any, program: Any = None, room: Waitin
     return room
 
 
-def save_video_settings(*, user: Any, organization: Any, provider: str, livekit_url: str = "") -> VideoSettings:
+def save_video_settings(*, user: User, organization: Any, provider: str, livekit_url: str = "") -> VideoSettings:
     with transaction.atomic():
         current, _ = VideoSettings.objects.get_or_create(organization=organization, defaults={"created_by": user})
         current.provider, current.livekit_url = provider, (livekit_url or "").strip()
@@ -149,7 +152,7 @@ def is_telehealth(session: Session) -> bool:
     return session.modality in TELEHEALTH_MODALITIES
 
 
-def issue_links(*, session: Session, user: Any, base_url: str, send: bool = True) -> list[IssuedLink]:
+def issue_links(*, session: Session, user: User, base_url: str, send: bool = True) -> list[IssuedLink]:
     """A live link for every rostered patient who has none; each is sent through the patient sender.
 
     The message names the program only (no patient, clinician or service), so it carries no PHI beyond the
@@ -201,7 +204,7 @@ def issue_links(*, session: Session, user: Any, base_url: str, send: bool = True
     return issued
 
 
-def revoke_link(*, link: JoinLink, user: Any, reason: str) -> JoinLink:
+def revoke_link(*, link: JoinLink, user: User, reason: str) -> JoinLink:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the link is revoked.", field="reason")
@@ -324,7 +327,7 @@ def _locked_link(link: JoinLink) -> JoinLink:
     ).get(pk=link.pk)
 
 
-def _event(link: JoinLink | None, session: Session, kind: str, *, user: Any = None, device: str = "",
+def _event(link: JoinLink | None, session: Session, kind: str, *, user: User | None = None, device: str = "",
            at: datetime | None = None) -> PresenceEvent:
     return PresenceEvent.objects.create(session=session, link=link, user=user, kind=kind,
                                         occurred_at=at or timezone.now(), device=device)
@@ -381,7 +384,7 @@ def video_track_seen(*, link: JoinLink) -> None:
         _event(current, current.session, PresenceKind.VIDEO, device=current.current_device)
 
 
-def staff_presence(*, session: Session, user: Any, joined: bool, device: str = "") -> None:
+def staff_presence(*, session: Session, user: User, joined: bool, device: str = "") -> None:
     """Staff join/leave is recorded; a facilitator's disconnect never ends the session."""
     with transaction.atomic():
         _event(None, session, PresenceKind.JOIN if joined else PresenceKind.LEAVE, user=user, device=device)
@@ -408,7 +411,7 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def move_patient(*, link: JoinLink, user: Any, to: str, reason: str = "") -> JoinLink:
+def move_patient(*, link: JoinLink, user: User, to: str, reason: str = "") -> JoinLink:
     """Admit, move to a private breakout, return to the waiting room, mark will-not-be-seen, or remove."""
     if to not in _TRANSITIONS:
         raise DomainError("Unknown lobby action.")
@@ -439,7 +442,7 @@ def move_patient(*, link: JoinLink, user: Any, to: str, reason: str = "") -> Joi
     return current
 
 
-def admit_all(*, session: Session, user: Any) -> list[JoinLink]:
+def admit_all(*, session: Session, user: User) -> list[JoinLink]:
     """Admit every rostered patient who is waiting and connected."""
     roster = {m.episode.pk for m in roster_for_session(session)}
     admitted = []
@@ -450,7 +453,7 @@ def admit_all(*, session: Session, user: Any) -> list[JoinLink]:
     return admitted
 
 
-def post_late_notice(*, session: Session, user: Any, minutes: int) -> SessionRoom:
+def post_late_notice(*, session: Session, user: User, minutes: int) -> SessionRoom:
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 120:
         raise DomainError("Give the delay in minutes, from 0 (on time) to 120.", field="minutes")
     with transaction.atomic():
@@ -465,7 +468,7 @@ def post_late_notice(*, session: Session, user: Any, minutes: int) -> SessionRoo
     return room
 
 
-def end_session(*, session: Session, user: Any) -> SessionRoom:
+def end_session(*, session: Session, user: User) -> SessionRoom:
     with transaction.atomic():
         room, _ = SessionRoom.objects.select_for_update().get_or_create(session=session)
         room.ended_at = timezone.now()
@@ -477,7 +480,7 @@ def end_session(*, session: Session, user: Any) -> SessionRoom:
     return room
 
 
-def audit_message(*, link: JoinLink, user: Any) -> None:
+def audit_message(*, link: JoinLink, user: User) -> None:
     """A short message to a waiting patient: audited (that one was sent), its text is not stored."""
     record(action=AuditAction.UPDATE, obj=link, patient=link.episode.patient, site=link.session.site, actor=user,
            detail={"event": "message"})
@@ -488,7 +491,7 @@ def audit_message(*, link: JoinLink, user: Any) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def confirm_attendance(*, session: Session, user: Any, episode_ids: list[int] | None = None,
+def confirm_attendance(*, session: Session, user: User, episode_ids: list[int] | None = None,
                        correction_reason: str = "") -> list[Any]:
     """Write the suggested arrival/departure/minutes into attendance in one action (attendance's service:
     one transaction, audited; an already-marked record changes through its correction path)."""

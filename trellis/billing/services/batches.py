@@ -123,7 +123,7 @@ def _claim_pos(claim: Claim, lines: tuple[x12.ServiceLine, ...]) -> str:
 
 
 def build_batches(
-    *, organization: Any, claims: Iterable[Claim], actor: Any = None, created: datetime | None = None,
+    *, organization: Any, claims: Iterable[Claim], actor: User | None = None, created: datetime | None = None,
     validate: bool = True,
 ) -> list[ClaimBatch]:
     """Scrubbed claims -> batches (one per site and claim type). All or nothing: if any file fails pyx12
@@ -197,14 +197,14 @@ def build_batches(
     return batches
 
 
-def _lock_billed_attendance(claims: list[Claim], actor: Any, reference: str) -> None:
+def _lock_billed_attendance(claims: list[Claim], actor: User, reference: str) -> None:
     """Attendance that went on a claim is locked (attendance app): corrections then need a biller's audited
     unlock, and a corrected charge produces a replacement claim."""
     for start in range(0, len(claims), CHUNK):
         _lock_chunk(claims[start:start + CHUNK], actor, reference)
 
 
-def _lock_chunk(claims: list[Claim], actor: Any, reference: str) -> None:
+def _lock_chunk(claims: list[Claim], actor: User, reference: str) -> None:
     ids, days = set(), set()
     for claim in claims:
         for line in claim.lines.all():
@@ -225,7 +225,7 @@ def _lock_chunk(claims: list[Claim], actor: Any, reference: str) -> None:
 
 
 @transaction.atomic
-def submit_batch(*, batch: ClaimBatch, submitter: Submitter, actor: Any = None) -> ClaimBatch:
+def submit_batch(*, batch: ClaimBatch, submitter: Submitter, actor: User | None = None) -> ClaimBatch:
     """Deliver the batch; submitting the same batch again creates nothing new and returns it unchanged."""
     batch = ClaimBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.SUBMITTED:

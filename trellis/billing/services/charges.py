@@ -66,7 +66,7 @@ def _rendering(session: Any) -> Any:
 
 def capture_charges(
     *, organization: Any, through: date, coverage_for: CoverageLookup, since: date | None = None,
-    episodes: Iterable[Any] | None = None, actor: Any = None,
+    episodes: Iterable[Any] | None = None, actor: User | None = None,
 ) -> CaptureResult:
     """Create charges for attended services up to `through` that have none yet (idempotent).
 
@@ -150,7 +150,7 @@ def capture_charges(
 
 
 def _capture_per_diem(days: dict, profiles: dict, index: ProfileIndex, docs: dict, result: CaptureResult,
-                      actor: Any) -> None:
+                      actor: User) -> None:
     episodes = {atts[0].episode_id: atts[0].episode for atts in days.values()}
     all_days = [d for (_, d) in days]
     minutes = day_minutes(list(episodes.values()), min(all_days), max(all_days))
@@ -177,13 +177,13 @@ def _capture_per_diem(days: dict, profiles: dict, index: ProfileIndex, docs: dic
         ))
 
 
-def _audit(charge: Charge, actor: Any, what: str) -> None:
+def _audit(charge: Charge, actor: User, what: str) -> None:
     record(action=AuditAction.UPDATE, obj=charge, patient=charge.episode.patient, actor=actor,
            detail={"change": what})
 
 
 @transaction.atomic
-def hold_charge(*, charge: Charge, reason: str, actor: Any) -> Charge:
+def hold_charge(*, charge: Charge, reason: str, actor: User) -> Charge:
     reason = (reason or "").strip()
     if not reason:
         raise ChargeError("Say why the charge is held (e.g. waiting for the authorization).")
@@ -196,7 +196,7 @@ def hold_charge(*, charge: Charge, reason: str, actor: Any) -> Charge:
 
 
 @transaction.atomic
-def release_charge(*, charge: Charge, actor: Any) -> Charge:
+def release_charge(*, charge: Charge, actor: User) -> Charge:
     if charge.status != ChargeStatus.HELD:
         raise ChargeError("Only a held charge can be released.")
     charge.status, charge.hold_reason = ChargeStatus.OPEN, ""
@@ -207,7 +207,7 @@ def release_charge(*, charge: Charge, actor: Any) -> Charge:
 
 @transaction.atomic
 def correct_charge(
-    *, charge: Charge, actor: Any, code: str | None = None, units: Decimal | None = None,
+    *, charge: Charge, actor: User, code: str | None = None, units: Decimal | None = None,
     amount: Decimal | None = None, modifiers: str | None = None, reason: str,
 ) -> Charge:
     """Correct a charge. Before claiming: in place. After claiming: the old charge is voided, a corrected one

@@ -60,11 +60,11 @@ def _diagnoses(episode: Any) -> list[str]:
     return seen[:MAX_DIAGNOSES]
 
 
-def _audit(claim: Claim, actor: Any, action: str, **detail: Any) -> None:
+def _audit(claim: Claim, actor: User, action: str, **detail: Any) -> None:
     record(action=action, obj=claim, patient=claim.episode.patient, actor=actor, detail=detail or None)
 
 
-def set_claim_status(*, claim: Claim, status: str, actor: Any = None, save: bool = True) -> Claim:
+def set_claim_status(*, claim: Claim, status: str, actor: User | None = None, save: bool = True) -> Claim:
     lifecycle.check_transition(claim.status, status)
     claim.status = status
     claim.status_changed_at = timezone.now()
@@ -76,7 +76,7 @@ def set_claim_status(*, claim: Claim, status: str, actor: Any = None, save: bool
 
 def create_claims(
     *, organization: Any, coverage_for: CoverageLookup, authorization_for: AuthorizationLookup | None = None,
-    through: date | None = None, actor: Any = None,
+    through: date | None = None, actor: User | None = None,
 ) -> tuple[list[Claim], list[str]]:
     """One draft claim per episode, billing profile, ISO week and (837P) rendering/supervising clinician from the
     open charges - one rendering provider per claim, so the claim-level NM1*82 is right for every line.
@@ -105,7 +105,7 @@ def create_claims(
     return created, left
 
 
-def _claim_from(charges: list[Charge], coverage: CoverageInfo, auth: AuthorizationInfo | None, actor: Any,
+def _claim_from(charges: list[Charge], coverage: CoverageInfo, auth: AuthorizationInfo | None, actor: User,
                 monday: date, *, frequency: str = "1", replaces: Claim | None = None) -> Claim:
     first = charges[0]
     profile, episode = first.profile, first.episode
@@ -183,7 +183,7 @@ def _npi(user: User) -> str:
 
 
 def scrub_claims(
-    *, claims: Iterable[Claim], today: date, actor: Any = None, coverage_for: CoverageLookup | None = None,
+    *, claims: Iterable[Claim], today: date, actor: User | None = None, coverage_for: CoverageLookup | None = None,
     authorization_for: AuthorizationLookup | None = None,
 ) -> dict[int, list[scrub.Problem]]:
     """Run every scrubber rule on draft/scrubbed claims; ready claims become `scrubbed`, failing ones stay
@@ -194,7 +194,7 @@ def scrub_claims(
     return results
 
 
-def _scrub_chunk(ids: list[int], today: date, actor: Any, coverage_for: CoverageLookup | None,
+def _scrub_chunk(ids: list[int], today: date, actor: User, coverage_for: CoverageLookup | None,
                  authorization_for: AuthorizationLookup | None) -> dict[int, list[scrub.Problem]]:
     claim_list = list(
         Claim.objects.filter(pk__in=ids, status__in=[ClaimStatus.DRAFT, ClaimStatus.SCRUBBED])
@@ -287,7 +287,7 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
 
 
 @transaction.atomic
-def appeal_claim(*, claim: Claim, actor: Any) -> Claim:
+def appeal_claim(*, claim: Claim, actor: User) -> Claim:
     """Record that a denied (or partly denied) claim was appealed; its denials leave the worklist."""
     set_claim_status(claim=claim, status=ClaimStatus.APPEALED, actor=actor)
     claim.remittances.filter(denied=True, worked_at__isnull=True).update(worked_at=timezone.now())
@@ -295,13 +295,13 @@ def appeal_claim(*, claim: Claim, actor: Any) -> Claim:
 
 
 @transaction.atomic
-def replace_claim(*, claim: Claim, actor: Any, charges: list[Charge] | None = None) -> Claim:
+def replace_claim(*, claim: Claim, actor: User, charges: list[Charge] | None = None) -> Claim:
     """A replacement claim (frequency 7) for an adjudicated claim, with REF*F8 = the payer's claim number."""
     return _follow_up(claim=claim, actor=actor, frequency="7", charges=charges)
 
 
 @transaction.atomic
-def void_claim(*, claim: Claim, actor: Any) -> Claim:
+def void_claim(*, claim: Claim, actor: User) -> Claim:
     """Void: unsent claims become void; sent ones get a void claim (frequency 8) naming the payer claim."""
     if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SCRUBBED):
         set_claim_status(claim=claim, status=ClaimStatus.VOID, actor=actor)
@@ -310,7 +310,7 @@ def void_claim(*, claim: Claim, actor: Any) -> Claim:
     return _follow_up(claim=claim, actor=actor, frequency="8", charges=None)
 
 
-def _follow_up(*, claim: Claim, actor: Any, frequency: str, charges: list[Charge] | None) -> Claim:
+def _follow_up(*, claim: Claim, actor: User, frequency: str, charges: list[Charge] | None) -> Claim:
     if not claim.payer_claim_number:
         raise ClaimError("The payer's claim number is not known yet (it comes with the remittance): a replacement "
                          "or void can only follow a claim the payer has adjudicated.")
@@ -325,7 +325,7 @@ def _follow_up(*, claim: Claim, actor: Any, frequency: str, charges: list[Charge
     return new
 
 
-def rebuild_after_correction(*, claim: Claim, old: Charge, new: Charge, actor: Any) -> Claim:
+def rebuild_after_correction(*, claim: Claim, old: Charge, new: Charge, actor: User) -> Claim:
     """After a claimed charge is corrected: an unsent claim is rebuilt in place (back to draft); a sent one
     gets a replacement claim (frequency 7) carrying the corrected charge."""
     if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SCRUBBED):

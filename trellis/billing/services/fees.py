@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -14,6 +14,9 @@ from trellis.audit.services import record
 from trellis.billing import catalog
 from trellis.billing.models import PER_DIEM_SERVICE, BillingMode, BillingProfile, ClaimType, FeeScheduleEntry
 from trellis.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 MAX_RATE = Decimal("100000.00")  # a per-diem or per-service rate above this is a typing error, not a contract
 
@@ -63,7 +66,7 @@ def _check_code(profile: BillingProfile, service_type: str, code: str, revenue_c
 @transaction.atomic
 def add_fee_entry(
     *, profile: BillingProfile, service_type: str, code: str, rate: Decimal, effective_from: date,
-    effective_to: date | None = None, revenue_code: str = "", source: str, confirmed: bool = False, actor: Any,
+    effective_to: date | None = None, revenue_code: str = "", source: str, confirmed: bool = False, actor: User,
 ) -> FeeScheduleEntry:
     code, revenue_code, source = code.strip().upper(), revenue_code.strip(), source.strip()
     profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)  # serialise rate changes per profile
@@ -89,7 +92,7 @@ def add_fee_entry(
 
 
 @transaction.atomic
-def end_fee_entry(*, entry: FeeScheduleEntry, effective_to: date, actor: Any) -> FeeScheduleEntry:
+def end_fee_entry(*, entry: FeeScheduleEntry, effective_to: date, actor: User) -> FeeScheduleEntry:
     entry = FeeScheduleEntry.objects.select_for_update().select_related("profile").get(pk=entry.pk)
     if effective_to < entry.effective_from:
         raise DomainError(f"The end date is before this rate starts ({entry.effective_from:%Y-%m-%d}).",

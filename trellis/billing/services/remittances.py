@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +28,9 @@ from trellis.billing.models import (
 from trellis.billing.services.claims import set_claim_status
 from trellis.billing.x12 import codes
 from trellis.billing.x12.remittance import ClaimPayment, Payment, RemittanceParseError, parse_835
+
+if TYPE_CHECKING:
+    from trellis.accounts.models import User
 
 # CARCs that do not mean "the payer refused part of the service": contractual write-down, patient share,
 # prior-payer impact, sequestration (X12 CARC list).
@@ -59,7 +62,7 @@ class ImportSummary:
         ]
 
 
-def import_remittance(*, content: str, organization: Any, actor: Any = None,
+def import_remittance(*, content: str, organization: Any, actor: User | None = None,
                       sites: list[Any] | None = None) -> ImportSummary:
     """Post an 835. `sites` limits the payees accepted to those sites (an upload by a biller of some sites
     only); by default any site of the organization."""
@@ -96,7 +99,7 @@ def import_remittance(*, content: str, organization: Any, actor: Any = None,
     return summary
 
 
-def _post(payment: Payment, icn: str, payer_id: str, site: Any, organization: Any, digest: str, actor: Any,
+def _post(payment: Payment, icn: str, payer_id: str, site: Any, organization: Any, digest: str, actor: User,
           summary: ImportSummary) -> None:
     remittance = Remittance.objects.create(
         organization=organization, site=site, payer_identifier=payer_id, payer_name=payment.payer_name[:120],
@@ -173,7 +176,7 @@ def _is_denial(clp: ClaimPayment) -> bool:
     )
 
 
-def _apply(claim: Claim, clp: ClaimPayment, row: RemittanceClaim, actor: Any, summary: ImportSummary) -> None:
+def _apply(claim: Claim, clp: ClaimPayment, row: RemittanceClaim, actor: User, summary: ImportSummary) -> None:
     claim.paid_amount += clp.paid
     claim.patient_responsibility += clp.patient_responsibility
     if clp.payer_claim_number and not clp.is_reversal:

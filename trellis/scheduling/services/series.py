@@ -77,7 +77,7 @@ def generate_occurrences(
     through: date,
     start: date | None = None,
     on_conflict: str = "raise",
-    user: User = None,
+    user: User | None = None,
     check_conflicts: bool = True,
     audit: bool = True,
 ) -> GenerationResult:
