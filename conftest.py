@@ -17,6 +17,44 @@ hypothesis_settings.register_profile("trellis", deadline=None, suppress_health_c
 hypothesis_settings.load_profile("trellis")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Transactional tests (live servers, concurrency drills) empty every table when they finish, including the
+    rows data migrations put there (built-in requirement sets, which service types count toward hours). Give
+    them a serialized rollback so those rows come back for the tests that follow in the same worker."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ()))
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _rows_from_data_migrations(request: pytest.FixtureRequest) -> None:
+    """Rows that data migrations seed (built-in requirement sets, which service types count toward hours), back
+    in place for a database test that runs after a transactional test emptied the tables in the same worker
+    (with --dist loadfile a transactional file can run before other files). Seeded inside the test's own
+    transaction with the migrations' own idempotent functions, so nothing leaks between tests."""
+    marker = request.node.get_closest_marker("django_db")
+    fixtures = set(getattr(request, "fixturenames", ()))
+    if not (marker or "db" in fixtures) or (marker and marker.kwargs.get("transaction")) or (
+            {"transactional_db", "live_server"} & fixtures):
+        return
+    request.getfixturevalue("db")
+    import importlib
+
+    from django.apps import apps
+
+    for app, migration, model, lookup in (
+        ("compliance", "0002_seed_default_requirement_sets", "RequirementSet", {"organization": None}),
+        ("scheduling", "0005_seed_service_type_hours", "ServiceTypeHours", {}),
+    ):
+        if not apps.get_model(app, model).objects.filter(**lookup).exists():
+            importlib.import_module(f"trellis.{app}.migrations.{migration}").seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

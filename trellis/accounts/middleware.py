@@ -154,7 +154,9 @@ class DataCategoryMiddleware:
         match = request.resolver_match
         name = match.view_name if match is not None else ""
         category = route_category(name)
-        if category is None and issubclass(getattr(view_func, "view_class", object), RedirectView):
+        redirect_only = getattr(view_func, "redirect_only", False) or issubclass(
+            getattr(view_func, "view_class", object), RedirectView)
+        if category is None and redirect_only:
             return None  # an old address that only redirects; the target route is checked when it is opened
         if category is None:
             logger.error("route %s declares no data category; add it to trellis/accounts/routes.py", name)

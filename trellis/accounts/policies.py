@@ -152,8 +152,12 @@ def view_capability(url_name: str) -> Any:
 
 
 def may_open(user: Any, url_name: str) -> bool:
-    """Would the view behind `url_name` let `user` in (the decorator's check, at any of their sites)?"""
+    """Would `url_name` let `user` in: the data-category floor (DataCategoryMiddleware) and the view's own
+    capability (the decorator's check), at any of their sites?"""
     if not getattr(user, "is_authenticated", False):
+        return False
+    category = route_category(url_name)
+    if category is not None and not may_read_category(user, category):
         return False
     capability = view_capability(url_name)
     if capability is None or capability is _UNDECLARED:

@@ -52,7 +52,7 @@ def worklist_queryset(user: Any, *, site: Any = None, everyone: bool = False) ->
 def today_counters(user: Any, ctx: TodayContext) -> list[TodayCounter]:
     """Open compliance alerts routed to me: the same query as the worklist it links to (count = list length)."""
     n = worklist_queryset(user, site=ctx.active_site).count()
-    return [TodayCounter(n, "compliance alerts for me", reverse("compliance:alerts"), "warn" if n else "")]
+    return [TodayCounter(n, "compliance alerts for me", reverse("compliance:alerts") + "#compliance-alerts", "warn" if n else "")]
 
 
 # ------------------------------------------------------------------------------------------------ units used

@@ -514,4 +514,5 @@ def moved_to(url_name: str) -> Any:
         response.status_code = 308
         return response
 
+    view.redirect_only = True  # type: ignore[attr-defined] - the data-category floor lets old addresses through
     return view

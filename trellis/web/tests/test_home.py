@@ -46,6 +46,7 @@ def test_today_dashboard_counts_come_from_the_worklists(client_for, make_staff):
         "of your referrals have a next step due": 0,
         "critical outcome answers to acknowledge": 0,
         "outcome measures due": 0,
+        "compliance alerts for me": 0,  # hours and authorization alerts routed to the primary clinician
     }
     assert [s["key"] for s in today.sections] == ["sessions"] and today.sections[0]["sessions"] == []
     assert b"No sessions on your calendar today" in response.content
