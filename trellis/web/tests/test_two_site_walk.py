@@ -54,6 +54,9 @@ def _two_site_patient(ctx: Any) -> tuple[Any, Any, Any, list[str]]:
 
 def _site_a_user(site_a: Any) -> Any:
     user = make_staff(Role.PROGRAM_DIRECTOR, site_a)
+    # A case manager too, so every chart route (coverage edits, reviews) reaches its object lookup at site A:
+    # the walk is about site scope, not about which role may use a route.
+    SiteMembership.objects.create(user=user, site=site_a, role=Role.CASE_MANAGER)
     assert not SiteMembership.objects.filter(user=user).exclude(site=site_a).exists()
     return user
 
