@@ -21,6 +21,7 @@ from trellis.compliance import alerts, audit_report, packet, pdf
 from trellis.compliance import dashboard as dash
 from trellis.compliance.alert_models import ComplianceAlert
 from trellis.compliance.ops_forms import AuditReportForm, DashboardForm, PacketForm, week_label
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
@@ -136,7 +137,7 @@ def audit_readiness(request: HttpRequest) -> HttpResponse:
             record(action=AuditAction.PRINT, object_type="compliance.audit_report", site=site, detail=detail)
             doc = audit_report.to_document(
                 report, printed_by=request.user.display_name, organization=site.organization.name,
-                printed_at=timezone.localtime(timezone.now(), site.zone).strftime("%Y-%m-%d %H:%M %Z"))
+                printed_at=formats.stamp(timezone.now(), site))
             return _pdf(pdf.render(doc, compress=PDF_COMPRESS), "audit-readiness.pdf")
         record_list_read(view="compliance.audit_report", patients=report.patients, site=site)
     query = request.GET.copy()

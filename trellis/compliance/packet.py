@@ -25,6 +25,7 @@ from trellis.compliance.pdf import Block, Document, render
 from trellis.compliance.weekstatus import EpisodeWeek
 from trellis.consents.models import Consent, DisclosureMethod
 from trellis.consents.services import check_sections, disclose, notice_for, require_release
+from trellis.core import formats
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
 from trellis.coverage.models import Authorization, Coverage
@@ -156,7 +157,7 @@ def build_document(req: PacketRequest, *, printed_by: Any, part2: bool, notice: 
         title=f"{DOCUMENT_TITLE}, {req.start.isoformat()} to {req.end.isoformat()}",
         organization=getattr(patient.organization, "name", ""), site=site.name,
         printed_by=getattr(printed_by, "display_name", ""),
-        printed_at=timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%d %H:%M %Z"),
+        printed_at=formats.stamp(timezone.now(), zone),
         blocks=blocks, part2=part2, notice=notice,
         consent_scope=consent_scope_lines(consent) if consent is not None else (),
     )

@@ -21,6 +21,7 @@ from trellis.consents.models import (
     NoticeReceipt,
     PatientNotice,
 )
+from trellis.core import formats
 from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import DomainError
 
@@ -182,7 +183,7 @@ def _apply_scope(patient: Any, site: Any, kind: str, release: dict[str, Any]) ->
         if until is None:
             raise DomainError("A criminal-justice referral consent states until when it cannot be revoked "
                               "(42 CFR 2.35).", field="irrevocable_until")
-        release["revocation_statement"] = scope.COURT_STATEMENT.format(until=until.strftime("%m/%d/%Y"))
+        release["revocation_statement"] = scope.COURT_STATEMENT.format(until=formats.date(until))
         release.setdefault("expires_on", until)
     elif release.get("irrevocable_until"):
         raise DomainError("Only a criminal-justice referral consent (42 CFR 2.35) can be irrevocable.",
@@ -333,7 +334,7 @@ def revoke_consent(*, consent: Consent, revoked_by: Any, note: str = "", revoked
         stamp = revoked_at or now()
         if current.irrevocable_until and local_date(stamp, current.site.zone) < current.irrevocable_until:
             raise DomainError(f"This criminal-justice referral consent cannot be revoked until "
-                              f"{current.irrevocable_until:%m/%d/%Y} (42 CFR 2.35).")
+                              f"{formats.date(current.irrevocable_until)} (42 CFR 2.35).")
         current.status = ConsentStatus.REVOKED
         current.revoked_at = stamp
         current.revoked_on = local_date(stamp, current.site.zone)

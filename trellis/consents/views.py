@@ -21,6 +21,7 @@ from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
 from trellis.consents import forms, policies, selectors, services
 from trellis.consents.models import Consent, ConsentKind, ConsentStatus, PatientNotice
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.errors import DomainError
@@ -189,15 +190,15 @@ def _accounting_pdf(patient, disclosures, start=None, end=None) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=letter, title="Accounting of disclosures")
     styles = getSampleStyleSheet()
     story = [Paragraph("Accounting of disclosures", styles["Title"]),
-             Paragraph(escape(f"{patient.legal_name}, DOB {patient.date_of_birth:%m/%d/%Y}, MRN {patient.mrn}"),
+             Paragraph(escape(f"{patient.legal_name}, DOB {formats.date(patient.date_of_birth)}, MRN {patient.mrn}"),
                        styles["BodyText"])]
     if start and end:
-        story.append(Paragraph(escape(f"Disclosures from {start:%m/%d/%Y} to {end:%m/%d/%Y} (42 CFR 2.25; "
+        story.append(Paragraph(escape(f"Disclosures from {formats.date(start)} to {formats.date(end)} (42 CFR 2.25; "
                                       "45 CFR 164.528)."), styles["BodyText"]))
     story.append(Spacer(1, 12))
     for d in disclosures:
         story.append(Paragraph(escape(
-            f"{d.disclosed_at:%m/%d/%Y %H:%M} UTC — to {d.recipient_name}"
+            f"{formats.stamp(d.disclosed_at, d.site)} — to {d.recipient_name}"
             + (f" ({d.recipient_affiliation})" if d.recipient_affiliation else "")
             + (f", {d.recipient_address}" if d.recipient_address else "")
             + f": {d.document_title} ({d.get_method_display()}). Purpose: {d.purpose}. Information: {d.information}."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from trellis.core import formats
 from trellis.episodes.hooks import summary_parts
 from trellis.episodes.models import Diagnosis, DiagnosisStage, DischargeRecord, Episode
 from trellis.referrals.models import SuicideRiskScreen
@@ -120,9 +121,9 @@ def summary_sections(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 def consent_scope_lines(consent: Any) -> list[str]:
     """A clear explanation of the scope of the consent a disclosure was made under (42 CFR 2.32, 2024)."""
-    expiry = consent.expires_on.strftime("%m/%d/%Y") if consent.expires_on else consent.expiration_event
+    expiry = formats.date(consent.expires_on) if consent.expires_on else consent.expiration_event
     return [
-        f"{consent.get_kind_display()} signed {consent.signed_on:%m/%d/%Y} by {consent.signer_name}.",
+        f"{consent.get_kind_display()} signed {formats.date(consent.signed_on)} by {consent.signer_name}.",
         f"Recipient: {consent.recipient_name}. Who may disclose: {consent.discloser}.",
         f"Information that may be disclosed: {consent.information}.",
         f"Purpose: {consent.purpose}. Expires: {expiry}.",
@@ -141,14 +142,14 @@ def referral_letter_pdf(episode: Episode, rec: DischargeRecord | None, recipient
     lines = [
         f"Dear {recipient},",
         f"Thank you for referring {patient.legal_first_name} {patient.legal_last_name} "
-        f"(DOB {patient.date_of_birth:%m/%d/%Y}) to {episode.program.name}.",
-        f"Admitted on {episode.admitted_on:%m/%d/%Y}."
-        + (f" Discharged on {episode.discharged_on:%m/%d/%Y} ({rec.get_discharge_type_display()})."
+        f"(DOB {formats.date(patient.date_of_birth)}) to {episode.program.name}.",
+        f"Admitted on {formats.date(episode.admitted_on)}."
+        + (f" Discharged on {formats.date(episode.discharged_on)} ({rec.get_discharge_type_display()})."
            if rec and episode.discharged_on else " Currently in care."),
     ]
     if rec is not None and rec.aftercare_provider:
         lines.append(f"Aftercare: {rec.aftercare_provider}"
-                     + (f" on {rec.aftercare_on:%m/%d/%Y}." if rec.aftercare_on else "."))
+                     + (f" on {formats.date(rec.aftercare_on)}." if rec.aftercare_on else "."))
     lines.append(f"Sincerely, {episode.program.site.display_name or episode.program.site.name}")
     return render_pdf("Letter to referral source", [("", lines)], notice,
                 consent_scope_lines(consent) if consent is not None else None)

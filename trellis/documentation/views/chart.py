@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
+from trellis.core import formats
 from trellis.core.access import get_scoped_or_404
 from trellis.core.clock import today_in
 from trellis.core.part2 import part2_notice_applies
@@ -83,7 +84,7 @@ def _pdf_note(cn: selectors.ChartNote) -> pdfmod.PdfNote:
 
     def sig(x: Any) -> pdfmod.PdfSignature:
         return pdfmod.PdfSignature(label=x.get_kind_display(), signer=x.signer_name, credentials=x.credentials,
-                                   signed_at=timezone.localtime(x.signed_at, zone).strftime("%Y-%m-%d %H:%M %Z"),
+                                   signed_at=formats.stamp(x.signed_at, zone),
                                    content_hash=x.content_hash, late=x.is_late)
 
     return pdfmod.PdfNote(
@@ -115,7 +116,7 @@ def _pdf_meta(request: HttpRequest, patient: Any, notes: list[selectors.ChartNot
         organization=getattr(patient.organization, "name", ""),
         site=getattr(site, "name", ""),
         printed_by=request.user.display_name,
-        printed_at=timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%d %H:%M %Z"),
+        printed_at=formats.stamp(timezone.now(), zone),
         part2=part2,
     )
 
