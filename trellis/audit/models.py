@@ -11,7 +11,7 @@ Two insert-only tables, and one work queue:
 An edited event no longer matches its content hash; a deleted event takes its seal with it (the foreign key
 forbids otherwise) and breaks the seal chain; a removed tail no longer matches the chain head
 (`manage.py verify_audit`). In production the app's database role gets INSERT/SELECT only on both tables
-(see README, "Audit trail").
+(`manage.py db_grants --app-role ROLE --apply`).
 """
 
 from __future__ import annotations
