@@ -399,5 +399,6 @@ def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
 
 @capability_required(Cap.SCHEDULE_VIEW)
 def tracks(request: HttpRequest) -> HttpResponse:
-    items = Track.objects.restrict(request.user, Cap.SCHEDULE_VIEW).select_related("program", "program__site").order_by("program__site__name", "program__name", "name")
+    items = Track.objects.restrict(request.user, Cap.SCHEDULE_VIEW).select_related(
+        "program", "program__site").order_by("program__site__name", "program__name", "name")
     return render(request, "attendance/tracks.html", {"tracks": items})
