@@ -45,17 +45,19 @@ def app_tables() -> list[str]:
     return sorted(tables)
 
 
-def grant_statements(role: str, *, schema: str = "public") -> list[str]:
-    """The SQL, in order: ordinary tables, sequences, then the audit tables cut back to appending."""
+def grant_statements(role: str, *, schema: str = "public", existing: set[str] | None = None) -> list[str]:
+    """The SQL, in order: ordinary tables, sequences, then the audit tables cut back to appending. With
+    `existing` (the tables the database has), tables not yet migrated are left out."""
     if not ROLE_NAME.match(role):
         raise CommandError("The role name may use lower-case letters, digits and underscores only.")
     quoted = f'"{role}"'
     statements = [f'GRANT USAGE ON SCHEMA "{schema}" TO {quoted};']
     statements += [
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {quoted};'
-        for table in app_tables() if table not in AUDIT_PRIVILEGES
+        for table in app_tables() if table not in AUDIT_PRIVILEGES and (existing is None or table in existing)
     ]
-    statements.append(f'GRANT SELECT ON "django_migrations" TO {quoted};  -- migrate runs as the owner, not the app')
+    if existing is None or "django_migrations" in existing:
+        statements.append(f'GRANT SELECT ON "django_migrations" TO {quoted};  -- migrate runs as the owner')
     statements.append(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {quoted};')
     for table, (privileges, why) in AUDIT_PRIVILEGES.items():
         statements.append(f'REVOKE ALL ON "{table}" FROM {quoted};')
@@ -78,10 +80,9 @@ class Command(BaseCommand):
         role, schema = options["app_role"], options["schema"]
         if not ROLE_NAME.match(schema):
             raise CommandError("The schema name may use lower-case letters, digits and underscores only.")
-        statements = grant_statements(role, schema=schema)
         if not options["apply"]:
             self.stdout.write("-- run as the owner of the tables (the migration role), after every migrate:")
-            self.stdout.write("\n".join(statements))
+            self.stdout.write("\n".join(grant_statements(role, schema=schema)))
             return
         connection = connections[options["database"]]
         if connection.vendor != "postgresql":
@@ -104,6 +105,11 @@ class Command(BaseCommand):
             if owned:
                 raise CommandError(f"{role!r} owns {', '.join(owned)}; an owner can grant itself anything back. "
                                    "Let the migration role own the tables and the app connect as another role.")
+            existing = set(connection.introspection.table_names(cursor))
+        missing = [table for table in AUDIT_PRIVILEGES if table not in existing]
+        if missing:
+            raise CommandError(f"{', '.join(missing)} do not exist yet: run migrate first.")
+        statements = grant_statements(role, schema=schema, existing=existing)
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement.split("  --")[0])
