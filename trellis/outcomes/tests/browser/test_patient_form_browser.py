@@ -118,9 +118,13 @@ def test_plan_review_page_shows_the_outcome_evidence_card(page, live_server, log
     episode.primary_clinician = therapist
     episode.save()
     plan = simple_plan(episode, therapist)
-    for values in ([3, 3, 3, 2, 2, 2, 2, 1, 0], [2, 2, 2, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0, 0]):
-        services.enter_from_paper(episode=episode, instrument_key="phq9", window_key="", answers=phq9(values),
-                                  actor=therapist)
+    for weeks_ago, values in ((2, [3, 3, 3, 2, 2, 2, 2, 1, 0]), (1, [2, 2, 2, 1, 1, 1, 1, 0, 0]),
+                              (0, [1, 1, 1, 1, 0, 0, 0, 0, 0])):
+        done = services.enter_from_paper(episode=episode, instrument_key="phq9", window_key="",
+                                         answers=phq9(values), actor=therapist).administration
+        when = done.completed_at - timedelta(days=7 * weeks_ago)  # weekly, as a program gives it
+        Administration.objects.filter(pk=done.pk).update(completed_at=when, completed_on=when.astimezone(
+            site.zone).date())
     shots = shots_dir()
     page.set_default_timeout(45_000)
     page.set_viewport_size({"width": 1280, "height": 800})
