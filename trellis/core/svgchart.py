@@ -118,8 +118,10 @@ def line_chart(chart: LineChart) -> str:
         for p in pts:
             x, y = _x(p.day, first, last), _y(p.value, lo, hi)
             label = escape(p.label or f"{p.day:%Y-%m-%d}: {p.value:g}")
+            # A value on the y axis or the right edge sits beside its point, clear of the tick and band labels.
+            anchor, tx = ("start", x + 5) if x - LEFT < 12 else ("end", x - 5) if W - RIGHT - x < 12 else ("middle", x)
             out.append(f'<g><title>{label}</title><circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{LINE}"/>'
-                       f'<text x="{x:.1f}" y="{y - 7:.1f}" font-size="10" text-anchor="middle" '
+                       f'<text x="{tx:.1f}" y="{y - 7:.1f}" font-size="10" text-anchor="{anchor}" '
                        f'fill="#1b1f24">{p.value:g}</text></g>')
         if chart.bars:
             top = chart.bars_max or max((b.value for b in chart.bars), default=1) or 1
