@@ -39,6 +39,13 @@ def _january() -> None:  # noqa: PT004
         yield
 
 
+@pytest.fixture
+def other_site(other_site):
+    other_site.npi = "1679576722"  # its own billing NPI: the 835s here pay the world's site
+    other_site.save()
+    return other_site
+
+
 def _sent(world, tmp_path, n: int = 2) -> list[Claim]:
     """n submitted claims, one 90853 line of $120 each (patient i on MONDAY + i)."""
     for i in range(n):
