@@ -58,7 +58,7 @@ def test_match_a_suspense_payment_in_the_browser(page, live_server, login_as, wo
     page.goto(f"{live_server.url}/billing/")
     page.get_by_role("link", name="Match TRLOST0000001 by hand").click()
     page.fill("#id_q", b.patient_control_number)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("search", name="Claims").get_by_role("button", name="Search").click()
     assert page.locator("#candidates [data-row]").count() == 1
     assert _axe_serious(page) == []
     _shot(page, "billing-suspense-match.png")
