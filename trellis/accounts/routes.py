@@ -174,6 +174,9 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "billing:charges": C.BILLING,
     "billing:charge_hold": C.BILLING,
     "billing:charge_release": C.BILLING,
+    "billing:charge_correct": C.BILLING,
+    "billing:suspense_item": C.BILLING,
+    "billing:suspense_match": C.BILLING,
     "billing:remittance_upload": C.BILLING,
     # fee schedules and KPIs: rates and aggregates, no patient data (billing.insight decides)
     "billing:fees": C.AGGREGATE,

@@ -75,6 +75,8 @@ class AuthorizationInfo:
 class CoverageSource:
     coverage_for: Callable[[Any, date], CoverageInfo | None]  # (episode, day)
     authorization_for: Callable[[Any, date], AuthorizationInfo | None]  # (episode, day)
+    # The secondary coverage in force (coordination of benefits); None: secondary claims are not made.
+    secondary_for: Callable[[Any, date], CoverageInfo | None] | None = None
 
 
 _source: CoverageSource | None = None

@@ -25,7 +25,7 @@ from trellis.billing.boundary import (
 )
 from trellis.billing.models import ClaimLine, ClaimStatus
 from trellis.coverage import selectors as coverage_selectors
-from trellis.coverage.models import Authorization, Coverage, Payer
+from trellis.coverage.models import Authorization, Coverage, CoverageOrder, Payer
 
 # Units count as used once a claim has gone out (batched or later); drafts and scrubbed claims are the ones being
 # checked, voids never counted, and denied units were not paid but the payer still counts the authorized days
@@ -60,7 +60,9 @@ def coverage_info(coverage: Coverage, patient: Any) -> CoverageInfo:
 
 def billed_units(authorization: Authorization) -> int:
     """Units on claim lines already sent under this authorization number, within its dates (one query)."""
+    # Secondary (COB) claims bill the same units again to another payer: only claims to the primary count.
     total = (ClaimLine.objects.filter(claim__episode_id=authorization.episode_id, claim__status__in=BILLED_STATUSES,
+                                      claim__payer_sequence="P",
                                       claim__authorization__number=authorization.number,
                                       service_date__gte=authorization.start_on, service_date__lte=authorization.end_on)
              .aggregate(total=Sum("units"))["total"])
@@ -78,12 +80,18 @@ def coverage_for(episode: Any, day: date) -> CoverageInfo | None:
     return coverage_info(coverage, episode.patient) if coverage else None
 
 
+def secondary_for(episode: Any, day: date) -> CoverageInfo | None:
+    """The patient's secondary coverage in force that day (coverage order S: SBR01 payer responsibility)."""
+    coverage = coverage_selectors.coverage_in_force(episode, day, order=CoverageOrder.SECONDARY)
+    return coverage_info(coverage, episode.patient) if coverage else None
+
+
 def authorization_for(episode: Any, day: date) -> AuthorizationInfo | None:
     authorization = coverage_selectors.authorization_in_force(episode, day)
     return authorization_info(authorization) if authorization else None
 
 
-SOURCE = CoverageSource(coverage_for=coverage_for, authorization_for=authorization_for)
+SOURCE = CoverageSource(coverage_for=coverage_for, authorization_for=authorization_for, secondary_for=secondary_for)
 
 
 def source_for(episodes: Sequence[Any]) -> CoverageSource:

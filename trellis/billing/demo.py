@@ -24,6 +24,7 @@ from trellis.billing.coverage_source import source_for
 from trellis.billing.models import (
     BillingMode,
     BillingProfile,
+    ChargeStatus,
     Claim,
     ClaimStatus,
     ClaimType,
@@ -109,8 +110,9 @@ def seed(ctx: DemoContext) -> None:
     through = ctx.today - timedelta(days=1)
     captured = services.capture_charges(organization=org, through=through, since=ctx.today - timedelta(weeks=WEEKS),
                                         coverage_for=coverage_for, episodes=episodes)
-    if captured.created:
-        services.hold_charge(charge=captured.created[-1], reason="Waiting for the authorization number", actor=None)
+    open_charges = [c for c in captured.created if c.status == ChargeStatus.OPEN]
+    if open_charges:
+        services.hold_charge(charge=open_charges[-1], reason="Waiting for the authorization number", actor=None)
     claims, _ = services.create_claims(organization=org, coverage_for=coverage_for,
                                        authorization_for=authorization_for, through=through)
     services.scrub_claims(claims=claims, today=ctx.today)

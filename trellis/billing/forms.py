@@ -65,3 +65,29 @@ class RemittanceUploadForm(forms.Form):
             raise forms.ValidationError(
                 f"This is not an X12 text file (non-ASCII bytes at position {exc.start}): choose the 835 file, "
                 "not a PDF or spreadsheet.") from exc
+
+
+class CorrectionForm(forms.Form):
+    """A biller's correction of a charge: what it should have been, and why (audited)."""
+
+    code = forms.CharField(label="Procedure code (HCPCS/CPT)", max_length=5,
+                           help_text="A code from the billing catalogue: CPT for a service, HCPCS for a per-diem day.")
+    modifiers = forms.CharField(label="Modifiers", max_length=20, required=False,
+                                help_text="Up to four, separated by commas, e.g. 95 or GT,HO.")
+    units = forms.DecimalField(label="Units", max_digits=6, decimal_places=2, min_value=Decimal("0.01"),
+                               max_value=Decimal("999"))
+    amount = forms.DecimalField(label="Amount ($)", max_digits=10, decimal_places=2, min_value=Decimal("0.01"),
+                                max_value=Decimal("100000"))
+    reason = forms.CharField(label="Why is it corrected?", max_length=200,
+                             help_text="Kept in the audit trail, e.g. 'Session lasted 55 minutes: 90837, not 90834'.")
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip().upper()
+
+
+class SuspenseSearchForm(forms.Form):
+    q = forms.CharField(label="Patient control number or payer claim number", max_length=50, required=False)
+
+
+class SuspenseMatchForm(forms.Form):
+    claim = forms.UUIDField(widget=forms.HiddenInput)

@@ -147,6 +147,9 @@ class Charge(BaseModel):
                                              on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=8, choices=ChargeStatus.choices, default=ChargeStatus.OPEN)
     hold_reason = models.CharField(max_length=200, blank=True)
+    # Why careplans' billable-service selector refused the service (each reason with its source); a charge
+    # with reasons is held by capture and released when the check passes (trellis.careplans.billable).
+    not_billable = models.JSONField(default=list, blank=True)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -198,6 +201,12 @@ class Claim(BaseModel):
     frequency_code = models.CharField(max_length=1, default="1")
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
     payer_claim_number = models.CharField(max_length=50, blank=True, help_text="From the 835 (CLP07).")
+    # Coordination of benefits: SBR01 of this claim (P primary, S secondary) and, on a secondary claim, the
+    # primary claim it follows and the primary payer's adjudication as the 835 reported it (837 loops 2320-2430).
+    payer_sequence = models.CharField(max_length=1, default="P", choices=[("P", "Primary"), ("S", "Secondary")])
+    primary_claim = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="secondary_claims")
+    other_payer = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # The coverage the claim is billed under, as recorded when it was made (coverage app boundary).
@@ -242,7 +251,9 @@ class Claim(BaseModel):
                                    name="claim_replacement_has_payer_number",
                                    violation_error_message="A replacement or void needs the payer claim number."),
         ]
-        indexes = [models.Index(fields=["status", "statement_from"], name="claim_status_date")]
+        indexes = [models.Index(fields=["status", "statement_from"], name="claim_status_date"),
+                   # the suspense list searches claims by the payer's claim number (CLP07)
+                   models.Index(fields=["payer_claim_number"], name="claim_payer_number")]
 
     def __str__(self) -> str:
         return f"Claim {self.patient_control_number}"
@@ -424,6 +435,9 @@ class SuspenseItem(BaseModel):
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="suspense")
     remittance_claim = models.OneToOneField(RemittanceClaim, on_delete=models.PROTECT, related_name="suspense")
     reason = models.CharField(max_length=300)
+    # The claim payment as the 835 gave it (CLP/CAS/SVC values, no patient name or member id), so that a biller's
+    # match posts it exactly as the import would have (services.remittances.match_suspense).
+    payment = models.JSONField(default=dict, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
+from trellis.accounts.sites import in_view, scope_for
 from trellis.attendance.selectors import treatment_hours_for_episodes
-from trellis.billing import catalog
+from trellis.billing import catalog, lifecycle
 from trellis.billing.models import (
     PER_DIEM_SERVICE,
     BillingProfile,
@@ -79,11 +80,19 @@ def day_minutes(episodes: Sequence[Any], start: date, end: date) -> dict[tuple[i
 FULL_QUEUE_LIMIT = 500
 
 
+def sites_in_view(user: User, active_site: Any, capability: str = Cap.BILLING_VIEW) -> list[Any]:
+    """The sites a billing queue covers: the working site, or every site where the user holds the capability
+    ("All my sites"). Today's counters and the lists they link to both call this (accounts.sites.scope_for)."""
+    site, sites = scope_for(user, capability, active_site)
+    return in_view(sites, site)
+
+
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
-    """Billers' counters on Today: claims to fix and denials to work (two queries)."""
-    to_fix = claims_to_scrub(user).count()
-    denials = (RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW)
-               .filter(denied=True, worked_at__isnull=True).count())
+    """Billers' counters on Today: claims to fix and denials to work at the working site (or all of them),
+    counted by the same querysets as the work-queue lists they link to (two queries)."""
+    sites = sites_in_view(user, ctx.active_site)
+    to_fix = claims_to_scrub(user, sites=sites).count()
+    denials = denials_queryset(user, sites=sites).count()
     url = reverse("billing:home")
     return [
         TodayCounter(to_fix, "claims to fix or scrub before billing", f"{url}?full=1#to-scrub", "warn" if to_fix else ""),
@@ -91,33 +100,46 @@ def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     ]
 
 
-def charges_for(user: User, capability: str = Cap.BILLING_VIEW) -> QuerySet[Charge]:
-    return Charge.objects.restrict(user, capability).select_related("episode__program", "profile")
+def _at(qs: QuerySet, path: str, sites: list[Any] | None) -> QuerySet:
+    return qs if sites is None else qs.filter(**{f"{path}__in": [s.pk for s in sites]})
 
 
-def claims_for(user: User, capability: str = Cap.BILLING_VIEW) -> QuerySet[Claim]:
-    return Claim.objects.restrict(user, capability).select_related("episode__patient", "episode__program")
+def charges_for(user: User, capability: str = Cap.BILLING_VIEW, *, sites: list[Any] | None = None) -> QuerySet[Charge]:
+    return _at(Charge.objects.restrict(user, capability), "episode__program__site", sites).select_related(
+        "episode__program", "profile")
 
 
-def claims_to_scrub(user: User) -> QuerySet[Claim]:
-    return claims_for(user).filter(status=ClaimStatus.DRAFT).order_by("statement_from", "id")
+def claims_for(user: User, capability: str = Cap.BILLING_VIEW, *, sites: list[Any] | None = None) -> QuerySet[Claim]:
+    return _at(Claim.objects.restrict(user, capability), "episode__program__site", sites).select_related(
+        "episode__patient", "episode__program")
 
 
-def claims_to_batch(user: User) -> QuerySet[Claim]:
-    return claims_for(user).filter(status=ClaimStatus.SCRUBBED).order_by("statement_from", "id")
+def claims_to_scrub(user: User, *, sites: list[Any] | None = None) -> QuerySet[Claim]:
+    return claims_for(user, sites=sites).filter(status=ClaimStatus.DRAFT).order_by("statement_from", "id")
 
 
-def batches_for(user: User) -> QuerySet[ClaimBatch]:
-    return ClaimBatch.objects.restrict(user, Cap.BILLING_VIEW).select_related("site")
+def claims_to_batch(user: User, *, sites: list[Any] | None = None) -> QuerySet[Claim]:
+    return claims_for(user, sites=sites).filter(status=ClaimStatus.SCRUBBED).order_by("statement_from", "id")
 
 
-def remittances_for(user: User) -> QuerySet[Remittance]:
-    return Remittance.objects.restrict(user, Cap.BILLING_VIEW)
+def batches_for(user: User, *, sites: list[Any] | None = None) -> QuerySet[ClaimBatch]:
+    return _at(ClaimBatch.objects.restrict(user, Cap.BILLING_VIEW), "site", sites).select_related("site")
 
 
-def suspense_for(user: User) -> QuerySet[SuspenseItem]:
-    return (SuspenseItem.objects.restrict(user, Cap.BILLING_VIEW).filter(resolved_at__isnull=True)
-            .select_related("remittance", "remittance_claim"))
+def remittances_for(user: User, *, sites: list[Any] | None = None) -> QuerySet[Remittance]:
+    return _at(Remittance.objects.restrict(user, Cap.BILLING_VIEW), "site", sites)
+
+
+def suspense_for(user: User, capability: str = Cap.BILLING_VIEW, *,
+                 sites: list[Any] | None = None) -> QuerySet[SuspenseItem]:
+    return (_at(SuspenseItem.objects.restrict(user, capability), "remittance__site", sites)
+            .filter(resolved_at__isnull=True).select_related("remittance", "remittance_claim")
+            .order_by("created_at", "id"))
+
+
+def denials_queryset(user: User, *, sites: list[Any] | None = None) -> QuerySet[RemittanceClaim]:
+    return _at(RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW), "remittance__site", sites).filter(
+        denied=True, worked_at__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -137,11 +159,10 @@ class DenialItem:
     remarks: tuple[str, ...]
 
 
-def denials_for(user: User, *, limit: int = 200) -> list[DenialItem]:
+def denials_for(user: User, *, limit: int = 200, sites: list[Any] | None = None) -> list[DenialItem]:
     """Denied claims not yet worked, with CARC reason text and a suggested next step. Two queries."""
     rows = list(
-        RemittanceClaim.objects.restrict(user, Cap.BILLING_VIEW)
-        .filter(denied=True, worked_at__isnull=True)
+        denials_queryset(user, sites=sites)
         .select_related("remittance", "claim")
         .prefetch_related("adjustments")
         .order_by("remittance__posted_at", "id")[:limit]
@@ -169,8 +190,8 @@ def denial_rate_by_reason(user: User) -> dict[tuple[str, str], int]:
     return dict(counts)
 
 
-def open_charge_total(user: User) -> Decimal:
-    value = charges_for(user).filter(status=ChargeStatus.OPEN).aggregate(total=Sum("amount"))["total"]
+def open_charge_total(user: User, *, sites: list[Any] | None = None) -> Decimal:
+    value = charges_for(user, sites=sites).filter(status=ChargeStatus.OPEN).aggregate(total=Sum("amount"))["total"]
     return value or Decimal("0")
 
 
@@ -202,11 +223,11 @@ def _bucket(days: int) -> str:
     return "90+"
 
 
-def ar_aging(user: User, *, today: date) -> list[AgingRow]:
+def ar_aging(user: User, *, today: date, sites: list[Any] | None = None) -> list[AgingRow]:
     """Insurance A/R by payer and age since the claim was first batched: outstanding = charge - paid - patient
     responsibility - contractual write-downs (CO-45). One query whatever the number of claims."""
     rows = (
-        claims_for(user).filter(status__in=OPEN_AR_STATUSES, batch__isnull=False)
+        claims_for(user, sites=sites).filter(status__in=OPEN_AR_STATUSES, batch__isnull=False)
         .annotate(contractual=Sum("remittances__adjustments__amount",
                                   filter=Q(remittances__adjustments__group_code="CO",
                                            remittances__adjustments__reason_code="45")))
@@ -230,7 +251,9 @@ class BillingHome:
     ready: list[Claim]
     ready_count: int
     denials: list[DenialItem]
+    denials_count: int
     suspense: list[SuspenseItem]
+    suspense_count: int
     batches: list[ClaimBatch]
     aging: list[AgingRow]
     open_charges: Decimal
@@ -238,25 +261,28 @@ class BillingHome:
     status_counts: dict[str, int]
 
 
-def billing_home(user: User, *, today: date, limit: int = 15) -> BillingHome:
-    """The biller's work queues. A fixed number of queries whatever the data size."""
-    claims = claims_for(user)
+def billing_home(user: User, *, today: date, limit: int = 15, sites: list[Any] | None = None) -> BillingHome:
+    """The biller's work queues at `sites` (None: every site of the user). A fixed number of queries whatever
+    the data size."""
+    claims = claims_for(user, sites=sites)
     counts = dict(claims.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    to_scrub = list(claims_to_scrub(user)[:limit])
+    to_scrub = list(claims_to_scrub(user, sites=sites)[:limit])
     for claim in to_scrub:  # the row names the claim: show only where in it and what to fix
         claim.fixes = [
             {"where": (p["where"].removeprefix(f"Claim {claim.patient_control_number}").strip() or "claim").capitalize(),
              "message": p["message"]}
             for p in claim.scrub_problems
         ]
-    ready = claims_to_batch(user)
+    ready = claims_to_batch(user, sites=sites)
+    suspense = suspense_for(user, sites=sites)
     return BillingHome(
         to_scrub=to_scrub, to_scrub_count=counts.get(ClaimStatus.DRAFT, 0),
         ready=list(ready[:limit]), ready_count=counts.get(ClaimStatus.SCRUBBED, 0),
-        denials=denials_for(user, limit=limit), suspense=list(suspense_for(user)[:limit]),
-        batches=list(batches_for(user)[:10]), aging=ar_aging(user, today=today),
-        open_charges=open_charge_total(user),
-        held_charges=charges_for(user).filter(status=ChargeStatus.HELD).count(),
+        denials=denials_for(user, limit=limit, sites=sites), denials_count=denials_queryset(user, sites=sites).count(),
+        suspense=list(suspense[:limit]), suspense_count=suspense.count(),
+        batches=list(batches_for(user, sites=sites)[:10]), aging=ar_aging(user, today=today, sites=sites),
+        open_charges=open_charge_total(user, sites=sites),
+        held_charges=charges_for(user, sites=sites).filter(status=ChargeStatus.HELD).count(),
         status_counts=counts,
     )
 
@@ -319,12 +345,12 @@ class ChargeReview:
     total: int
 
 
-def charges_to_review(user: User, *, limit: int = REVIEW_LIMIT) -> ChargeReview:
+def charges_to_review(user: User, *, limit: int = REVIEW_LIMIT, sites: list[Any] | None = None) -> ChargeReview:
     """Charges not yet on a claim that need a biller's look, each with why: held (and the reason given),
     documentation not complete, a profile not confirmed, or a code marked to confirm. Two queries."""
     needs_look = (Q(status=ChargeStatus.HELD) | ~Q(documentation=Documentation.COMPLETE)
                   | Q(profile__confirmed=False) | Q(code__in=_unconfirmed_codes()))
-    rows = (charges_for(user).filter(status__in=[ChargeStatus.OPEN, ChargeStatus.HELD]).filter(needs_look)
+    rows = (charges_for(user, sites=sites).filter(status__in=[ChargeStatus.OPEN, ChargeStatus.HELD]).filter(needs_look)
             .select_related("episode__patient", "rendering_provider"))
     total = rows.count()
     charges = list(rows.order_by("service_date", "id")[:limit])
@@ -337,6 +363,7 @@ def review_reasons(charge: Charge) -> list[str]:
     reasons = []
     if charge.status == ChargeStatus.HELD:
         reasons.append(f"Held: {charge.hold_reason}")
+    reasons.extend(f"Not billable: {r}" for r in charge.not_billable)
     if charge.documentation != Documentation.COMPLETE:
         reasons.append(f"Documentation: {charge.get_documentation_display().lower()} - the scrubber holds the "
                        "claim until every note of the service or day is signed")
@@ -476,3 +503,96 @@ def denial_rate(user: User, *, today: date, months: int = KPI_MONTHS) -> DenialR
         [DenialRow(f"{m:%b %Y}", *by_month[m]) for m in window],
         [DenialRow(payer, *counts) for payer, counts in sorted(by_payer.items())],
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Charge correction: what correcting a charge does, given where it is billed
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CorrectionPlan:
+    kind: str  # in_place | rebuild | replacement | refused
+    message: str
+    claim: Claim | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind != "refused"
+
+
+def correction_plan(charge: Charge, *, lock: bool = False) -> CorrectionPlan:
+    """What a correction of `charge` does (the correction page says it before the biller saves; the service
+    follows it). A replacement claim (claim frequency 7, 837 loop 2300 CLM05-3, with the payer's claim number in
+    REF*F8 - 005010X222A1 / 005010X223A2) follows a claim the payer adjudicated; before that the payer's claim
+    number is unknown. One query (the claim, locked when `lock`)."""
+    if charge.status == ChargeStatus.VOID:
+        return CorrectionPlan("refused", "This charge is void (it was corrected, or its claim voided): correct the "
+                                         "charge that replaced it.")
+    if charge.status in (ChargeStatus.OPEN, ChargeStatus.HELD):
+        return CorrectionPlan("in_place", "The charge is not on a claim yet: it is corrected in place.")
+    claims = Claim.objects.filter(lines__charge=charge).exclude(status=ClaimStatus.VOID).select_related("batch")
+    if lock:
+        claims = claims.select_for_update(of=("self",))
+    found = list(claims.order_by("pk")[:2])
+    if not found:
+        return CorrectionPlan("refused", "The claim this charge was on is void: the charge cannot be corrected.")
+    claim = found[0]
+    pcn = claim.patient_control_number
+    if len(found) > 1:
+        return CorrectionPlan("refused", f"The charge is billed on claim {pcn} and on its secondary claim "
+                                         f"{found[1].patient_control_number}: void the secondary claim first, then "
+                                         "correct the charge and bill the secondary again.", claim)
+    if claim.status in (ClaimStatus.DRAFT, ClaimStatus.SCRUBBED):
+        return CorrectionPlan("rebuild", f"Claim {pcn} has not been sent: it is rebuilt with the corrected charge "
+                                         "and goes back to the scrubber.", claim)
+    if claim.status == ClaimStatus.BATCHED:
+        return CorrectionPlan("refused", f"Claim {pcn} is in X12 batch {claim.batch.filename if claim.batch else ''}, "
+                                         "which is built but not submitted. A replacement claim needs the payer's "
+                                         "claim number: submit the batch and correct the charge once the payer's "
+                                         "remittance (835) is posted.", claim)
+    if claim.status == ClaimStatus.APPEALED:
+        return CorrectionPlan("refused", f"Claim {pcn} is under appeal: correct the charge after the payer decides "
+                                         "the appeal.", claim)
+    if not claim.payer_claim_number or ClaimStatus.VOID not in lifecycle.TRANSITIONS.get(claim.status, ()):
+        return CorrectionPlan("refused", f"Claim {pcn} is {claim.get_status_display().lower()} and awaits the payer. "
+                                         "A replacement claim needs the payer's claim number, which comes with the "
+                                         "remittance (835): correct the charge once it is posted.", claim)
+    return CorrectionPlan("replacement", f"Claim {pcn} was adjudicated by {claim.payer_name} (payer claim number "
+                                         f"{claim.payer_claim_number}). Saving voids it and creates a replacement "
+                                         f"claim (frequency 7, REF*F8 {claim.payer_claim_number}) with the corrected "
+                                         "charge, to scrub and send.", claim)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Suspense: candidate claims for an unmatched claim payment
+# ---------------------------------------------------------------------------------------------------------
+SEARCH_LIMIT = 20
+MIN_SEARCH = 4
+
+
+def claim_candidates(user: User, query: str) -> list[Claim]:
+    """Claims at the user's sites (billing.manage) whose patient control number or payer claim number is
+    `query` (case-insensitive, exact: both columns are indexed, no scan of the claims table). One query."""
+    raw = (query or "").strip()
+    q = raw.upper()
+    if len(q) < MIN_SEARCH:
+        return []
+    return list(
+        Claim.objects.restrict(user, Cap.BILLING_MANAGE)
+        .filter(Q(patient_control_number=q) | Q(payer_claim_number__in={q, raw}))
+        .select_related("episode__patient", "episode__program__site")
+        .order_by("-statement_from", "pk")[:SEARCH_LIMIT]
+    )
+
+
+def claims_paid_by(remittance: Remittance, claims: list[Claim]) -> set[int]:
+    """Which of `claims` this remittance already posted a payment to (one query, none without claims)."""
+    if not claims:
+        return set()
+    return set(RemittanceClaim.objects.filter(remittance=remittance, claim__in=[c.pk for c in claims])
+               .values_list("claim_id", flat=True))
+
+
+def rates_on(profile: BillingProfile, day: date) -> list[FeeScheduleEntry]:
+    """The profile's rates in force on `day` (the correction page lists them next to the form). One query."""
+    return list(FeeScheduleEntry.objects.filter(profile=profile, effective_from__lte=day)
+                .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day)).order_by("code"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,10 +18,19 @@ from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.sites import in_view, site_in_view
 from trellis.audit.models import AuditAction
 from trellis.audit.services import record, record_list_read
 from trellis.billing import catalog, lifecycle, policies, selectors, services
-from trellis.billing.forms import EndFeeForm, FeeEntryForm, HoldForm, RemittanceUploadForm
+from trellis.billing.forms import (
+    CorrectionForm,
+    EndFeeForm,
+    FeeEntryForm,
+    HoldForm,
+    RemittanceUploadForm,
+    SuspenseMatchForm,
+    SuspenseSearchForm,
+)
 from trellis.billing.models import (
     PER_DIEM_SERVICE,
     BillingMode,
@@ -30,9 +40,11 @@ from trellis.billing.models import (
     ClaimBatch,
     ClaimStatus,
     FeeScheduleEntry,
+    SuspenseItem,
 )
 from trellis.billing.services.charges import ChargeError
 from trellis.billing.services.common import registered_authorization, registered_coverage
+from trellis.billing.services.remittances import MatchRefused, match_problems, payment_from_json
 from trellis.billing.submission import FileDropSubmitter, SubmissionError
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
@@ -53,13 +65,15 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
 def home(request: HttpRequest) -> HttpResponse:
     # Today's counters link here with ?full=1: the whole queue they count, not the first rows of it.
     full = request.GET.get("full") == "1"
+    # The working site (or "All my sites"), as Today's counters count it (selectors.sites_in_view).
+    site, sites = site_in_view(request, Cap.BILLING_VIEW)
     data = selectors.billing_home(request.user, today=timezone.localdate(),
-                                  limit=selectors.FULL_QUEUE_LIMIT if full else 15)
+                                  limit=selectors.FULL_QUEUE_LIMIT if full else 15, sites=in_view(sites, site))
     # The "to fix" queue names patients: one READ event naming every patient shown.
     record_list_read(view="billing_home", patients=[c.episode.patient for c in data.to_scrub])
     return _page(request, "billing/home.html", {
         "home": data, "statuses": ClaimStatus.choices, "buckets": selectors.AGING_BUCKETS,
-        "can_manage": policies.can_manage_billing(request.user),
+        "can_manage": policies.can_manage_billing(request.user), "site": site,
     })
 
 
@@ -67,13 +81,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest, claim_id: str) -> HttpResponse:
     obj = get_scoped_or_404(
         request, Claim.objects.select_related("episode__patient", "episode__program__site", "batch", "replaces",
-                                              "rendering_provider", "attending_provider"),
+                                              "rendering_provider", "attending_provider", "primary_claim"),
         claim_id, capability=Cap.BILLING_VIEW, audit_read=True,
     )
     return render(request, "billing/claim.html", {
         "claim": obj, **selectors.claim_detail(obj),
         "can_appeal": policies.can_manage_billing(request.user, obj.episode.program.site)
         and ClaimStatus.APPEALED in lifecycle.TRANSITIONS.get(obj.status, ()),
+        "can_correct": policies.can_manage_billing(request.user, obj.episode.program.site)
+        and obj.status != ClaimStatus.VOID,
     })
 
 
@@ -208,10 +224,12 @@ def fee_end(request: HttpRequest, entry_id: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------------------
 @capability_required(Cap.BILLING_VIEW)
 def charges(request: HttpRequest) -> HttpResponse:
-    review = selectors.charges_to_review(request.user)
+    site, sites = site_in_view(request, Cap.BILLING_VIEW)
+    review = selectors.charges_to_review(request.user, sites=in_view(sites, site))
     record_list_read(view="billing_charge_review", patients=[c.episode.patient for c in review.charges])
     return _page(request, "billing/charges.html", {
         "review": review, "hold_form": HoldForm(), "can_manage": policies.can_manage_billing(request.user),
+        "site": site,
     })
 
 
@@ -245,6 +263,97 @@ def charge_release(request: HttpRequest, charge_id: str) -> HttpResponse:
     else:
         messages.success(request, f"The {charge.code} charge of {fmt_date(charge.service_date)} is released.")
     return redirect("billing:charges")
+
+
+@capability_required(Cap.BILLING_MANAGE)
+def charge_correct(request: HttpRequest, charge_id: str) -> HttpResponse:
+    """Correct a charge's code, modifiers, units or amount, with the reason (audited). The page says first what
+    saving does: in place, a rebuilt unsent claim, a replacement claim (frequency 7) - or why not now."""
+    charge = get_scoped_or_404(
+        request, Charge.objects.select_related("episode__patient", "episode__program", "profile", "rendering_provider",
+                                               "replaces"),
+        charge_id, capability=Cap.BILLING_MANAGE, audit_read=request.method == "GET",
+    )
+    plan = selectors.correction_plan(charge)
+    initial = {"code": charge.code, "modifiers": charge.modifiers.replace(",", ", "), "units": charge.units,
+               "amount": charge.amount}
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            corrected = services.correct_charge(charge=charge, actor=request.user, code=data["code"],
+                                                units=data["units"], amount=data["amount"],
+                                                modifiers=data["modifiers"], reason=data["reason"])
+        except (ChargeError, services.ClaimError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            claim = getattr(corrected, "claim_after", None)
+            if claim is not None and claim.frequency_code == "7":
+                messages.success(request, f"Corrected. Replacement claim {claim.patient_control_number} (frequency 7, "
+                                          f"payer claim {claim.payer_claim_number}) is drafted: scrub and send it.")
+                return redirect("billing:claim", claim_id=claim.public_id)
+            if claim is not None:
+                messages.success(request, f"Corrected. Claim {claim.patient_control_number} is rebuilt and goes back "
+                                          "to the scrubber.")
+                return redirect("billing:claim", claim_id=claim.public_id)
+            messages.success(request, f"The charge of {fmt_date(charge.service_date)} is corrected.")
+            return redirect("billing:charges")
+    return render(request, "billing/charge_correct.html", {
+        "charge": charge, "form": form, "plan": plan,
+        "rates": selectors.rates_on(charge.profile, charge.service_date),
+    })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Suspense: match an unmatched claim payment to a claim by hand
+# ---------------------------------------------------------------------------------------------------------
+def _suspense_item(request: HttpRequest, item_id: str) -> SuspenseItem:
+    return get_scoped_or_404(
+        request, SuspenseItem.objects.select_related("remittance__site", "remittance_claim__claim", "resolved_by"),
+        item_id, capability=Cap.BILLING_MANAGE,
+    )
+
+
+@capability_required(Cap.BILLING_MANAGE)
+def suspense_item(request: HttpRequest, item_id: str) -> HttpResponse:
+    item = _suspense_item(request, item_id)
+    row = item.remittance_claim
+    clp = payment_from_json(item.payment, row)
+    search = SuspenseSearchForm(request.GET or {"q": row.payer_claim_number or row.patient_control_number})
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    candidates = [] if item.resolved_at else selectors.claim_candidates(request.user, query)
+    posted = selectors.claims_paid_by(item.remittance, candidates)
+    for claim in candidates:
+        claim.problems = match_problems(item, claim, clp, posted)
+    record_list_read(view="billing_suspense_match", patients=[c.episode.patient for c in candidates])
+    return _page(request, "billing/suspense_item.html", {
+        "item": item, "row": row, "payment": clp, "search": search, "query": query, "candidates": candidates,
+        "min_search": selectors.MIN_SEARCH,
+    })
+
+
+@require_POST
+@capability_required(Cap.BILLING_MANAGE)
+def suspense_match(request: HttpRequest, item_id: str) -> HttpResponse:
+    item = _suspense_item(request, item_id)
+    back = reverse("billing:suspense_item", kwargs={"item_id": item.public_id})
+    form = SuspenseMatchForm(request.POST)
+    claim = None
+    if form.is_valid():
+        claim = (Claim.objects.restrict(request.user, Cap.BILLING_MANAGE)
+                 .filter(public_id=form.cleaned_data["claim"]).first())
+    if claim is None:
+        messages.error(request, "Choose one of the claims found: that claim is not one you bill for.")
+        return redirect(back)
+    try:
+        services.match_suspense(item=item, claim=claim, actor=request.user)
+    except MatchRefused as exc:
+        messages.error(request, f"Not posted: {exc}")
+        query = request.POST.get("q", "")
+        return redirect(f"{back}?{urlencode({'q': query})}" if query else back)
+    messages.success(request, f"The payment is posted to claim {claim.patient_control_number}, as the import would "
+                              "have posted it.")
+    return redirect("billing:claim", claim_id=claim.public_id)
 
 
 # ---------------------------------------------------------------------------------------------------------

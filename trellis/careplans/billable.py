@@ -25,7 +25,7 @@ from trellis.accounts.models import Credential
 from trellis.attendance.models import Attendance
 from trellis.careplans import schedule
 from trellis.careplans.models import PhysicianCertification, TreatmentPlan
-from trellis.careplans.services import program_certification_rule
+from trellis.careplans.services import program_certification_rules
 from trellis.documentation.models import Note, NoteStatus, ParticipantNote
 
 RULES: dict[str, str] = {
@@ -158,12 +158,10 @@ def billability(attendances: Iterable[Attendance]) -> dict[int, Billability]:
     licences: dict[int, list[dt.date]] = defaultdict(list)
     for user_id, expires in Credential.objects.filter(user_id__in=authors).values_list("user_id", "expires_on"):
         licences[user_id].append(expires)
-    rules_by_program: dict[int, schedule.CertificationRule | None] = {}
+    rules_by_program = program_certification_rules({a.episode.program for a in att.values()})
     out: dict[int, Billability] = {}
     for a in att.values():
         program = a.episode.program
-        if program.pk not in rules_by_program:
-            rules_by_program[program.pk] = program_certification_rule(program)
         note = notes.get(a.pk)
         author_id = note.author_id if note else a.session.facilitator_id
         facts = ServiceFacts(

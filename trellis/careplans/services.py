@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -78,6 +79,27 @@ def program_certification_rule(program: Any) -> schedule.CertificationRule | Non
         first_recert_day=policy.first_recert_day, recert_interval=schedule.Interval(days=policy.recert_interval_days),
         citation=policy.citation,
     )
+
+
+def program_certification_rules(programs: Iterable[Any]) -> dict[int, schedule.CertificationRule | None]:
+    """`program_certification_rule` for many programs in one query (the billable-service check of a batch of
+    services calls this once instead of once per program)."""
+    by_pk = {p.pk: p for p in programs}
+    policies = {c.program_id: c for c in CertificationPolicy.objects.filter(
+        program_id__in=[pk for pk, p in by_pk.items() if p.requires_certification])}
+    out: dict[int, schedule.CertificationRule | None] = {}
+    for pk, program in by_pk.items():
+        default = schedule.rule_for_level(program.level_of_care) if program.requires_certification else None
+        policy = policies.get(pk)
+        if default is None or policy is None:
+            out[pk] = default
+            continue
+        out[pk] = schedule.CertificationRule(
+            key=default.key, label=f"{default.label} (program policy)", initial_due_day=policy.initial_due_day,
+            first_recert_day=policy.first_recert_day,
+            recert_interval=schedule.Interval(days=policy.recert_interval_days), citation=policy.citation,
+        )
+    return out
 
 
 def set_certification_policy(*, program: Any, initial_due_day: int, first_recert_day: int | None,

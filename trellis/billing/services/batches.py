@@ -100,7 +100,9 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
     auth = claim.authorization.get("number", "") if claim.authorization else ""
     return x12.Claim(
         patient_control_number=claim.patient_control_number,
-        subscriber=x12.Subscriber(subscriber_person, claim.member_id, claim.group_number),
+        subscriber=x12.Subscriber(subscriber_person, claim.member_id, claim.group_number,
+                                  payer_responsibility=claim.payer_sequence),
+        other_payers=(_other_payer(claim.other_payer, person),) if claim.other_payer else (),
         payer=x12.Payer(claim.payer_name, claim.payer_identifier, claim.claim_filing_indicator),
         diagnosis_codes=tuple(claim.diagnosis_codes), lines=lines, frequency_code=claim.frequency_code,
         payer_claim_number=claim.payer_claim_number, prior_authorization=auth, patient=dependent,
@@ -115,6 +117,34 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
         # 42 CFR 2.32(a): a disclosure made with the patient's consent (2.31, 2.33) is accompanied by the notice;
         # a claim carries the abbreviated Statement 2, the only form that fits the claim's 80-character note.
         billing_note=part2_abbreviated_notice() if claim.episode.program.is_part2 else "",
+    )
+
+
+def _cas(rows: list[list[str | None]]) -> tuple[x12.ClaimAdjustment, ...]:
+    return tuple(x12.ClaimAdjustment(g or "", r or "", Decimal(a or "0"), Decimal(q) if q is not None else None)
+                 for g, r, a, q in rows)
+
+
+def _other_payer(data: dict[str, Any], patient: x12.Person) -> x12.OtherPayer:
+    """The primary payer's adjudication kept on a secondary claim (services.secondary) as the 837's 2320-2430."""
+    adjudicated = datetime.fromisoformat(data["adjudicated_on"]).date()
+    subscriber = data.get("subscriber") or {}
+    person = x12.Person(last_name=subscriber.get("last_name") or patient.last_name,
+                        first_name=subscriber.get("first_name") or patient.first_name,
+                        birth_date=patient.birth_date, sex=patient.sex, address=patient.address)
+    return x12.OtherPayer(
+        payer=x12.Payer(data["payer_name"], data["payer_identifier"], data["claim_filing_indicator"]),
+        subscriber=person, member_id=data["member_id"], group_number=data.get("group_number", ""),
+        relationship=data.get("relationship", "18"), paid=Decimal(data["paid"]), adjudicated_on=adjudicated,
+        payer_claim_number=data.get("payer_claim_number", ""), adjustments=_cas(data.get("adjustments", [])),
+        remaining_patient_liability=Decimal(data["patient_responsibility"]),
+        lines=tuple(
+            x12.LineAdjudication(line_number=line["number"], paid=Decimal(line["paid"]), procedure_code=line["code"],
+                                 units=Decimal(line["units"]), adjudicated_on=adjudicated,
+                                 modifiers=tuple(line.get("modifiers", [])), revenue_code=line.get("revenue_code", ""),
+                                 adjustments=_cas(line.get("adjustments", [])))
+            for line in data.get("lines", [])
+        ),
     )
 
 

@@ -115,6 +115,10 @@ def _claim_from(charges: list[Charge], coverage: CoverageInfo, auth: Authorizati
         episode=episode, profile=profile, claim_type=profile.claim_type, patient_control_number=_pcn(),
         frequency_code=frequency, replaces=replaces,
         payer_claim_number=replaces.payer_claim_number if replaces else "",
+        # a replacement or void of a secondary claim stays a secondary claim with the primary's adjudication
+        payer_sequence=replaces.payer_sequence if replaces else "P",
+        primary_claim=replaces.primary_claim if replaces else None,
+        other_payer=replaces.other_payer if replaces else {},
         payer_identifier=coverage.payer.identifier, payer_name=coverage.payer.name,
         claim_filing_indicator=coverage.payer.claim_filing_indicator, member_id=coverage.member_id,
         group_number=coverage.group_number, relationship=coverage.relationship,
@@ -254,7 +258,12 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
            coverage_for: CoverageLookup | None, authorization_for: AuthorizationLookup | None,
            consents: dict) -> scrub.ClaimFacts:
     episode = claim.episode
-    coverage = coverage_for(episode, claim.statement_from) if coverage_for else snapshot_coverage(claim)
+    # A secondary (COB) claim is checked against the secondary coverage recorded on it; the live lookups give the
+    # primary coverage. Authorizations on file belong to the primary coverage (coverage app): a secondary payer's
+    # own precertification is not recorded in Trellis, so it is not checked here (to confirm per payer).
+    secondary = claim.payer_sequence != "P"
+    live = coverage_for is not None and not secondary
+    coverage = coverage_for(episode, claim.statement_from) if live else snapshot_coverage(claim)
     auth = authorization_for(episode, claim.statement_from) if authorization_for else snapshot_authorization(claim)
     profile = claim.profile
     lines = tuple(
@@ -273,13 +282,13 @@ def _facts(claim: Claim, today: date, minutes: dict, day_attendance: dict, docs:
         reference=claim.patient_control_number, claim_type=claim.claim_type, total_charge=claim.total_charge,
         lines=lines, diagnosis_codes=tuple(claim.diagnosis_codes), billing_npi=episode.program.site.npi,
         payer_identifier=claim.payer_identifier, payer_name=claim.payer_name, coverage=coverage, today=today,
-        timely_filing_days=coverage.payer.timely_filing_days if coverage_for and coverage else profile.timely_filing_days,
+        timely_filing_days=coverage.payer.timely_filing_days if live and coverage else profile.timely_filing_days,
         rendering_npi=_npi(claim.rendering_provider), attending_npi=_npi(claim.attending_provider),
         rendering_named=claim.rendering_provider_id is not None,
         supervising_named=claim.supervising_provider_id is not None,
         billing_postal_code=episode.program.site.postal_code, billing_tax_id=episode.program.site.tax_id,
         supervising_npi=_npi(claim.supervising_provider), authorization=auth,
-        authorization_required=profile.requires_authorization,
+        authorization_required=profile.requires_authorization and not secondary,
         credentialed_npis=coverage.payer.credentialed_npis if coverage else None,
         part2=part2, part2_consent_to_payer=bool(consent), frequency_code=claim.frequency_code,
         payer_claim_number=claim.payer_claim_number,

@@ -25,6 +25,11 @@ def registered_coverage() -> CoverageLookup | None:
     return source.coverage_for if source else None
 
 
+def registered_secondary() -> CoverageLookup | None:
+    source = coverage_source()
+    return source.secondary_for if source else None
+
+
 def registered_authorization() -> AuthorizationLookup | None:
     source = coverage_source()
     return source.authorization_for if source else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,14 @@ from trellis.billing.models import (
 )
 from trellis.billing.services.claims import set_claim_status
 from trellis.billing.x12 import codes
-from trellis.billing.x12.remittance import ClaimPayment, Payment, RemittanceParseError, parse_835
+from trellis.billing.x12.remittance import Adjustment as CasAdjustment
+from trellis.billing.x12.remittance import (
+    ClaimPayment,
+    Payment,
+    RemittanceParseError,
+    ServicePayment,
+    parse_835,
+)
 
 if TYPE_CHECKING:
     from trellis.accounts.models import User
@@ -136,9 +144,7 @@ def _post(payment: Payment, icn: str, payer_id: str, site: Any, organization: An
         for svc in clp.service_lines:
             line = lines_by_control.get(svc.line_control_number) if claim else None
             if line is not None:
-                line.paid_amount += svc.paid
-                if svc.allowed is not None:
-                    line.allowed_amount = svc.allowed
+                _pay_line(line, svc)
                 touched_lines[line.pk] = line
             adjustments.extend(
                 Adjustment(remittance=remittance, remittance_claim=row, claim_line=line, level=AdjustmentLevel.LINE,
@@ -147,7 +153,7 @@ def _post(payment: Payment, icn: str, payer_id: str, site: Any, organization: An
             )
         if claim is None:
             SuspenseItem.objects.create(
-                remittance=remittance, remittance_claim=row,
+                remittance=remittance, remittance_claim=row, payment=payment_to_json(clp),
                 reason=f"No claim with patient control number {clp.patient_control_number[:38]}: match it by hand.",
             )
             summary.claims_in_suspense += 1
@@ -166,6 +172,12 @@ def _post(payment: Payment, icn: str, payer_id: str, site: Any, organization: An
            detail={"claims": len(payment.claims), "suspense": summary.claims_in_suspense})
 
 
+def _pay_line(line: ClaimLine, svc: ServicePayment) -> None:
+    line.paid_amount += svc.paid
+    if svc.allowed is not None:
+        line.allowed_amount = svc.allowed
+
+
 def _is_denial(clp: ClaimPayment) -> bool:
     if clp.is_reversal:
         return False
@@ -182,18 +194,10 @@ def _apply(claim: Claim, clp: ClaimPayment, row: RemittanceClaim, actor: User, s
     if clp.payer_claim_number and not clp.is_reversal:
         claim.payer_claim_number = clp.payer_claim_number[:50]
     summary.claims_matched += 1
-    if clp.is_reversal:
-        summary.reversals += 1
-        new_status = ClaimStatus.ACCEPTED  # payment taken back; the corrected payment (if any) follows
-    elif row.denied:
-        summary.denied += 1
-        new_status = ClaimStatus.DENIED
-    elif any(a.reason_code not in NON_DENIAL_CARCS for a in clp.all_adjustments()) or any(
-        line.paid == 0 and line.charge > 0 for line in clp.service_lines
-    ):
-        new_status = ClaimStatus.PARTIALLY_PAID
-    else:
-        new_status = ClaimStatus.PAID
+    # A reversal takes the payment back (accepted until the corrected payment, if any, follows).
+    new_status = _status_after(claim, clp, row.denied)
+    summary.reversals += int(clp.is_reversal)
+    summary.denied += int(new_status == ClaimStatus.DENIED)
     if claim.status == ClaimStatus.BATCHED:
         # A remittance for a batch not marked submitted (e.g. sent outside Trellis) proves it was submitted.
         set_claim_status(claim=claim, status=ClaimStatus.SUBMITTED, save=False)
@@ -205,3 +209,196 @@ def _apply(claim: Claim, clp: ClaimPayment, row: RemittanceClaim, actor: User, s
                               "status_changed_at", "updated_at"])
     record(action=AuditAction.UPDATE, obj=claim, patient=claim.episode.patient, actor=actor,
            detail={"remittance": str(row.remittance.public_id), "status": new_status})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Suspense: a biller matches an unmatched claim payment (CLP) to a claim by hand
+# ---------------------------------------------------------------------------------------------------------
+class MatchRefused(ValueError):
+    """The suspense item cannot be posted to that claim; nothing changed. The message says why."""
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _cas_json(adjustments: list[CasAdjustment]) -> list[list[str | None]]:
+    return [[a.group_code, a.reason_code, str(a.amount), _money(a.quantity)] for a in adjustments]
+
+
+def _cas_from(rows: list[list[str | None]]) -> list[CasAdjustment]:
+    return [CasAdjustment(g or "", r or "", Decimal(a or "0"), Decimal(q) if q is not None else None)
+            for g, r, a, q in rows]
+
+
+def payment_to_json(clp: ClaimPayment) -> dict[str, Any]:
+    """The amounts and codes of a claim payment, kept on its suspense item (no patient name or member id:
+    45 CFR 164.502(b) minimum necessary; the claim the biller picks carries the patient)."""
+    return {
+        "status_code": clp.status_code, "charge": str(clp.charge), "paid": str(clp.paid),
+        "patient_responsibility": str(clp.patient_responsibility), "payer_claim_number": clp.payer_claim_number,
+        "claim_filing_indicator": clp.claim_filing_indicator, "frequency_code": clp.frequency_code,
+        "adjustments": _cas_json(clp.adjustments), "remark_codes": list(clp.remark_codes),
+        "service_lines": [
+            {"qualifier": s.procedure_qualifier, "code": s.procedure_code, "modifiers": list(s.modifiers),
+             "charge": str(s.charge), "paid": str(s.paid), "revenue_code": s.revenue_code, "units": _money(s.units),
+             "service_date": s.service_date.isoformat() if s.service_date else None,
+             "line_control_number": s.line_control_number, "allowed": _money(s.allowed),
+             "adjustments": _cas_json(s.adjustments), "remark_codes": list(s.remark_codes)}
+            for s in clp.service_lines
+        ],
+    }
+
+
+def payment_from_json(data: dict[str, Any], row: RemittanceClaim) -> ClaimPayment:
+    """The claim payment back from its suspense item. An item stored before the payment was kept is rebuilt
+    from its posted row: claim-level amounts and every adjustment at claim level (no service lines)."""
+    if not data:
+        return ClaimPayment(
+            patient_control_number=row.patient_control_number, status_code=row.status_code, charge=row.charge,
+            paid=row.paid, patient_responsibility=row.patient_responsibility,
+            payer_claim_number=row.payer_claim_number, remark_codes=list(row.remark_codes),
+            adjustments=[CasAdjustment(a.group_code, a.reason_code, a.amount, a.quantity)
+                         for a in row.adjustments.all()],
+        )
+    return ClaimPayment(
+        patient_control_number=row.patient_control_number, status_code=data["status_code"],
+        charge=Decimal(data["charge"]), paid=Decimal(data["paid"]),
+        patient_responsibility=Decimal(data["patient_responsibility"]),
+        claim_filing_indicator=data.get("claim_filing_indicator", ""),
+        payer_claim_number=data.get("payer_claim_number", ""), frequency_code=data.get("frequency_code", ""),
+        adjustments=_cas_from(data.get("adjustments", [])), remark_codes=list(data.get("remark_codes", [])),
+        service_lines=[
+            ServicePayment(
+                procedure_qualifier=s["qualifier"], procedure_code=s["code"], modifiers=tuple(s["modifiers"]),
+                charge=Decimal(s["charge"]), paid=Decimal(s["paid"]), revenue_code=s.get("revenue_code", ""),
+                units=Decimal(s["units"]) if s.get("units") is not None else None,
+                service_date=date.fromisoformat(s["service_date"]) if s.get("service_date") else None,
+                line_control_number=s.get("line_control_number", ""),
+                allowed=Decimal(s["allowed"]) if s.get("allowed") is not None else None,
+                adjustments=_cas_from(s.get("adjustments", [])), remark_codes=list(s.get("remark_codes", [])),
+            )
+            for s in data.get("service_lines", [])
+        ],
+    )
+
+
+def _status_after(claim: Claim, clp: ClaimPayment, denied: bool) -> str:
+    """The status the automatic posting (`_apply`) would give the claim."""
+    if clp.is_reversal:
+        return ClaimStatus.ACCEPTED
+    if denied:
+        return ClaimStatus.DENIED
+    if any(a.reason_code not in NON_DENIAL_CARCS for a in clp.all_adjustments()) or any(
+        line.paid == 0 and line.charge > 0 for line in clp.service_lines
+    ):
+        return ClaimStatus.PARTIALLY_PAID
+    return ClaimStatus.PAID
+
+
+UNSENT = (ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.VOID)
+
+
+def match_problems(item: SuspenseItem, claim: Claim, clp: ClaimPayment | None = None,
+                   posted: set[int] | None = None) -> list[str]:
+    """Why this claim payment cannot be posted to `claim` (empty: it can). Reads the loaded objects plus, unless
+    `posted` (claim ids this remittance already paid) is given, one query. Shared by the matching page and the
+    service, so the page shows exactly the refusals the service would give."""
+    row = item.remittance_claim
+    clp = clp or payment_from_json(item.payment, row)
+    pcn = claim.patient_control_number
+    problems: list[str] = []
+    if claim.episode.program.site_id != item.remittance.site_id:
+        problems.append(f"Claim {pcn} is billed by another site than the one this payment was made to (payee "
+                        "NPI on the 835): match it to a claim of the payee site.")
+    if claim.status in UNSENT:
+        problems.append(f"Claim {pcn} is {claim.get_status_display().lower()}: it was never sent to a payer, so "
+                        "no payment can belong to it.")
+    elif claim.status == ClaimStatus.PAID and not clp.is_reversal:
+        problems.append(f"Claim {pcn} is already paid: posting this payment would pay it twice. If the payer "
+                        "paid twice, record the overpayment with the payer instead.")
+    billed = -clp.charge if clp.is_reversal else clp.charge
+    if billed != claim.total_charge:
+        problems.append(f"The amounts do not balance: the payer adjudicated ${billed:,.2f} billed (CLP03), claim "
+                        f"{pcn} billed ${claim.total_charge:,.2f}. Pick the claim with the same billed amount.")
+    if posted is None and not problems:
+        posted = set(RemittanceClaim.objects.filter(remittance_id=item.remittance_id, claim=claim)
+                     .values_list("claim_id", flat=True))
+    if not problems and claim.pk in (posted or set()):
+        problems.append(f"This remittance already posted a payment to claim {pcn}.")
+    if not problems:
+        current = ClaimStatus.SUBMITTED if claim.status == ClaimStatus.BATCHED else claim.status
+        try:
+            lifecycle.check_transition(current, _status_after(claim, clp, row.denied))
+        except lifecycle.TransitionError as exc:
+            problems.append(f"Claim {pcn}: {exc}")
+    return problems
+
+
+def _lines_for(clp: ClaimPayment, lines: list[ClaimLine]) -> list[ClaimLine | None]:
+    """Each service payment's claim line: by REF*6R line control number as the import does, else by procedure
+    code and date of service when exactly one unmatched line has them (the payer lost the control numbers
+    along with the patient control number)."""
+    by_control = {line.line_control_number: line for line in lines}
+    used: set[int] = set()
+    out: list[ClaimLine | None] = []
+    for svc in clp.service_lines:
+        line = by_control.get(svc.line_control_number)
+        if line is None:
+            candidates = [ln for ln in lines if ln.pk not in used and ln.code == svc.procedure_code
+                          and ln.service_date == svc.service_date]
+            line = candidates[0] if len(candidates) == 1 else None
+        if line is not None and line.pk in used:
+            line = None
+        if line is not None:
+            used.add(line.pk)
+        out.append(line)
+    return out
+
+
+@transaction.atomic
+def match_suspense(*, item: SuspenseItem, claim: Claim, actor: User) -> SuspenseItem:
+    """Post a suspense item's claim payment to `claim`, in one transaction and as the import would have (claim
+    paid amount, patient responsibility, payer claim number, status; line payments and line adjustments).
+    Matching an item again to the same claim changes nothing (idempotent); to another claim it is refused."""
+    item = (SuspenseItem.objects.select_for_update(of=("self",))
+            .select_related("remittance", "remittance_claim__remittance").get(pk=item.pk))
+    row = item.remittance_claim
+    if item.resolved_at is not None:
+        if row.claim_id == claim.pk:
+            return item
+        raise MatchRefused("This payment was already matched to another claim; nothing was changed.")
+    claim = (Claim.objects.select_for_update(of=("self",)).select_related("episode__patient", "episode__program")
+             .get(pk=claim.pk))
+    clp = payment_from_json(item.payment, row)
+    problems = match_problems(item, claim, clp)
+    if problems:
+        raise MatchRefused(" ".join(problems))
+    row.claim = claim
+    row.save(update_fields=["claim", "updated_at"])
+    claim_lines = list(ClaimLine.objects.select_for_update().filter(claim=claim).order_by("number"))
+    matched = _lines_for(clp, claim_lines)
+    touched: dict[int, ClaimLine] = {}
+    line_adjustments = list(Adjustment.objects.filter(remittance_claim=row, level=AdjustmentLevel.LINE)
+                            .order_by("pk"))
+    expected = [line for svc, line in zip(clp.service_lines, matched, strict=True) for _ in svc.adjustments]
+    if len(expected) == len(line_adjustments):  # the import stored them in 835 order (bulk_create keeps it)
+        for adjustment, line in zip(line_adjustments, expected, strict=True):
+            adjustment.claim_line = line
+        Adjustment.objects.bulk_update(line_adjustments, ["claim_line"])
+    for svc, line in zip(clp.service_lines, matched, strict=True):
+        if line is not None:
+            _pay_line(line, svc)
+            touched[line.pk] = line
+    ClaimLine.objects.bulk_update(list(touched.values()), ["paid_amount", "allowed_amount"])
+    try:
+        _apply(claim, clp, row, actor, ImportSummary())
+    except RemittanceRefused as exc:
+        raise MatchRefused(str(exc)) from exc
+    item.resolved_at, item.resolved_by = timezone.now(), actor
+    item.save(update_fields=["resolved_at", "resolved_by", "updated_at"])
+    record(action=AuditAction.UPDATE, obj=item, patient=claim.episode.patient, actor=actor,
+           site=item.remittance.site,
+           detail={"matched_claim": str(claim.public_id), "remittance": str(item.remittance.public_id),
+                   "lines_matched": len(touched), "paid": str(clp.paid)})
+    return item

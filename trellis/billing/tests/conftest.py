@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from trellis.accounts.models import Credential
 from trellis.attendance.models import Attendance
 from trellis.billing.boundary import (
     AuthorizationInfo,
@@ -22,6 +23,7 @@ from trellis.billing.boundary import (
     register_coverage_source,
 )
 from trellis.billing.models import BillingMode, BillingProfile, ClaimType, FeeScheduleEntry
+from trellis.careplans.models import PlanStatus, TreatmentPlan
 from trellis.core.testing.factories import PatientFactory
 from trellis.documentation.models import Note, NoteKind, NoteStatus, ParticipantNote
 from trellis.documentation.services import ensure_default_templates
@@ -70,6 +72,13 @@ class World:
         Diagnosis.objects.create(patient=patient, episode=episode, code="F41.1", rank="secondary",
                                  description="Generalized anxiety disorder", code_set_version="FY2026",
                                  diagnosed_on=MONDAY - dt.timedelta(days=7))
+        # A signed treatment plan in force from admission: the billable-service check (careplans.billable) needs
+        # one for every billed service.
+        signed = timezone.make_aware(dt.datetime.combine(episode.admitted_on, dt.time(12)))
+        TreatmentPlan.objects.create(episode=episode, patient=patient, status=PlanStatus.ACTIVE,
+                                     effective_on=episode.admitted_on, clinician_signed_by=self.therapist,
+                                     clinician_signed_at=signed, patient_signer_name="Jane Doe",
+                                     patient_signed_at=signed, content_sha256="0" * 64)
         self.coverage[episode.pk] = CoverageInfo(payer, f"M{n:06d}", "GRP1", active_from=dt.date(2025, 1, 1))
         self.auths[episode.pk] = AuthorizationInfo(f"AUTH{n}", dt.date(2026, 1, 1), dt.date(2026, 3, 31), 40)
         return episode
@@ -103,9 +112,13 @@ def world(site, make_staff) -> World:
     therapist = make_staff("therapist", full_name="Priya Natarajan")
     therapist.profile.npi = "1245319599"
     therapist.profile.save()
+    Credential.objects.create(user=therapist, license_type="LCSW", license_number="T-1", state="OR",
+                              expires_on=dt.date(2027, 6, 30))
     prescriber = make_staff("prescriber", full_name="Samuel Reyes")
     prescriber.profile.npi = "1003000126"
     prescriber.profile.save()
+    Credential.objects.create(user=prescriber, license_type="MD", license_number="P-1", state="OR",
+                              expires_on=dt.date(2027, 6, 30))
     per_service = BillingProfile.objects.create(
         organization=site.organization, payer_identifier="ACME1", payer_name="Acme Health", level_of_care="iop",
         billing_mode=BillingMode.PER_SERVICE, claim_type=ClaimType.PROFESSIONAL, place_of_service="11",

@@ -97,6 +97,49 @@ class ServiceLine:
 
 
 @dataclass(frozen=True)
+class ClaimAdjustment:
+    """A CAS adjustment reported by another payer (835 CAS, repeated on the 837 in 2320 / 2430 CAS)."""
+
+    group_code: str  # CO, PR, OI, PI
+    reason_code: str  # CARC
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LineAdjudication:
+    """How another payer adjudicated one service line (837 loop 2430: SVD, CAS, DTP*573)."""
+
+    line_number: int  # 1-based position of the line in this claim
+    paid: Decimal
+    procedure_code: str
+    units: Decimal
+    adjudicated_on: date
+    modifiers: tuple[str, ...] = ()
+    revenue_code: str = ""  # 837I SVD04
+    adjustments: tuple[ClaimAdjustment, ...] = ()
+
+
+@dataclass(frozen=True)
+class OtherPayer:
+    """A payer that adjudicated the claim before this one (coordination of benefits, 837 loops 2320/2330A/2330B):
+    on a secondary claim, the primary payer with what it paid and adjusted."""
+
+    payer: Payer  # 2330B NM1*PR; claim_filing_indicator -> 2320 SBR09
+    subscriber: Person  # 2330A NM1*IL (the primary coverage's subscriber)
+    member_id: str
+    paid: Decimal  # 2320 AMT*D payer paid amount
+    adjudicated_on: date  # 2330B DTP*573 claim check or remittance date
+    responsibility: str = "P"  # 2320 SBR01 of that payer
+    relationship: str = "18"  # 2320 SBR02 patient's relationship to that subscriber
+    group_number: str = ""
+    payer_claim_number: str = ""  # 2330B REF*F8 the other payer's claim control number
+    adjustments: tuple[ClaimAdjustment, ...] = ()  # 2320 claim-level CAS
+    lines: tuple[LineAdjudication, ...] = ()  # 2430 per service line
+    remaining_patient_liability: Decimal | None = None  # 2320 AMT*EAF
+
+
+@dataclass(frozen=True)
 class Claim:
     patient_control_number: str  # CLM01: echoed back as CLP01 in the 835
     subscriber: Subscriber
@@ -122,6 +165,7 @@ class Claim:
     # 2300 NTE*ADD (837P "Claim Note", 837I "Billing Note", 80 characters): the abbreviated 42 CFR 2.32(a)(2)
     # redisclosure notice when the claim discloses records of a Part 2 program.
     billing_note: str = ""
+    other_payers: tuple[OtherPayer, ...] = ()  # COB: payers that adjudicated before this one (2320-2330, 2430)
     notes: tuple[str, ...] = field(default=())  # not written; room for scrubber context
 
     @property

@@ -18,6 +18,7 @@ from trellis.billing.x12.claims import (
     FREQUENCY_CODES,
     BillingProvider,
     Claim,
+    ClaimAdjustment,
     Payer,
     Person,
     Provider,
@@ -290,6 +291,7 @@ def _claim_837p(claim: Claim) -> list[str]:
         segs.extend(_provider("82", claim.rendering_provider, "Rendering provider", "PE"))
     if claim.supervising_provider:
         segs.extend(_provider("DQ", claim.supervising_provider, "Supervising provider", ""))
+    segs.extend(_other_payers(claim))
     for number, line in enumerate(claim.lines, start=1):
         segs.append(segment("LX", str(number)))
         line_pos = line.place_of_service if line.place_of_service and line.place_of_service != pos else ""
@@ -301,6 +303,7 @@ def _claim_837p(claim: Claim) -> list[str]:
         segs.append(segment("DTP", "472", "D8", d8(line.service_date)))
         if line.line_control_number:
             segs.append(segment("REF", "6R", text(line.line_control_number, field="Line control number", max_len=50)))
+        segs.extend(_line_adjudications(claim, number, institutional=False))
     return segs
 
 
@@ -337,6 +340,7 @@ def _claim_837i(claim: Claim) -> list[str]:
     segs.extend(_provider("71", claim.attending_provider, "Attending provider", "AT"))
     if claim.rendering_provider:
         segs.extend(_provider("82", claim.rendering_provider, "Rendering provider", ""))
+    segs.extend(_other_payers(claim))
     for number, line in enumerate(claim.lines, start=1):
         rev = (line.revenue_code or "").strip()
         if len(rev) != 4 or not rev.isdigit():
@@ -350,4 +354,85 @@ def _claim_837i(claim: Claim) -> list[str]:
         segs.append(segment("DTP", "472", "D8", d8(line.service_date)))
         if line.line_control_number:
             segs.append(segment("REF", "6R", text(line.line_control_number, field="Line control number", max_len=50)))
+        segs.extend(_line_adjudications(claim, number, institutional=True))
+    return segs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Coordination of benefits: the payers that adjudicated the claim before this one
+# ---------------------------------------------------------------------------------------------------------
+CAS_PER_SEGMENT = 6  # CAS02-19: up to six reason/amount/quantity triples per group code
+GROUP_CODES = ("CO", "CR", "OA", "OI", "PI", "PR")
+
+
+def _cas(adjustments: Sequence[ClaimAdjustment], where: str) -> list[str]:
+    """CAS segments (one per group code, six adjustments each): 837 loops 2320 and 2430, as the 835 gave them."""
+    by_group: dict[str, list[ClaimAdjustment]] = {}
+    for adj in adjustments:
+        group = text(adj.group_code, field=f"{where} adjustment group", max_len=2)
+        if group not in GROUP_CODES:
+            raise X12BuildError(f"{where}: adjustment group {group} is not an X12 claim adjustment group code.")
+        by_group.setdefault(group, []).append(adj)
+    segs = []
+    for group, rows in by_group.items():
+        for start in range(0, len(rows), CAS_PER_SEGMENT):
+            elements: list[str] = []
+            for adj in rows[start:start + CAS_PER_SEGMENT]:
+                elements += [text(adj.reason_code, field=f"{where} adjustment reason", max_len=5),
+                             amount(adj.amount, field=f"{where} adjustment amount"),
+                             quantity(adj.quantity, field="Adjustment quantity") if adj.quantity is not None else ""]
+            segs.append(segment("CAS", group, *elements))
+    return segs
+
+
+def _other_payers(claim: Claim) -> list[str]:
+    """Loops 2320 (other subscriber information: SBR, CAS, AMT*D, AMT*EAF, OI), 2330A (other subscriber name) and
+    2330B (other payer name, DTP*573, REF*F8) for each payer that adjudicated the claim before (005010X222A1 /
+    005010X223A2 2320-2330)."""
+    segs: list[str] = []
+    pcn = claim.patient_control_number
+    if claim.other_payers and claim.subscriber.payer_responsibility == "P":
+        raise X12BuildError(f"Claim {pcn}: a claim to the primary payer carries no other payer's adjudication.")
+    for other in claim.other_payers:
+        where = f"Claim {pcn} other payer {other.payer.name}"
+        segs.append(segment(
+            "SBR", text(other.responsibility, field="Other payer responsibility", max_len=1),
+            text(other.relationship, field="Other subscriber relationship", max_len=2),
+            text(other.group_number, field="Other subscriber group number", max_len=50, required=False),
+            "", "", "", "", "", _filing_indicator(other.payer)))
+        segs.extend(_cas(other.adjustments, where))
+        segs.append(segment("AMT", "D", amount(other.paid, field=f"{where} paid amount")))
+        if other.remaining_patient_liability is not None:
+            segs.append(segment("AMT", "EAF", amount(other.remaining_patient_liability,
+                                                     field=f"{where} remaining patient liability")))
+        # OI03 benefits assignment certification (Y), OI06 release of information (Y: signed statement on file).
+        segs.append(segment("OI", "", "", "Y", "", "", "Y"))
+        segs.extend(_person("IL", other.subscriber, member_id=other.member_id, demographics=False))
+        segs.append(segment("NM1", "PR", "2", text(other.payer.name, field="Other payer name", max_len=60),
+                            "", "", "", "", "PI", text(other.payer.payer_id, field="Other payer id", max_len=80)))
+        if not other.lines:
+            # DTP*573 in 2330B only when the other payer's line adjudication is not reported in 2430.
+            segs.append(segment("DTP", "573", "D8", d8(other.adjudicated_on)))
+        if other.payer_claim_number:
+            segs.append(segment("REF", "F8", text(other.payer_claim_number, field="Other payer claim number",
+                                                  max_len=50)))
+    return segs
+
+
+def _line_adjudications(claim: Claim, number: int, *, institutional: bool) -> list[str]:
+    """Loop 2430 for line `number`: SVD (other payer id, paid, procedure, [revenue code], units), CAS, DTP*573."""
+    segs: list[str] = []
+    for other in claim.other_payers:
+        for adj in other.lines:
+            if adj.line_number != number:
+                continue
+            where = f"Claim {claim.patient_control_number} line {number} other payer"
+            procedure = composite("HC", text(adj.procedure_code, field="Procedure code", max_len=48),
+                                  *(text(m, field="Modifier", max_len=2) for m in adj.modifiers))
+            revenue = text(adj.revenue_code, field="Revenue code", max_len=4) if institutional else ""
+            segs.append(segment("SVD", text(other.payer.payer_id, field="Other payer id", max_len=80),
+                                amount(adj.paid, field=f"{where} paid amount"), procedure,
+                                revenue, quantity(adj.units, field="Paid units") if adj.units > 0 else "0"))
+            segs.extend(_cas(adj.adjustments, where))
+            segs.append(segment("DTP", "573", "D8", d8(adj.adjudicated_on)))
     return segs

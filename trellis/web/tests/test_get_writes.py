@@ -173,6 +173,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "profile_id": [_first(_model("BillingProfile").objects.all(), "billing profile").public_id],
         "entry_id": [_first(_model("FeeScheduleEntry").objects.all(), "fee schedule entry").public_id],
         "charge_id": [_first(_model("Charge").objects.all(), "charge").public_id],
+        "item_id": [_first(_model("SuspenseItem").objects.all(), "suspense item").public_id],
         "link_id": [_first(_model("JoinLink").objects.all(), "telehealth join link").public_id],
         "alert_id": [_first(_model("CriticalAlert").objects.all(), "critical outcome alert").public_id],
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],

@@ -12,11 +12,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 from django.utils import timezone
 
 from trellis.billing import services
 from trellis.billing.models import Claim, ClaimStatus
-from trellis.billing.services.common import registered_authorization, registered_coverage
+from trellis.billing.services.common import (
+    registered_authorization,
+    registered_coverage,
+    registered_secondary,
+)
+from trellis.billing.services.secondary import COB_STATUSES
 from trellis.billing.submission import FileDropSubmitter
 
 from ._common import organization_from
@@ -54,6 +60,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Charges captured: {len(captured.created)}; claims created: {len(created)}")
             for reason in captured.skipped + left:
                 self.stdout.write(f"  not charged: {reason}")
+            secondary_for = registered_secondary()
+            if secondary_for is not None:
+                # Coordination of benefits: primary claims adjudicated with something left for the secondary.
+                primaries = Claim.objects.filter(
+                    Q(patient_responsibility__gt=0) | Q(status=ClaimStatus.DENIED), episode__program__organization=org,
+                    payer_sequence="P", status__in=COB_STATUSES, secondary_claims__isnull=True)
+                made, _ = services.create_secondary_claims(claims=list(primaries), secondary_for=secondary_for)
+                self.stdout.write(f"Secondary claims created: {len(made)}")
         candidates = list(Claim.objects.filter(
             episode__program__organization=org, status__in=[ClaimStatus.DRAFT, ClaimStatus.SCRUBBED],
             statement_from__lte=through,
