@@ -3,6 +3,7 @@ bad input, and query counts that do not grow with the roster."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -152,6 +153,9 @@ def test_patient_chart_tab_shows_the_ledger(group, facilitator, director, client
     assert "2026-W10" in body
     assert "1 h 00 min" in body  # 60 of 90 minutes (arrived 09:30)
     assert "Group psychotherapy: 1 h 00 min" in strip_tags(body)
+    # Below the weekly minimum reads in words, not only in red (WCAG 1.4.1), in every column that is coloured.
+    cells = re.findall(r'<td class="below-min"[^>]*>(.*?)</td>', body, flags=re.S)
+    assert len(cells) == 2 and all("below minimum" in c for c in cells)
 
 
 def test_chart_tab_for_patient_without_episode(now, director, patient, client_for):

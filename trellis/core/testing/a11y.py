@@ -11,6 +11,8 @@ from typing import Any
 
 # WCAG 1.4.10 Reflow: content at 320 CSS px without scrolling in two dimensions.
 REFLOW_WIDTH = 320
+# A 1280x800 screen zoomed to 200 % lays the page out in 640x400 CSS px (the same media queries fire).
+ZOOM_200 = {"width": 640, "height": 400}
 
 
 def shots_dir() -> str:
@@ -31,10 +33,12 @@ def axe_serious(page: Any) -> list[str]:
     ]
 
 
-def reflow_overflow(page: Any, url: str | None = None, shot: str | None = None) -> list[str]:
-    """Elements that make the whole page scroll sideways at 320 CSS px (scrollers like tables may scroll inside)."""
+def reflow_overflow(page: Any, url: str | None = None, shot: str | None = None, *, width: int = REFLOW_WIDTH,
+                    height: int = 800) -> list[str]:
+    """Elements that make the whole page scroll sideways at `width` CSS px (320 unless told; 640 is 200 % zoom of
+    a 1280-px screen). Scrollers like tables may scroll inside."""
     size = page.viewport_size
-    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 800})
+    page.set_viewport_size({"width": width, "height": height})
     try:
         if url:
             page.goto(url)

@@ -104,3 +104,57 @@ def test_mark_a_group_of_twelve_with_the_keyboard_only(page, live_server, login_
     assert Attendance.objects.get(episode=episodes[0]).status == "present"
     assert axe_serious(page) == []
     assert reflow_overflow(page, shot=f"{SHOTS}/attendance-320.png") == []
+
+
+def test_this_week_column_fits_a_1280_px_screen(page, live_server, login_as, make_staff, site):
+    """The sheet at 1280x800 (the side navigation open): no sideways scroll inside the table and none for the page,
+    with long names, a row error and the hours bar drawn at its full width beside its status in words."""
+    from trellis.core.testing.factories import PatientFactory
+
+    facilitator = make_staff("group_facilitator", full_name="Fran Facilitator")
+    track = make_track(make_program(site), name="Day")
+    starts_at = (timezone.now() - timedelta(minutes=60)).replace(second=0, microsecond=0)
+    session = Session.objects.create(
+        site=site, program=track.program, title="Process group", service_type="group_psychotherapy",
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90),
+        local_date=starts_at.astimezone(site.zone).date(), facilitator=facilitator, room=make_room(site),
+    )
+    session.tracks.set([track])
+    names = [("Maximiliana", "Christopherson-Wainwright"), ("Grace", "Roberts"), ("Ian", "Moss"),
+             ("Bartholomew", "Fitzgerald-O'Sullivan")]
+    for first, last in names:
+        patient = PatientFactory(primary_site=site, legal_first_name=first, legal_last_name=last)
+        admit(patient, track, admitted_on=session.local_date - timedelta(days=10))
+
+    page.set_default_timeout(60_000)  # a loaded 2-core machine; not a timing assertion
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_as(page, facilitator)
+    page.goto(f"{live_server.url}/attendance/sessions/{session.public_id}/")
+    first = page.eval_on_selector("tr[data-episode]", "r => r.dataset.episode")
+    page.focus(f"#status-{first}")
+    page.keyboard.press("l")  # "late" without an arrival: the row shows its error
+    page.locator(f'tr[data-episode="{first}"] [data-row-error]').get_by_text("arrival time").wait_for()
+    page.screenshot(path=f"{SHOTS}/attendance-this-week-1280x800.png", full_page=True)
+    sizes = page.evaluate(
+        """() => {
+          const wrap = document.querySelector('table[data-sheet]').closest('.table-wrap');
+          const doc = document.documentElement;
+          return {wrap: [wrap.scrollWidth, wrap.clientWidth], page: [doc.scrollWidth, doc.clientWidth]};
+        }"""
+    )
+    assert sizes["wrap"][0] <= sizes["wrap"][1], sizes  # no sideways scroll inside the table
+    assert sizes["page"][0] <= sizes["page"][1], sizes  # nor for the whole page
+    cells = page.eval_on_selector_all(
+        "td.week-total",
+        """cells => cells.map(td => {
+          const svg = td.querySelector('svg.hours-bar__svg'), badge = td.querySelector('.hours-bar .badge');
+          const cell = td.getBoundingClientRect();
+          return {svg: svg ? svg.getBoundingClientRect().width : 0, badge: badge ? badge.textContent.trim() : '',
+                  clipped: badge ? badge.scrollWidth > badge.clientWidth + 1 : true,
+                  inside: svg ? svg.getBoundingClientRect().right <= cell.right + 0.5 : false};
+        })""",
+    )
+    assert len(cells) == len(names)
+    for cell in cells:
+        assert cell["svg"] >= 100, cell  # the bar keeps its drawn width (not squeezed into a sliver)
+        assert cell["badge"] and not cell["clipped"] and cell["inside"], cell  # the status is in words, whole

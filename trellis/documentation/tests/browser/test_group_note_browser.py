@@ -70,3 +70,77 @@ def test_write_and_sign_a_group_note(page, live_server, login_as, make_group, fa
     assert page.get_by_test_id("signature").count() == 1
     assert _axe_serious(page) == []
     page.goto("about:blank")  # no request in flight while the live server's database is flushed
+
+
+def test_group_note_for_18_patients_reaches_sign_by_keyboard(page, live_server, login_as, make_group, facilitator):
+    """Issue 16: Tab alone from the first field to "Sign" took 519 presses for 18 patients. With the sheet's keyboard
+    model (skip links, Alt+arrows between patients) the path from the first field to Sign is the shared section's own
+    controls, then "Skip to Sign": it does not grow with the roster. Alt+Down in a text box or list stays there."""
+    g = make_group(attended=18, absent=0)
+    page.set_default_timeout(60_000)  # a loaded shared machine; not a timing assertion
+    login_as(page, facilitator)
+    page.goto(f"{live_server.url}/documentation/sessions/{g.session.public_id}/")
+    page.get_by_role("button", name="Start group note").click()
+    page.wait_for_url(re.compile(r"/documentation/notes/"))
+    sections = page.eval_on_selector_all("[data-participant]", "ss => ss.map(s => s.id)")
+    assert len(sections) == 18
+    active = "document.activeElement"
+    presses = 0
+
+    def press(key: str) -> None:
+        nonlocal presses
+        presses += 1
+        page.keyboard.press(key)
+
+    # From the first field of the form (the shared section's topic) to the Sign button.
+    first_field = page.evaluate(
+        "() => document.querySelector('#note-form').querySelector('input:not([type=hidden]), select, textarea').name")
+    assert first_field == "s-group.topic"
+    page.focus('[name="s-group.topic"]')
+    while page.evaluate(f"{active}.textContent.trim()") != "Skip to Sign, from the shared section":
+        press("Tab")
+        assert presses < 60, page.evaluate(f"{active}.outerHTML.slice(0, 120)")
+    press("Enter")
+    assert page.evaluate(f"{active}.id") == "sign-note"
+    # The shared section's own stops (curriculum, 12 intervention check boxes, two times of three segments each,
+    # the summary), two links and Enter: 25 in Chromium, whatever the roster size (Tab alone: 519 for 18 patients).
+    # 60 leaves room for a longer shared section in another template.
+    assert presses <= 60, presses
+
+    # Every patient is reachable without tabbing through the others: the top skip link, then Alt+Down.
+    page.focus("nav.skip-links a:first-child")
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"{active}.id") == sections[0]
+    for expected in sections[1:]:
+        page.keyboard.press("Alt+ArrowDown")
+        assert page.evaluate(f"{active}.id") == expected
+    page.keyboard.press("Alt+ArrowUp")
+    assert page.evaluate(f"{active}.id") == sections[-2]
+    page.keyboard.press("Tab")  # from a patient's heading into that patient's first field
+    assert page.evaluate(f"{active}.closest('[data-participant]').id") == sections[-2]
+    assert page.evaluate(f"{active}.tagName") == "SELECT"
+
+    # Alt+Down belongs to text boxes and lists there: it never moves to another patient.
+    textarea = f"#{sections[3]} textarea"
+    page.focus(textarea)
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.evaluate(f"{active}.closest('[data-participant]').id") == sections[3]
+    assert page.evaluate(f"{active}.tagName") == "TEXTAREA"
+    page.focus(f"#{sections[3]} select")
+    page.keyboard.press("Alt+ArrowDown")  # opens the list natively
+    page.keyboard.press("Escape")
+    assert page.evaluate(f"{active}.closest('[data-participant]').id") == sections[3]
+    assert page.evaluate(f"{active}.tagName") == "SELECT"
+    page.focus('[name="s-group.topic"]')  # a one-line text box outside any patient's section
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.evaluate(f"{active}.name") == "s-group.topic"
+
+    # Each section ends with "Next patient" and "Skip to Sign" (one Tab from the section's last field).
+    page.focus(f"#{sections[3]} [data-next-participant]")
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"{active}.id") == sections[4]
+    page.focus(f"#{sections[4]} .section-end a:last-child")
+    page.keyboard.press("Enter")
+    assert page.evaluate(f"{active}.id") == "sign-note"
+    assert _axe_serious(page) == []
+    page.goto("about:blank")  # no request in flight while the live server's database is flushed

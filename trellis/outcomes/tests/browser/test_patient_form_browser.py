@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from trellis.core.clock import today_in
+from trellis.core.testing.a11y import ZOOM_200, axe_serious, reflow_overflow, shots_dir
 from trellis.outcomes import services
 from trellis.outcomes.models import Administration, AdministrationStatus
 from trellis.outcomes.tests.conftest import phq9
+from trellis.referrals.tests.builders import simple_plan
 from trellis.scheduling.testing import admit, make_program, make_track
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,8 +37,6 @@ def _shot(page, name: str) -> None:
 
 def test_patient_completes_phq9_by_keyboard_and_clinician_sees_trend(browser, live_server, login_as, site,
                                                                       make_staff, patient):
-    from trellis.core.clock import today_in
-
     therapist = make_staff("therapist", full_name="Theo Therapist")
     program = make_program(site, name="Adult IOP")
     track = make_track(program, name="Daytime")
@@ -106,3 +107,41 @@ def test_patient_completes_phq9_by_keyboard_and_clinician_sees_trend(browser, li
         assert _axe_serious(page) == []
     finally:
         clinician.close()
+
+
+def test_plan_review_page_shows_the_outcome_evidence_card(page, live_server, login_as, site, make_staff, patient):
+    """The treatment-plan review with its outcome-score evidence card: a screenshot to look at (1280 and 640 px, i.e.
+    200 % zoom), no serious axe violation, no whole-page sideways scroll, and the card's chart drawn inside it."""
+    therapist = make_staff("therapist", full_name="Theo Therapist")
+    track = make_track(make_program(site, name="Adult IOP"), name="Daytime")
+    episode = admit(patient, track, admitted_on=today_in(site.zone) - timedelta(days=14))
+    episode.primary_clinician = therapist
+    episode.save()
+    plan = simple_plan(episode, therapist)
+    for weeks_ago, values in ((2, [3, 3, 3, 2, 2, 2, 2, 1, 0]), (1, [2, 2, 2, 1, 1, 1, 1, 0, 0]),
+                              (0, [1, 1, 1, 1, 0, 0, 0, 0, 0])):
+        done = services.enter_from_paper(episode=episode, instrument_key="phq9", window_key="",
+                                         answers=phq9(values), actor=therapist).administration
+        when = done.completed_at - timedelta(days=7 * weeks_ago)  # weekly, as a program gives it
+        Administration.objects.filter(pk=done.pk).update(completed_at=when, completed_on=when.astimezone(
+            site.zone).date())
+    shots = shots_dir()
+    page.set_default_timeout(45_000)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_as(page, therapist)
+    page.goto(f"{live_server.url}/careplans/plans/{plan.public_id}/review/")
+    card = page.locator("section.card", has=page.get_by_role("heading", name="Outcome measures this episode"))
+    card.wait_for()
+    assert "PHQ-9: 4" in card.inner_text() and "Reliably improved" in card.inner_text()
+    assert card.locator("svg circle").count() == 3
+    inside = page.evaluate(
+        """() => {
+          const card = [...document.querySelectorAll('section.card')].find(c => c.textContent.includes('Outcome measures'));
+          const c = card.getBoundingClientRect(), s = card.querySelector('svg').getBoundingClientRect();
+          return s.width > 200 && s.left >= c.left && s.right <= c.right + 0.5;
+        }"""
+    )
+    assert inside
+    page.screenshot(path=f"{shots}/plan-review-evidence-1280.png", full_page=True)
+    assert axe_serious(page) == []
+    assert reflow_overflow(page, shot=f"{shots}/plan-review-evidence-640.png", **ZOOM_200) == []

@@ -109,7 +109,7 @@
         if (open) {
           // Open the drawer just below the top bar, whose height varies on narrow screens.
           var bar = btn.closest(".topbar");
-          if (bar) { root.style.setProperty("--drawer-top", Math.round(bar.getBoundingClientRect().bottom) + "px"); }
+          if (bar) { root.style.setProperty("--drawer-top", Math.max(0, Math.round(bar.getBoundingClientRect().bottom)) + "px"); }
         }
         nav.classList.toggle("is-open", open);
         btn.setAttribute("aria-expanded", open ? "true" : "false");
