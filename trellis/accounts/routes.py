@@ -66,6 +66,8 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "episodes:discharge": C.CLINICAL,
     "episodes:step_down": C.CLINICAL,
     "episodes:summary_pdf": C.CLINICAL,
+    "episodes:discharge_summary": C.CLINICAL,  # the clinician's signed discharge summary (draft, sign, addenda)
+    "episodes:summary_addendum": C.CLINICAL,
     "episodes:referral_letter": C.CLINICAL,
     "episodes:export_summary": C.CLINICAL,
     "episodes:handoff_done": C.DEMOGRAPHICS,
@@ -155,6 +157,7 @@ ROUTE_CATEGORIES: dict[str, str] = {
     "documentation:cosign": C.NOTES,
     "documentation:return": C.NOTES,
     "documentation:addendum": C.NOTES,
+    "documentation:risk_notice_ack": C.NOTES,  # acknowledge a high suicide-risk notice (action taken)
     "documentation:chart_notes": C.NOTES,
     "documentation:chart_notes_pdf": C.NOTES,
     "documentation:chart_note_pdf": C.NOTES,

@@ -29,7 +29,7 @@ from trellis.attendance.ledger import (
     build_ledger,
 )
 from trellis.attendance.models import Attendance
-from trellis.core.clock import iso_week_bounds
+from trellis.core.clock import iso_week_bounds, today_in
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import episodes_of_patient
 from trellis.scheduling.models import Session, SessionStatus
@@ -174,8 +174,9 @@ def week_range(day: date) -> tuple[date, date]:
 
 
 def attended_hours_by_week(episode: Episode) -> dict[str, Any]:
-    """The discharge summary's "hours" part: attended vs scheduled minutes by ISO week over the episode."""
-    end = episode.discharged_on or episode.admitted_on
+    """The discharge summary's "hours" part: attended vs scheduled minutes by ISO week over the episode (to
+    today while it is still open: the summary is drafted and signed before the discharge)."""
+    end = episode.discharged_on or max(episode.admitted_on, today_in(episode.program.site.zone))
     ledger = treatment_hours(episode, episode.admitted_on, end)
     weeks = [
         {

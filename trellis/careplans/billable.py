@@ -3,7 +3,8 @@ is billable only when every rule below holds, and each failure carries its reaso
 
 Rules (each is data: key, source; the pure `decide` function applies them to plain facts):
 * a signed note covers the service, co-signed where the author's notes need co-signature;
-* a signed treatment plan is in force on the service date;
+* a signed treatment plan is in force on the service date - in a certified program only once a physician has
+  co-signed it (trellis.careplans.in_force, the one rule the plan pages use too);
 * for a program that requires physician certification, a current (re)certification covers the date;
 * the note's author (or, without a note, the facilitator) holds a licence unexpired on the date.
 
@@ -23,9 +24,10 @@ from django.db.models import Q
 
 from trellis.accounts.models import Credential
 from trellis.attendance.models import Attendance
-from trellis.careplans import schedule
+from trellis.careplans import in_force, schedule
 from trellis.careplans.models import PhysicianCertification, TreatmentPlan
 from trellis.careplans.services import program_certification_rules
+from trellis.core.clock import local_date
 from trellis.documentation.models import Note, NoteStatus, ParticipantNote
 
 RULES: dict[str, str] = {
@@ -38,6 +40,9 @@ RULES: dict[str, str] = {
     # 42 CFR 424.24(e)(1)(ii) and 410.43(a)(3): PHP/IOP services are furnished under an individualized written
     # plan of treatment; the organization requires a signed plan in force for every billed service.
     "plan_in_force": "42 CFR 424.24(e)(1)(ii); 42 CFR 410.43(a)(3) (individualized written plan of treatment)",
+    # 42 CFR 424.24(e)(2)(i): in a certified program the plan is established and reviewed by a physician, so a
+    # version the physician has not co-signed is not in force (trellis.careplans.in_force).
+    "plan_physician_cosign": in_force.COSIGN_SOURCE,
     "certification": "42 CFR 424.24(e)(2)-(3) (physician certification and recertification)",
     # 42 CFR 424.516(a)(2): providers and suppliers must meet state licensure requirements for the services billed.
     "licence": "42 CFR 424.516(a)(2) (licensure); state practice acts",
@@ -79,7 +84,8 @@ class ServiceFacts:
     service_date: dt.date
     note_status: str | None  # None: no note covers the service
     cosign_required: bool = False
-    plans: Sequence[tuple[dt.date, dt.date | None]] = ()  # signed plans: (effective_on, superseded on or None)
+    plans: Sequence[tuple[dt.date, dt.date | None]] = ()  # in-force windows: (start, end exclusive or None)
+    plans_awaiting_cosign: Sequence[int] = ()  # versions effective by the date that await the physician
     certification_rule: schedule.CertificationRule | None = None
     admitted_on: dt.date | None = None
     certifications: Sequence[dt.date] = ()
@@ -99,7 +105,12 @@ def decide(facts: ServiceFacts) -> tuple[Failure, ...]:
             facts.cosign_required and facts.note_status != NoteStatus.COMPLETE):
         out.append(Failure("cosigned_note", "The note awaits the supervisor's co-signature."))
     if not any(start <= day and (end is None or day < end) for start, end in facts.plans):
-        out.append(Failure("plan_in_force", f"No signed treatment plan was in force on {day.isoformat()}."))
+        if facts.plans_awaiting_cosign:
+            versions = ", ".join(str(v) for v in facts.plans_awaiting_cosign)
+            out.append(Failure("plan_physician_cosign", f"The treatment plan (version {versions}) effective on "
+                                                        f"{day.isoformat()} awaits the physician's co-signature."))
+        else:
+            out.append(Failure("plan_in_force", f"No signed treatment plan was in force on {day.isoformat()}."))
     rule = facts.certification_rule
     if rule is not None and facts.admitted_on is not None:
         signed = sorted(d for d in facts.certifications if d <= day)
@@ -141,15 +152,16 @@ def billability(attendances: Iterable[Attendance]) -> dict[int, Billability]:
             if note is not None:
                 notes[a.pk] = note
     episode_ids = {a.episode_id for a in att.values()}
-    # A signed version stays in force until the next signed version takes effect (a review opens a draft, and
-    # the reviewed plan still governs treatment until that draft is signed).
-    signed: dict[int, list[dt.date]] = defaultdict(list)
-    for episode_id, effective_on in TreatmentPlan.objects.filter(
+    # Which version is in force on each date: trellis.careplans.in_force (a version stays in force until the next
+    # one is; in a certified program a version counts only once the physician co-signed it).
+    versions: dict[int, list[in_force.VersionFacts]] = defaultdict(list)
+    zones = {a.episode_id: a.session.site.zone for a in att.values()}
+    for episode_id, version, effective_on, cosigned_at in TreatmentPlan.objects.filter(
             episode_id__in=episode_ids, clinician_signed_at__isnull=False).order_by("version").values_list(
-            "episode_id", "effective_on"):
-        signed[episode_id].append(effective_on)
-    plans = {eid: [(d, days[i + 1] if i + 1 < len(days) else None) for i, d in enumerate(days)]
-             for eid, days in signed.items()}
+            "episode_id", "version", "effective_on", "physician_signed_at"):
+        versions[episode_id].append(in_force.VersionFacts(
+            version=version, effective_on=effective_on, clinician_signed=True,
+            physician_signed_on=local_date(cosigned_at, zones[episode_id]) if cosigned_at else None))
     certs: dict[int, list[dt.date]] = defaultdict(list)
     for episode_id, signed_on in PhysicianCertification.objects.filter(episode_id__in=episode_ids).values_list(
             "episode_id", "signed_on"):
@@ -164,10 +176,14 @@ def billability(attendances: Iterable[Attendance]) -> dict[int, Billability]:
         program = a.episode.program
         note = notes.get(a.pk)
         author_id = note.author_id if note else a.session.facilitator_id
+        cosign = in_force.cosign_required(program)
+        day = a.session.local_date
         facts = ServiceFacts(
             service_date=a.session.local_date, note_status=note.status if note else None,
             cosign_required=bool(note and note.cosign_required),
-            plans=plans.get(a.episode_id, []), certification_rule=rules_by_program[program.pk],
+            plans=[(w.start, w.end) for w in in_force.windows(versions[a.episode_id], cosign_required=cosign)],
+            plans_awaiting_cosign=in_force.awaiting_cosign(versions[a.episode_id], day, cosign_required=cosign),
+            certification_rule=rules_by_program[program.pk],
             admitted_on=a.episode.admitted_on, certifications=certs.get(a.episode_id, []),
             licences_expire=licences.get(author_id, []),
             author_label="the note's author" if note else "the facilitator",

@@ -5,6 +5,7 @@ ctx.n_patients. Runs after attendance so discharge summaries can read the hours 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -31,10 +32,20 @@ from trellis.consents.services import create_consent, missing_for_admission, sig
 from trellis.core.clock import now, today_in
 from trellis.core.demo import DemoContext
 from trellis.core.errors import DomainError
+from trellis.core.hashing import content_hash
+from trellis.episodes import discharge_summary
 from trellis.episodes.medications import reconcile_medications
-from trellis.episodes.models import Diagnosis, DischargeRecord, DischargeType, Episode, EpisodeStatus
+from trellis.episodes.models import (
+    Diagnosis,
+    DischargeRecord,
+    DischargeSummary,
+    DischargeType,
+    Episode,
+    EpisodeStatus,
+    SummaryStatus,
+)
 from trellis.episodes.services import aftercare_flag, step_down
-from trellis.episodes.summary import build_summary
+from trellis.episodes.summary import build_summary, facts_now
 from trellis.programs.models import LevelOfCare, Program
 from trellis.referrals.services import record_risk_screen
 
@@ -266,7 +277,35 @@ def _discharge_records(ctx: DemoContext, discharged: list[Episode]) -> int:
         rec.summary = build_summary(rec.episode, rec)
         rec.summary_generated_at = now()
     DischargeRecord.objects.bulk_update(recent, ["summary", "summary_generated_at"])
+    # Their clinicians' signed discharge summaries (42 CFR 485.914(e)(2)); older demo discharges stay unsigned, as
+    # records made before signed summaries were required.
+    summaries = []
+    for rec in recent:
+        e = rec.episode
+        if e.primary_clinician is None:
+            continue
+        summary = DischargeSummary(
+            episode=e, status=SummaryStatus.SIGNED, course=DEMO_SUMMARY["course"],
+            condition=DEMO_SUMMARY["condition"], recommendations=DEMO_SUMMARY["recommendations"],
+            facts=json.loads(json.dumps(facts_now(e))), signed_by=e.primary_clinician,
+            signer_name=e.primary_clinician.display_name,
+            signed_at=dt.datetime.combine(e.discharged_on, dt.time(16), tzinfo=e.program.site.zone),
+            version=2, created_by=e.primary_clinician,
+        )
+        summary.content_hash = content_hash(discharge_summary.summary_payload(summary))
+        summaries.append(summary)
+    DischargeSummary.objects.bulk_create(summaries)
     return len(records)
+
+
+DEMO_SUMMARY = {
+    "course": "Attended the program's groups and weekly individual therapy; learned and practised CBT and "
+              "distress-tolerance skills; medication adjusted by the program psychiatrist.",
+    "condition": "Mood improved, no suicidal ideation on the discharge C-SSRS, sleeping and eating normally, "
+                 "back at work part time.",
+    "recommendations": "Weekly outpatient therapy and monthly medication management with the aftercare provider; "
+                       "crisis line and safety plan reviewed with the patient.",
+}
 
 
 def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
@@ -303,6 +342,10 @@ def _one_step_down(ctx: DemoContext, episodes: list[Episode]) -> bool:
             {"name": "Hydroxyzine", "dose": "25 mg", "route": "oral", "frequency": "as needed for anxiety",
              "prescriber": "Program psychiatrist"}])
         try:
+            # The clinician's signed discharge summary (42 CFR 485.914(e)(2)), as staff would write it.
+            summary = discharge_summary.start_summary(episode=e, user=e.primary_clinician)
+            discharge_summary.sign(summary=summary, user=e.primary_clinician, expected_version=summary.version,
+                                   **DEMO_SUMMARY)
             step_down(episode=e, to_program=target, to_track=target.tracks.first(),
                       discharged_on=today_in(e.program.site.zone),
                       reason="Stable; ready for a lower level of care", discharged_by=e.primary_clinician,

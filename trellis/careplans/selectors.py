@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
+from trellis.careplans import in_force
 from trellis.careplans.models import (
     CareDeadline,
     ObjectiveProgress,
@@ -23,6 +24,7 @@ from trellis.careplans.models import (
     TreatmentPlan,
 )
 from trellis.careplans.schedule import DUE_SOON_DAYS, days_overdue, due_status
+from trellis.core.clock import local_date
 from trellis.core.registry import TodayContext, TodayCounter
 from trellis.episodes.models import Episode, EpisodeStatus, HandoffTask
 from trellis.referrals.models import SafetyPlan, SuicideRiskScreen
@@ -255,3 +257,29 @@ def plan_hours_summary(plan: TreatmentPlan, problems: list[PlanProblem]) -> dict
     return {"rows": rows, "total": total, "floor": floor, "certified": program.requires_certification,
             "below": program.requires_certification and total < floor,
             "missing": [i for i in rows if not i.minutes_per_session or not i.sessions_per_week]}
+
+
+def plan_force(episode: Any, versions: list[TreatmentPlan], today: dt.date) -> dict[str, Any]:
+    """Which version is in force today and each version's standing, by the one rule the billable-service selector
+    uses (trellis.careplans.in_force: in a certified program only a physician-co-signed version is in force,
+    42 CFR 424.24(e)(2)(i)). `versions` are already loaded: no query."""
+    cosign = in_force.cosign_required(episode.program)
+    zone = episode.program.site.zone
+    facts = [in_force.VersionFacts(
+        version=v.version, effective_on=v.effective_on, clinician_signed=v.clinician_signed_at is not None,
+        physician_signed_on=local_date(v.physician_signed_at, zone) if v.physician_signed_at else None)
+        for v in versions]
+    current = in_force.version_on(facts, today, cosign_required=cosign)
+    standing = {}
+    for f in facts:
+        if f.version == current:
+            standing[f.version] = "in_force"
+        elif f.clinician_signed and cosign and f.physician_signed_on is None:
+            standing[f.version] = "awaiting_cosign"
+        elif in_force.starts_on(f, cosign_required=cosign) is not None and f.effective_on > today:
+            standing[f.version] = "future"
+        else:
+            standing[f.version] = "not_in_force"
+    return {"cosign_required": cosign, "version": current, "standing": standing,
+            "awaiting": [v for v, s in standing.items() if s == "awaiting_cosign"],
+            "source": in_force.SOURCE, "cosign_source": in_force.COSIGN_SOURCE}

@@ -82,7 +82,9 @@ def tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     )
     rows = []
     for e in episodes:
-        rows.append({"episode": e, "versions": e.plan_list, "deadlines": e.open_deadline_list,
+        force = selectors.plan_force(e, e.plan_list, today_in(e.program.site.zone))
+        rows.append({"episode": e, "versions": [(v, force["standing"].get(v.version)) for v in e.plan_list],
+                     "force": force, "deadlines": e.open_deadline_list,
                      "can_write": policies.can_write_plan(request.user, e.program.site)
                      and e.status != EpisodeStatus.DISCHARGED})
     context = chart_context(request, patient, "plan")
@@ -110,15 +112,18 @@ def _plan_context(request: HttpRequest, plan: TreatmentPlan, **extra: Any) -> di
     context = chart_context(request, plan.patient, "plan")
     problems = selectors.plan_tree(plan)
     psychiatric = diagnoses.filter(code__startswith="F")
+    versions = selectors.plan_versions(plan.episode)
+    force = selectors.plan_force(plan.episode, versions, today_in(site.zone))
     context.update({
+        "force": force, "standing": force["standing"].get(plan.version, "not_in_force"),
         "hours": selectors.plan_hours_summary(plan, problems),
         "diagnosis_form": forms.PrimaryDiagnosisForm(diagnoses=psychiatric,
                                                      initial={"primary_diagnosis": plan.primary_diagnosis_id}),
         "can_physician_sign": (plan.status == PlanStatus.ACTIVE and plan.physician_signed_at is None
-                               and plan.episode.program.requires_certification
+                               and force["cosign_required"]
                                and bool(policies.can_certify(request.user, site))
                                and bool(getattr(getattr(request.user, "profile", None), "is_physician", False))),
-        "plan": plan, "problems": problems, "versions": selectors.plan_versions(plan.episode),
+        "plan": plan, "problems": problems, "versions": versions,
         "reviews": selectors.reviews_of_episode(plan.episode), "can_write": can_write,
         "can_review": policies.can_write_plan(request.user, site) and plan.status == PlanStatus.ACTIVE,
         "problem_form": forms.ProblemForm(diagnoses=diagnoses), "goal_form": forms.GoalForm(),

@@ -9,8 +9,9 @@ Requirements checked per day and their sources:
 - counted minutes for a billable day: the weekly-hours engine's per-day rule (the requirement set's citation);
 - a signed note for every attended service that day: CMS Medicare Benefit Policy Manual Ch. 6 §70.3 and
   42 CFR 410.43 (services must be documented in the medical record), and payer documentation standards;
-- a treatment plan in force (signed, effective on or before the day): 42 CFR 424.24(e)(2) (PHP
-  services furnished under an individualized written plan) and the program's plan policy;
+- a treatment plan in force (signed, effective on or before the day; in a certified program co-signed by the
+  physician): 42 CFR 424.24(e)(1)(ii), (e)(2)(i) - the rule of trellis.careplans.in_force, shared with the plan
+  pages and the billable-service selector;
 - a physician certification in force for levels that require one (42 CFR 424.24(e), trellis.careplans.schedule);
 - an authorization covering the day when the patient's payer requires prior authorization (payer contract).
 """
@@ -29,10 +30,12 @@ from django.db.models import Q
 from trellis.accounts.capabilities import Cap
 from trellis.attendance.minutes import ATTENDED_STATUSES
 from trellis.attendance.models import Attendance
+from trellis.careplans import in_force
 from trellis.careplans.models import PhysicianCertification, PlanStatus, TreatmentPlan
 from trellis.careplans.schedule import next_certification_due, rule_for_level
 from trellis.compliance import engine_adapter
 from trellis.compliance.pdf import Block, Document
+from trellis.core.clock import local_date
 from trellis.coverage.models import Authorization, Coverage
 from trellis.documentation.models import NoteStatus, ParticipantNote
 from trellis.episodes.models import Episode, EpisodeStatus
@@ -163,9 +166,17 @@ def _row(e: Episode, d: Any, attended: set[int], signed: dict[int, str], plans: 
     missing = sorted(attended - set(signed))
     checks["notes"] = (Check(PASS, f"{len(signed)} signed") if not missing
                        else Check(FAIL, f"{len(missing)} attended service(s) without a signed note"))
-    plan = next((p for p in reversed(plans) if p.effective_on <= d.day
-                 and (p.superseded_at is None or p.superseded_at.date() >= d.day)), None)
+    zone = e.program.site.zone
+    cosign = in_force.cosign_required(e.program)
+    facts = [in_force.VersionFacts(version=p.version, effective_on=p.effective_on, clinician_signed=True,
+                                   physician_signed_on=local_date(p.physician_signed_at, zone)
+                                   if p.physician_signed_at else None) for p in plans]
+    version = in_force.version_on(facts, d.day, cosign_required=cosign)
+    plan = next((p for p in plans if p.version == version), None)
+    waiting = in_force.awaiting_cosign(facts, d.day, cosign_required=cosign)
     checks["plan"] = (Check(PASS, f"version {plan.version} effective {plan.effective_on.isoformat()}") if plan
+                      else Check(FAIL, f"Plan version {', '.join(map(str, waiting))} awaits the physician's "
+                                       "co-signature") if waiting
                       else Check(FAIL, "No signed treatment plan in force on this day"))
     rule = rule_for_level(e.program.level_of_care)
     cert_text = "—"

@@ -10,8 +10,13 @@ class DocumentationConfig(AppConfig):
         from trellis.accounts.capabilities import Cap
         from trellis.accounts.signals import organization_created
         from trellis.attendance.signals import attendance_marked
-        from trellis.core.registry import register_chart_tab, register_nav, register_today_counter
-        from trellis.documentation.selectors import today_counters
+        from trellis.core.registry import (
+            register_chart_panel,
+            register_chart_tab,
+            register_nav,
+            register_today_counter,
+        )
+        from trellis.documentation.selectors import chart_risk_notices, today_counters
 
         from . import hooks
 
@@ -24,3 +29,6 @@ class DocumentationConfig(AppConfig):
                      order=820)
         register_chart_tab("notes", "Notes", "documentation:chart_notes", Cap.NOTE_WRITE, order=40)
         register_today_counter("notes", today_counters, capability=Cap.NOTE_WRITE, order=10)
+        # Unacknowledged high-risk notices stay on the chart until the primary clinician acknowledges them.
+        register_chart_panel("risk_notices", "documentation/chart_risk_notices.html", chart_risk_notices,
+                             capability=Cap.NOTE_WRITE, order=5)

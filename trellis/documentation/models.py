@@ -383,17 +383,30 @@ class PrivateNote(BaseModel):
 
 class RiskNotice(models.Model):
     """The primary clinician is told when a signed note rates a patient's suicide risk high (C-SSRS triage;
-    TJC NPSG.15.01.01), as the C-SSRS screen does; Today counts the notices they have not seen."""
+    TJC NPSG.15.01.01), as the C-SSRS screen does. The notice stays open - on Today, the notes worklist and the
+    chart - until the clinician acknowledges it with the action taken (who, when, what: the shape of outcomes'
+    critical-answer alerts, trellis.core.acknowledgement)."""
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="risk_notices")
     episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="+")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    seen_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    action_taken = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["recipient", "seen_at"], name="doc_risknotice_open_idx")]
+        indexes = [models.Index(fields=["recipient", "acknowledged_at"], name="doc_risknotice_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True)
+                | (Q(acknowledged_by__isnull=False) & ~Q(action_taken="")),
+                name="doc_risknotice_ack_complete",
+                violation_error_message="An acknowledgement needs who, when and the action taken.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Risk notice {self.pk}"

@@ -482,18 +482,28 @@ def private_notes_for(user: User) -> QuerySet:
                                                                   "session")
 
 
-def unseen_risk_notices(user: User) -> QuerySet:
-    """High-risk ratings in signed notes sent to this clinician and not yet seen: Today's counter and the
-    worklist's list both read this."""
-    return (RiskNotice.objects.filter(recipient=user, seen_at__isnull=True)
+def open_risk_notices(user: User) -> QuerySet:
+    """High-risk ratings in signed notes sent to this clinician and not yet acknowledged: Today's counter and the
+    worklist's list both read this (index doc_risknotice_open_idx)."""
+    return (RiskNotice.objects.filter(recipient=user, acknowledged_at__isnull=True)
             .select_related("note__session", "episode__patient").order_by("pk"))
+
+
+def chart_risk_notices(user: User, patient: Any, today: Any) -> dict[str, Any] | None:
+    """The chart's card of this patient's unacknowledged high-risk notices (whoever they were sent to), with the
+    acknowledge form for the recipient; None when there are none. One query."""
+    notices = list(RiskNotice.objects.filter(episode__patient=patient, acknowledged_at__isnull=True)
+                   .select_related("note__session", "recipient").order_by("pk")[:50])
+    if not notices:
+        return None
+    return {"notices": notices, "user_id": user.pk}
 
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
     """Today's note counters; each links to the worklist whose length it is."""
     unsigned, to_cosign = worklist_counts(user=user, sites=note_sites_in_view(user, ctx.active_site))
     url = reverse("documentation:worklist")
-    high_risk = unseen_risk_notices(user).count()
+    high_risk = open_risk_notices(user).count()
     counters = [
         TodayCounter(unsigned, "sessions need a signed note", f"{url}#unsigned", "warn" if unsigned else ""),
         TodayCounter(to_cosign, "notes waiting for your co-signature", f"{url}#to-cosign",

@@ -20,6 +20,7 @@ from trellis.accounts.models import StaffProfile, User
 from trellis.accounts.policies import has_capability
 from trellis.attendance.models import Attendance
 from trellis.audit.services import AuditAction, AuditEntry, record, record_many
+from trellis.core.acknowledgement import clean_action_taken
 from trellis.core.errors import ConflictError, DomainError
 from trellis.patients.models import FlagKind
 from trellis.patients.services import set_flag
@@ -633,6 +634,28 @@ def _notify_high_risk(note: Note, episode: Any) -> None:
         RiskNotice.objects.create(note=note, episode=episode, recipient_id=episode.primary_clinician_id)
         record(action=AuditAction.CREATE, object_type="risk_notice", object_id=str(note.public_id),
                patient=episode.patient, detail={"recipient": episode.primary_clinician_id})
+
+
+def acknowledge_risk_notice(*, notice: RiskNotice, user: User, action_taken: str) -> RiskNotice:
+    """The recipient acknowledges a high-risk notice with the action taken (who, when, what - the shape of outcomes'
+    critical-answer alerts, trellis.core.acknowledgement; TJC NPSG.15.01.01 EP 5-6). Audited; the notice then leaves
+    the recipient's open list, Today's counter and the chart panel."""
+    action = clean_action_taken(action_taken)
+    with transaction.atomic():
+        fresh = RiskNotice.objects.select_for_update(of=("self",)).select_related(
+            "episode__patient", "episode__program__site", "note").get(pk=notice.pk)
+        if fresh.recipient_id != user.pk:
+            raise DomainError("Only the clinician the notice was sent to can acknowledge it.")
+        if fresh.acknowledged_at is not None:
+            raise DomainError("This notice was already acknowledged.")
+        fresh.acknowledged_at = timezone.now()
+        fresh.acknowledged_by = user
+        fresh.action_taken = action
+        fresh.save(update_fields=["acknowledged_at", "acknowledged_by", "action_taken"])
+        record(action=AuditAction.UPDATE, object_type="risk_notice", object_id=str(fresh.note.public_id),
+               patient=fresh.episode.patient, site=fresh.episode.program.site, actor=user,
+               detail={"acknowledged": True, "notice": fresh.pk})
+    return fresh
 
 
 @transaction.atomic

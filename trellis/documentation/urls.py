@@ -15,6 +15,7 @@ urlpatterns = [
     path("notes/<uuid:note_id>/cosign/", views.cosign, name="cosign"),
     path("notes/<uuid:note_id>/return/", views.return_to_author, name="return"),
     path("notes/<uuid:note_id>/addendum/", views.addendum, name="addendum"),
+    path("notes/<uuid:note_id>/risk/<uuid:episode_id>/acknowledge/", views.risk_notice_ack, name="risk_notice_ack"),
     path("patients/<uuid:patient_id>/notes/", views.chart_notes, name="chart_notes"),
     path("patients/<uuid:patient_id>/notes/pdf/", views.chart_notes_pdf, name="chart_notes_pdf"),
     path("patients/<uuid:patient_id>/notes/<uuid:participant_id>/pdf/", views.chart_note_pdf,

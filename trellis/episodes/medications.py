@@ -24,11 +24,13 @@ from trellis.core.clock import local_date, now, today_in
 from trellis.core.errors import DomainError
 from trellis.episodes.models import (
     DischargeRecord,
+    DischargeSummary,
     Episode,
     EpisodeStatus,
     MedicationChange,
     MedicationEntry,
     MedicationListKind,
+    SummaryStatus,
 )
 from trellis.referrals.models import SuicideRiskScreen
 
@@ -103,6 +105,10 @@ def reconcile_medications(*, episode: Episode, list_kind: str, rows: Sequence[di
         raise DomainError("Choose the admission or discharge list.", field="list_kind")
     if episode.status == EpisodeStatus.DISCHARGED:
         raise DomainError("This episode is discharged; its medication lists can no longer change.")
+    if list_kind == MedicationListKind.DISCHARGE and DischargeSummary.objects.filter(
+            episode=episode, status=SummaryStatus.SIGNED).exists():
+        raise DomainError("The signed discharge summary reports this list: record a change as an addendum to the "
+                          "summary (CMS Pub. 100-08 ch. 3 §3.3.2.5).", field="rows")
     parsed = _parse(rows)
     if not parsed and not no_medications:
         raise DomainError(f"List the medications, or state that the patient takes none ({RECONCILIATION_SOURCE}).",

@@ -7,12 +7,14 @@ so that moving the models here copied no data."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from trellis.core.access import ScopedManager
+from trellis.core.errors import DomainError
 from trellis.core.models import BaseModel
 from trellis.programs.models import LevelOfCare, Program, Track
 
@@ -152,6 +154,99 @@ class DischargeRecord(BaseModel):
 
     def __str__(self) -> str:
         return f"Discharge {self.public_id}"
+
+
+class SummaryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+# Fields a signature covers: once signed they never change (CMS Pub. 100-08 ch. 3 §3.3.2.5: amend by addendum).
+SIGNED_SUMMARY_FIELDS = ("course", "condition", "recommendations", "facts", "signed_by_id", "signer_name",
+                         "signer_credentials", "signed_at", "content_hash", "status")
+
+
+class DischargeSummary(BaseModel):
+    """The clinician's discharge summary of an episode: drafted and edited, then signed (who, credentials, when, a
+    hash of exactly what was signed) before the patient can be discharged. Once signed it is immutable; corrections
+    are addenda (DischargeSummaryAddendum). Content: the services provided and the patient's course, the clinical
+    status at discharge, recommendations for aftercare (42 CFR 485.914(e)(2), CMHC conditions of participation;
+    42 CFR 482.24(c)(4)(vii) for hospital-based programs), plus the facts (diagnoses, reconciled discharge
+    medications, attended hours, plan progress, last risk screen) as they stood when it was signed.
+    ``version`` is the optimistic-concurrency counter of the draft."""
+
+    site_path = "episode__program__site"
+    patient_path = "episode__patient"
+    objects = ScopedManager()
+
+    episode = models.OneToOneField("episodes.Episode", on_delete=models.PROTECT, related_name="discharge_summary")
+    status = models.CharField(max_length=10, choices=SummaryStatus.choices, default=SummaryStatus.DRAFT)
+    course = models.TextField("Services provided and course of treatment", blank=True)
+    condition = models.TextField("Clinical status at discharge", blank=True)
+    recommendations = models.TextField("Recommendations and aftercare", blank=True)
+    facts = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_credentials = models.CharField(max_length=100, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(signed_at__isnull=False) & Q(signed_by__isnull=False)
+                                               & ~Q(content_hash="")),
+                name="discharge_summary_signed_complete",
+                violation_error_message="A signed discharge summary records who signed it, when, and its hash.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Discharge summary {self.public_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            before = type(self).objects.filter(pk=self.pk).values(*SIGNED_SUMMARY_FIELDS).first()
+            if before and before["status"] == SummaryStatus.SIGNED and any(
+                    before[f] != getattr(self, f) for f in SIGNED_SUMMARY_FIELDS):
+                raise DomainError("The discharge summary is signed and cannot be changed; add an addendum.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise DomainError("Discharge summaries are clinical records and are never deleted.")
+
+
+class DischargeSummaryAddendum(BaseModel):
+    """A signed correction or addition to a signed discharge summary; the summary itself never changes
+    (CMS Pub. 100-08 ch. 3 §3.3.2.5). Its hash covers its text and the hash of the summary it amends."""
+
+    site_path = "summary__episode__program__site"
+    patient_path = "summary__episode__patient"
+    objects = ScopedManager()
+
+    summary = models.ForeignKey(DischargeSummary, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    signer_credentials = models.CharField(max_length=100, blank=True)
+    signed_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["summary", "signed_at", "id"]
+
+    def __str__(self) -> str:
+        return "Discharge summary addendum"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise DomainError("A signed addendum cannot be changed; add another addendum.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise DomainError("Addenda are never deleted.")
 
 
 class HandoffTask(BaseModel):

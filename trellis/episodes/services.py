@@ -14,6 +14,8 @@ from django.db.models import Q
 
 from trellis.audit.services import AuditAction, record
 from trellis.consents.models import DisclosureMethod
+from trellis.consents.scope import ALL, SCOPE_SOURCE
+from trellis.consents.scope import CATEGORIES as CATEGORY_LABELS
 from trellis.consents.services import (
     check_sections,
     disclose,
@@ -25,7 +27,7 @@ from trellis.consents.services import (
 from trellis.core import formats
 from trellis.core.clock import now, today_in
 from trellis.core.errors import DomainError
-from trellis.episodes import disclosure_packet, hooks
+from trellis.episodes import discharge_summary, hooks
 from trellis.episodes import medications as med_rules
 from trellis.episodes.hooks import episode_admitted, episode_discharged
 from trellis.episodes.models import (
@@ -40,7 +42,16 @@ from trellis.episodes.models import (
     HandoffTask,
     LevelChangeField,
 )
-from trellis.episodes.summary import build_summary, consent_scope_lines, referral_letter_pdf, render_pdf
+from trellis.episodes.summary import (
+    as_pdf_sections,
+    build_summary,
+    consent_scope_lines,
+    document_sections,
+    referral_letter_pdf,
+    render_pdf,
+    select_sections,
+    sent_categories,
+)
 from trellis.patients.models import FlagKind
 from trellis.patients.services import link_patient_to_site, set_flag
 from trellis.programs.models import LEVEL_RANK, LevelOfCare, Program, Track
@@ -259,8 +270,11 @@ def discharge(
     aftercare_on: dt.date | None = None,
 ) -> DischargeRecord:
     """Discharge an episode: type, reason, discharge diagnoses (ICD-10-CM), medications, aftercare (flagged
-    when missing or more than 7 days out) and a generated summary. Open plan/certification deadlines are
-    cancelled; future rosters drop the patient because rosters follow active episodes."""
+    when missing or more than 7 days out). Refused until the clinician's discharge summary is signed
+    (trellis.episodes.discharge_summary: 42 CFR 485.914(e)(2)), the discharge medications are reconciled
+    (TJC NPSG.03.06.01) and a fresh C-SSRS screen is on file; every missing step is named. Open
+    plan/certification deadlines are cancelled; future rosters drop the patient because rosters follow active
+    episodes."""
     if discharge_type not in DischargeType.values:
         raise DomainError("Choose the discharge type.", field="discharge_type")
     if not reason.strip():
@@ -280,6 +294,9 @@ def discharge(
                           "plan before the patient leaves.")
     coded = _validate_codes(diagnoses or [])
     blocking = med_rules.discharge_problems(episode=episode, discharged_on=discharged_on)
+    unsigned = discharge_summary.discharge_problem(episode)
+    if unsigned:
+        blocking.append(unsigned)
     if blocking:
         raise DomainError(" ".join(blocking), code="discharge_blocked")
     with transaction.atomic():
@@ -419,7 +436,10 @@ def part2_applies(episode: Episode) -> bool:
 
 def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, Any]:
     """Letter to the referral source: generated only with a release in force naming that source (a 42 CFR
-    Part 2 consent when Part 2 applies). The letter carries the notice; the disclosure is recorded."""
+    Part 2 consent when Part 2 applies). It carries only the sections the consent covers - attendance,
+    diagnoses, plan progress, medications, risk assessments, the signed discharge summary (42 CFR 2.31(a)(3),
+    2.13(a)) - and the disclosure records which sections went out. The letter carries the notice and the
+    consent's scope (2.32)."""
     referral = referral_for(episode)
     if referral is None or referral.source is None:
         raise DomainError("This episode has no referral source to write to.")
@@ -428,14 +448,24 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
     day = today_in(episode.program.site.zone)
     consent = require_release(patient=episode.patient, part2_applies=applies, on=day, recipient_source=source,
                               recipient_name=source.name)
-    notice, _version = notice_for(part2_applies=applies)
+    allowed = check_sections(consent, None)
     rec = DischargeRecord.objects.filter(episode=episode).first()
-    pdf = referral_letter_pdf(episode, rec, recipient=source.name, notice=notice, consent=consent)
+    signed = discharge_summary.signed_summary(episode)
+    chosen = select_sections(document_sections(episode, rec, signed), allowed)
+    # The summary's narrative only once it is signed; its signature line goes with it.
+    sections = [s for s in chosen if s.category and (s.category != "discharge_summary" or signed is not None)]
+    sent = sent_categories(sections)
+    if "discharge_summary" in sent:
+        sections += [s for s in chosen if not s.category]
+    if not sent:
+        raise DomainError("The consent covers nothing this letter can say yet (the discharge summary is not signed). "
+                          f"A disclosure carries only what the consent covers ({SCOPE_SOURCE}).", code="not_covered")
+    notice, _version = notice_for(part2_applies=applies)
+    pdf = referral_letter_pdf(episode, sections, recipient=source.name, notice=notice, consent=consent)
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose or "Continuity of care",
-        information="Program, admission and discharge dates, aftercare plan", method=DisclosureMethod.LETTER,
-        sections=["attendance"],  # dates of admission and discharge, aftercare: refused if the consent excludes it
-        document_title="Letter to referral source", disclosed_by=sent_by, part2_applies=applies,
+        information="Letter: " + ", ".join(CATEGORY_LABELS[c] for c in sent), method=DisclosureMethod.LETTER,
+        sections=sent, document_title="Letter to referral source", disclosed_by=sent_by, part2_applies=applies,
         recipient_source=source, recipient_name=source.name, consent=consent, episode=episode, content=pdf, on=day,
     )
     return pdf, disclosure
@@ -444,26 +474,32 @@ def referral_source_letter(*, episode: Episode, sent_by: Any) -> tuple[bytes, An
 def export_discharge_summary(*, episode: Episode, exported_by: User, recipient_name: str,
                              recipient_source: Any = None, sections: list[str] | None = None,
                              tpo_purpose: str = "") -> tuple[bytes, Any]:
-    """Discharge summary sent to an outside party: same release rule as the letter. The document carries only
-    the categories the consent covers (42 CFR 2.31(a)(3), 2.13(a)); asking for more is refused."""
+    """The signed discharge summary sent to an outside party: same release rule as the letter. The document
+    carries only the categories the consent covers (42 CFR 2.31(a)(3), 2.13(a)); asking for more is refused, and
+    the disclosure records the sections that went out. Only a signed summary leaves the program
+    (CMS Pub. 100-08 ch. 3 §3.3.2.4)."""
     rec = DischargeRecord.objects.filter(episode=episode).first()
     if rec is None:
-        raise DomainError("Discharge the episode first; the summary is generated at discharge.")
+        raise DomainError("Discharge the episode first.")
+    signed = discharge_summary.signed_summary(episode)
+    if signed is None:
+        raise DomainError("The discharge summary is not signed; sign it before sending it to anyone.")
     applies = part2_applies(episode)
     day = today_in(episode.program.site.zone)
     consent = require_release(patient=episode.patient, part2_applies=applies, on=day,
                               recipient_source=recipient_source, recipient_name=recipient_name, tpo_purpose=tpo_purpose)
-    sent = check_sections(consent, sections)
+    allowed = check_sections(consent, sections)
+    chosen = select_sections(document_sections(episode, rec, signed), allowed)
+    sent = list(allowed) if ALL in allowed else sent_categories(chosen)
     notice, _version = notice_for(part2_applies=applies)
-    summary = rec.summary or build_summary(episode, rec)
-    pdf = render_pdf("Discharge summary", disclosure_packet.sections_for(summary, sent), notice,
-                     consent_scope_lines(consent))
+    pdf = render_pdf("Discharge summary", as_pdf_sections(chosen), notice, consent_scope_lines(consent))
     disclosure = disclose(
         patient=episode.patient, site=episode.program.site, purpose=consent.purpose,
-        information="Discharge summary: " + ", ".join(sent), method=DisclosureMethod.EXPORT,
-        document_title="Discharge summary", disclosed_by=exported_by, part2_applies=applies,
-        recipient_source=recipient_source, recipient_name=recipient_name or consent.recipient_name, consent=consent,
-        episode=episode, content=pdf, on=day, sections=sent,
+        information="Discharge summary: " + ", ".join(CATEGORY_LABELS[c] for c in sent),
+        method=DisclosureMethod.EXPORT, document_title="Discharge summary", disclosed_by=exported_by,
+        part2_applies=applies, recipient_source=recipient_source,
+        recipient_name=recipient_name or consent.recipient_name, consent=consent, episode=episode, content=pdf,
+        on=day, sections=sent,
     )
     return pdf, disclosure
 

@@ -3,7 +3,7 @@ intake diagnoses under /referrals/) and are kept as they were, so bookmarks and 
 
 from django.urls import path
 
-from trellis.episodes import medication_views, views
+from trellis.episodes import medication_views, summary_views, views
 
 app_name = "episodes"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("programs/episodes/<uuid:episode_id>/discharge/", views.discharge, name="discharge"),
     path("programs/episodes/<uuid:episode_id>/step-down/", views.step_down, name="step_down"),
     path("programs/episodes/<uuid:episode_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),
+    path("programs/episodes/<uuid:episode_id>/discharge-summary/", summary_views.summary_page,
+         name="discharge_summary"),
+    path("programs/episodes/<uuid:episode_id>/discharge-summary/addendum/", summary_views.summary_addendum,
+         name="summary_addendum"),
     path("programs/episodes/<uuid:episode_id>/letter/", views.referral_letter, name="referral_letter"),
     path("programs/episodes/<uuid:episode_id>/export/", views.export_summary, name="export_summary"),
     path("programs/episodes/<uuid:episode_id>/medications/", medication_views.medications, name="medications"),

@@ -26,7 +26,14 @@ from trellis.core.part2 import part2_notice_for
 from trellis.episodes import forms as episode_forms
 from trellis.episodes import policies, selectors, services
 from trellis.episodes.hooks import admission_panels, episode_panels
-from trellis.episodes.models import Diagnosis, DischargeRecord, Episode, EpisodeStatus, HandoffTask
+from trellis.episodes.models import (
+    Diagnosis,
+    DischargeRecord,
+    DischargeSummary,
+    Episode,
+    EpisodeStatus,
+    HandoffTask,
+)
 from trellis.episodes.summary import discharge_summary_pdf
 from trellis.patients.models import Patient
 from trellis.patients.views import chart_context
@@ -145,6 +152,7 @@ def episode_detail(request: HttpRequest, episode_id: UUID) -> HttpResponse:
         "can_discharge": policies.can_discharge(request.user, site),
         "can_disclose": request.user.is_authenticated and can_disclose(request.user, site),
         "referral": services.referral_for(episode),
+        "episode_summary": DischargeSummary.objects.filter(episode=episode).first(),
     })
     return render(request, "episodes/episode.html", context)
 
@@ -215,7 +223,7 @@ def discharge(request: HttpRequest, episode_id: UUID) -> HttpResponse:
                 else:
                     apply_domain_error(form, error)
             else:
-                messages.success(request, "Discharged. The summary is ready; future rosters no longer list the patient.")
+                messages.success(request, "Discharged. Future rosters no longer list the patient.")
                 return redirect("episodes:episode", episode_id=episode.public_id)
     context = chart_context(request, episode.patient, "episodes")
     context.update({"form": form, "episode": episode})

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from trellis.core.acknowledgement import AcknowledgeForm  # noqa: F401 - shared with documentation's risk notices
 from trellis.outcomes.models import LinkChannel
 from trellis.outcomes.scoring import Definition
 
@@ -42,13 +43,6 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["instrument"].choices = instruments
-
-
-class AcknowledgeForm(forms.Form):
-    action_taken = forms.CharField(
-        label="Action taken", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-        help_text="What you did: e.g. called the patient, assessed risk, reviewed the safety plan, escalated.",
-    )
 
 
 class ScheduleForm(forms.Form):

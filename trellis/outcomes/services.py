@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from trellis.audit.services import AuditAction, record
+from trellis.core.acknowledgement import clean_action_taken
 from trellis.core.clock import local_date
 from trellis.core.errors import ConflictError, DomainError
 from trellis.episodes.models import Episode, EpisodeStatus
@@ -385,10 +386,7 @@ def raise_alert(*, administration: Administration, item_key: str, message: str) 
 
 
 def acknowledge_alert(*, alert: CriticalAlert, actor: User, action_taken: str) -> CriticalAlert:
-    action_taken = (action_taken or "").strip()
-    if len(action_taken) < 5:
-        raise DomainError("Describe the action taken (for example: risk assessed, safety plan reviewed).",
-                          field="action_taken")
+    action_taken = clean_action_taken(action_taken)
     with transaction.atomic():
         fresh = (CriticalAlert.objects.select_for_update(of=("self",)).select_related("episode__patient")
                  .get(pk=alert.pk))
@@ -397,7 +395,7 @@ def acknowledge_alert(*, alert: CriticalAlert, actor: User, action_taken: str) -
         fresh.status = AlertStatus.ACKNOWLEDGED
         fresh.acknowledged_at = timezone.now()
         fresh.acknowledged_by = actor
-        fresh.action_taken = action_taken[:2000]
+        fresh.action_taken = action_taken
         fresh.save()
         patient = fresh.episode.patient
         still_open = CriticalAlert.objects.filter(episode__patient=patient, status=AlertStatus.OPEN).exists()

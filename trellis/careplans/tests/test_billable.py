@@ -100,8 +100,12 @@ def test_selector_reads_the_records_and_reports_each_failure(make_group, facilit
     prog.requires_certification = True
     prog.save()
     result = billable.billable_service(att)
-    assert [f.rule for f in result.failures] == ["certification"]
-    assert "42 CFR 424.24" in result.reasons[0]
+    # a certified program's plan is in force only once a physician co-signed it (42 CFR 424.24(e)(2)(i))
+    assert [f.rule for f in result.failures] == ["plan_physician_cosign", "certification"]
+    assert "42 CFR 424.24" in result.reasons[1]
+    TreatmentPlan.objects.filter(episode=att.episode).update(physician_signed_at=g.session.starts_at
+                                                             - dt.timedelta(days=3))
+    assert [f.rule for f in billable.billable_service(att).failures] == ["certification"]
     PhysicianCertification.objects.create(
         episode=att.episode, kind="initial", physician=make_staff("prescriber"), signed_on=att.episode.admitted_on,
         signed_at=g.session.starts_at, statement="x", rule_key="medicare_iop", citation="42 CFR 424.24(e)")

@@ -15,7 +15,7 @@ from .note import addendum, cosign, note_detail, note_save, note_url, previous_s
 from .note_templates import template_detail, template_list
 from .private import private_edit, private_list, private_new
 from .session import session_notes, start
-from .worklists import program_worklist, worklist
+from .worklists import program_worklist, risk_notice_ack, worklist
 
 __all__ = [
     "addendum",
@@ -24,6 +24,7 @@ __all__ = [
     "chart_notes_pdf",
     "cosign",
     "return_to_author",
+    "risk_notice_ack",
     "note_detail",
     "note_save",
     "note_url",

@@ -80,13 +80,29 @@ def screen(patient: Any, site: Any, by: Any, on: Any = None, answers: Any = None
                                                 answers=answers or NO_RISK, administered_at=at)
 
 
-def ready_for_discharge(episode: Any, by: Any, on: Any = None) -> None:
-    """A fresh C-SSRS screen and the discharge medication list: the episode can be discharged."""
+def ready_for_discharge(episode: Any, by: Any, on: Any = None, *, sign_summary: bool = True) -> None:
+    """A fresh C-SSRS screen, the discharge medication list and the signed discharge summary: the episode can be
+    discharged."""
     from trellis.episodes.medications import reconcile_medications
 
     screen(episode.patient, episode.program.site, by, on=on)
     reconcile_medications(episode=episode, list_kind="discharge", reconciled_by=by, rows=[
         {"name": "Sertraline", "dose": "100 mg", "route": "oral", "frequency": "daily", "prescriber": "Dr. Patel"}])
+    if sign_summary:
+        signed_summary(episode, by)
+
+
+SUMMARY_TEXT = {"course": "Attended groups and individual therapy; mood improved.",
+                "condition": "Euthymic, no suicidal ideation, sleeping well.",
+                "recommendations": "Weekly outpatient therapy; continue sertraline."}
+
+
+def signed_summary(episode: Any, by: Any, **text: str) -> Any:
+    """The episode's discharge summary, drafted and signed by `by` (after the discharge reconciliation)."""
+    from trellis.episodes import discharge_summary as ds
+
+    summary = ds.start_summary(episode=episode, user=by)
+    return ds.sign(summary=summary, user=by, expected_version=summary.version, **(SUMMARY_TEXT | text))
 
 
 def ready_to_admit(patient: Any, program: Program, by: Any, on: Any = None) -> Any:
