@@ -119,6 +119,11 @@ WITH ep AS (
 ), ses AS (
     SELECT id, episode_id, local_date, status, break_minutes, service_type, {length} AS length
     FROM {session} WHERE local_date >= %s AND local_date <= %s
+), wa AS (
+    -- the week's attendance records of these episodes, reached through the week's sessions (never a scan of the
+    -- whole attendance table, which grows with every week of history)
+    SELECT a.session_id, a.episode_id, a.status, a.minutes, a.scheduled_minutes
+    FROM ses s JOIN {attendance} a ON a.session_id = s.id WHERE a.episode_id IN (SELECT id FROM ep)
 ), pairs AS (
     SELECT s.id AS session_id, ep.id AS episode_id
     FROM ses s JOIN {through} st ON st.session_id = s.id JOIN ep ON ep.track_id = st.track_id
@@ -131,8 +136,7 @@ WITH ep AS (
     UNION
     SELECT s.id, s.episode_id FROM ses s WHERE s.episode_id IN (SELECT id FROM ep)
     UNION
-    SELECT a.session_id, a.episode_id FROM {attendance} a JOIN ses s ON s.id = a.session_id
-    WHERE a.episode_id IN (SELECT id FROM ep)
+    SELECT session_id, episode_id FROM wa
 ), facts AS (
     SELECT p.episode_id, s.local_date, s.break_minutes AS brk,
            COALESCE(a.status, CASE WHEN s.status = %s THEN %s ELSE %s END) AS status,
@@ -140,7 +144,7 @@ WITH ep AS (
            COALESCE(NULLIF(a.scheduled_minutes, 0), s.length) AS scheduled,
            {counts} AS counts
     FROM pairs p JOIN ses s ON s.id = p.session_id
-    LEFT JOIN {attendance} a ON a.session_id = p.session_id AND a.episode_id = p.episode_id
+    LEFT JOIN wa a ON a.session_id = p.session_id AND a.episode_id = p.episode_id
 ), scored AS (
     SELECT episode_id, local_date, status, minutes, scheduled, counts,
            CASE WHEN counts = 1 AND status IN ({attended}) AND minutes > brk THEN minutes - brk ELSE 0 END AS counted,
