@@ -120,8 +120,8 @@ WITH ep AS (
     SELECT id, episode_id, local_date, status, break_minutes, service_type, {length} AS length
     FROM {session} WHERE local_date >= %s AND local_date <= %s
 ), wa AS (
-    -- the week's attendance records of these episodes, reached through the week's sessions (never a scan of the
-    -- whole attendance table, which grows with every week of history)
+    -- the week's attendance records of these episodes, read once for the roster union and the statuses (the
+    -- planner may still choose a sequential scan of attendance: an index path for large histories is to do)
     SELECT a.session_id, a.episode_id, a.status, a.minutes, a.scheduled_minutes
     FROM ses s JOIN {attendance} a ON a.session_id = s.id WHERE a.episode_id IN (SELECT id FROM ep)
 ), pairs AS (
