@@ -18,11 +18,7 @@ from trellis.accounts.policies import may_open
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.compliance import components, selectors
 from trellis.compliance.engine import STATUS_SEVERITY, Status, week_monday
-<<<<<<< HEAD
 from trellis.compliance.ops_forms import PacketForm
-from trellis.core.access import site_ids_for
-=======
->>>>>>> main
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
 
@@ -67,9 +63,8 @@ def chart_header_hours(user: Any, patient: Any, today: date) -> SafeString | Non
     text label; linked to the Hours tab for users who may open it. Episodes limited to the user's sites."""
     if not may_open(user, "compliance:patient_hours"):
         return None
-    allowed = site_ids_for(user, Cap.COMPLIANCE_VIEW)
     episodes = list(
-        Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE, program__site_id__in=allowed)
+        Episode.objects.restrict(user, Cap.COMPLIANCE_VIEW).filter(patient=patient, status=EpisodeStatus.ACTIVE)
         .select_related("program__site").order_by("admitted_on", "pk")
     )
     if not episodes:
