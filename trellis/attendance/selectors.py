@@ -13,15 +13,19 @@ absences. The arithmetic lives in the pure ``attendance.ledger`` module; this mo
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
+
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.attendance.ledger import (
+    ATTENDED,
     CANCELLED_BY_PROGRAM,
     UNMARKED,
     AttendanceFact,
@@ -30,9 +34,9 @@ from trellis.attendance.ledger import (
 )
 from trellis.attendance.models import Attendance
 from trellis.core.clock import iso_week_bounds, today_in
-from trellis.episodes.models import Episode
+from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.episodes.selectors import episodes_of_patient
-from trellis.scheduling.models import Session, SessionStatus
+from trellis.scheduling.models import RosterChange, RosterChangeKind, Session, SessionStatus
 from trellis.scheduling.selectors import (
     Roster,
     RosterMember,
@@ -100,6 +104,99 @@ def _fact(
 def facts_for_episodes(episodes: Sequence[Any], start: date, end: date) -> list[AttendanceFact]:
     """The ledger's plain facts for many episodes (the compliance engine's input). Bounded queries."""
     return _facts(list(episodes), start, end)
+
+
+# The ledger's facts reduced in the database to one row per (episode, site-local day): the same roster rule as
+# ``sessions_for_episodes`` + ``_facts`` (group sessions of the episode's track while it is in care and not
+# planned, plus patients added, less patients excused; the episode's own appointments; any recorded attendance),
+# the same statuses (a record's; else cancelled_by_program for a cancelled session; else unmarked) and the same
+# counted minutes (counting service types, break subtracted: 42 CFR 410.43). Weekly lists read tens of thousands
+# of facts; summing them here keeps Python to one short tuple per patient-day.
+_DAY_TOTALS_SQL = """
+WITH ep AS (
+    SELECT id, track_id, status, admitted_on, discharged_on FROM {episode} WHERE {episode_filter}
+), ses AS (
+    SELECT id, episode_id, local_date, status, break_minutes, service_type, {length} AS length
+    FROM {session} WHERE local_date >= %s AND local_date <= %s
+), wa AS (
+    -- the week's attendance records of these episodes, read once for the roster union and the statuses (the
+    -- planner may still choose a sequential scan of attendance: an index path for large histories is to do)
+    SELECT a.session_id, a.episode_id, a.status, a.minutes, a.scheduled_minutes
+    FROM ses s JOIN {attendance} a ON a.session_id = s.id WHERE a.episode_id IN (SELECT id FROM ep)
+), pairs AS (
+    SELECT s.id AS session_id, ep.id AS episode_id
+    FROM ses s JOIN {through} st ON st.session_id = s.id JOIN ep ON ep.track_id = st.track_id
+    WHERE s.episode_id IS NULL AND ep.status <> %s AND ep.admitted_on <= s.local_date
+      AND (ep.discharged_on IS NULL OR ep.discharged_on >= s.local_date)
+      AND NOT EXISTS (SELECT 1 FROM {change} x WHERE x.session_id = s.id AND x.episode_id = ep.id AND x.kind = %s)
+    UNION
+    SELECT rc.session_id, rc.episode_id FROM {change} rc JOIN ses s ON s.id = rc.session_id
+    WHERE rc.kind = %s AND s.episode_id IS NULL AND rc.episode_id IN (SELECT id FROM ep)
+    UNION
+    SELECT s.id, s.episode_id FROM ses s WHERE s.episode_id IN (SELECT id FROM ep)
+    UNION
+    SELECT session_id, episode_id FROM wa
+), facts AS (
+    SELECT p.episode_id, s.local_date, s.break_minutes AS brk,
+           COALESCE(a.status, CASE WHEN s.status = %s THEN %s ELSE %s END) AS status,
+           COALESCE(a.minutes, 0) AS minutes,
+           COALESCE(NULLIF(a.scheduled_minutes, 0), s.length) AS scheduled,
+           {counts} AS counts
+    FROM pairs p JOIN ses s ON s.id = p.session_id
+    LEFT JOIN wa a ON a.session_id = p.session_id AND a.episode_id = p.episode_id
+), scored AS (
+    SELECT episode_id, local_date, status, minutes, scheduled, counts,
+           CASE WHEN counts = 1 AND status IN ({attended}) AND minutes > brk THEN minutes - brk ELSE 0 END AS counted,
+           CASE WHEN counts = 1 AND status = %s AND scheduled > brk THEN scheduled - brk ELSE 0 END AS remaining
+    FROM facts
+)
+SELECT episode_id, local_date, COUNT(*), SUM(counts),
+       SUM(CASE WHEN counts = 1 AND status = %s THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status IN ({attended}) THEN minutes ELSE 0 END),
+       SUM(counted), SUM(CASE WHEN counted > 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status <> %s THEN scheduled ELSE 0 END),
+       SUM(remaining), MIN(CASE WHEN remaining > 0 THEN remaining END)
+FROM scored GROUP BY episode_id, local_date
+"""
+
+
+def day_totals_for_episodes(episode_ids: Sequence[int], start: date, end: date) -> list[tuple[Any, ...]]:
+    """Per (episode, site-local day) sums of the ledger's facts for site-local dates ``[start, end]``, as plain
+    tuples ``(episode_id, day, sessions, counting, awaiting, attended_minutes, counted_minutes, services,
+    scheduled_minutes, remaining_counted_minutes, smallest_remaining_counted_minutes)`` — the fields of
+    ``compliance.engine.DayTotals`` after the episode id. Two queries (the counted flags, then one SQL aggregate)
+    whatever the number of episodes or sessions; days without a session have no row."""
+    if not episode_ids:
+        return []
+    non_counting = sorted(k for k, v in counts_toward_hours().items() if not v)
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        episode_filter, id_param = "id = ANY(%s)", list(episode_ids)
+        length = "FLOOR(EXTRACT(EPOCH FROM (ends_at - starts_at)) / 60)::integer"
+    else:
+        episode_filter, id_param = "id IN (SELECT value FROM json_each(%s))", json.dumps(list(episode_ids))
+        length = "(CAST(strftime('%%s', ends_at) AS INTEGER) - CAST(strftime('%%s', starts_at) AS INTEGER)) / 60"
+    counts = (f"CASE WHEN s.service_type IN ({', '.join(['%s'] * len(non_counting))}) THEN 0 ELSE 1 END"
+              if non_counting else "1")
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    sql = _DAY_TOTALS_SQL.format(
+        episode=Episode._meta.db_table, session=Session._meta.db_table, through=Session.tracks.through._meta.db_table,
+        change=RosterChange._meta.db_table, attendance=Attendance._meta.db_table, episode_filter=episode_filter,
+        length=length, counts=counts, attended=attended,
+    )
+    statuses = sorted(ATTENDED)
+    params: list[Any] = [
+        id_param, start, end, EpisodeStatus.PLANNED.value, RosterChangeKind.EXCUSE.value, RosterChangeKind.ADD.value,
+        SessionStatus.CANCELLED.value, CANCELLED_BY_PROGRAM, UNMARKED, *non_counting,
+        *statuses, UNMARKED,  # scored
+        UNMARKED, *statuses, CANCELLED_BY_PROGRAM,  # final select
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows and not isinstance(rows[0][1], date):  # SQLite returns dates as text
+        rows = [(r[0], date.fromisoformat(r[1]), *r[2:]) for r in rows]
+    return rows
 
 
 def treatment_hours(episode: Episode, start: date, end: date) -> Ledger:

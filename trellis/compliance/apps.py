@@ -12,8 +12,15 @@ class ComplianceConfig(AppConfig):
         from trellis.attendance.signals import attendance_marked
         from trellis.compliance.alerts import on_attendance_marked
         from trellis.compliance.dashboard import authorization_usage, today_counters
-        from trellis.compliance.panels import chart_hours, hours_badges, today_hours
+        from trellis.compliance.panels import (
+            chart_header_hours,
+            chart_hours,
+            hours_badges,
+            today_hours,
+            ur_packet_panel,
+        )
         from trellis.core.registry import (
+            register_chart_header_item,
             register_chart_panel,
             register_chart_tab,
             register_hours_badges,
@@ -29,6 +36,9 @@ class ComplianceConfig(AppConfig):
         register_chart_tab("compliance_hours", "Hours", "compliance:patient_hours", Cap.COMPLIANCE_VIEW, order=31)
         register_chart_panel("compliance_hours", "compliance/chart_panel.html", chart_hours,
                              capability=Cap.COMPLIANCE_VIEW, order=5)
+        register_chart_header_item("compliance_hours", chart_header_hours, capability=Cap.COMPLIANCE_VIEW, order=10)
+        register_chart_panel("compliance_ur_packet", "compliance/ur_packet_panel.html", ur_packet_panel,
+                             capability=Cap.DISCLOSURE_MAKE, order=60)
         register_today_section("compliance_hours", "compliance/today.html", today_hours,
                                capability=Cap.COMPLIANCE_VIEW, order=40)
         register_hours_badges(hours_badges)

@@ -5,6 +5,9 @@ one resolved :class:`Requirement`. Everything it needs is in :class:`EpisodeWeek
 patient's schedule that week (each with what happened so far), the open sessions the patient could add, the
 admission/discharge dates and "now". The selector layer (``compliance.selectors``) builds these inputs for
 many episodes in a bounded number of queries; billing can build them itself and reuse the same rules.
+The rules read a week through its per-day sums (:class:`DayTotals`, plain tuples): given directly (the
+selector's values-only loader sums them in SQL) or reduced from the sessions by :func:`day_totals` — one code
+path, so both inputs are judged alike (property-tested). Only the proposal needs the sessions themselves.
 
 Definitions (each is a rule an auditor may ask about):
 
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 # Ledger statuses (same strings as trellis.attendance.ledger; repeated so this module stays import-free).
 PRESENT = "present"
@@ -187,6 +191,60 @@ class OpenSession:
         return counted_minutes(self.counts, self.minutes, self.break_minutes)
 
 
+class DayTotals(NamedTuple):
+    """One site-local day of one episode's week reduced to the sums the rules read — a plain tuple, so a loader can
+    fill it straight from a database row (``DayTotals(*row)``). :func:`day_totals` computes it from sessions; the
+    selector's SQL computes the same numbers without building a row per session."""
+
+    date: date
+    #: Sessions on the patient's schedule that day (cancelled ones included).
+    sessions: int
+    #: ... of which at a service type that counts toward treatment hours.
+    counting: int
+    #: ... of which counting and not yet marked ("Awaiting attendance").
+    awaiting: int
+    #: Minutes attended (any service type).
+    attended_minutes: int
+    #: Counted minutes attended (counting service types, breaks subtracted).
+    counted_minutes: int
+    #: Attended sessions with counted minutes (the per-diem services rule).
+    services: int
+    #: Scheduled minutes of the sessions not cancelled.
+    scheduled_minutes: int
+    #: Counted minutes still scheduled (unmarked, counting, longer than their break).
+    remaining_minutes: int
+    #: The smallest of those remaining sessions' counted minutes; None when nothing remains.
+    smallest_remaining: int | None
+
+
+def day_totals(sessions: Iterable[SessionSlot]) -> tuple[DayTotals, ...]:
+    """Reduce a week's sessions to :class:`DayTotals`, one per day that has any, in date order."""
+    acc: dict[date, list] = {}
+    for s in sessions:
+        a = acc.get(s.local_date)
+        if a is None:
+            a = acc[s.local_date] = [0, 0, 0, 0, 0, 0, 0, 0, None]
+        a[0] += 1
+        if s.counts:
+            a[1] += 1
+            if s.remaining:
+                a[2] += 1
+        if s.attended:
+            a[3] += s.attended_minutes
+        c = s.counted
+        if c > 0:
+            a[4] += c
+            a[5] += 1
+        if not s.cancelled:
+            a[6] += s.scheduled_minutes
+            if s.remaining:
+                left = s.scheduled_counted_minutes
+                if left > 0:
+                    a[7] += left
+                    a[8] = left if a[8] is None else min(a[8], left)
+    return tuple(DayTotals(d, *a) for d, a in sorted(acc.items()))
+
+
 @dataclass(frozen=True)
 class EpisodeWeek:
     """Everything the engine needs for one episode in one ISO week."""
@@ -202,16 +260,20 @@ class EpisodeWeek:
     closed_days: frozenset[date] = frozenset()
     #: Build the proposal for at-risk / cannot-meet weeks (lists and the command skip it for speed).
     propose: bool = True
+    #: The week already reduced to per-day sums (:class:`DayTotals`, e.g. from the SQL loader) instead of
+    #: ``sessions``. Same rules, same result, except that a proposal and ``remaining_sessions`` need the sessions.
+    day_totals: tuple[DayTotals, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.monday.weekday() != 0:
             raise EngineError("A week starts on a Monday (ISO 8601).")
         if self.discharged_on is not None and self.discharged_on < self.admitted_on:
             raise EngineError("Discharge is before admission.")
+        if self.day_totals is not None and self.sessions:
+            raise EngineError("Give the week's sessions or its day totals, not both.")
 
 
-@dataclass(frozen=True)
-class DayResult:
+class DayResult(NamedTuple):
     date: date
     in_care: bool
     attended_minutes: int
@@ -351,29 +413,25 @@ def required_minutes(requirement: Requirement, monday: date, admitted_on: date, 
     return math.ceil(requirement.weekly_min_minutes * share / len(program_days))
 
 
-def _days(week: EpisodeWeek) -> tuple[DayResult, ...]:
+def _days(week: EpisodeWeek, totals: dict[date, DayTotals], care: set[date]) -> tuple[DayResult, ...]:
     req = week.requirement
-    care = set(in_care_days(week.monday, week.admitted_on, week.discharged_on))
     out = []
-    by_day: dict[date, list[SessionSlot]] = {}
-    for s in week.sessions:
-        by_day.setdefault(s.local_date, []).append(s)
     for i in range(7):
         d = week.monday + timedelta(days=i)
-        slots = by_day.get(d, [])
-        attended = sum(s.attended_minutes for s in slots if s.attended)
-        counted = sum(s.counted for s in slots)
-        services = sum(1 for s in slots if s.attended and s.counts and s.counted > 0)
+        t = totals.get(d)
+        attended = t.attended_minutes if t else 0
+        counted = t.counted_minutes if t else 0
+        services = t.services if t else 0
         if d not in care:
             billable, reason = False, "Not in care this day."
         elif d in week.closed_days and not attended:
             billable, reason = False, "Program closed."
         elif counted == 0:
-            if any(s.remaining and s.counts for s in slots):
+            if t is not None and t.awaiting:
                 reason = "Awaiting attendance."
-            elif slots and not any(s.counts for s in slots):
+            elif t is not None and t.sessions and not t.counting:
                 reason = "Only services that do not count toward treatment hours."
-            elif not slots:
+            elif t is None or not t.sessions:
                 reason = "No sessions scheduled."
             else:
                 reason = "No counted minutes attended."
@@ -389,22 +447,24 @@ def _days(week: EpisodeWeek) -> tuple[DayResult, ...]:
 
 
 def evaluate_week(week: EpisodeWeek) -> WeekResult:
-    """Judge one episode-week. Pure and deterministic."""
+    """Judge one episode-week. Pure and deterministic. The rules read the week's :class:`DayTotals` (given, or
+    reduced from the sessions); a proposal also needs the sessions themselves."""
     req = week.requirement
     care = set(in_care_days(week.monday, week.admitted_on, week.discharged_on))
-    sessions = tuple(s for s in week.sessions if s.local_date in care)
-    live = [s for s in sessions if not s.cancelled]
-    scheduled = sum(s.scheduled_minutes for s in live)
-    attended = sum(s.attended_minutes for s in live if s.attended)
-    counted = sum(s.counted for s in live)
-    remaining = tuple(s for s in live if s.remaining and s.scheduled_counted_minutes > 0)
-    remaining_minutes = sum(s.scheduled_counted_minutes for s in remaining)
+    by_day = {t.date: t for t in (week.day_totals if week.day_totals is not None else day_totals(week.sessions))}
+    in_care = [t for d, t in by_day.items() if d in care]
+    scheduled = sum(t.scheduled_minutes for t in in_care)
+    attended = sum(t.attended_minutes for t in in_care)
+    counted = sum(t.counted_minutes for t in in_care)
+    remaining_minutes = sum(t.remaining_minutes for t in in_care)
+    remaining = tuple(s for s in week.sessions if s.local_date in care and s.remaining
+                      and s.scheduled_counted_minutes > 0)
     best = counted + remaining_minutes
     partial = is_partial_week(week.monday, week.admitted_on, week.discharged_on)
     required = required_minutes(req, week.monday, week.admitted_on, week.discharged_on)
-    days = _days(week)
-    attended_days = {s.local_date for s in live if s.counted > 0}
-    possible_days = attended_days | {s.local_date for s in remaining}
+    days = _days(week, by_day, care)
+    attended_days = {t.date for t in in_care if t.counted_minutes > 0}
+    possible_days = attended_days | {t.date for t in in_care if t.remaining_minutes > 0}
     days_required = req.min_days_per_week
     if partial and days_required:
         days_required = min(days_required, len([d for d in care if d.weekday() in req.program_weekdays]))
@@ -426,14 +486,14 @@ def evaluate_week(week: EpisodeWeek) -> WeekResult:
     else:
         # At risk is judged on hours only: the day minimum decides met / cannot-meet. Judging "tight days" too
         # would let a week go from at risk back to on track once its last needed day is attended.
-        smallest = min((s.scheduled_counted_minutes for s in remaining), default=0)
+        smallest = min((t.smallest_remaining for t in in_care if t.smallest_remaining is not None), default=0)
         if best - smallest < required:
             status = Status.AT_RISK
             reason = "Reachable only if every remaining session is attended."
         else:
             status = Status.ON_TRACK
             reason = f"{hours(best - required):g} hours of slack in the remaining schedule."
-    if week.propose and status in (Status.AT_RISK, Status.CANNOT_MEET):
+    if week.propose and week.day_totals is None and status in (Status.AT_RISK, Status.CANNOT_MEET):
         proposal = propose(week, counted=counted, required=required, remaining=remaining, now=week.now)
     return WeekResult(
         episode_id=week.episode_id,

@@ -1,10 +1,13 @@
 """Compliance reads: load plain data for many episodes in a bounded number of queries, run the pure engine.
 
 ``weekly_results(episodes, monday)`` is the one entry point the pages, the command, compliance-ops (alerts,
-dashboard, UR packet) and billing use. Queries, whatever the number of episodes: the ledger's facts (about
-six), primary coverages (1), payer assignments (1), requirement sets with rules (2), closures (1), counted
-flags (1) and — only when some week is at risk or cannot be met and proposals are wanted — this week's open
-groups with their rosters (about five) and the care team's sessions (1).
+dashboard, UR packet) and billing use. It is values-only: the ledger's facts arrive already summed per episode
+and site-local day by one SQL aggregate (``attendance.selectors.day_totals_for_episodes``, plus the counted
+flags), as plain ``engine.DayTotals`` tuples — no model row or dataclass per scheduled session. Queries,
+whatever the number of episodes: day totals (2), primary coverages (1), payer assignments (1), requirement
+sets with rules (2), closures (1) and — only when some week is at risk or cannot be met and proposals are
+wanted — those episodes' session-level facts (about six, ``week_inputs``), this week's open groups with their
+rosters (about five) and the care team's sessions (1).
 """
 
 from __future__ import annotations
@@ -21,9 +24,16 @@ from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.attendance.selectors import facts_for_episodes
+from trellis.attendance.selectors import day_totals_for_episodes, facts_for_episodes
 from trellis.compliance import engine
-from trellis.compliance.engine import EpisodeWeek, OpenSession, Requirement, SessionSlot, WeekResult
+from trellis.compliance.engine import (
+    DayTotals,
+    EpisodeWeek,
+    OpenSession,
+    Requirement,
+    SessionSlot,
+    WeekResult,
+)
 from trellis.compliance.models import PayerRequirementAssignment, RequirementRule, RequirementSet
 from trellis.core.access import site_ids_for
 from trellis.core.clock import site_zone, today_in
@@ -111,24 +121,32 @@ def resolve_requirements(episodes: Sequence[Any], monday: date) -> dict[int, Res
         hits.sort(key=lambda s: s.organization_id is None)  # the organization's own set first
         return hits[0] if hits else None
 
+    # Thousands of episodes share a handful of (payer, level, population, program) combinations: resolve each
+    # combination once (the weekly lists run this for every episode in care).
+    memo: dict[tuple[Any, ...], ResolvedRequirement] = {}
     out: dict[int, ResolvedRequirement] = {}
     for ep in episodes:
         org_id = ep.program.site.organization_id
         payer = payer_of.get(ep.patient_id)
+        key_tail = (level_of(ep), ep.program.population)
+        memo_key = (org_id, payer.pk if payer else None, *key_tail, ep.program_id)
+        cached = memo.get(memo_key)
+        if cached is not None:
+            out[ep.pk] = cached
+            continue
         candidates: list[RequirementSet | None] = []
         if payer is not None:
             candidates.append(by_id.get(assigned.get(payer.pk, -1)))
             candidates.append(by_type(org_id, payer.payer_type))
         candidates.append(default_for(org_id))
-        key_tail = (level_of(ep), ep.program.population)
         found = None
         for rs in candidates:
             if rs is not None and (rs.pk, *key_tail) in rules:
                 rule = rules[(rs.pk, *key_tail)]
                 found = ResolvedRequirement(requirement_from_rule(rule, rs), rule, rs, payer.name if payer else "")
                 break
-        out[ep.pk] = found or ResolvedRequirement(_program_requirement(ep.program), None, None,
-                                                  payer.name if payer else "")
+        out[ep.pk] = memo[memo_key] = found or ResolvedRequirement(
+            _program_requirement(ep.program), None, None, payer.name if payer else "")
     return out
 
 
@@ -149,10 +167,15 @@ def _closed_days(episodes: Sequence[Any], monday: date) -> dict[int, frozenset[d
         organization_id__in=org_ids, date__gte=monday, date__lte=sunday
     ).values_list("organization_id", "site_id", "date"):
         (by_site[site_id] if site_id else by_org[org_id]).add(day)
-    return {
-        e.pk: frozenset(by_site.get(e.program.site_id, set()) | by_org.get(e.program.site.organization_id, set()))
-        for e in episodes
-    }
+    per_site: dict[int, frozenset[date]] = {}
+    out: dict[int, frozenset[date]] = {}
+    for e in episodes:
+        days = per_site.get(e.program.site_id)
+        if days is None:
+            days = per_site[e.program.site_id] = frozenset(
+                by_site.get(e.program.site_id, set()) | by_org.get(e.program.site.organization_id, set()))
+        out[e.pk] = days
+    return out
 
 
 def _episodes_with_program(episodes: Iterable[Any]) -> list[Any]:
@@ -262,25 +285,52 @@ def _open_sessions(episodes: Sequence[Any], inputs: list[EpisodeWeek], monday: d
     return out
 
 
+def week_totals_inputs(
+    episodes: Iterable[Any], monday: date, *, now: datetime | None = None
+) -> tuple[list[EpisodeWeek], dict[int, ResolvedRequirement]]:
+    """Engine inputs for many episodes in one ISO week from the values-only loader: each ``EpisodeWeek`` carries
+    ``day_totals`` (plain tuples summed in SQL) instead of sessions. A constant number of queries."""
+    episodes = _episodes_with_program(episodes)
+    if not episodes:
+        return [], {}
+    now = now or timezone.now()
+    totals: dict[int, list[DayTotals]] = defaultdict(list)
+    for row in day_totals_for_episodes([e.pk for e in episodes], monday, monday + timedelta(days=6)):
+        totals[row[0]].append(DayTotals(*row[1:]))
+    resolved = resolve_requirements(episodes, monday)
+    closed = _closed_days(episodes, monday)
+    inputs = [
+        EpisodeWeek(
+            episode_id=e.pk, monday=monday, admitted_on=e.admitted_on, discharged_on=e.discharged_on,
+            requirement=resolved[e.pk].requirement, day_totals=tuple(totals.get(e.pk, ())), now=now,
+            closed_days=closed[e.pk], propose=False,
+        )
+        for e in episodes
+    ]
+    return inputs, resolved
+
+
 def weekly_results(
     episodes: Iterable[Any], monday: date, *, now: datetime | None = None, proposals: bool = True
 ) -> dict[int, WeekResult]:
-    """Engine results keyed by episode pk for one ISO week. Bounded queries (see the module docstring)."""
+    """Engine results keyed by episode pk for one ISO week. Bounded queries (see the module docstring).
+
+    Every week is judged from the SQL day totals; only weeks at risk or that cannot be met, when ``proposals`` are
+    wanted, are judged again from their sessions (the proposal names sessions), with the open sessions to add.
+    ``remaining_sessions`` is filled only on those weeks."""
     episodes = _episodes_with_program(episodes)
     now = now or timezone.now()
-    # First pass without proposals; only struggling weeks get open sessions and a proposal (second pass).
-    inputs, _ = week_inputs(episodes, monday, now=now, propose=False)
+    inputs, _ = week_totals_inputs(episodes, monday, now=now)
     results = {r.episode_id: r for r in engine.evaluate_weeks(inputs)}
     if proposals:
         struggling = [e for e in episodes
                       if results[e.pk].status in (engine.Status.AT_RISK, engine.Status.CANNOT_MEET)]
         if struggling:
-            wanted = {e.pk for e in struggling}
-            opens = _open_sessions(struggling, [i for i in inputs if i.episode_id in wanted], monday, now)
-            for i in inputs:
-                if i.episode_id in opens:
-                    results[i.episode_id] = engine.evaluate_week(
-                        EpisodeWeek(**{**i.__dict__, "open_sessions": opens[i.episode_id], "propose": True}))
+            detailed, _ = week_inputs(struggling, monday, now=now, propose=True)
+            opens = _open_sessions(struggling, detailed, monday, now)
+            for i in detailed:
+                results[i.episode_id] = engine.evaluate_week(
+                    EpisodeWeek(**{**i.__dict__, "open_sessions": opens.get(i.episode_id, ())}))
     return results
 
 

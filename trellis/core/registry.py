@@ -223,3 +223,31 @@ def hours_badges(episodes: Any, day: date) -> dict[int, str]:
     if provider is None or not episodes:
         return {}
     return provider(episodes, day)
+
+
+# --- Chart header items: compact facts a higher app shows in the header of EVERY chart tab (compliance's counted
+# hours this week), not only on the overview. `provider(user, patient, today)` returns safe HTML (a short item
+# with its own text label, never colour alone) or None to show nothing. The header renders on every chart
+# request, so a provider must run a constant number of queries whatever the patient's history.
+ChartHeaderProvider = Callable[[Any, Any, date], "str | None"]
+
+
+@dataclass(frozen=True)
+class ChartHeaderItem:
+    key: str
+    provider: ChartHeaderProvider
+    capability: str | None
+    order: int = 100
+
+
+_CHART_HEADER_ITEMS: dict[str, ChartHeaderItem] = {}
+
+
+def register_chart_header_item(
+    key: str, provider: ChartHeaderProvider, *, capability: str | None, order: int = 100
+) -> None:
+    _CHART_HEADER_ITEMS[key] = ChartHeaderItem(key, provider, capability, order)
+
+
+def chart_header_items() -> list[ChartHeaderItem]:
+    return sorted(_CHART_HEADER_ITEMS.values(), key=lambda i: (i.order, i.key))

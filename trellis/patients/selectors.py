@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability, may_open_route
-from trellis.core.registry import chart_panels, chart_tabs
+from trellis.core.registry import chart_header_items, chart_panels, chart_tabs
 from trellis.patients.models import Patient, PatientFlag
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
@@ -93,6 +93,18 @@ def chart_tabs_for(user: User, patient: Patient) -> list[dict[str, Any]]:
             continue
         tabs.append({"key": tab.key, "label": tab.label, "url": url})
     return tabs
+
+
+def chart_header_items_for(user: User, patient: Patient, today: date) -> list[dict[str, Any]]:
+    """The header items other apps registered (the hours bar) that this user may see, for every chart tab."""
+    items = []
+    for item in chart_header_items():
+        if item.capability and not has_capability(user, item.capability):
+            continue
+        html = item.provider(user, patient, today)
+        if html:
+            items.append({"key": item.key, "html": html})
+    return items
 
 
 def chart_overview_panels(user: User, patient: Patient, today: date) -> list[dict[str, Any]]:

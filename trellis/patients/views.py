@@ -20,9 +20,11 @@ def chart_context(request: HttpRequest, patient, active_tab: str) -> dict:
     """Context every chart tab renders with: the header patient and the tabs this user may open."""
     header = selectors.chart_header(patient)
     tabs = selectors.chart_tabs_for(request.user, header)
+    today = today_in(header.primary_site.zone)
     return {
         "patient": header,
-        "age": header.age_on(today_in(header.primary_site.zone)),
+        "age": header.age_on(today),
+        "header_items": selectors.chart_header_items_for(request.user, header, today),
         "tabs": tabs,
         "active_tab": active_tab,
         # Each chart page is told apart by its tab's name (WCAG 2.4.2), never by the patient's (no PHI in titles).

@@ -1,5 +1,6 @@
 """The compliance engine on hand-computed weeks, and its invariants (hypothesis). Pure: no database."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from trellis.compliance.engine import (
     Requirement,
     SessionSlot,
     Status,
+    day_totals,
     evaluate_week,
     parse_iso_week,
 )
@@ -244,3 +246,47 @@ def test_properties_counted_attended_scheduled_best_case_and_monotone_status(spe
         previous = r
     assert previous.remaining_counted_minutes == 0
     assert previous.status in (Status.MET, Status.CANNOT_MEET)
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=st.lists(session_st, max_size=10), need=st.integers(0, 1500), days=st.integers(0, 5),
+       marked=st.integers(0, 10), admitted=st.integers(-3, 6), closed=st.sets(st.integers(0, 6), max_size=2),
+       services=st.integers(0, 3), per_diem=st.integers(0, 240), exclude=st.booleans())
+def test_day_totals_judge_a_week_exactly_as_its_sessions(spec, need, days, marked, admitted, closed, services,
+                                                         per_diem, exclude):
+    """The values-only path (per-day sums, as the SQL loader gives them) against the definitions applied session by
+    session (an oracle written from the module docstring), and against the session path: equal on everything but
+    the proposal and the list of remaining sessions, which need the sessions."""
+    req = Requirement(weekly_min_minutes=need, min_days_per_week=days, min_services_per_day=services,
+                      per_diem_min_minutes=per_diem, partial_week=EXCLUDE if exclude else "prorate")
+    slots = _slots(spec, marked)
+    base = week(slots, req=req, admitted=MONDAY + timedelta(days=admitted),
+                closed=frozenset(MONDAY + timedelta(days=d) for d in closed))
+    summed = evaluate_week(replace(base, sessions=(), day_totals=day_totals(slots), propose=False))
+    assert summed == replace(evaluate_week(replace(base, propose=False)), remaining_sessions=())
+    # The oracle: session by session.
+    care = {MONDAY + timedelta(days=i) for i in range(7) if i >= admitted}
+    live = [s for s in slots if s.local_date in care and s.status != CANCELLED_BY_PROGRAM]
+    remaining = [s for s in live if s.status == UNMARKED and s.counts and s.scheduled_minutes > s.break_minutes]
+    counted = sum(max(0, s.attended_minutes - s.break_minutes) for s in live
+                  if s.counts and s.status in (PRESENT, LATE) and s.attended_minutes)
+    assert summed.scheduled_minutes == sum(s.scheduled_minutes for s in live)
+    assert summed.attended_minutes == sum(s.attended_minutes for s in live)
+    assert summed.counted_minutes == counted
+    assert summed.remaining_counted_minutes == sum(s.scheduled_minutes - s.break_minutes for s in remaining)
+    assert summed.days_attended == len({s.local_date for s in live if s.counts and s.attended_minutes > s.break_minutes})
+    for d in summed.days:
+        mine = [s for s in slots if s.local_date == d.date]
+        assert d.counted_minutes == sum(max(0, s.attended_minutes - s.break_minutes) for s in mine if s.counts)
+        assert d.services == sum(1 for s in mine if s.counts and s.attended_minutes > s.break_minutes)
+        assert d.billable == (d.in_care and d.counted_minutes > 0 and d.counted_minutes >= per_diem
+                              and d.services >= services)
+    if summed.status == Status.AT_RISK:  # missing the smallest remaining session would make it unreachable
+        smallest = min(s.scheduled_minutes - s.break_minutes for s in remaining)
+        assert summed.best_case_minutes - smallest < summed.required_minutes <= summed.best_case_minutes
+
+
+def test_day_totals_and_sessions_together_are_refused():
+    slots = [slot(0, 180)]
+    with pytest.raises(EngineError, match="not both"):
+        replace(week(slots), day_totals=day_totals(slots))

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from trellis.attendance.models import Attendance
+from trellis.attendance.selectors import day_totals_for_episodes, facts_for_episodes
 from trellis.attendance.services import MarkEntry, mark_attendance
-from trellis.compliance import selectors, services
+from trellis.compliance import engine, selectors, services
 from trellis.compliance.engine import Status
 from trellis.compliance.models import RequirementSet
 from trellis.core.errors import DomainError
 from trellis.coverage.models import Coverage, Payer
+from trellis.episodes.models import Episode, EpisodeStatus
+from trellis.scheduling.models import RosterChange, SessionStatus
 from trellis.scheduling.testing import make_session, make_track
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +168,103 @@ def test_compliance_report_command_prints_one_row_per_active_episode(time_machin
         call_command("compliance_report", "--week", "2026-13")
     with pytest.raises(CommandError, match="No site named"):
         call_command("compliance_report", "--week", "2026-W10", "--site", "Nowhere")
+
+
+# --- the values-only loader ---------------------------------------------------------------------------------
+
+
+def _record(session, episode, status, minutes=0):
+    return Attendance.objects.create(session=session, episode=episode, status=status, minutes=minutes,
+                                     scheduled_minutes=session.minutes, marked_at=timezone.now())
+
+
+def test_sql_day_totals_equal_the_ledger_facts_reduced_in_python(time_machine, site, facilitator, therapist, track,
+                                                                enroll):
+    """Every roster rule and status the session-level path knows, summed by the database: track groups while in
+    care, a planned episode left out, an added and an excused patient, an appointment, attendance recorded off the
+    roster, a cancelled group, a break, a service that does not count, partial minutes, an evening group whose
+    UTC start is the next day."""
+    time_machine.move_to(datetime(2026, 3, 5, 17, tzinfo=UTC), tick=False)  # Thursday noon
+    other = make_track(track.program, name="Trauma")
+    steady, late_admit, early_out, planned = (
+        enroll(track, 1, last="Steady")[0], enroll(track, 1, admitted_on=MONDAY + timedelta(days=2), last="Late")[0],
+        enroll(track, 1, discharged_on=MONDAY + timedelta(days=1), last="Out")[0], enroll(track, 1, last="Plan")[0])
+    planned.status = EpisodeStatus.PLANNED
+    planned.save()
+    (visitor,) = enroll(other, 1, last="Visitor")
+    day = [MONDAY + timedelta(days=i) for i in range(7)]
+    mon = make_session(site=site, facilitator=facilitator, day=day[0], start=time(9), end=time(12), tracks=[track],
+                       break_minutes=30)
+    lunch = make_session(site=site, facilitator=facilitator, day=day[1], start=time(12), end=time(13), tracks=[track],
+                         service_type="meal", title="Lunch")
+    wed = make_session(site=site, facilitator=facilitator, day=day[2], start=time(9), end=time(12), tracks=[track])
+    wed.status = SessionStatus.CANCELLED
+    wed.save()
+    thu_other = make_session(site=site, facilitator=facilitator, day=day[3], start=time(13), end=time(16),
+                             tracks=[other])
+    fri = make_session(site=site, facilitator=facilitator, day=day[4], start=time(9), end=time(12), tracks=[track])
+    evening = make_session(site=site, facilitator=facilitator, day=day[3], start=time(20), end=time(22, 30),
+                           tracks=[track])
+    individual = make_session(site=site, facilitator=therapist, day=day[1], start=time(14), end=time(15),
+                              episode=steady, service_type="individual_therapy", program=track.program)
+    make_session(site=site, facilitator=facilitator, day=day[0] - timedelta(days=1), start=time(9), end=time(12),
+                 tracks=[track])  # the Sunday before: outside the week
+    RosterChange.objects.create(session=mon, episode=visitor, kind="add")
+    RosterChange.objects.create(session=fri, episode=steady, kind="excuse")
+    _record(mon, steady, "late", 100)
+    _record(mon, visitor, "present", 180)
+    _record(mon, early_out, "absent_excused")
+    _record(lunch, steady, "present", 60)
+    _record(thu_other, late_admit, "present", 180)  # not on her roster: the record still counts
+    _record(individual, steady, "left_early", 20)
+    _record(evening, steady, "present", 150)
+    episodes = [steady, late_admit, early_out, planned, visitor]
+    sunday = day[6]
+    sql: dict = {}
+    for row in day_totals_for_episodes([e.pk for e in episodes], MONDAY, sunday):
+        sql.setdefault(row[0], []).append(engine.DayTotals(*row[1:]))
+    python: dict = {}
+    for fact in facts_for_episodes(episodes, MONDAY, sunday):
+        python.setdefault(fact.episode_id, []).append(selectors._slot(fact))
+    assert set(sql) == set(python) == {steady.pk, late_admit.pk, early_out.pk, visitor.pk}
+    for pk, slots in python.items():
+        assert tuple(sql[pk]) == engine.day_totals(slots), pk
+    steady_days = {t.date: t for t in sql[steady.pk]}
+    assert steady_days[day[0]].counted_minutes == 70  # 100 attended less the 30-minute break
+    assert steady_days[day[1]].counted_minutes == 20 and steady_days[day[1]].attended_minutes == 80  # lunch
+    assert day[4] not in steady_days  # excused from Friday
+    assert steady_days[day[3]].counted_minutes == 150  # the evening group stays on its local date
+    assert steady_days[day[2]].scheduled_minutes == 0 and steady_days[day[2]].sessions == 1  # cancelled
+    # And the whole judgement agrees with the session-level path.
+    totals = selectors.weekly_results(episodes, MONDAY, proposals=False)
+    detailed = {r.episode_id: r for r in engine.evaluate_weeks(
+        selectors.week_inputs(episodes, MONDAY, propose=False)[0])}
+    for pk, r in detailed.items():
+        assert totals[pk] == dataclasses.replace(r, remaining_sessions=()), pk
+
+
+def _count_weekly(episodes, **kwargs):
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.weekly_results(episodes, MONDAY, **kwargs)
+    return len(ctx)
+
+
+@pytest.mark.parametrize("proposals", [False, True])
+def test_weekly_results_same_queries_at_3_and_30_episodes(time_machine, site, facilitator, therapist, track, enroll,
+                                                          proposals):
+    time_machine.move_to(TUESDAY_NOON, tick=False)
+    mon = _week(site, facilitator, track)
+    make_session(site=site, facilitator=facilitator, day=MONDAY + timedelta(days=3), start=time(13), end=time(16),
+                 tracks=[make_track(track.program, name="Trauma")], capacity=40)
+    episodes = enroll(track, 30)
+    for e in episodes:
+        e.primary_clinician = therapist
+        e.save()
+    mark_attendance(session=mon, user=facilitator,
+                    entries=[MarkEntry(e.pk, "present" if i % 2 else "absent_unexcused")
+                             for i, e in enumerate(episodes)])
+    fresh = [Episode.objects.get(pk=e.pk) for e in episodes]  # program and site not loaded
+    few, many = _count_weekly(fresh[:3], proposals=proposals), _count_weekly(fresh, proposals=proposals)
+    assert few == many
+    if not proposals:
+        assert many <= 8  # episodes (1), counted flags (1), day totals (1), requirements (4), closures (1)

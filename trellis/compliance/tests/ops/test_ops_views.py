@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -15,14 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from trellis.accounts.policies import may_open
 from trellis.audit.models import AuditEvent
 from trellis.compliance import ops_views
 from trellis.compliance.alert_models import AlertKind, ComplianceAlert
+from trellis.compliance.panels import chart_header_hours
 from trellis.compliance.tests.ops.ops_helpers import admit_patient, mark
 from trellis.consents.models import Disclosure
 from trellis.consents.services import create_consent, sign_consent
 from trellis.core.clock import today_in
 from trellis.documentation.pdf import extract_text
+from trellis.scheduling.testing import make_program, make_track
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +283,57 @@ def test_audit_report_pdf_and_bad_range(client_for, make_staff, episode, groups,
     bad = c.get(reverse("compliance:audit_report"), {"start": monday.isoformat(),
                                                        "end": (monday - timedelta(days=3)).isoformat()})
     assert bad.status_code == 400 and "The end date is before the start date." in bad.content.decode()
+
+
+# ------------------------------------------------------------------------------------------------ chart header, packet
+CHART_TABS = ["patients:chart", "attendance:patient_hours", "episodes:episodes_tab", "consents:tab",
+              "compliance:patient_hours"]
+
+
+def test_hours_bar_in_the_header_of_every_chart_tab(client_for, therapist, episode, groups):
+    c = client_for(therapist)
+    for name in CHART_TABS:
+        body = c.get(reverse(name, kwargs={"patient_id": episode.patient.public_id})).content.decode()
+        header = body.split('<nav class="tabs"')[0]
+        assert 'class="chart-header-hours"' in header, name
+        assert 'class="hours-bar"' in header and 'role="img" aria-label="' in header, name  # a text label too
+        assert ">Hours 20" in header, name  # "Hours 2026-Wnn", linked to the Hours tab
+
+
+def test_hours_bar_in_the_header_only_for_roles_that_open_the_hours_tab(client_for, make_staff, episode, groups):
+    for role in ("front_desk", "biller", "case_manager", "peer_specialist", "nurse"):
+        user = make_staff(role)
+        r = client_for(user).get(reverse("patients:chart", kwargs={"patient_id": episode.patient.public_id}))
+        if r.status_code != 200:
+            continue
+        shown = 'class="chart-header-hours"' in r.content.decode()
+        assert shown == may_open(user, "compliance:patient_hours"), role
+
+
+def test_chart_header_hours_queries_do_not_grow_with_episodes(therapist, episode, groups, site):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            html = chart_header_hours(therapist, episode.patient, date.today())
+        assert html
+        return len(ctx)
+
+    count()  # warm the per-user role cache
+    one = count()
+    for name in ("Adult PHP", "Evening IOP"):  # a patient in three programs at once
+        other = make_track(make_program(site, name=name), name="General")
+        type(episode).objects.create(patient=episode.patient, program=other.program, track=other, status="active",
+                                     admitted_on=episode.admitted_on, recommended_level=other.program.level_of_care)
+    assert count() == one
+
+
+def test_ur_packet_form_on_the_chart_only_for_roles_that_may_open_it(client_for, make_staff, case_manager, episode):
+    url = reverse("patients:chart", kwargs={"patient_id": episode.patient.public_id})
+    body = client_for(case_manager).get(url).content.decode()
+    action = reverse("compliance:ur_packet", args=[episode.patient.public_id])
+    assert 'id="ur-panel-h"' in body and f'action="{action}"' in body
+    assert 'name="start"' in body and 'name="end"' in body and 'name="recipient_name"' in body
+    for role in ("front_desk", "biller", "therapist", "peer_specialist", "program_director"):
+        user = make_staff(role)
+        r = client_for(user).get(url)
+        if r.status_code == 200:
+            assert ('id="ur-panel-h"' in r.content.decode()) == may_open(user, "compliance:ur_packet"), role

@@ -24,8 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="do nothing if an organization exists")
         parser.add_argument("--only", nargs="*", help="only these apps' demo data (for development)")
         parser.add_argument("--units", type=int, default=1,
-                            help="scale units: copies of every program with its own staff (about 100 active "
-                                 "patients each; e.g. --patients 14000 --units 140 for 10,000 active)")
+                            help="scale units: copies of every program with its own staff (up to 84 active "
+                                 "patients each, 6 tracks of 14; --patients 20000 --units 150 --weeks 1 for more "
+                                 "than 10,000 status-active episodes, see compliance/README.md)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 1 or options["weeks"] < 0:

@@ -4,12 +4,14 @@ with axe-core finding no serious violations. Screenshots go to $TRELLIS_SCREENSH
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
+from django.urls import reverse
 
 from trellis.compliance import alerts
 from trellis.compliance.tests.ops.ops_helpers import admit_patient, mark
+from trellis.scheduling.testing import make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +65,33 @@ def test_dashboard_worklist_report_and_packet_pages(page, live_server, login_as,
     assert "No disclosure without a release of information" in page.content()
     assert _axe_serious(page) == []
     _shot(page, "compliance-ur-packet-refused.png")
+
+
+def test_chart_header_hours_bar_on_every_tab_and_the_ur_packet_form(page, live_server, login_as, episode, track,
+                                                                     monday, therapist, case_manager, site):
+    this_monday = monday + timedelta(days=7)
+    sessions = [make_session(site=site, facilitator=therapist, day=this_monday + timedelta(days=d), start=time(9),
+                             end=time(12), tracks=[track]) for d in (0, 2, 4)]
+    mark(sessions[0], episode, "present", therapist)
+    page.set_default_timeout(60_000)
+    page.set_default_navigation_timeout(60_000)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login_as(page, case_manager)
+    chart = f"{live_server.url}/patients/{episode.patient.public_id}/"
+    page.goto(chart)
+    header = page.locator("section.chart-header")
+    assert header.locator(".chart-header-hours .hours-bar").count() == 1
+    assert header.get_by_role("link", name="Hours", exact=False).first.is_visible()
+    assert header.get_by_role("img").first.get_attribute("aria-label").startswith("3 of 9 counted hours")
+    card = page.locator("section[aria-labelledby='ur-panel-h']")
+    assert card.get_by_label("Start").is_visible() and card.get_by_label("End").is_visible()
+    assert _axe_serious(page) == []
+    _shot(page, "chart-header-hours-and-ur-packet.png")
+    if SHOTS:
+        header.screenshot(path=os.path.join(SHOTS, "chart-header-hours.png"))
+        card.screenshot(path=os.path.join(SHOTS, "chart-ur-packet-form.png"))
+    page.goto(live_server.url + reverse("episodes:episodes_tab", kwargs={"patient_id": episode.patient.public_id}))
+    assert page.locator("section.chart-header .chart-header-hours .hours-bar").count() == 1
+    _shot(page, "chart-episodes-tab-header-hours.png")
+    card_less = page.locator("section[aria-labelledby='ur-panel-h']").count()
+    assert card_less == 0  # the packet form lives on the overview; the bar is on every tab
