@@ -457,6 +457,7 @@ def inflate_audit(target: int) -> None:
     `target`, each with its content hash, and seal them through the real sealing code."""
     from trellis.accounts.models import User
     from trellis.audit.chain import content_hash
+    from trellis.audit.keys import current_key
     from trellis.audit.models import AuditEvent
     from trellis.audit.sealing import seal_pending
     from trellis.patients.models import Patient
@@ -470,6 +471,7 @@ def inflate_audit(target: int) -> None:
     start = datetime.now(UTC) - timedelta(days=365)
     step = timedelta(days=365) / need
     started, chunk = time.perf_counter(), 10_000
+    key_id, key = current_key()  # as the audit writer does: keyed events after the keyed chain began
     for offset in range(0, need, chunk):
         events = []
         for i in range(offset, min(need, offset + chunk)):
@@ -482,7 +484,7 @@ def inflate_audit(target: int) -> None:
                 "user_agent": "Mozilla/5.0 (bench)", "request_path": f"/patients/{public_id}/", "outcome": "success",
                 "detail": {},
             }
-            events.append(AuditEvent(**fields, content_hash=content_hash(fields)))
+            events.append(AuditEvent(**fields, content_hash=content_hash(fields, key), key_id=key_id))
         AuditEvent.objects.bulk_create(events, batch_size=5000)
         seal_pending(batch=5000)
         done = min(need, offset + chunk)

@@ -8,7 +8,9 @@ Rules every consumer keeps:
   link id within its own session, and the server checks that.
 * Bad input never raises: unknown types and malformed JSON get an error reply; oversized frames and
   floods (token bucket) close the connection. Logs name the reason and the connection kind only (no PHI).
-* Media never passes through here: only SDP offers/answers and ICE candidates (signaling).
+* Media never passes through here: only SDP offers/answers and ICE candidates (signaling) for the mesh, or a
+  short-lived room token for the organization's LiveKit server (`providers.py`). Presence is recorded here
+  whichever provider carries the media.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from uuid import UUID
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.core import signing
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
@@ -35,6 +36,7 @@ from trellis.core.errors import DomainError
 from trellis.scheduling.models import Session
 from trellis.telehealth import groups, selectors, services
 from trellis.telehealth.models import JoinLink, LobbyState
+from trellis.telehealth.providers import Participant, Provider, patient_identity, staff_identity
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,27 @@ class _Base(AsyncWebsocketConsumer):
     def label(self) -> str:
         return ""
 
+    # Subclasses say who is in the room and which session/organization it belongs to.
+    def participant(self) -> Participant:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _session(self) -> Session | None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    unavailable_message = "Video is not available right now. Please call the clinic."
+
+    def provider(self) -> Provider:
+        """The organization's provider, read when it is needed (an administrator may switch it)."""
+        return selectors.video_provider(self._session().site.organization_id)
+
+    def _video_config(self, key: str) -> dict[str, Any]:
+        try:
+            return self.provider().join_config(session=self._session(), participant=self.participant(), room_key=key)
+        except DomainError as exc:
+            logger.warning("telehealth %s: video provider not usable (%s)", self.kind, type(exc).__name__)
+            return {"provider": "unavailable",
+                    "message": exc.message if self.kind == "staff" else self.unavailable_message}
+
     async def enter_room(self, key: str | None) -> None:
         if key == self.room:
             return
@@ -156,8 +179,8 @@ class _Base(AsyncWebsocketConsumer):
             return
         self.room = key
         await self.channel_layer.group_add(groups.room(self.session_public_id, key), self.channel_name)
-        await self.send_json({"type": "room", "key": key, "peer": self.peer,
-                              "ice_servers": getattr(settings, "TRELLIS_ICE_SERVERS", [])})
+        config = await database_sync_to_async(self._video_config)(key)
+        await self.send_json({**config, "type": "room", "key": key, "peer": self.peer})
 
     async def leave_room(self) -> None:
         if self.room is None or self.session_public_id is None:
@@ -219,6 +242,12 @@ class PatientConsumer(_Base):
 
     def label(self) -> str:
         return selectors.display_name(self.link.episode.patient) if self.link else ""
+
+    def participant(self) -> Participant:
+        return Participant(patient_identity(self.link.public_id), self.label(), is_host=False)
+
+    def _session(self) -> Session | None:
+        return self.link.session if self.link else None
 
     async def handle(self, kind: str, content: dict[str, Any]) -> None:
         if self.link is None:
@@ -352,6 +381,21 @@ class StaffConsumer(_Base):
     def label(self) -> str:
         return getattr(self.user, "full_name", "") or "Clinician"
 
+    def participant(self) -> Participant:
+        return Participant(staff_identity(self.user.public_id), self.label(), is_host=self.can_host)
+
+    def _session(self) -> Session | None:
+        return self.session
+
+    async def _on_video_server(self, action: str, **kwargs: Any) -> None:
+        """Carry a facilitator's action out on the video server too (LiveKit's API; nothing for the mesh).
+        The Trellis side has already happened; a failure is reported to the facilitator, never raised."""
+        try:
+            provider = await database_sync_to_async(self.provider)()
+            await getattr(provider, action)(session=self.session, **kwargs)
+        except DomainError as exc:
+            await self.error("video_server", exc.message)
+
     async def disconnect(self, code: int) -> None:
         if self.session is None:
             return
@@ -399,6 +443,9 @@ class StaffConsumer(_Base):
                   "not_seen": LobbyState.NOT_SEEN, "remove": LobbyState.REMOVED}[kind]
             reason = content.get("reason") if isinstance(content.get("reason"), str) else ""
             moved = await database_sync_to_async(services.move_patient)(link=link, user=self.user, to=to, reason=reason)
+            if kind == "remove":
+                await self._on_video_server("remove_patient", identity=patient_identity(link.public_id),
+                                            room_keys=["main", room_key(None, LobbyState.BREAKOUT, link.public_id)])
             if kind == "breakout":
                 await self.enter_room(room_key(moved, LobbyState.BREAKOUT))
             elif kind == "return" and self.room and self.room.startswith("bo"):
@@ -422,13 +469,21 @@ class StaffConsumer(_Base):
                                                                     minutes=minutes if isinstance(minutes, int) else -1)
         elif kind == "mute_all":
             if self.room:
+                # Each patient's browser is told (the mesh relies on this); LiveKit also mutes at the server.
                 await self.channel_layer.group_send(groups.room(self.session.public_id, self.room), {"type": "room.mute"})
+                await self._on_video_server("mute_patients", room_key=self.room)
         elif kind == "end":
             await database_sync_to_async(services.end_session)(session=self.session, user=self.user)
+            keys = await database_sync_to_async(self._room_keys)()
+            await self._on_video_server("close_rooms", room_keys=keys)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
             await self.error("unknown_type", "That message type is not understood.")
+
+    def _room_keys(self) -> list[str]:
+        links = JoinLink.objects.filter(session=self.session).values_list("public_id", flat=True)
+        return ["main", *(room_key(None, LobbyState.BREAKOUT, public_id) for public_id in links)]
 
     async def lobby_update(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "lobby", "lobby": event["lobby"]})

@@ -27,6 +27,7 @@ from trellis.telehealth.models import (
     WaitingRoom,
 )
 from trellis.telehealth.presence import Event, Suggestion, suggest
+from trellis.telehealth.providers import Provider, provider_from
 
 if TYPE_CHECKING:
     from trellis.accounts.models import User
@@ -53,6 +54,12 @@ def room_state(session: Session) -> SessionRoom | None:
 def provider_for(organization: Any) -> VideoSettings:
     found = VideoSettings.objects.filter(organization=organization).first()
     return found or VideoSettings(organization=organization, provider=VideoProvider.MESH)
+
+
+def video_provider(organization_id: int) -> Provider:
+    """The organization's video provider (one query); DomainError when LiveKit is chosen but not configured."""
+    found = VideoSettings.objects.filter(organization_id=organization_id).first()
+    return provider_from(found or VideoSettings(provider=VideoProvider.MESH))
 
 
 def find_link(raw_token: str) -> JoinLink | None:

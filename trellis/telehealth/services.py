@@ -36,6 +36,7 @@ from trellis.telehealth.models import (
     PresenceEvent,
     PresenceKind,
     SessionRoom,
+    VideoProvider,
     VideoSettings,
     WaitingRoom,
 )
@@ -127,6 +128,12 @@ def save_video_settings(*, user: User, organization: Any, provider: str, livekit
     with transaction.atomic():
         current, _ = VideoSettings.objects.get_or_create(organization=organization, defaults={"created_by": user})
         current.provider, current.livekit_url = provider, (livekit_url or "").strip()
+        if provider == VideoProvider.LIVEKIT and current.livekit_url and not current.livekit_url.startswith(
+            ("wss://", "ws://")
+        ):
+            # The browser SDK opens a WebSocket to this address (wss:// in production; ws:// only for a server
+            # on the same machine or network during testing, since https pages may not open ws://).
+            raise DomainError("The LiveKit server URL starts with wss://, for example wss://video.example.org.")
         try:
             current.full_clean(exclude=["organization"])
         except ValidationError as exc:

@@ -168,6 +168,7 @@ def visit_wait(request: HttpRequest) -> HttpResponse:
     return _patient_page(
         request, "telehealth/patient_wait.html", selectors.waiting_room_for(link.session),
         link=link, status_now=selectors.patient_status(link),
+        provider=selectors.provider_for(link.session.site.organization),
         ws_path=f"/ws/telehealth/patient/{link.public_id}/", token=consumers.make_patient_token(link, device),
     )
 

@@ -27,10 +27,34 @@ pytestmark = pytest.mark.skipif(not redis_up() and os.environ.get("TRELLIS_REQUI
                                 reason="Redis is not running on 127.0.0.1:6379")
 
 
-def test_lobby_across_two_processes():
+def _migrated_copy(tmp_path: Path) -> dict[str, str]:
+    """The test database, already migrated, as the template of the processes' scratch database: migrating a
+    new one would cost most of a minute of the suite. On PostgreSQL this worker's connections are closed so
+    that the database can be a template; on SQLite the in-memory database is copied into a file."""
+    from django.db import connection, connections
+
+    if connection.vendor == "postgresql":
+        name = connection.settings_dict["NAME"]
+        for conn in connections.all():
+            conn.close()
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()
+        base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+        return {"database_url": f"{base}/{name}_lobby", "template": name}
+    import sqlite3
+
+    connection.ensure_connection()
+    path = tmp_path / "template.sqlite3"
+    with sqlite3.connect(path) as target:
+        connection.connection.backup(target)
+    return {"template": str(path)}
+
+
+def test_lobby_across_two_processes(transactional_db, tmp_path):
     import telehealth_lobby as bench
 
-    cluster = bench.Cluster(sessions=2, per_session=1, redis_url="redis://127.0.0.1:6379/0")
+    cluster = bench.Cluster(sessions=2, per_session=1, redis_url="redis://127.0.0.1:6379/0",
+                            **_migrated_copy(tmp_path))
     try:
         first, second = cluster.plan
 

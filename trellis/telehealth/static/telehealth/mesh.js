@@ -1,4 +1,5 @@
-/* WebRTC mesh over the Trellis WebSocket (signaling only; media flows browser to browser).
+/* WebRTC mesh over the Trellis WebSocket (signaling only; media flows browser to browser), the shared socket,
+   local media and tile helpers, and trellisVideo(): the one video interface the pages use (mesh or LiveKit).
    The peer already in the room makes the offer to a newcomer ("peer" event), so two sides never offer at once. */
 (function () {
   "use strict";
@@ -12,7 +13,8 @@
   }
   Mesh.prototype.setLocal = function (stream) { this.local = stream; };
   Mesh.prototype.setIceServers = function (servers) { this.iceServers = servers || []; };
-  Mesh.prototype._tile = function (peer) {
+  /* A remote participant's tile (figure > video + caption), shared by the mesh and the LiveKit client. */
+  function tile(container, peer, label) {
     var id = "tile-" + peer, fig = document.getElementById(id);
     if (fig) return fig.querySelector("video");
     fig = document.createElement("figure");
@@ -20,12 +22,23 @@
     var v = document.createElement("video");
     v.autoplay = true; v.playsInline = true; v.setAttribute("data-remote", peer);
     var cap = document.createElement("figcaption");
-    cap.textContent = this.labels[peer] || "Participant";
+    cap.textContent = label || "Participant";
     v.setAttribute("aria-label", cap.textContent);
     fig.appendChild(v); fig.appendChild(cap);
-    this.container.appendChild(fig);
+    container.appendChild(fig);
     return v;
-  };
+  }
+  function dropTile(peer) {
+    var fig = document.getElementById("tile-" + peer);
+    if (fig) fig.remove();
+  }
+  window.trellisTile = tile;
+  window.trellisDropTile = dropTile;
+
+  Mesh.prototype.kind = "mesh";
+  Mesh.prototype.signals = true;           // peers find each other through "media-ready" / "peer" / "signal"
+  Mesh.prototype.join = function (msg) { this.setIceServers(msg.ice_servers); return Promise.resolve(true); };
+  Mesh.prototype._tile = function (peer) { return tile(this.container, peer, this.labels[peer]); };
   Mesh.prototype._pc = function (peer) {
     if (this.pcs[peer]) return this.pcs[peer];
     var self = this, pc = new RTCPeerConnection({ iceServers: this.iceServers });
@@ -69,8 +82,7 @@
   Mesh.prototype.drop = function (peer) {
     var pc = this.pcs[peer];
     if (pc) { pc.close(); delete this.pcs[peer]; }
-    var fig = document.getElementById("tile-" + peer);
-    if (fig) fig.remove();
+    dropTile(peer);
   };
   Mesh.prototype.reset = function () {
     Object.keys(this.pcs).forEach(this.drop.bind(this));
@@ -87,6 +99,55 @@
     return out;
   };
   window.TrellisMesh = Mesh;
+
+  /* The video of one page, whichever provider the organization chose. The server's "room" message names the
+     provider: "mesh" (browser to browser, signaling over the Trellis socket) or "livekit" (the organization's
+     LiveKit server, livekit-room.js with the vendored SDK). Both engines offer the same methods, so the waiting
+     room and the staff lobby drive either one the same way. opts: send, container, status(state, text),
+     onLocal(stream) (camera/microphone opened, before connecting), onRemoteMute(). */
+  window.trellisVideo = function (opts) {
+    var mesh = new Mesh(opts), livekit = null, engine = mesh, local = null, turn = 0;
+    function pick(msg) {
+      if (msg.provider !== "livekit") return mesh;
+      if (!livekit && window.TrellisLiveKit) livekit = new window.TrellisLiveKit(opts);
+      return livekit;
+    }
+    var video = {
+      mesh: mesh,
+      engine: function () { return engine; },
+      /* Enter the room the server put us in; resolves with the local stream (null: no camera/microphone). */
+      enter: function (msg) {
+        var next = pick(msg), mine = ++turn;   // a later enter/leave makes this one stale
+        if (engine !== next) engine.reset();
+        engine = next;
+        if (msg.provider === "unavailable" || !engine) {
+          engine = mesh;
+          opts.status && opts.status("error", msg.message || "Video could not start. Reload the page to try again.");
+          return Promise.resolve(null);
+        }
+        var ready = local && local.getTracks().every(function (t) { return t.readyState === "live"; })
+          ? Promise.resolve(local) : window.trellisLocalMedia();
+        return ready.then(function (stream) {
+          if (mine !== turn) return null;
+          local = stream;
+          engine.setLocal(stream);
+          if (opts.onLocal) opts.onLocal(stream);
+          return engine.join(msg).then(function () {
+            if (engine.signals) opts.send({ type: "media-ready" });
+            return stream;
+          });
+        });
+      },
+      retry: function () { return engine.retry ? engine.retry() : Promise.resolve(false); },
+      leave: function () { turn++; engine.reset(); },
+      onPeer: function (peer, label) { if (engine.signals) engine.onPeer(peer, label); },
+      onSignal: function (peer, data) { if (engine.signals) engine.onSignal(peer, data); },
+      drop: function (peer) { engine.drop(peer); },
+      setMuted: function (muted) { engine.setMuted(muted); },
+      setCamera: function (on) { engine.setCamera(on); }
+    };
+    return video;
+  };
 
   /* A socket that reconnects with backoff unless the server closed it for good. */
   window.trellisSocket = function (path, handlers) {

@@ -1,4 +1,5 @@
-/* Staff lobby of one session: live list, admit/breakout/message/not seen, running late, and the mesh video. */
+/* Staff lobby of one session: live list, admit/breakout/message/not seen, running late, and the video
+   (trellisVideo in mesh.js: browser-to-browser or the organization's LiveKit server). */
 (function () {
   "use strict";
   var root = document.querySelector("[data-staff-lobby]");
@@ -8,9 +9,24 @@
   var tbody = root.querySelector("[data-lobby-rows]"), conn = root.querySelector("[data-conn]");
   var feedback = root.querySelector("[data-feedback]");
   var videos = root.querySelector("[data-videos]");
-  var mesh = videos ? new window.TrellisMesh({ send: function (o) { sock.send(o); }, container: videos }) : null;
-  window.trellisMesh = mesh;
+  var videoStatus = root.querySelector("[data-video-status]"), retryBtn = root.querySelector("[data-video-retry]");
+  var mic = root.querySelector("[data-toggle-mic]"), cam = root.querySelector("[data-toggle-cam]");
   var inRoom = null, muted = false, camOn = true;
+  var video = videos ? window.trellisVideo({
+    send: function (o) { sock.send(o); }, container: videos,
+    status: function (state, text) {
+      videoStatus.textContent = text; videoStatus.setAttribute("data-video-state", state);
+      videoStatus.className = "text-sm th-video-status" + (state === "failed" || state === "error" ? " th-warn-text" : "");
+      retryBtn.hidden = state !== "failed";
+    },
+    onLocal: function (stream) {
+      if (stream) root.querySelector("[data-local]").srcObject = stream;
+      video.setMuted(muted); video.setCamera(camOn);
+    },
+    onRemoteMute: function () { muted = true; mic.textContent = "Unmute"; mic.setAttribute("aria-pressed", "true"); }
+  }) : null;
+  window.trellisMesh = video ? video.mesh : null;
+  window.trellisVideoRoom = video;
   var TONES = { waiting: "badge-warn", admitted: "badge-success", breakout: "badge-info", not_seen: "badge-neutral",
                 removed: "badge-neutral", not_arrived: "badge-neutral" };
 
@@ -60,31 +76,25 @@
   if (initial) render(JSON.parse(initial.textContent));
 
   function startVideo(msg) {
-    mesh.setIceServers(msg.ice_servers);
-    mesh.myLabel = "Clinician";
-    var ready = mesh.local ? Promise.resolve(mesh.local) : window.trellisLocalMedia();
-    ready.then(function (stream) {
-      mesh.setLocal(stream);
-      if (stream) root.querySelector("[data-local]").srcObject = stream;
-      ["[data-toggle-mic]", "[data-toggle-cam]", "[data-mute-all]"].forEach(function (s) { root.querySelector(s).hidden = false; });
-      root.querySelector("[data-join]").hidden = true;
-      root.querySelector("[data-back-main]").hidden = msg.key === "main";
-      root.querySelector("[data-room-label]").textContent = msg.key === "main" ? "You are in the group room." : "You are in a private room with one patient.";
-      sock.send({ type: "media-ready" });
-    });
+    video.mesh.myLabel = "Clinician";
+    ["[data-toggle-mic]", "[data-toggle-cam]", "[data-mute-all]"].forEach(function (s) { root.querySelector(s).hidden = false; });
+    root.querySelector("[data-join]").hidden = true;
+    root.querySelector("[data-back-main]").hidden = msg.key === "main";
+    root.querySelector("[data-room-label]").textContent = msg.key === "main" ? "You are in the group room." : "You are in a private room with one patient.";
+    video.enter(msg);
   }
   var sock = window.trellisSocket(root.getAttribute("data-ws-path"), {
     open: function () { conn.textContent = "Live"; if (inRoom) sock.send({ type: "join-room" }); },
-    close: function () { conn.textContent = "Connection lost. Reconnecting…"; if (mesh) mesh.reset(); },
+    close: function () { conn.textContent = "Connection lost. Reconnecting…"; if (video) video.leave(); },
     message: function (m) {
       if (m.type === "lobby") render(m.lobby);
-      else if (m.type === "room" && mesh) {
-        mesh.reset(); inRoom = m.key;
+      else if (m.type === "room" && video) {
+        video.leave(); inRoom = m.key; videoStatus.textContent = ""; retryBtn.hidden = true;
         if (m.key) startVideo(m);
       }
-      else if (m.type === "peer" && mesh) mesh.onPeer(m.peer, m.label);
-      else if (m.type === "signal" && mesh) mesh.onSignal(m.from, m.data);
-      else if (m.type === "bye" && mesh) mesh.drop(m.peer);
+      else if (m.type === "peer" && video) video.onPeer(m.peer, m.label);
+      else if (m.type === "signal" && video) video.onSignal(m.from, m.data);
+      else if (m.type === "bye" && video) video.drop(m.peer);
       else if (m.type === "error") feedback.textContent = m.message;
       else if (m.type === "sent") feedback.textContent = "Message sent.";
       else if (m.type === "closed") { feedback.textContent = m.message; }
@@ -105,11 +115,11 @@
     e.preventDefault(); sock.send({ type: "late", minutes: parseInt(late.querySelector("input").value, 10) || 0 });
     feedback.textContent = "Patients were told.";
   });
-  if (mesh) {
+  if (video) {
     root.querySelector("[data-join]").addEventListener("click", function () { sock.send({ type: "join-room" }); });
-    var mic = root.querySelector("[data-toggle-mic]"), cam = root.querySelector("[data-toggle-cam]");
-    mic.addEventListener("click", function () { muted = !muted; mesh.setMuted(muted); mic.textContent = muted ? "Unmute" : "Mute"; mic.setAttribute("aria-pressed", String(muted)); });
-    cam.addEventListener("click", function () { camOn = !camOn; mesh.setCamera(camOn); cam.textContent = camOn ? "Turn camera off" : "Turn camera on"; cam.setAttribute("aria-pressed", String(!camOn)); });
+    retryBtn.addEventListener("click", function () { retryBtn.hidden = true; video.retry(); });
+    mic.addEventListener("click", function () { muted = !muted; video.setMuted(muted); mic.textContent = muted ? "Unmute" : "Mute"; mic.setAttribute("aria-pressed", String(muted)); });
+    cam.addEventListener("click", function () { camOn = !camOn; video.setCamera(camOn); cam.textContent = camOn ? "Turn camera off" : "Turn camera on"; cam.setAttribute("aria-pressed", String(!camOn)); });
     root.querySelector("[data-mute-all]").addEventListener("click", function () { sock.send({ type: "mute_all" }); feedback.textContent = "Everyone else was muted."; });
     root.querySelector("[data-back-main]").addEventListener("click", function () {
       var row = tbody.querySelector('tr[data-state="breakout"]');
