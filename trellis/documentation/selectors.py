@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -401,8 +401,14 @@ def worklist_counts(*, user: User, sites: Iterable[Any], now: dt.datetime | None
     the same filters as ``worklist`` (a group session is one item, an individual session one per patient)."""
     now = now or timezone.now()
     att, notes = _worklist_querysets(user=user, program=None, sites=sites, now=now, days=days)
-    groups = att.filter(session__episode__isnull=True).values("session_id").distinct().count()
-    individual = att.filter(session__episode__isnull=False).values("session_id", "episode_id").distinct().count()
+    # One aggregate: a group session counts once; an individual session once per patient, i.e. per attendance row
+    # (one per session and episode). Filtered aggregates rather than a "session has no episode" filter, which a
+    # planner without statistics takes for a selective index condition and walks every group session ever held.
+    counts = att.aggregate(
+        groups=Count("session_id", distinct=True, filter=Q(session__episode__isnull=True)),
+        individual=Count("pk", distinct=True, filter=Q(session__episode__isnull=False)),
+    )
+    groups, individual = counts["groups"], counts["individual"]
     to_cosign = notes.filter(status=NoteStatus.AWAITING_COSIGN, cosigner=user).count()
     return groups + individual, to_cosign
 
