@@ -36,23 +36,22 @@ def _rows_from_data_migrations(request: pytest.FixtureRequest) -> None:
     """Rows that data migrations seed (built-in requirement sets, which service types count toward hours), back
     in place for a database test that runs after a transactional test emptied the tables in the same worker
     (with --dist loadfile a transactional file can run before other files). Seeded inside the test's own
-    transaction with the migrations' own idempotent functions, so nothing leaks between tests."""
+    transaction by each app's idempotent `seed_builtins()`, so nothing leaks between tests."""
     marker = request.node.get_closest_marker("django_db")
     fixtures = set(getattr(request, "fixturenames", ()))
     if not (marker or "db" in fixtures) or (marker and marker.kwargs.get("transaction")) or (
             {"transactional_db", "live_server"} & fixtures):
         return
     request.getfixturevalue("db")
-    import importlib
+    from trellis.compliance.models import RequirementSet  # after pytest-django has set Django up
+    from trellis.compliance.services import seed_builtins as seed_requirement_sets
+    from trellis.scheduling.models import ServiceTypeHours
+    from trellis.scheduling.services import seed_builtins as seed_service_type_hours
 
-    from django.apps import apps
-
-    for app, migration, model, lookup in (
-        ("compliance", "0002_seed_default_requirement_sets", "RequirementSet", {"organization": None}),
-        ("scheduling", "0005_seed_service_type_hours", "ServiceTypeHours", {}),
-    ):
-        if not apps.get_model(app, model).objects.filter(**lookup).exists():
-            importlib.import_module(f"trellis.{app}.migrations.{migration}").seed(apps, None)
+    if not RequirementSet.objects.filter(organization=None).exists():
+        seed_requirement_sets()
+    if not ServiceTypeHours.objects.exists():
+        seed_service_type_hours()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.models import Device, ThrottlingMixin
 
+from trellis.core.access import ScopedManager
 from trellis.core.models import BaseModel
 from trellis.core.validators import validate_npi, validate_phone
 
@@ -167,6 +168,9 @@ class Role(models.TextChoices):
 
 
 class SiteMembership(BaseModel):
+    site_path = "site"
+    objects = ScopedManager()
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)

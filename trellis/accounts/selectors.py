@@ -9,15 +9,13 @@ from django.db.models import Prefetch, QuerySet
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import Credential, SiteMembership, User
-from trellis.accounts.policies import sites_with
 
 
 def staff_for(user: User) -> QuerySet[User]:
     """Staff with a role at a site the user manages, with roles, profile and credentials (3 queries)."""
-    site_ids = [s.pk for s in sites_with(user, Cap.STAFF_MANAGE)]
+    managed = SiteMembership.objects.restrict(user, Cap.STAFF_MANAGE).values("user_id")
     return (
-        User.objects.filter(organization=user.organization, memberships__site_id__in=site_ids)
-        .distinct()
+        User.objects.filter(organization=user.organization, pk__in=managed)
         .select_related("profile", "profile__supervisor")
         .prefetch_related(
             Prefetch("memberships", queryset=SiteMembership.objects.select_related("site").order_by("site__name")),

@@ -29,7 +29,6 @@ from trellis.attendance.ledger import (
     build_ledger,
 )
 from trellis.attendance.models import Attendance
-from trellis.core.access import site_ids_for
 from trellis.core.clock import iso_week_bounds
 from trellis.episodes.models import Episode
 from trellis.episodes.selectors import episodes_of_patient
@@ -197,9 +196,8 @@ def current_care(user: User, patient: Any, today: date) -> dict[str, Any]:
     Bounded: one query for episodes plus the ledger selector's fixed set of queries.
     """
     # Only episodes at the user's sites: another site's program stays there (site scope, as every chart tab).
-    site_ids = set(site_ids_for(user, Cap.PATIENT_VIEW))
-    episodes = [e for e in episodes_of_patient(patient).select_related("prescriber", "case_manager")
-                if e.status == "active" and e.program.site_id in site_ids]
+    episodes = list(episodes_of_patient(patient).restrict(user, Cap.PATIENT_VIEW)
+                    .filter(status="active").select_related("prescriber", "case_manager"))
     if not episodes:
         return {"care": []}
     monday, sunday = iso_week_bounds(today)

@@ -338,11 +338,10 @@ def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
     """Chart tab "Schedule & hours": the patient's upcoming sessions and treatment-hours ledger per episode."""
 
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
-    allowed = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
-    episodes = [
-        e for e in Episode.objects.filter(patient=patient).select_related("program", "program__site", "track")
-        .order_by("-admitted_on") if e.program.site_id in allowed
-    ]
+    episodes = list(
+        Episode.objects.restrict(request.user, Cap.PATIENT_VIEW).filter(patient=patient)
+        .select_related("program", "program__site", "track").order_by("-admitted_on")
+    )
     chosen = None
     wanted = request.GET.get("episode")
     for e in episodes:
@@ -393,14 +392,13 @@ def track_ledger(request: HttpRequest, track_id: Any) -> HttpResponse:
         "track": track, "rows": rows, "monday": monday, "sunday": sunday, "names_ok": names_ok,
         "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
         "weekly_min_minutes": int(track.program.weekly_hours_min * 60),
-        "tracks": Track.objects.filter(program__site__in=sites_with(request.user, Cap.SCHEDULE_VIEW), active=True)
+        "tracks": Track.objects.restrict(request.user, Cap.SCHEDULE_VIEW).filter(active=True)
         .select_related("program"),
     })
 
 
 @capability_required(Cap.SCHEDULE_VIEW)
 def tracks(request: HttpRequest) -> HttpResponse:
-    items = Track.objects.filter(
-        program__site__in=sites_with(request.user, Cap.SCHEDULE_VIEW)
-    ).select_related("program", "program__site").order_by("program__site__name", "program__name", "name")
+    items = Track.objects.restrict(request.user, Cap.SCHEDULE_VIEW).select_related(
+        "program", "program__site").order_by("program__site__name", "program__name", "name")
     return render(request, "attendance/tracks.html", {"tracks": items})

@@ -11,13 +11,18 @@ Two insert-only tables, and one work queue:
 An edited event no longer matches its content hash; a deleted event takes its seal with it (the foreign key
 forbids otherwise) and breaks the seal chain; a removed tail no longer matches the chain head
 (`manage.py verify_audit`). In production the app's database role gets INSERT/SELECT only on both tables
-(see README, "Audit trail").
+(`manage.py db_grants --app-role ROLE --apply`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from trellis.core.access import ScopedQuerySet
 
 
 class AuditAction(models.TextChoices):
@@ -36,7 +41,16 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", "Permission denied"
 
 
+class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
+    def at_sites(self, site_ids: Iterable[int]) -> AuditEventQuerySet:
+        # An event without a site (sign-in, sign-out, a change to the organization) belongs to no one site:
+        # every reviewer of the organization's trail sees it next to the events of their own sites.
+        return self.filter(Q(site_id__in=list(site_ids)) | Q(site__isnull=True))
+
+
 class AuditEvent(models.Model):
+    site_path = "site"
+
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -58,6 +72,8 @@ class AuditEvent(models.Model):
     content_hash = models.CharField(max_length=64)
     # Which audit key made content_hash (HMAC); blank for events hashed before keying (plain SHA-256).
     key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

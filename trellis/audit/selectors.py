@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import sites_with
 from trellis.audit.models import AuditEvent
+from trellis.core.access import site_ids_for
 
 
 def _filtered(
@@ -37,10 +37,7 @@ def _filtered(
 def audit_events_for(user: Any, **filters: Any) -> QuerySet[AuditEvent]:
     """Events the reviewer may see: those at their AUDIT_VIEW sites, plus organization-wide sign-in events.
     Filters: actor, patient, start, end (dates, inclusive), action."""
-    site_ids = [s.pk for s in sites_with(user, Cap.AUDIT_VIEW)]
-    if not site_ids:
-        return AuditEvent.objects.none()
-    qs = AuditEvent.objects.filter(Q(site_id__in=site_ids) | Q(site__isnull=True))
+    qs = AuditEvent.objects.restrict(user, Cap.AUDIT_VIEW)
     return _filtered(qs, **filters).select_related("patient", "site").order_by("-id")
 
 
@@ -63,7 +60,7 @@ def audit_page_for(
     collect and sort every matching event (an OR over the site index); instead each site (and "no site") is
     read newest-first on the (site, id) index for at most `size + 1` ids, and the page is the newest of those:
     a query per site plus one, whatever the length of the trail."""
-    site_ids = [s.pk for s in sites_with(user, Cap.AUDIT_VIEW)]
+    site_ids = site_ids_for(user, Cap.AUDIT_VIEW)  # the scope of AuditEvent.objects.restrict, one site at a time
     if not site_ids:
         return AuditPage([], None, None)
     base = _filtered(AuditEvent.objects.all(), **filters)

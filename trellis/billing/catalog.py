@@ -114,11 +114,17 @@ class NotBillable(ValueError):
     """The service cannot be coded (e.g. too few minutes); the message says why."""
 
 
-def psychotherapy_code(minutes: int) -> str:
-    for floor, code in PSYCHOTHERAPY_BANDS:
+def _timed_code(minutes: int, bands: tuple[tuple[int, str], ...], refusal: str) -> str:
+    """The code of the first band (listed longest first) whose floor `minutes` meets; `refusal` under them all."""
+    for floor, code in bands:
         if minutes >= floor:
             return code
-    raise NotBillable(f"Individual psychotherapy of {minutes} minutes is under the 16-minute CPT minimum.")
+    raise NotBillable(refusal)
+
+
+def psychotherapy_code(minutes: int) -> str:
+    return _timed_code(minutes, PSYCHOTHERAPY_BANDS,
+                       f"Individual psychotherapy of {minutes} minutes is under the 16-minute CPT minimum.")
 
 
 def family_code(minutes: int, *, patient_present: bool = True) -> str:
@@ -128,10 +134,8 @@ def family_code(minutes: int, *, patient_present: bool = True) -> str:
 
 
 def em_code(minutes: int) -> str:
-    for floor, code in EM_BANDS:
-        if minutes >= floor:
-            return code
-    raise NotBillable(f"A medication-management visit of {minutes} minutes is under 10 minutes total time.")
+    return _timed_code(minutes, EM_BANDS,
+                       f"A medication-management visit of {minutes} minutes is under 10 minutes total time.")
 
 
 def evaluation_code(*, with_medical_services: bool) -> str:

@@ -257,6 +257,8 @@ class DeadlineKind(models.TextChoices):
 class CareDeadline(models.Model):
     """An open or met deadline on an episode; the worklist reads the open ones."""
 
+    site_path = "episode__program__site"
+
     episode = models.ForeignKey("episodes.Episode", on_delete=models.CASCADE, related_name="care_deadlines")
     kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     due_on = models.DateField()
@@ -264,6 +266,8 @@ class CareDeadline(models.Model):
     cancelled = models.BooleanField(default=False)
     citation = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["due_on", "id"]

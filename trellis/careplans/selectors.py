@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import sites_with
 from trellis.careplans.models import (
     CareDeadline,
     ObjectiveProgress,
@@ -87,11 +86,11 @@ def open_deadlines(episode: Any) -> list[CareDeadline]:
 
 
 def _open_deadlines(user: User, *, today: dt.date, site: Any, horizon_days: int) -> QuerySet:
-    site_ids = [s.pk for s in sites_with(user, Cap.PATIENT_VIEW)]
+    deadlines = CareDeadline.objects.restrict(user, Cap.PATIENT_VIEW)
     if site is not None:
-        site_ids = [pk for pk in site_ids if pk == site.pk]
-    return CareDeadline.objects.filter(
-        met_on__isnull=True, cancelled=False, episode__program__site_id__in=site_ids,
+        deadlines = deadlines.filter(episode__program__site=site)
+    return deadlines.filter(
+        met_on__isnull=True, cancelled=False,
         due_on__lte=today + dt.timedelta(days=horizon_days),
     )
 

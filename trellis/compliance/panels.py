@@ -14,7 +14,6 @@ from trellis.accounts.capabilities import Cap
 from trellis.audit.services import AuditAction, record, record_list_read
 from trellis.compliance import components, selectors
 from trellis.compliance.engine import STATUS_SEVERITY, Status, week_monday
-from trellis.core.access import site_ids_for
 from trellis.core.registry import TodayContext
 from trellis.episodes.models import Episode, EpisodeStatus
 
@@ -29,9 +28,8 @@ def hours_badges(episodes: list[Any], day: date) -> dict[int, str]:
 
 def chart_hours(user: Any, patient: Any, today: date) -> dict[str, Any] | None:
     """Chart overview: this week's counted hours per active episode at the user's sites."""
-    allowed = site_ids_for(user, Cap.COMPLIANCE_VIEW)
     episodes = list(
-        Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE, program__site_id__in=allowed)
+        Episode.objects.restrict(user, Cap.COMPLIANCE_VIEW).filter(patient=patient, status=EpisodeStatus.ACTIVE)
         .select_related("program__site", "track", "primary_clinician")
     )
     if not episodes:

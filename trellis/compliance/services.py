@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from trellis.accounts.models import User
 from trellis.audit.services import AuditAction, record
+from trellis.compliance.builtins import SETS
 from trellis.compliance.models import (
     PartialWeekHandling,
     PayerRequirementAssignment,
@@ -138,3 +139,28 @@ def end_assignment(*, user: User, assignment: PayerRequirementAssignment, ends_o
         assignment.ends_on = ends_on
         record(action=AuditAction.UPDATE, obj=assignment, actor=user, detail={"fields": ["ends_on"]})
     return assignment
+
+
+def seed_builtins() -> int:
+    """Create the built-in sets and rules (trellis/compliance/builtins.py) that are missing; rows that exist are
+    left as they are, so running it again changes nothing. Reference data without patient information or an
+    actor: not audited, as the data migration that first wrote it was not. Returns how many rows were created."""
+    created = 0
+    with transaction.atomic():
+        for spec in SETS:
+            rs, made = RequirementSet.objects.get_or_create(
+                organization=None, name=spec["name"],
+                defaults={k: spec[k] for k in ("description", "payer_type", "is_default", "source")},
+            )
+            created += made
+            for level, pop, lo, hi, days, per_diem, services, partial, source in spec["rules"]:
+                _, made = RequirementRule.objects.get_or_create(
+                    requirement_set=rs, level_of_care=level, population=pop,
+                    defaults={
+                        "weekly_min_hours": Decimal(lo), "weekly_max_hours": Decimal(hi) if hi else None,
+                        "min_days_per_week": days, "per_diem_min_minutes": per_diem,
+                        "min_services_per_day": services, "partial_week": partial, "source": source,
+                    },
+                )
+                created += made
+    return created

@@ -68,10 +68,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def patient_hours(request: HttpRequest, patient_id: Any) -> HttpResponse:
     """Chart tab "Hours": counted hours week by week against the requirement (SVG + table), this week's days."""
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.COMPLIANCE_VIEW)
-    allowed = {s.pk for s in sites_with(request.user, Cap.COMPLIANCE_VIEW)}
-    episodes = [e for e in Episode.objects.filter(patient=patient).select_related("program__site", "track",
-                                                                                   "primary_clinician")
-                .order_by("-admitted_on") if e.program.site_id in allowed]
+    episodes = list(Episode.objects.restrict(request.user, Cap.COMPLIANCE_VIEW).filter(patient=patient)
+                    .select_related("program__site", "track", "primary_clinician").order_by("-admitted_on"))
     wanted = request.GET.get("episode")
     chosen = next((e for e in episodes if wanted and str(e.public_id) == wanted), None)
     if chosen is None and episodes:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required
 from trellis.accounts.sites import patient_site_for
 from trellis.audit.middleware import client_ip
 from trellis.audit.services import AuditAction, record
@@ -159,8 +159,8 @@ def accounting(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     start, end = selectors.accounting_range(today_in(patient_site_zone(patient)), start, end)
     # Disclosures recorded at the user's own sites: another site's disclosures stay with that site (minimum
     # necessary); a complete accounting across sites is printed by someone who works at all of them.
-    disclosures = list(selectors.disclosures_for_patient(patient, start=start, end=end).filter(
-        site__in=sites_with(request.user, Cap.PATIENT_VIEW)))
+    disclosures = list(selectors.disclosures_for_patient(patient, start=start, end=end)
+                       .restrict(request.user, Cap.PATIENT_VIEW))
     if request.GET.get("format") == "pdf":
         if not request.user.is_authenticated:
             raise PermissionDenied

@@ -55,5 +55,10 @@ def render_part2_notice(applies: bool, *, fmt: str = "text") -> str:
     return text
 
 
+def part2_abbreviated_notice() -> str:
+    """Statement 2 of 42 CFR 2.32(a)(2), for disclosures with no room for the full notice (a claim's note)."""
+    return _texts["short"]
+
+
 def part2_notice_for(patients: Iterable[Any], *, fmt: str = "text") -> str:
     return render_part2_notice(part2_notice_applies(patients), fmt=fmt)

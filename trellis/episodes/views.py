@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.models import User
+from trellis.accounts.models import SiteMembership, User
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record
 from trellis.consents.policies import can_disclose
@@ -59,16 +59,15 @@ def episodes_tab(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.PATIENT_VIEW)
     record(action=AuditAction.READ, obj=patient, detail={"view": "episodes"})
     episodes = list(selectors.episodes_for(request.user).filter(patient=patient).select_related("discharge_record"))
-    site_ids = [s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)]
     context = chart_context(request, patient, "episodes")
     context.update({
         "episodes": episodes,
-        "intakes": list(IntakeAssessment.objects.filter(patient=patient, site_id__in=site_ids)
+        "intakes": list(IntakeAssessment.objects.restrict(request.user, Cap.PATIENT_VIEW).filter(patient=patient)
                         .select_related("clinician")[:20]),
-        "screens": list(SuicideRiskScreen.objects.filter(patient=patient, site_id__in=site_ids)
+        "screens": list(SuicideRiskScreen.objects.restrict(request.user, Cap.PATIENT_VIEW).filter(patient=patient)
                         .prefetch_related("safety_plans")[:10]),
-        "determinations": list(LevelOfCareDetermination.objects.filter(patient=patient, program__site_id__in=site_ids)
-                               .select_related("program")[:10]),
+        "determinations": list(LevelOfCareDetermination.objects.restrict(request.user, Cap.PATIENT_VIEW)
+                               .filter(patient=patient).select_related("program")[:10]),
         "can_admit": policies.can_admit(request.user),
         "can_intake": request.user.is_authenticated and bool(sites_with(request.user, Cap.INTAKE_WRITE)),
     })
@@ -81,7 +80,7 @@ def admit(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     if request.method == "GET":  # the form shows the chart header: a read of the record
         record(action=AuditAction.READ, obj=patient, detail={"view": "admit"})
     sites = sites_with(request.user, Cap.EPISODE_ADMIT)
-    programs = Program.objects.filter(site__in=[s.pk for s in sites], active=True).select_related("site")
+    programs = Program.objects.restrict(request.user, Cap.EPISODE_ADMIT).filter(active=True).select_related("site")
     program = None
     pid = request.GET.get("program")
     if pid:
@@ -229,13 +228,13 @@ def step_down(request: HttpRequest, episode_id: UUID) -> HttpResponse:
     if episode.status == EpisodeStatus.DISCHARGED:
         return redirect("episodes:episode", episode_id=episode.public_id)
     rank = LEVEL_RANK.get(episode.program.level_of_care, 0)
-    sites = sites_with(request.user, Cap.EPISODE_ADMIT)
-    lower = [p.pk for p in Program.objects.filter(site__in=[s.pk for s in sites], active=True,
-                                                   organization=episode.program.organization)
+    lower = [p.pk for p in Program.objects.restrict(request.user, Cap.EPISODE_ADMIT)
+             .filter(active=True, organization=episode.program.organization)
              if LEVEL_RANK.get(p.level_of_care, 0) < rank]
     programs = Program.objects.filter(pk__in=lower).select_related("site")
-    staff = User.objects.filter(memberships__site__in=[s.pk for s in sites], memberships__role__in=[
-        "therapist", "program_director"], is_active=True).distinct().order_by("full_name")
+    clinicians = SiteMembership.objects.restrict(request.user, Cap.EPISODE_ADMIT).filter(
+        role__in=["therapist", "program_director"]).values("user_id")
+    staff = User.objects.filter(pk__in=clinicians, is_active=True).order_by("full_name")
     form = episode_forms.StepDownForm(request.POST or None, programs=programs, staff=staff,
                                         initial={"discharged_on": today_in(episode.program.site.zone)})
     if request.method == "POST" and form.is_valid():

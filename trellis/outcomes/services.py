@@ -13,17 +13,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from trellis.accounts.models import SiteMembership
 from trellis.audit.services import AuditAction, record
 from trellis.core.clock import local_date
 from trellis.core.errors import ConflictError, DomainError
 from trellis.episodes.models import Episode, EpisodeStatus
 from trellis.outcomes import library, senders
+from trellis.outcomes.alerts import Step, escalate_alert, notify, users_with_roles
 from trellis.outcomes.models import (
     Administration,
     AdministrationMode,
@@ -38,6 +37,7 @@ from trellis.outcomes.models import (
     SelfCompletionLink,
 )
 from trellis.outcomes.scoring import AnswerError, Definition, DefinitionError, parse_definition, score
+from trellis.outcomes.tasks import schedule_escalation
 from trellis.outcomes.windows import Window, episode_windows
 from trellis.patients.models import FlagKind
 from trellis.patients.services import set_flag
@@ -359,25 +359,6 @@ def patient_save(*, link: SelfCompletionLink, answers: dict[str, Any], complete:
 # ---------------------------------------------------------------------------------------------------------
 # Critical alerts
 # ---------------------------------------------------------------------------------------------------------
-def _users_with_roles(site_id: int, roles: list[str]) -> list[Any]:
-    user_ids = SiteMembership.objects.filter(site_id=site_id, role__in=roles,
-                                             user__is_active=True).values_list("user_id", flat=True)
-    return list(get_user_model().objects.filter(pk__in=list(user_ids)))
-
-
-def _notify(alert: CriticalAlert, users: list[Any]) -> None:
-    site = alert.episode.program.site
-    messages = [senders.alert_message(to=u.email, site_name=site.name, url=f"{settings.TRELLIS_PUBLIC_URL}/outcomes/alerts/")
-                for u in users if u.email]
-
-    def send() -> None:
-        sender = senders.get_sender()
-        for m in messages:
-            sender.send(m)
-
-    transaction.on_commit(send)
-
-
 def raise_alert(*, administration: Administration, item_key: str, message: str) -> CriticalAlert:
     """An urgent task for the primary clinician and the site's on-call role(s), and a banner on the chart."""
     episode = administration.episode
@@ -389,7 +370,7 @@ def raise_alert(*, administration: Administration, item_key: str, message: str) 
         recipients: dict[int, tuple[Any, str]] = {}
         if episode.primary_clinician_id and episode.primary_clinician.is_active:
             recipients[episode.primary_clinician_id] = (episode.primary_clinician, RecipientReason.PRIMARY)
-        for user in _users_with_roles(episode.program.site_id, settings.TRELLIS_OUTCOMES_ON_CALL_ROLES):
+        for user in users_with_roles(episode.program.site_id, settings.TRELLIS_OUTCOMES_ON_CALL_ROLES):
             recipients.setdefault(user.pk, (user, RecipientReason.ON_CALL))
         AlertRecipient.objects.bulk_create(
             [AlertRecipient(alert=alert, user=u, reason=r, notified_at=now) for u, r in recipients.values()]
@@ -398,7 +379,8 @@ def raise_alert(*, administration: Administration, item_key: str, message: str) 
         record(action=AuditAction.CREATE, obj=alert, patient=episode.patient,
                detail={"administration": str(administration.public_id), "item": item_key,
                        "recipients": len(recipients)})
-        _notify(alert, [u for u, _ in recipients.values()])
+        notify(alert, [u for u, _ in recipients.values()])
+        schedule_escalation(alert)
     return alert
 
 
@@ -428,37 +410,22 @@ def acknowledge_alert(*, alert: CriticalAlert, actor: User, action_taken: str) -
 
 
 def escalate_overdue_alerts(*, now: datetime | None = None) -> list[CriticalAlert]:
-    """Open alerts unacknowledged for TRELLIS_OUTCOMES_ESCALATE_MINUTES since raised (or since the last
-    escalation) go one level up: the site's escalation roles are added as recipients and everyone is notified
-    again. Run every few minutes (manage.py escalate_outcome_alerts)."""
+    """Catch-up for the escalation task (trellis/outcomes/tasks.py): take the due step of every open alert left
+    unacknowledged for TRELLIS_OUTCOMES_ESCALATE_MINUTES since raised or last escalated, and queue its next one
+    (for a task queue that was down, or a backend that cannot defer). Safe next to the task: each step is taken
+    from the level seen here, so an alert the task escalated meanwhile is left alone (manage.py
+    escalate_outcome_alerts)."""
     now = now or timezone.now()
-    minutes = settings.TRELLIS_OUTCOMES_ESCALATE_MINUTES
-    cutoff = now - timedelta(minutes=minutes)
+    cutoff = now - timedelta(minutes=settings.TRELLIS_OUTCOMES_ESCALATE_MINUTES)
     due = CriticalAlert.objects.filter(status=AlertStatus.OPEN).filter(
         Q(escalated_at__isnull=True, raised_at__lte=cutoff) | Q(escalated_at__lte=cutoff)
     )
     escalated = []
-    for alert_id in list(due.values_list("pk", flat=True)[:500]):
-        with transaction.atomic():
-            alert = (CriticalAlert.objects.select_for_update(of=("self",))
-                     .select_related("episode__program__site", "episode__patient").get(pk=alert_id))
-            if alert.status != AlertStatus.OPEN:
-                continue
-            alert.escalation_level += 1
-            alert.escalated_at = now
-            alert.save(update_fields=["escalation_level", "escalated_at", "updated_at"])
-            existing = set(alert.recipients.values_list("user_id", flat=True))
-            new = [u for u in _users_with_roles(alert.episode.program.site_id,
-                                                settings.TRELLIS_OUTCOMES_ESCALATION_ROLES)
-                   if u.pk not in existing]
-            AlertRecipient.objects.bulk_create(
-                [AlertRecipient(alert=alert, user=u, reason=RecipientReason.ESCALATION, notified_at=now) for u in new]
-            )
-            everyone = list(get_user_model().objects.filter(pk__in=existing | {u.pk for u in new}))
-            record(action=AuditAction.UPDATE, obj=alert, patient=alert.episode.patient, actor=None,
-                   detail={"escalation_level": alert.escalation_level, "added": len(new)})
-            _notify(alert, everyone)
-            escalated.append(alert)
+    for alert_id, level in list(due.values_list("pk", "escalation_level")[:500]):
+        result = escalate_alert(alert_id=alert_id, from_level=level, now=now)
+        if result.step == Step.ESCALATED and result.alert is not None:
+            schedule_escalation(result.alert)
+            escalated.append(result.alert)
     return escalated
 
 

@@ -6,24 +6,20 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
-from trellis.accounts.policies import has_capability, may_open_route, sites_with
+from trellis.accounts.policies import has_capability, may_open_route
 from trellis.core.registry import chart_panels, chart_tabs
-from trellis.patients.models import Patient, PatientFlag, PatientSite
+from trellis.patients.models import Patient, PatientFlag
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
 
 def patients_for(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[Patient]:
-    site_ids = [site.pk for site in sites_with(user, capability)]
-    if not site_ids:
-        return Patient.objects.none()
-    linked = PatientSite.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-    return Patient.objects.filter(Exists(linked))
+    return Patient.objects.restrict(user, capability)
 
 
 def parse_dob(text: str) -> date | None:

@@ -19,9 +19,9 @@ from trellis.programs.models import Program, Room, Track
 
 @capability_required(Cap.PROGRAM_MANAGE)
 def setup(request: HttpRequest) -> HttpResponse:
-    sites = sites_with(request.user, Cap.PROGRAM_MANAGE)
-    programs = list(Program.objects.filter(site__in=sites).select_related("site").prefetch_related("tracks"))
-    rooms = list(Room.objects.filter(site__in=sites).select_related("site"))
+    programs = list(Program.objects.restrict(request.user, Cap.PROGRAM_MANAGE).select_related("site")
+                    .prefetch_related("tracks"))
+    rooms = list(Room.objects.restrict(request.user, Cap.PROGRAM_MANAGE).select_related("site"))
     return render(request, "programs/setup.html", {"programs": programs, "rooms": rooms})
 
 

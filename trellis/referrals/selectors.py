@@ -40,10 +40,6 @@ BOARD_COLUMNS = [
 BOARD_CARD_LIMIT = 50  # per column page; "Show more" loads the next page of that column
 
 
-def _site_ids(user: User, capability: str) -> list[int]:
-    return [s.pk for s in sites_with(user, capability)]
-
-
 def sources_for(user: User) -> QuerySet[ReferralSource]:
     orgs = {s.organization_id for s in sites_with(user, Cap.REFERRAL_VIEW)}
     return ReferralSource.objects.filter(organization_id__in=orgs).prefetch_related("contacts")
@@ -54,7 +50,7 @@ def loss_reasons_for(organization: Any) -> QuerySet[LossReason]:
 
 
 def referrals_for(user: User, capability: str = Cap.REFERRAL_VIEW) -> QuerySet[Referral]:
-    return Referral.objects.filter(site_id__in=_site_ids(user, capability)).select_related(
+    return Referral.objects.restrict(user, capability).select_related(
         "site", "source", "owner", "program", "loss_reason", "patient"
     )
 
@@ -147,15 +143,15 @@ def intake_detail(intake: IntakeAssessment) -> IntakeAssessment:
 
 
 def intakes_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[IntakeAssessment]:
-    return IntakeAssessment.objects.filter(site_id__in=_site_ids(user, capability))
+    return IntakeAssessment.objects.restrict(user, capability)
 
 
 def screens_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[SuicideRiskScreen]:
-    return SuicideRiskScreen.objects.filter(site_id__in=_site_ids(user, capability))
+    return SuicideRiskScreen.objects.restrict(user, capability)
 
 
 def determinations_scope(user: User, capability: str = Cap.PATIENT_VIEW) -> QuerySet[LevelOfCareDetermination]:
-    return LevelOfCareDetermination.objects.filter(program__site_id__in=_site_ids(user, capability))
+    return LevelOfCareDetermination.objects.restrict(user, capability)
 
 
 def unresolved_high_risk(patient: Any) -> list[SuicideRiskScreen]:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from trellis.accounts.capabilities import Cap
 from trellis.accounts.policies import capability_required, sites_with
 from trellis.audit.services import AuditAction, record, record_list_read
-from trellis.core.access import get_scoped_or_404
+from trellis.core.access import get_scoped_or_404, site_ids_for
 from trellis.core.errors import DomainError
 from trellis.core.forms import apply_domain_error
 from trellis.core.part2 import part2_notice_for
@@ -133,7 +133,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     filters = _filters(form, request, the_day, the_day)
     filters.include_cancelled = True
     (cal_day,) = selectors.calendar(request.user, filters, with_patients=True)
-    names_ok = {s.pk for s in sites_with(request.user, Cap.PATIENT_VIEW)}
+    names_ok = set(site_ids_for(request.user, Cap.PATIENT_VIEW))
     shown = [m.patient for e in cal_day.entries if e.session.site_id in names_ok
              for m in (e.roster.members if e.roster else [])]
     record(action=AuditAction.PRINT, object_type="day_sheet", object_id=the_day.isoformat(),
@@ -386,7 +386,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     sites = sites_with(request.user, Cap.SCHEDULE_MANAGE)
     today = _today(sites)
     episodes = (
-        Episode.objects.filter(active_on(today), program__site__in=sites)
+        Episode.objects.restrict(request.user, Cap.SCHEDULE_MANAGE).filter(active_on(today))
         .select_related("patient", "program", "program__site")
         .order_by("patient__legal_last_name", "patient__legal_first_name")
     )

@@ -34,6 +34,7 @@ from trellis.billing.x12 import claims as x12
 from trellis.billing.x12.common import Envelope, X12BuildError
 from trellis.billing.x12.validate import validate_x12
 from trellis.billing.x12.writer import Interchange, Transaction, write_837i, write_837p
+from trellis.core.part2 import part2_abbreviated_notice
 
 MAX_CLAIMS_PER_TRANSACTION = 5000  # 837 IG 1.4.x recommends at most 5000 CLM per ST-SE
 
@@ -111,6 +112,9 @@ def to_x12_claim(claim: Claim) -> x12.Claim:
         condition_codes=tuple(c.strip() for c in claim.condition_codes.split(",") if c.strip()),
         statement_from=claim.statement_from if institutional else None,
         statement_to=claim.statement_to if institutional else None,
+        # 42 CFR 2.32(a): a disclosure made with the patient's consent (2.31, 2.33) is accompanied by the notice;
+        # a claim carries the abbreviated Statement 2, the only form that fits the claim's 80-character note.
+        billing_note=part2_abbreviated_notice() if claim.episode.program.is_part2 else "",
     )
 
 

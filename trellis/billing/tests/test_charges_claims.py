@@ -274,3 +274,17 @@ def test_part2_program_needs_a_consent_naming_the_payer(world) -> None:
     sign_consent(consent=consent, signer_name="Jane Doe0", collected_by=None, ip_address=None,
                  signed_at=dt.datetime(2026, 1, 2, 15, 0, tzinfo=dt.UTC))
     assert services.scrub_claims(claims=[claim], today=TODAY)[claim.pk] == []
+    # The claim is a disclosure of Part 2 records: it carries the 42 CFR 2.32(a)(2) notice, and still validates.
+    (batch,) = services.build_batches(organization=world.site.organization, claims=[claim])
+    assert "NTE*ADD*42 CFR PART 2 PROHIBITS UNAUTHORIZED USE OR DISCLOSURE OF THESE RECORDS.~" in batch.content
+    assert validate_x12(batch.content).valid
+
+
+def test_claims_of_other_programs_carry_no_part2_note(world) -> None:
+    ep = world.patient()
+    world.attend(ep, MONDAY)
+    _capture(world)
+    (claim,) = _claims(world)
+    services.scrub_claims(claims=[claim], today=TODAY)
+    (batch,) = services.build_batches(organization=world.site.organization, claims=[claim])
+    assert "NTE*" not in batch.content

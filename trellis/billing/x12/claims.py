@@ -119,6 +119,9 @@ class Claim:
     patient_status: str = "30"  # 837I CL103 (NUBC patient discharge status: 30 still a patient, 01 home)
     admission_type: str = "3"  # 837I CL101 (NUBC priority of visit: 3 elective)
     admission_source: str = "1"  # 837I CL102 (NUBC point of origin: 1 non-health-care facility)
+    # 2300 NTE*ADD (837P "Claim Note", 837I "Billing Note", 80 characters): the abbreviated 42 CFR 2.32(a)(2)
+    # redisclosure notice when the claim discloses records of a Part 2 program.
+    billing_note: str = ""
     notes: tuple[str, ...] = field(default=())  # not written; room for scrubber context
 
     @property

@@ -255,6 +255,14 @@ def _claim_refs(claim: Claim) -> list[str]:
         segs.append(segment("REF", "G1", text(claim.prior_authorization, field="Prior authorization", max_len=50)))
     if claim.frequency_code != FREQ_ORIGINAL:
         segs.append(segment("REF", "F8", text(claim.payer_claim_number, field="Payer claim number", max_len=50)))
+    if claim.billing_note:
+        # 2300 NTE follows the REFs and precedes HI in both guides (X222A1 and X223A2, position 1900); ADD is
+        # "additional information", the one note code both guides allow. NTE02 is at most 80 characters: a
+        # longer note is refused rather than cut, since a cut notice would say something else.
+        note = text(claim.billing_note, field="Claim note")
+        if len(note) > 80:
+            raise X12BuildError(f"Claim {claim.patient_control_number}: the claim note is longer than 80 characters.")
+        segs.append(segment("NTE", "ADD", note))
     return segs
 
 

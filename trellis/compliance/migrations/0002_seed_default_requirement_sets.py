@@ -4,6 +4,13 @@ from decimal import Decimal
 
 from django.db import migrations
 
+# A frozen copy, deliberately not a call to trellis.compliance.services.seed_builtins(). A migration runs against
+# the schema as it was at this point in history (the `apps` argument), on a new database long after the models
+# have moved on; the service is written against today's models and will change with them (a new required field,
+# a renamed one), and calling it here would then break `migrate` on every new database while existing ones, which
+# ran this long ago, never notice. Later changes to the built-in data ship as new data migrations;
+# compliance/tests/test_builtins.py checks that a migrated database holds what builtins.py defines.
+
 ASAM = "ASAM Criteria, 3rd ed. (2013): Level 2.1 IOP 9+ h/week adults, 6+ h adolescents; Level 2.5 PHP 20+ h/week"
 MEDICARE_PHP = "42 CFR 410.43(c)(1) and CY2024 OPPS final rule (88 FR 81540): PHP at least 20 hours of services/week"
 MEDICARE_IOP = "CY2024 OPPS final rule (88 FR 81540), 42 CFR 410.44: IOP at least 9 hours of services/week"

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from trellis.accounts.capabilities import Cap
-from trellis.accounts.policies import capability_required, sites_with
+from trellis.accounts.policies import capability_required
 from trellis.audit.services import AuditAction, record
 from trellis.core.access import get_scoped_or_404
 from trellis.core.errors import DomainError
@@ -34,7 +34,7 @@ def private_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def private_new(request: HttpRequest, patient_id: Any) -> HttpResponse:
     patient = get_scoped_or_404(request, Patient, patient_id, capability=Cap.NOTE_WRITE)
-    episode = (Episode.objects.filter(patient=patient, program__site__in=sites_with(request.user, Cap.NOTE_WRITE))
+    episode = (Episode.objects.restrict(request.user, Cap.NOTE_WRITE).filter(patient=patient)
                .select_related("program__site", "patient").order_by("-admitted_on").first())
     if episode is None:
         messages.error(request, "This patient has no episode of care at your sites.")

@@ -1,4 +1,5 @@
-"""FHIR R4 export validated with fhir.resources; query counts independent of data size; the escalation command."""
+"""FHIR R4 export validated twice, by two independent model sets (fhir.resources' R4B models and the SMART on FHIR
+client's R4 4.0.1 models, strict); query counts independent of data size; the escalation command."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhirclient.models.bundle import Bundle as R4Bundle
 
 from trellis.core.testing.factories import PatientFactory
 from trellis.outcomes import library, selectors, services
@@ -24,12 +26,33 @@ from trellis.scheduling.testing import admit
 pytestmark = pytest.mark.django_db
 
 
-# fhir.resources 8 ships FHIR R5 by default and R4B (4.3.0) as a sub-package; QuestionnaireResponse and
-# Observation are unchanged between R4 (4.0.1) and R4B for every element used here.
+# fhir.resources 8 ships FHIR R5 by default and R4B (4.3.0) as a sub-package, not R4; the SMART on FHIR client
+# (fhirclient 4.3) has models generated from FHIR 4.0.1 (R4) itself. In strict mode it refuses an unknown
+# element, a wrong type or a missing required element anywhere in the bundle, entries included.
+def _valid_r4(data: dict) -> R4Bundle:
+    bundle = R4Bundle(data, strict=True)
+    assert [e.resource.resource_type for e in bundle.entry][0] == "QuestionnaireResponse"
+    return bundle
+
+
+def test_the_r4_check_can_fail(episode, complete_phq9):
+    from fhirclient.models.fhirabstractbase import FHIRValidationError
+
+    data = export_bundle(complete_phq9([1] * 9), library.get_instrument("phq9"))
+    data["entry"][0]["resource"]["statusReason"] = "R5 only"  # an element R4 QuestionnaireResponse lacks
+    with pytest.raises(FHIRValidationError):
+        R4Bundle(data, strict=True)
+    del data["entry"][0]["resource"]["statusReason"]
+    del data["entry"][1]["resource"]["code"]  # Observation.code is 1..1
+    with pytest.raises(FHIRValidationError):
+        R4Bundle(data, strict=True)
+
+
 def test_phq9_exports_valid_questionnaire_response_and_loinc_observation(episode, complete_phq9):
     a = complete_phq9([1, 2, 1, 3, 0, 2, 1, 0, 0])
     data = export_bundle(a, library.get_instrument("phq9"))
     bundle = Bundle.model_validate(data)
+    _valid_r4(data)
     qr = QuestionnaireResponse.model_validate(data["entry"][0]["resource"])
     assert qr.status == "completed" and len(qr.item) == 9
     assert qr.subject.reference == f"Patient/{episode.patient.public_id}"
@@ -47,11 +70,13 @@ def test_gad7_and_pcl5_observations(episode, therapist):
                                   answers={f"q{i}": 2 for i in range(1, 21)}, actor=therapist).administration
     data = export_bundle(a, library.get_instrument("pcl5"))
     Bundle.model_validate(data)
+    _valid_r4(data)
     codes = [e["resource"]["code"]["coding"][0]["code"] for e in data["entry"][1:]]
     assert codes[0] == "101698-9" and len(codes) == 5  # total + four clusters
     g = services.enter_from_paper(episode=episode, instrument_key="gad7", window_key="",
                                   answers={f"q{i}": 1 for i in range(1, 8)}, actor=therapist).administration
     data = export_bundle(g, library.get_instrument("gad7"))
+    _valid_r4(data)
     obs = Observation.model_validate(data["entry"][1]["resource"])
     assert obs.code.coding[0].code == "70274-6"
 
@@ -63,6 +88,7 @@ def test_bam_exports_subscales_without_loinc(episode, therapist):
                                   actor=therapist).administration
     data = export_bundle(a, library.get_instrument("bam"))
     Bundle.model_validate(data)
+    _valid_r4(data)
     assert {e["resource"]["code"]["coding"][0]["code"] for e in data["entry"][1:]} == {
         "bam.use", "bam.risk", "bam.protective"}
 

@@ -2,7 +2,12 @@
 
 from django.db import migrations
 
-# Frozen copy: a data migration must not change when programs.models does.
+# Frozen copy: a data migration must not change when programs.models does. Deliberately not a call to
+# trellis.scheduling.services.seed_builtins(): that service uses today's models and defaults, while a migration
+# runs against the schema as it was here (the `apps` argument) on a new database long after the models have moved
+# on; a call would break `migrate` on new databases as soon as the model changed, and silently seed different
+# rows on new and old databases when the defaults did. Later changes ship as new data migrations;
+# scheduling/tests/test_builtins.py checks that a migrated database holds what the service would create.
 DEFAULTS = {
     "group_psychotherapy": True,
     "skills_group": True,

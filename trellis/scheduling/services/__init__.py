@@ -12,6 +12,7 @@ The writes are split by concern into the modules of this package; callers import
 from __future__ import annotations
 
 from trellis.scheduling.services.appointments import book_appointment, create_session
+from trellis.scheduling.services.builtins import seed_builtins
 from trellis.scheduling.services.checks import Interval, check_site_hours, find_conflicts, site_today
 from trellis.scheduling.services.closures import create_closure
 from trellis.scheduling.services.feeds import create_feed_token, revoke_feed_token
@@ -47,6 +48,7 @@ __all__ = [
     "move_session",
     "restaff_session",
     "revoke_feed_token",
+    "seed_builtins",
     "site_today",
     "update_series",
 ]

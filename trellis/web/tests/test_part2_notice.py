@@ -38,8 +38,9 @@ NOT_WALKED_HERE = {
     # the consent's scope on the letter and the exported summary.
     "episodes:referral_letter": "disclosure under a release; trellis/consents/tests/test_disclosures.py",
     "episodes:export_summary": "disclosure under a release; trellis/consents/tests/test_disclosures.py",
-    # Not carrying the notice: an X12 837 claim file has no segment for it (a disclosure for payment).
-    "billing:download": "X12 837 batch to the clearinghouse: payment disclosure, no notice segment",
+    # An X12 837 batch carries the abbreviated 2.32(a)(2) statement in each Part 2 claim's 2300 NTE*ADD
+    # (the full statement does not fit the 80-character note).
+    "billing:download": "837 claim note; trellis/billing/tests/test_charges_claims.py and x12/tests/test_writer.py",
 }
 LOOKS_LIKE_PRINT = re.compile(r"pdf|print|sheet|export|letter|download|fhir|csv", re.IGNORECASE)
 

@@ -82,6 +82,28 @@ def test_replacement_and_void_carry_payer_claim_number(frequency: str, writer) -
     assert result.valid, result.errors
 
 
+@pytest.mark.parametrize("writer", [write_837p, write_837i])
+def test_part2_notice_rides_in_the_claim_note_and_validates(writer) -> None:
+    """42 CFR 2.32(a)(2) Statement 2 in 2300 NTE*ADD (X222A1 Claim Note / X223A2 Billing Note, position 1900:
+    after the REFs, before HI), accepted by pyx12."""
+    base = samples.per_service_week() if writer is write_837p else samples.per_diem_iop_week()
+    claim = dataclasses.replace(base, billing_note="42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    out = writer(samples.interchange(claim))
+    segs = _segments(out)
+    note = "NTE*ADD*42 CFR PART 2 PROHIBITS UNAUTHORIZED USE OR DISCLOSURE OF THESE RECORDS."
+    assert segs.count(note) == 1
+    assert segs.index(note) < next(i for i, seg in enumerate(segs) if seg.startswith("HI*"))
+    result = validate_x12(out)
+    assert result.valid, result.errors
+    _assert_counts(out)
+
+
+def test_a_claim_note_that_does_not_fit_is_refused_not_cut() -> None:
+    claim = dataclasses.replace(samples.per_service_week(), billing_note="X" * 81)
+    with pytest.raises(X12BuildError, match="longer than 80"):
+        write_837p(samples.interchange(claim))
+
+
 def test_replacement_without_payer_claim_number_is_refused() -> None:
     claim = dataclasses.replace(samples.per_service_week(), frequency_code="7")
     with pytest.raises(X12BuildError, match="REF\\*F8"):

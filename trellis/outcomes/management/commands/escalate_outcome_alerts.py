@@ -1,4 +1,5 @@
-"""Escalate critical-answer alerts left unacknowledged (run every few minutes from cron or a timer)."""
+"""Catch-up for the escalation task (trellis/outcomes/tasks.py): escalate every critical-answer alert whose step
+is overdue and queue its next step. Run hourly from cron or a timer, and after the task worker was down."""
 
 from django.core.management.base import BaseCommand
 
