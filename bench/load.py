@@ -1,7 +1,10 @@
 """Load test: simulated staff against a real ASGI server (uvicorn), over a realistic mix of pages and writes.
 
 Each simulated staff member is a thread with its own keep-alive HTTP connection and signed-in session, looping
-without think time until the deadline (a closed loop: at most one request in flight per staff member). Writes
+until the deadline with at most one request in flight. With ``think=0`` it is a closed loop without think time
+(the next request leaves as soon as the answer arrives: on a small machine the queue, not the page, sets the
+latency). With ``think=T`` each staff member pauses after every answer for a random time, exponential with mean
+T seconds (staff read a page before the next click), and starts after such a pause. Writes
 go through the real forms: the attendance sheet is fetched, every attended row's modality toggled between in
 person and video (with a correction reason) and posted; a draft note the staff member wrote is fetched and signed.
 """
@@ -74,12 +77,17 @@ class Browser:
         return self._request("POST", path, urllib.parse.urlencode(fields))
 
 
-def _mark(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample]) -> None:
+def _no_pause() -> None:
+    return None
+
+
+def _mark(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample], pause=_no_pause) -> None:
     sheet = rng.choice(actor.sheets)
     status, html, ms = browser.get(sheet)
     out.append(Sample("attendance sheet", status, ms))
     if status != 200:
         return
+    pause()  # the facilitator reads the sheet before saving it
     action, fields = form_fields(html, action_contains=sheet)
     toggled, changed = [], 0
     for name, value in fields:
@@ -94,7 +102,8 @@ def _mark(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample])
     out.append(Sample("mark attendance (POST)", status, ms))
 
 
-def _sign(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample], lock: threading.Lock) -> None:
+def _sign(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample], lock: threading.Lock,
+          pause=_no_pause) -> None:
     with lock:
         note = actor.drafts.pop() if actor.drafts else None
     if note is None:
@@ -109,6 +118,7 @@ def _sign(browser: Browser, actor: Actor, rng: random.Random, out: list[Sample],
         action, fields = form_fields(html, form_id="note-form")
     except LookupError:
         return  # a draft this user may no longer edit (signed meanwhile, or not a group note screen)
+    pause()  # the author reads the note before signing it
     status, _, ms = browser.post(action, [*fields, ("action", "sign")])
     out.append(Sample("sign note (POST)", status, ms))
 
@@ -119,6 +129,7 @@ MIX = (("chart", 40), ("calendar", 15), ("sheet", 15), ("mark", 15), ("today", 1
 def run_load(
     host: str, port: int, actors: list[Actor], *, users: int, seconds: float, week_url: str, seed: int = 7,
     sample_connections=None,  # a callable returning the server's connection count
+    think: float = 0.0,  # mean think time in seconds (exponential); 0: closed loop without think time
 ) -> dict:
     deadline = time.monotonic() + seconds
     samples: list[Sample] = []
@@ -131,6 +142,12 @@ def run_load(
         actor = actors[i % len(actors)]
         browser = Browser(host, port, actor.cookie)
         local: list[Sample] = []
+
+        def pause() -> None:
+            if think > 0:  # never past the deadline
+                time.sleep(max(0.0, min(rng.expovariate(1 / think), deadline - time.monotonic())))
+
+        pause()  # staff do not all click at the same instant
         while time.monotonic() < deadline:
             kind = rng.choice(kinds)
             try:
@@ -144,16 +161,17 @@ def run_load(
                     status, _, ms = browser.get(rng.choice(actor.sheets))
                     local.append(Sample("attendance sheet", status, ms))
                 elif kind == "mark":
-                    _mark(browser, actor, rng, local)
+                    _mark(browser, actor, rng, local, pause)
                 elif kind == "today":
                     status, _, ms = browser.get("/")
                     local.append(Sample("today", status, ms))
                 else:
-                    _sign(browser, actor, rng, local, lock)
+                    _sign(browser, actor, rng, local, lock, pause)
             except Exception as exc:  # noqa: BLE001 - counted as an error of the run
                 with lock:
                     failures[type(exc).__name__] += 1
                 browser.conn = None
+            pause()
         with lock:
             samples.extend(local)
 

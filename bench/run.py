@@ -7,8 +7,9 @@ uvicorn, and the audit trail at a million events.
 
 Environment: BENCH_PATIENTS (10000), BENCH_WEEKS (8), BENCH_REPEAT (11), BENCH_SECTIONS
 (pages,writes,load,audit), BENCH_LOAD_USERS (50), BENCH_LOAD_SECONDS (60), BENCH_LOAD_WORKERS (2),
-BENCH_SERVER (workers: one uvicorn with --workers N | processes: N single-process uvicorns), BENCH_AUDIT_EVENTS
-(1000000). A database that already holds the demo organization is reused as it is (seeding is skipped).
+BENCH_SERVER (workers: one uvicorn with --workers N | processes: N single-process uvicorns), BENCH_THINK_SECONDS
+(10: the load test runs closed-loop, then with an exponential think time of that mean; 0 runs only the first),
+BENCH_AUDIT_EVENTS (1000000). A database that already holds the demo organization is reused as it is (seeding is skipped).
 
 Speed is measured here, never asserted in tests. Everything runs on loopback; every loop is bounded by a count
 or a deadline. Pages are measured interleaved with the framework floor (a minimal signed-in page through every
@@ -42,6 +43,11 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 LOAD_WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
 SERVER_MODE = os.environ.get("BENCH_SERVER", "workers")
 AUDIT_EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+# Mean think time of the load test's staff, in seconds (exponential): the load section runs once closed-loop
+# (0: no think time) and once with it. Staff read a page for some seconds before the next click; 10 s is a
+# modest estimate for a clinician moving between a chart, the calendar and an attendance sheet.
+THINK_SECONDS = float(os.environ.get("BENCH_THINK_SECONDS", "10"))
+THINK_MODES = (0.0, THINK_SECONDS) if THINK_SECONDS > 0 else (0.0,)
 
 if not os.environ.get("DATABASE_URL"):
     os.environ["TRELLIS_DATA_DIR"] = tempfile.mkdtemp(prefix="trellis-bench-")
@@ -177,18 +183,36 @@ def bench_pages() -> None:
     out("|---|---:|---:|---:|---:|---:|")
     clients: dict[str, Client] = {}
     floor_url = reverse("bench_floor")
+    failed: list[str] = []
     for label, email, url in heavy_pages():
         client = clients.setdefault(email, signed_in(email))
-        client.get(floor_url)
+        _require_ok("the framework floor", floor_url, client.get(floor_url).status_code)
         client.get(url)  # warm-up
-        pages, floors, queries, status = [], [], 0, 0
+        pages, floors, queries, statuses = [], [], 0, set()
         for _ in range(REPEAT):
-            floors.append(_timed(client, floor_url)[0])
+            floor_ms, _, floor_status = _timed(client, floor_url)
+            _require_ok("the framework floor", floor_url, floor_status)
+            floors.append(floor_ms)
             ms, queries, status = _timed(client, url)
             pages.append(ms)
+            statuses.add(status)
         page_ms, floor_ms = statistics.median(pages), statistics.median(floors)
-        out(f"| {label} | {page_ms:.1f} | {floor_ms:.1f} | {page_ms / floor_ms:.1f}× | {queries} | {status} |")
+        shown = "/".join(str(s) for s in sorted(statuses))
+        out(f"| {label} | {page_ms:.1f} | {floor_ms:.1f} | {page_ms / floor_ms:.1f}× | {queries} | {shown} |")
+        if statuses != {200}:
+            failed.append(f"{label} ({url}) answered {shown}")
     out()
+    if failed:
+        # a page that answered an error measured the error page, not the page: the run is not a result
+        raise SystemExit("bench: pages did not answer 200 (rerun with BENCH_DEBUG=1 to see the answers):\n  "
+                         + "\n  ".join(failed))
+
+
+def _require_ok(label: str, url: str, status: int) -> None:
+    """Stop the run when the floor does not answer 200: every ratio would be measured against a refusal."""
+    if status != 200:
+        raise SystemExit(f"bench: {label} ({url}) answered {status}, not 200; no ratio can be measured against it "
+                         "(rerun with BENCH_DEBUG=1 to see the answer)")
 
 
 # --- writes ---------------------------------------------------------------------------------------------------
@@ -282,8 +306,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+CHART_TABS = ("patients:chart", "attendance:patient_hours", "documentation:chart_notes", "careplans:tab")
+
+
 def _actors() -> list[Actor]:
     from trellis.accounts.models import SiteMembership, User
+    from trellis.accounts.policies import may_open
     from trellis.attendance.models import Attendance
     from trellis.patients.models import Patient
 
@@ -298,13 +326,12 @@ def _actors() -> list[Actor]:
         sites = list(SiteMembership.objects.filter(user=user).values_list("site_id", flat=True))
         own_drafts = [reverse("documentation:note", kwargs={"note_id": n.public_id})
                       for n in drafts if n.author_id == user.pk and n.session.site_id in sites]
-        patients = Patient.objects.filter(primary_site_id__in=sites).order_by("pk").values_list("public_id", flat=True)
-        charts = []
-        for public_id in list(patients[:40]):
-            for name in ("patients:chart", "attendance:patient_hours", "documentation:chart_notes", "careplans:tab"):
-                url = _url(name, {"patient_id": public_id})
-                if url:
-                    charts.append(url)
+        patients = list(Patient.objects.filter(primary_site_id__in=sites).order_by("pk")
+                        .values_list("public_id", flat=True)[:40])
+        # only the chart tabs this staff member's role may open (a refused tab would measure the refusal)
+        tabs = [name for name in CHART_TABS if patients and _url(name, {"patient_id": patients[0]})
+                and may_open(user, name)]
+        charts = [reverse(name, kwargs={"patient_id": public_id}) for public_id in patients for name in tabs]
         sheets = [
             reverse("attendance:mark", kwargs={"session_id": sid})
             for sid in Attendance.objects.filter(
@@ -369,14 +396,21 @@ def bench_load() -> None:
             f"{'--workers ' + str(LOAD_WORKERS) if SERVER_MODE != 'processes' else str(LOAD_WORKERS) + ' processes'}, "
             + (f"pool max {settings.DB_POOL_MAX} per process" if connection.vendor == "postgresql" else "SQLite")
             + "\n")
-        out(f"{len(actors)} staff logins (facilitators of the last week's sessions, with their sites' charts, "
-            "attendance sheets and draft notes), shared round-robin; no think time (closed loop). Mix: chart tabs "
-            "40%, week calendar 15%, attendance sheet 15%, mark attendance 15% (sheet + POST switching every "
+        out(f"{len(actors)} staff logins (facilitators of the last week's sessions, with their sites' charts "
+            "(only the tabs their role may open), attendance sheets and draft notes), shared round-robin. Mix: chart "
+            "tabs 40%, week calendar 15%, attendance sheet 15%, mark attendance 15% (sheet + POST switching every "
             "attended row between in person and video), Today 10%, sign a draft note 5% (note screen + POST).\n")
-        result = _run_multi(actors, ports)
-        for line in summarize(result):
-            out(line)
-        out()
+        for think in THINK_MODES:
+            if think:
+                out(f"### With think time: each staff member pauses after every answer (and before a save) for an "
+                    f"exponential time of mean {think:g} s\n")
+            else:
+                out("### Closed loop, no think time: every staff member clicks again as soon as the answer arrives "
+                    "(latency is mostly queueing once the server is saturated)\n")
+            result = _run_multi(actors, ports, think)
+            for line in summarize(result):
+                out(line)
+            out()
     finally:
         for server in servers:
             server.terminate()
@@ -387,19 +421,19 @@ def bench_load() -> None:
                 server.kill()
 
 
-def _run_multi(actors: list[Actor], ports: list[int]) -> dict:
+def _run_multi(actors: list[Actor], ports: list[int], think: float = 0.0) -> dict:
     """One load run; with several single-process servers the staff are spread over their ports."""
     import threading
 
     if len(ports) == 1:
         return run_load("127.0.0.1", ports[0], actors, users=LOAD_USERS, seconds=LOAD_SECONDS,
-                        week_url=reverse("scheduling:week"), sample_connections=_server_connections)
+                        week_url=reverse("scheduling:week"), sample_connections=_server_connections, think=think)
     parts: list[dict] = []
     per_port = [LOAD_USERS // len(ports) + (1 if i < LOAD_USERS % len(ports) else 0) for i in range(len(ports))]
 
     def one(port: int, users: int) -> None:
         parts.append(run_load("127.0.0.1", port, actors, users=users, seconds=LOAD_SECONDS,
-                              week_url=reverse("scheduling:week")))
+                              week_url=reverse("scheduling:week"), think=think))
 
     threads = [threading.Thread(target=one, args=(p, n)) for p, n in zip(ports, per_port, strict=True)]
     for t in threads:

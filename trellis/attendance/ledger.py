@@ -114,8 +114,11 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=8192)
 def local_start_date(starts_at: datetime, time_zone: str) -> date:
-    """Site-local calendar date of an aware instant (the attribution date of a session)."""
+    """Site-local calendar date of an aware instant (the attribution date of a session). Memoized: a group's
+    session start is converted once for all its patients' facts (the conversion dominated the attendance sheet's
+    and the track ledger's CPU); equal instants give the same date whatever their tzinfo, as UTC comes first."""
     return starts_at.astimezone(UTC).astimezone(_zone(time_zone)).date()
 
 

@@ -11,7 +11,11 @@ class ComplianceConfig(AppConfig):
         from trellis.accounts.capabilities import Cap
         from trellis.attendance.signals import attendance_marked
         from trellis.compliance.alerts import on_attendance_marked
-        from trellis.compliance.dashboard import authorization_usage, today_counters
+        from trellis.compliance.dashboard import (
+            authorization_usage,
+            authorization_usage_bound,
+            today_counters,
+        )
         from trellis.compliance.panels import (
             chart_header_hours,
             chart_hours,
@@ -43,7 +47,7 @@ class ComplianceConfig(AppConfig):
                                capability=Cap.COMPLIANCE_VIEW, order=40)
         register_hours_badges(hours_badges)
         # compliance operations: alerts computed when attendance is saved, their worklist, dashboard, audit report
-        register_usage_provider(authorization_usage)
+        register_usage_provider(authorization_usage, bound=authorization_usage_bound)
         attendance_marked.connect(on_attendance_marked, dispatch_uid="compliance_hours_alerts")
         register_nav("compliance_alerts", "Compliance alerts", "compliance:alerts", Cap.COMPLIANCE_WORKLIST,
                      order=33)

@@ -42,7 +42,7 @@ def chart_hours(user: Any, patient: Any, today: date) -> dict[str, Any] | None:
     results = {}
     for ep in episodes:  # a patient has one or two active episodes: one batch per week they fall in
         monday = selectors.current_monday(ep.program.site)
-        results[ep.pk] = selectors.weekly_results([ep], monday)[ep.pk]
+        results[ep.pk] = selectors.weekly_results([ep], monday, proposals=False)[ep.pk]  # card shows no proposal
     return {"rows": [{"episode": e, "result": results[e.pk]} for e in episodes]}
 
 

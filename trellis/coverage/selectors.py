@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 
 from trellis.accounts.capabilities import Cap
@@ -22,7 +22,7 @@ from trellis.coverage.models import (
     Payer,
     ReviewOutcome,
 )
-from trellis.coverage.usage import units_used_for
+from trellis.coverage.usage import units_used_for, usage_bound
 from trellis.episodes.models import Episode, EpisodeStatus
 
 if TYPE_CHECKING:
@@ -213,20 +213,66 @@ def unauthorized_episodes(user: User, today: date, site_ids: Iterable[int] | Non
     return [(e, primary[e.patient_id]) for e in episodes if e.patient_id in primary and e.pk not in authorized]
 
 
+def _in_force_not_renewed(user: User, today: date, site_ids: Iterable[int] | None) -> QuerySet[Authorization]:
+    """The authorizations `authorizations_needing_action` judges, as one queryset: in force today, of active
+    episodes, with no current authorization for the same coverage and level ending later (renewed)."""
+    current = _site_filter(Authorization.objects.restrict(user, Cap.AUTHORIZATION_MANAGE)
+                           .filter(end_on__gte=today, episode__status=EpisodeStatus.ACTIVE),
+                           "episode__program__site_id", site_ids)
+    renewed = current.filter(coverage_id=OuterRef("coverage_id"), level_of_care=OuterRef("level_of_care"),
+                             end_on__gt=OuterRef("end_on"))
+    return current.filter(start_on__lte=today).exclude(Exists(renewed))
+
+
+def count_authorizations_needing_action(user: User, today: date, site_ids: Iterable[int] | None = None) -> int:
+    """``len(authorizations_needing_action(...))`` without building the list: expiring ones are counted in SQL
+    (their state needs action whatever the units used); of the others only those that could be nearly used, used
+    up or over - by the usage provider's upper bound, when it registered one - get their usage computed.
+
+    An in-force authorization needs action exactly when it expires within `rules.EXPIRING_WITHIN_DAYS` or, with
+    usage known, has at most `rules.NEARLY_USED_UNITS` left (or none, or is over): `rules.authorization_state`."""
+    qs = _in_force_not_renewed(user, today, site_ids)
+    # (end - today).days < EXPIRING_WITHIN_DAYS  <=>  end_on < today + EXPIRING_WITHIN_DAYS
+    expiring_before = today + timedelta(days=rules.EXPIRING_WITHIN_DAYS)
+    expiring = qs.filter(end_on__lt=expiring_before).count()
+    if units_used_for([]) is None:  # usage unknown: only the dates decide (rules.authorization_state)
+        return expiring
+    rest = qs.filter(end_on__gte=expiring_before)
+    bound = usage_bound()
+    if bound is not None:
+        rest = bound(rest).filter(units_used_bound__gte=F("units_authorized") - rules.NEARLY_USED_UNITS)
+    candidates = list(rest.order_by("pk"))
+    rows = _rows(candidates, today, with_reviews=False)
+    return expiring + sum(1 for r in rows if r.state.needs_action)
+
+
+def count_unauthorized_episodes(user: User, today: date, site_ids: Iterable[int] | None = None) -> int:
+    """``len(unauthorized_episodes(...))`` as one COUNT query."""
+    requires = (Coverage.objects.filter(patient_id=OuterRef("patient_id"), order=CoverageOrder.PRIMARY,
+                                        payer__requires_authorization=True).active_on(today))
+    authorized = Authorization.objects.filter(episode_id=OuterRef("pk"), start_on__lte=today, end_on__gte=today)
+    return _site_filter(
+        Episode.objects.restrict(user, Cap.AUTHORIZATION_MANAGE)
+        .filter(status=EpisodeStatus.ACTIVE, admitted_on__lte=today),
+        "program__site_id", site_ids,
+    ).filter(Exists(requires)).exclude(Exists(authorized)).count()
+
+
 def worklist(user: User, today: date, site_ids: Iterable[int] | None = None) -> Worklist:
     return Worklist(list(reviews_due(user, today, site_ids)), authorizations_needing_action(user, today, site_ids),
                     unauthorized_episodes(user, today, site_ids), units_used_for([]) is not None, today)
 
 
 def today_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
-    """Counts equal to the worklist sections they link to (same selectors, same site filter)."""
+    """Counts equal to the worklist sections they link to (same filters, same site filter), by COUNT queries
+    instead of building the lists (issue 9): the authorizations' usage only for those that could need it."""
     site_ids = [ctx.active_site.pk] if ctx.active_site is not None else None
     url = reverse("coverage:worklist")
     if ctx.active_site is not None:
         url += f"?site={ctx.active_site.public_id}"
     due = reviews_due(user, ctx.day, site_ids).count()
-    needing = len(authorizations_needing_action(user, ctx.day, site_ids))
-    without = len(unauthorized_episodes(user, ctx.day, site_ids))
+    needing = count_authorizations_needing_action(user, ctx.day, site_ids)
+    without = count_unauthorized_episodes(user, ctx.day, site_ids)
     return [
         TodayCounter(due, "concurrent reviews due", f"{url}#reviews-due", "warn" if due else ""),
         TodayCounter(needing, "authorizations expiring or nearly used", f"{url}#authorizations",

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -374,9 +374,12 @@ def _worklist_querysets(*, user: User, program: Any, sites: Iterable[Any] | None
     """(attended rows of ended sessions without a signed note, notes of the window): what the worklist lists and
     Today's counters count."""
     since = now - dt.timedelta(days=days)
-    att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now,
-                                    session__starts_at__gte=since)
-    notes = Note.objects.filter(session__starts_at__gte=since)
+    # Redundant with starts_at >= since (a site-local date is at most a day before the UTC date: zones are UTC-12 to
+    # UTC+14) but indexable with the site: the (site, local_date) index bounds the sessions read to the window even
+    # without table statistics, where the planner otherwise walks every session of the site (issue 9).
+    window = {"session__local_date__gte": since.date() - dt.timedelta(days=1), "session__starts_at__gte": since}
+    att = Attendance.objects.filter(status__in=ATTENDED_STATUSES, session__ends_at__lte=now, **window)
+    notes = Note.objects.filter(**window)
     if sites is not None:
         site_list = list(sites)
         att = att.filter(session__site__in=site_list)
@@ -398,8 +401,14 @@ def worklist_counts(*, user: User, sites: Iterable[Any], now: dt.datetime | None
     the same filters as ``worklist`` (a group session is one item, an individual session one per patient)."""
     now = now or timezone.now()
     att, notes = _worklist_querysets(user=user, program=None, sites=sites, now=now, days=days)
-    groups = att.filter(session__episode__isnull=True).values("session_id").distinct().count()
-    individual = att.filter(session__episode__isnull=False).values("session_id", "episode_id").distinct().count()
+    # One aggregate: a group session counts once; an individual session once per patient, i.e. per attendance row
+    # (one per session and episode). Filtered aggregates rather than a "session has no episode" filter, which a
+    # planner without statistics takes for a selective index condition and walks every group session ever held.
+    counts = att.aggregate(
+        groups=Count("session_id", distinct=True, filter=Q(session__episode__isnull=True)),
+        individual=Count("pk", distinct=True, filter=Q(session__episode__isnull=False)),
+    )
+    groups, individual = counts["groups"], counts["individual"]
     to_cosign = notes.filter(status=NoteStatus.AWAITING_COSIGN, cosigner=user).count()
     return groups + individual, to_cosign
 

@@ -194,40 +194,86 @@ def _effective(schedules: list[AdministrationSchedule], track_id: int | None) ->
     return chosen
 
 
-def due_rows(*, episodes: list[Episode], today: date,
-             states: tuple[WindowState, ...] = (WindowState.DUE, WindowState.OVERDUE)) -> list[DueRow]:
-    """Scheduled windows in the given states for these episodes (two queries whatever their number)."""
-    if not episodes:
-        return []
+def _windows_in_states(episodes: list[Any], today: date, states: tuple[WindowState, ...],
+                       status_of: dict[tuple[int, str, str], str]) -> Any:
+    """(episode, instrument key, window, state) of every scheduled window in `states` (one query: the schedules).
+    `episodes` need pk, program_id, track_id, admitted_on and discharged_on; `status_of` maps (episode pk,
+    instrument key, window key) to the administration's status."""
     schedules = _schedules_by_program({e.program_id for e in episodes})
-    admins = Administration.objects.filter(episode_id__in=[e.pk for e in episodes]).exclude(
-        status=AdministrationStatus.CANCELLED).exclude(window_key="").only(
-        "id", "public_id", "episode_id", "instrument_key", "window_key", "status")
-    seen: dict[tuple[int, str, str], Administration] = {(a.episode_id, a.instrument_key, a.window_key): a
-                                                         for a in admins}
-    names = {k: d.short_name for k, d in library.shipped().items()}
-    rows = []
     for ep in episodes:
         for key, s in _effective(schedules.get(ep.program_id, []), ep.track_id).items():
             for w in episode_windows(admitted_on=ep.admitted_on, discharged_on=ep.discharged_on, until=today,
                                      at_admission=s.at_admission, every_n_days=s.every_n_days,
                                      at_discharge=s.at_discharge):
-                a = seen.get((ep.pk, key, w.key))
-                state = w.state(today, a is not None and a.status == AdministrationStatus.COMPLETE)
+                state = w.state(today, status_of.get((ep.pk, key, w.key)) == AdministrationStatus.COMPLETE)
                 if state in states:
-                    rows.append(DueRow(ep, key, names.get(key, key), w, state,
-                                       a if a is not None and a.status == AdministrationStatus.DRAFT else None))
+                    yield ep, key, w, state
+
+
+def _scheduled_administrations(episode_ids: list[int]) -> QuerySet[Administration]:
+    return (Administration.objects.filter(episode_id__in=episode_ids).exclude(status=AdministrationStatus.CANCELLED)
+            .exclude(window_key=""))
+
+
+def due_rows(*, episodes: list[Episode], today: date,
+             states: tuple[WindowState, ...] = (WindowState.DUE, WindowState.OVERDUE)) -> list[DueRow]:
+    """Scheduled windows in the given states for these episodes (two queries whatever their number)."""
+    if not episodes:
+        return []
+    admins = _scheduled_administrations([e.pk for e in episodes]).only(
+        "id", "public_id", "episode_id", "instrument_key", "window_key", "status")
+    seen: dict[tuple[int, str, str], Administration] = {(a.episode_id, a.instrument_key, a.window_key): a
+                                                         for a in admins}
+    names = {k: d.short_name for k, d in library.shipped().items()}
+    rows = []
+    for ep, key, w, state in _windows_in_states(episodes, today, states, {k: a.status for k, a in seen.items()}):
+        a = seen.get((ep.pk, key, w.key))
+        rows.append(DueRow(ep, key, names.get(key, key), w, state,
+                           a if a is not None and a.status == AdministrationStatus.DRAFT else None))
     rows.sort(key=lambda r: (r.window.due, r.episode.patient.legal_last_name))
     return rows
 
 
-def due_for(user: User, today: date, limit: int = 500, site: Any = None) -> list[DueRow]:
-    """Measures due at the user's sites, or at `site` (the working site) only."""
+DUE_LIMIT = 500  # episodes read per due list (the oldest admissions first)
+
+
+def _due_episodes(user: User, site: Any) -> QuerySet[Episode]:
     qs = Episode.objects.restrict(user, Cap.OUTCOMES_INVITE).filter(status=EpisodeStatus.ACTIVE)
     if site is not None:
         qs = qs.filter(program__site=site)
-    episodes = list(qs.select_related("patient", "program__site", "track").order_by("admitted_on")[:limit])
+    # pk breaks ties, so the list and Today's count take the same episodes at the limit
+    return qs.order_by("admitted_on", "pk")
+
+
+def due_for(user: User, today: date, limit: int = DUE_LIMIT, site: Any = None) -> list[DueRow]:
+    """Measures due at the user's sites, or at `site` (the working site) only."""
+    episodes = list(_due_episodes(user, site).select_related("patient", "program__site", "track")[:limit])
     return due_rows(episodes=episodes, today=today)
+
+
+@dataclass(frozen=True)
+class _EpisodeDates:
+    pk: int
+    program_id: int
+    track_id: int | None
+    admitted_on: date
+    discharged_on: date | None
+
+
+def due_counts(user: User, today: date, limit: int = DUE_LIMIT, site: Any = None) -> tuple[int, int]:
+    """(due or overdue, of which overdue): ``len(due_for(...))`` and its overdue rows, from plain values (no
+    patient, program or administration objects): three queries."""
+    episodes = [_EpisodeDates(*row) for row in _due_episodes(user, site).values_list(
+        "pk", "program_id", "track_id", "admitted_on", "discharged_on")[:limit]]
+    if not episodes:
+        return 0, 0
+    status_of = {(ep_id, key, wkey): status for ep_id, key, wkey, status in _scheduled_administrations(
+        [e.pk for e in episodes]).values_list("episode_id", "instrument_key", "window_key", "status")}
+    total = overdue = 0
+    for _, _, _, state in _windows_in_states(episodes, today, (WindowState.DUE, WindowState.OVERDUE), status_of):
+        total += 1
+        overdue += state == WindowState.OVERDUE
+    return total, overdue
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -337,9 +383,8 @@ def today_alert_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
 
 
 def today_due_counters(user: User, ctx: TodayContext) -> list[TodayCounter]:
-    rows = due_for(user, ctx.day, site=ctx.active_site)
-    overdue = sum(1 for r in rows if r.state == WindowState.OVERDUE)
-    return [TodayCounter(len(rows), "outcome measures due" + (f" ({overdue} overdue)" if overdue else ""),
+    total, overdue = due_counts(user, ctx.day, site=ctx.active_site)
+    return [TodayCounter(total, "outcome measures due" + (f" ({overdue} overdue)" if overdue else ""),
                          reverse("outcomes:due") + "#due", "warn" if overdue else "")]
 
 

@@ -92,7 +92,10 @@ def board_column(user: User, site: Any, status: str, *, offset: int = 0, limit: 
     order = OPEN_ORDER if status in (ReferralStatus.RECEIVED, ReferralStatus.SCREENING,
                                      ReferralStatus.INTAKE_SCHEDULED, ReferralStatus.ASSESSED) else CLOSED_ORDER
     offset = max(offset, 0)
-    cards = list(qs.order_by(*order, "pk")[offset: offset + limit + 1])
+    # The page's keys first (a narrow top-N over the column's referrals), then those cards with their related rows:
+    # sorting the joined rows of a column of thousands (admitted) cost 330 ms at 10,000 patients, this 20 ms.
+    page = qs.order_by(*order, "pk").values("pk")[offset: offset + limit + 1]
+    cards = list(qs.filter(pk__in=page).order_by(*order, "pk"))
     return {
         "status": status,
         "label": ReferralStatus(status).label,

@@ -110,9 +110,13 @@ class Session(BaseModel):
     # The pattern date this occurrence was generated for; unchanged when the occurrence is moved, so
     # regenerating the series never recreates a moved occurrence (idempotent generation).
     occurrence_date = models.DateField(null=True, blank=True)
-    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="sessions")
+    # No single-column indexes on site and program: the (site, local_date) and (program, local_date) indexes below
+    # lead with them and serve every lookup by site or program. A single-column one is what a planner without
+    # statistics picks for "site (or program) = X AND date in the window" (equality looks selective), then walks
+    # every session the site or program ever had (issue 9: worklists that do not collapse without statistics).
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="sessions", db_index=False)
     program = models.ForeignKey(
-        "programs.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+        "programs.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions", db_index=False
     )
     tracks = models.ManyToManyField("programs.Track", blank=True, related_name="sessions")
     episode = models.ForeignKey(
@@ -170,6 +174,7 @@ class Session(BaseModel):
         ]
         indexes = [
             models.Index(fields=["site", "local_date"], name="session_site_date"),
+            models.Index(fields=["program", "local_date"], name="session_program_date"),
             models.Index(fields=["facilitator", "starts_at"], name="session_facilitator_time"),
             models.Index(fields=["room", "starts_at"], name="session_room_time"),
             models.Index(fields=["starts_at"], name="session_starts_at"),

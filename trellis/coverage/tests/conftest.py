@@ -11,7 +11,7 @@ from trellis.core.clock import today_in
 from trellis.core.testing.factories import PatientFactory
 from trellis.coverage import services
 from trellis.coverage.models import ClaimFilingIndicator, ClaimForm, PayerType
-from trellis.coverage.usage import register_usage_provider, usage_provider
+from trellis.coverage.usage import register_usage_provider, usage_bound, usage_provider
 from trellis.scheduling.testing import admit, make_program, make_track
 
 
@@ -81,7 +81,7 @@ def authorization(coverage, episode, admin_user, today):
 @pytest.fixture
 def usage():
     """Register a usage provider for the test (as compliance will), removed afterwards."""
-    previous = usage_provider()
+    previous, previous_bound = usage_provider(), usage_bound()
     table: dict[int, int] = {}
     calls: list[int] = []
 
@@ -91,4 +91,4 @@ def usage():
 
     register_usage_provider(provider)
     yield table
-    register_usage_provider(previous)
+    register_usage_provider(previous, bound=previous_bound)

@@ -101,14 +101,14 @@ def test_front_desk_sees_coverage_but_not_review_notes(world, authorization, mak
 
 
 def test_chart_says_usage_not_computed_without_a_provider(world, make_staff, client_for):
-    from trellis.coverage.usage import register_usage_provider, usage_provider
+    from trellis.coverage.usage import register_usage_provider, usage_bound, usage_provider
 
-    registered = usage_provider()  # compliance registers the real one at start-up
+    registered, bound = usage_provider(), usage_bound()  # compliance registers the real one at start-up
     register_usage_provider(None)
     try:
         html = client_for(make_staff("biller")).get(world["chart"]).content.decode()
     finally:
-        register_usage_provider(registered)
+        register_usage_provider(registered, bound=bound)
     assert "not yet computed" in html and "<meter" not in html
 
 
