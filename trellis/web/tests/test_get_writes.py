@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,12 +24,16 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from trellis.accounts.models import Role, SiteMembership
+from trellis.attendance.minutes import ATTENDED_STATUSES
 from trellis.billing import services as billing_services
+from trellis.billing.x12.common import Envelope
+from trellis.billing.x12.remittance import ClaimPayment, Payment
+from trellis.billing.x12.remittance_writer import write_835
 from trellis.core import demo
 from trellis.core.clock import now
 from trellis.core.testing.factories import make_staff
 from trellis.core.tests.test_url_walk import ALL_PATTERNS
-from trellis.documentation.services import create_private_note
+from trellis.documentation.services import create_private_note, start_note
 from trellis.scheduling.services import create_feed_token
 
 pytestmark = pytest.mark.django_db
@@ -109,13 +115,46 @@ def _claim_batch(ctx: demo.DemoContext) -> Any:
     return batch
 
 
+def _suspense_item(ctx: demo.DemoContext) -> Any:
+    """A suspense item to walk with. The demo leaves an unknown claim in suspense only in a remittance for its
+    submitted claims, which a one-week demo lacks on some days and hours: then post an 835 whose only claim
+    is unknown, through the billing services (the import puts it in suspense)."""
+    item = _model("SuspenseItem").objects.order_by("pk").first()
+    if item is not None:
+        return item
+    site = ctx.sites[0]
+    paid_on = ctx.today - timedelta(days=1)
+    payment = Payment("0001", "I", Decimal("45"), "C", "ACH", paid_on, "EFTWALK001", "1512345678",
+                      payer_name="Walk Payer", payer_identifier="WALK1", payee_name=ctx.org.name,
+                      payee_identifier=site.npi,
+                      claims=[ClaimPayment("TR000000000000", "1", Decimal("45"), Decimal("45"), Decimal("0"), "12",
+                                           "UNKNOWN1", "11", "1", "UNKNOWN", "PATIENT")])
+    envelope = Envelope("WALKPAYER", "TRELLIS", 901, 901, datetime.combine(paid_on, time(12), tzinfo=UTC), usage="T")
+    billing_services.import_remittance(content=write_835(envelope, [payment]), organization=ctx.org)
+    return _first(_model("SuspenseItem").objects.order_by("pk"), "suspense item")
+
+
+def _draft_group_note(site: Any) -> Any:
+    """A draft group note to walk with. The demo leaves ~10% of older notes as drafts by a seeded roll, so how
+    many a one-week demo has depends on the weekday and the hour it runs (none, some nights after midnight UTC):
+    then start one, through the documentation services, on the latest past group session with attendance."""
+    Note = _model("Note")
+    draft = Note.objects.filter(session__site=site, status="draft", kind="group").order_by("-session__starts_at").first()
+    if draft is not None:
+        return draft
+    signed_sessions = Note.objects.filter(kind="group").values("session_id")
+    session = _first(_model("Session").objects.filter(
+        site=site, episode__isnull=True, ends_at__lt=now(), attendance__status__in=ATTENDED_STATUSES)
+        .exclude(pk__in=signed_sessions).distinct().order_by("-starts_at"), "past group session without a note")
+    return start_note(session=session, user=session.facilitator)
+
+
 def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any]]:
     """URL keyword -> candidate values (walked one at a time), and the extra people who see author-only pages."""
     site = ctx.sites[0]
-    Note, ParticipantNote = _model("Note"), _model("ParticipantNote")
+    ParticipantNote = _model("ParticipantNote")
     Attendance, Session = _model("Attendance"), _model("Session")
-    draft = _first(Note.objects.filter(session__site=site, status="draft", kind="group")
-                   .order_by("-session__starts_at"), "draft group note")
+    draft = _draft_group_note(site)
     # A patient marked present after the draft was started, written below the services (as data from before
     # attendance kept notes in step): viewing the note must show them without adding their section.
     s = draft.session
@@ -173,7 +212,7 @@ def _objects(ctx: demo.DemoContext) -> tuple[dict[str, list[Any]], dict[str, Any
         "profile_id": [_first(_model("BillingProfile").objects.all(), "billing profile").public_id],
         "entry_id": [_first(_model("FeeScheduleEntry").objects.all(), "fee schedule entry").public_id],
         "charge_id": [_first(_model("Charge").objects.all(), "charge").public_id],
-        "item_id": [_first(_model("SuspenseItem").objects.all(), "suspense item").public_id],
+        "item_id": [_suspense_item(ctx).public_id],
         "link_id": [_first(_model("JoinLink").objects.all(), "telehealth join link").public_id],
         "alert_id": [_first(_model("CriticalAlert").objects.all(), "critical outcome alert").public_id],
         "schedule_id": [_first(_model("AdministrationSchedule").objects.all(), "outcome schedule").public_id],
