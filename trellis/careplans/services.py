@@ -15,7 +15,7 @@ from trellis.accounts.capabilities import Cap
 from trellis.accounts.models import User
 from trellis.accounts.policies import has_capability
 from trellis.audit.services import AuditAction, record
-from trellis.careplans import plan_hours, schedule
+from trellis.careplans import in_force, plan_hours, schedule
 from trellis.careplans.models import (
     CareDeadline,
     CertificationKind,
@@ -322,6 +322,10 @@ def physician_sign_plan(*, plan: TreatmentPlan, physician: Any, signed_at: dt.da
         current.physician_signed_by = physician
         current.physician_signed_at = signed_at or now()
         current.save(update_fields=["physician_signed_by", "physician_signed_at", "updated_at"])
+        # The first co-signed version puts a plan in force: the initial-plan deadline (due by the certification
+        # date, 42 CFR 424.24(e)(1)(ii)) is met on the co-signature's local date. No-op once it is met.
+        _meet_deadline(current.episode, (DeadlineKind.INITIAL_PLAN,),
+                       local_date(current.physician_signed_at, current.episode.program.site.zone))
         record(action=AuditAction.SIGN, obj=current, patient=current.patient, site=current.episode.program.site,
                detail={"version": current.version, "physician_cosign": True})
     return current
@@ -425,7 +429,9 @@ def sign_plan(
         current.row_version += 1
         current.save()
         episode = current.episode
-        if current.version == 1:
+        if current.version == 1 and not in_force.cosign_required(episode.program):
+            # In a certified program the initial plan is established only when the physician co-signs it
+            # (42 CFR 424.24(e)(2)(i); careplans.in_force): physician_sign_plan meets the deadline then.
             _meet_deadline(episode, (DeadlineKind.INITIAL_PLAN,), signed_on)
         last_review = current.from_review if hasattr(current, "from_review") else None
         last_reviewed_on = last_review.reviewed_on if last_review else signed_on

@@ -143,6 +143,23 @@ def test_plan_is_due_by_the_certification_date(site, make_staff, patient):
     assert CareDeadline.objects.get(episode=other, kind=DeadlineKind.INITIAL_PLAN).due_on > other.admitted_on
 
 
+def test_initial_plan_deadline_of_a_certified_program_is_met_by_the_physician_cosignature(
+        site, make_staff, patient, physician):
+    """42 CFR 424.24(e)(2)(i) with careplans.in_force: in a certified program the plan is in force only once a
+    physician co-signs it, so the clinician's signature alone does not meet the initial-plan deadline."""
+    therapist = make_staff("therapist")
+    episode = admitted_episode(patient, make_program(site), therapist)
+    plan = simple_plan(episode, therapist)
+    deadline = CareDeadline.objects.get(episode=episode, kind=DeadlineKind.INITIAL_PLAN)
+    assert deadline.met_on is None  # signed by the clinician, awaiting the physician
+    services.physician_sign_plan(plan=plan, physician=physician)
+    deadline.refresh_from_db()
+    assert deadline.met_on == today_in(site.zone)
+    other = admitted_episode(patient, make_program(site, name="Uncertified", certification=False), therapist)
+    simple_plan(other, therapist)
+    assert CareDeadline.objects.get(episode=other, kind=DeadlineKind.INITIAL_PLAN).met_on == today_in(site.zone)
+
+
 def test_physician_cosigns_plans_of_certified_programs(site, make_staff, patient, physician, client_for):
     """42 CFR 424.24(e)(2)(i): the plan is established and reviewed by a physician, who co-signs it."""
     therapist = make_staff("therapist")

@@ -131,6 +131,9 @@ def test_full_path(site, make_staff):
     plan = plan_services.sign_plan(plan=plan, clinician=therapist, patient_signer_name="Jordan Lee",
                                    ip_address="127.0.0.1")
     assert plan.status == PlanStatus.ACTIVE and plan.content_sha256
+    # A PHP plan is established by the physician's co-signature (42 CFR 424.24(e)(2)(i)): only then is it met.
+    assert CareDeadline.objects.get(episode=episode, kind=DeadlineKind.INITIAL_PLAN).met_on is None
+    plan = plan_services.physician_sign_plan(plan=plan, physician=prescriber)
     assert CareDeadline.objects.get(episode=episode, kind=DeadlineKind.INITIAL_PLAN).met_on == today
     review_deadline = CareDeadline.objects.get(episode=episode, kind=DeadlineKind.PLAN_REVIEW, met_on=None)
     assert review_deadline.due_on == today + dt.timedelta(days=30)
