@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from trellis.core.access import ScopedManager, ScopedQuerySet
 from trellis.core.errors import DomainError
-from trellis.core.models import BaseModel
+from trellis.core.models import BaseModel, SignedAddendum
 
 from .note_schema import TemplateSchema, parse_template
 
@@ -282,7 +282,7 @@ class ParticipantNote(BaseModel):
         raise DomainError("Participant notes are clinical records and are never deleted.")
 
 
-class Addendum(BaseModel):
+class Addendum(SignedAddendum, BaseModel):
     """Text added to a signed note; the original is never edited. ``episode`` set: about that patient only
     (shown only in that patient's chart); empty: about the whole note (shown with the shared section)."""
 
@@ -301,14 +301,6 @@ class Addendum(BaseModel):
 
     def __str__(self) -> str:
         return "Addendum"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise DomainError("A signed addendum cannot be changed; add another addendum.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise DomainError("Addenda are never deleted.")
 
 
 class Signature(BaseModel):

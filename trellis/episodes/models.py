@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from trellis.core.access import ScopedManager
 from trellis.core.errors import DomainError
-from trellis.core.models import BaseModel
+from trellis.core.models import BaseModel, SignedAddendum
 from trellis.programs.models import LevelOfCare, Program, Track
 
 
@@ -218,7 +218,7 @@ class DischargeSummary(BaseModel):
         raise DomainError("Discharge summaries are clinical records and are never deleted.")
 
 
-class DischargeSummaryAddendum(BaseModel):
+class DischargeSummaryAddendum(SignedAddendum, BaseModel):
     """A signed correction or addition to a signed discharge summary; the summary itself never changes
     (CMS Pub. 100-08 ch. 3 §3.3.2.5). Its hash covers its text and the hash of the summary it amends."""
 
@@ -239,14 +239,6 @@ class DischargeSummaryAddendum(BaseModel):
 
     def __str__(self) -> str:
         return "Discharge summary addendum"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise DomainError("A signed addendum cannot be changed; add another addendum.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise DomainError("Addenda are never deleted.")
 
 
 class HandoffTask(BaseModel):
